@@ -1,0 +1,49 @@
+# nrcc: `make demo` runs the pipeline on the embedded digits; `make test` runs the tests.
+# Both install the Debian packages they need (as root, or through sudo) and build first.
+
+SWIFT        ?= swift
+CONFIG       ?= release
+BUILD_FLAGS  := -c $(CONFIG)
+BIN          := .build/$(CONFIG)
+APT_PACKAGES := libopenblas-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all setup build test demo bench bench-reference fashion-mnist clean
+
+all: build
+
+## Installs the missing Debian packages (nothing when all are present).
+setup:
+	@missing=""; for package in $(APT_PACKAGES); do \
+	  dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; fi
+
+## Fashion-MNIST from Debian (used by tests and benchmarks; never committed).
+fashion-mnist:
+	@dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist)
+
+build: setup
+	$(SWIFT) build $(BUILD_FLAGS)
+
+test: setup fashion-mnist
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	$(SWIFT) test $(BUILD_FLAGS) --skip-build
+
+demo: build
+	$(BIN)/nrcc run --dataset digits --output runs/demo
+
+## Throughput figures as JSON lines: ours, then the Python references on the same inputs.
+bench: build fashion-mnist
+	$(BIN)/nrcc-bench
+	$(MAKE) --no-print-directory bench-reference
+
+bench-reference:
+	@python3 -c "import torch, umap, sklearn" 2>/dev/null || \
+	  python3 -m pip install -q -r Benchmarks/reference/requirements.txt
+	@for script in Benchmarks/reference/*.py; do python3 $$script; done
+
+clean:
+	rm -rf .build runs

@@ -1,0 +1,1 @@
+// The Clustering module; see the README's layout section.

@@ -1,0 +1,1 @@
+// The ClusteringMetrics module; see the README's layout section.

@@ -1,0 +1,1 @@
+// The ContrastiveLearning module; see the README's layout section.

@@ -1,0 +1,1 @@
+// The ManifoldLearning module; see the README's layout section.

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct NRCC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nrcc",
+        abstract: "Find the natural groups in unlabelled images without being told how many.",
+        subcommands: [])
+}

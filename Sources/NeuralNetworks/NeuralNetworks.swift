@@ -1,0 +1,1 @@
+// The NeuralNetworks module; see the README's layout section.

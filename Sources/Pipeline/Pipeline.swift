@@ -1,0 +1,1 @@
+// The Pipeline module; see the README's layout section.

@@ -1,0 +1,1 @@
+// The Reporting module; see the README's layout section.

@@ -1,0 +1,69 @@
+// The one seam between nrcc and the platform's BLAS: OpenBLAS on Linux, Accelerate on macOS.
+// No other file imports CBLAS or Accelerate.
+#if canImport(Accelerate)
+import Accelerate
+#else
+import CBLAS
+#endif
+
+/// Single-precision matrix product through BLAS, row-major:
+/// `c = alpha * op(a) * op(b) + beta * c`, where `op(x)` is `x` or its transpose.
+///
+/// - a: `op(a)` is m x k; stored k x m when `transposeA`, with leading dimension `lda`.
+/// - b: `op(b)` is k x n; stored n x k when `transposeB`, with leading dimension `ldb`.
+/// - c: m x n, leading dimension `ldc`.
+///
+/// `beta = 1` accumulates into `c`, which is how backward kernels add gradients.
+@inlinable
+public func gemm(
+    transposeA: Bool = false, transposeB: Bool = false,
+    m: Int, n: Int, k: Int,
+    alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
+    if m == 0 || n == 0 { return }
+    cblas_sgemm(
+        CblasRowMajor,
+        transposeA ? CblasTrans : CblasNoTrans,
+        transposeB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k),
+        alpha, a, Int32(lda), b, Int32(ldb),
+        beta, c, Int32(ldc))
+}
+
+/// Matrix-vector product through BLAS, row-major: `y = alpha * op(a) * x + beta * y`,
+/// with `a` stored rows x columns (leading dimension `lda`).
+@inlinable
+public func gemv(
+    transpose: Bool = false, rows: Int, columns: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+    x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
+) {
+    if rows == 0 || columns == 0 { return }
+    cblas_sgemv(
+        CblasRowMajor, transpose ? CblasTrans : CblasNoTrans,
+        Int32(rows), Int32(columns), alpha, a, Int32(lda), x, 1, beta, y, 1)
+}
+
+/// The number of threads BLAS uses for one product. Accelerate manages its own threads.
+public enum BLASThreads {
+    /// Sets the BLAS thread count (OpenBLAS only; a no-op with Accelerate).
+    public static func set(_ count: Int) {
+        #if !canImport(Accelerate)
+        openblas_set_num_threads(Int32(count))
+        #endif
+    }
+
+    /// The BLAS thread count (1 with Accelerate, which does not report it).
+    public static var count: Int {
+        #if canImport(Accelerate)
+        return 1
+        #else
+        return Int(openblas_get_num_threads())
+        #endif
+    }
+}
