@@ -1,1 +1,0 @@
-// The Pipeline module; see the README's layout section.
