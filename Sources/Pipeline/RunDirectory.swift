@@ -90,11 +90,14 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
         try handle.write(contentsOf: data)
         try handle.synchronize()
         try handle.close()
-        if FileManager.default.fileExists(atPath: url.path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-        } else {
-            try FileManager.default.moveItem(at: temporary, to: url)
+        // rename(2) replaces the destination atomically on POSIX file systems.
+        guard rename(temporary.path, url.path) == 0 else {
+            throw PipelineError.unwritableOutput(
+                path: url.path, reason: String(cString: strerror(errno)))
         }
+    } catch let error as PipelineError {
+        try? FileManager.default.removeItem(at: temporary)
+        throw error
     } catch {
         try? FileManager.default.removeItem(at: temporary)
         throw PipelineError.unwritableOutput(path: url.path, reason: error.localizedDescription)
