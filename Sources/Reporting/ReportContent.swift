@@ -1,0 +1,207 @@
+/// Everything a report shows, as plain data filled in by the pipeline.
+///
+/// Every part may be missing: an empty array or `nil` leaves its section out. A run on
+/// feature vectors (`nrcc cluster`) has no training curves, no images and no SGHMC views;
+/// a dataset without labels has no scores and no confusion matrix.
+public struct ReportContent: Sendable {
+    /// The page title, e.g. "nrcc run: digits".
+    public var title: String
+    /// The dataset's name or path, shown under the title.
+    public var datasetName: String
+    /// Every resolved setting of the run, in the order they should be listed.
+    public var settings: [ReportSetting]
+    /// Cluster counts and scores; `nil` when clustering did not run.
+    public var metrics: ReportMetrics?
+    /// Wall-clock time per stage, in the order the stages ran.
+    public var timings: [StageTiming]
+    /// The 3-D coordinates of every point (UMAP output), row-major, shape n x 3; empty when absent.
+    public var coordinates: [Float]
+    /// The cluster of every point, shape n; a negative value marks a point left unassigned.
+    public var clusterLabels: [Int]
+    /// The true class of every point, shape n, when the dataset has labels.
+    public var trueLabels: [Int]?
+    /// The name of each class, indexed by true label (`classNames[label]`); a missing name
+    /// prints as the label's number.
+    public var classNames: [String]
+    /// The Hungarian match of ACC, cluster -> class. When `nil` and labels exist, clusters are
+    /// matched greedily by largest overlap, one cluster per class.
+    public var clusterToClass: [Int: Int]?
+    /// Per-epoch training curves; `nil` when no encoder was trained.
+    public var training: TrainingHistory?
+    /// A few sample images of each cluster, in the order to show them.
+    public var clusterSamples: [ClusterSamples]
+    /// SGHMC views beside the images they were made from (the paper's Figure 2).
+    public var viewPairs: [ViewPair]
+
+    /// Creates a report; every part not given is empty and its section is left out.
+    public init(
+        title: String,
+        datasetName: String,
+        settings: [ReportSetting] = [],
+        metrics: ReportMetrics? = nil,
+        timings: [StageTiming] = [],
+        coordinates: [Float] = [],
+        clusterLabels: [Int] = [],
+        trueLabels: [Int]? = nil,
+        classNames: [String] = [],
+        clusterToClass: [Int: Int]? = nil,
+        training: TrainingHistory? = nil,
+        clusterSamples: [ClusterSamples] = [],
+        viewPairs: [ViewPair] = []
+    ) {
+        self.title = title
+        self.datasetName = datasetName
+        self.settings = settings
+        self.metrics = metrics
+        self.timings = timings
+        self.coordinates = coordinates
+        self.clusterLabels = clusterLabels
+        self.trueLabels = trueLabels
+        self.classNames = classNames
+        self.clusterToClass = clusterToClass
+        self.training = training
+        self.clusterSamples = clusterSamples
+        self.viewPairs = viewPairs
+    }
+}
+
+/// One resolved setting of a run, e.g. `ReportSetting("umap.neighbors", "15")`.
+public struct ReportSetting: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// The four label-based scores of one clustering, each in [0, 1] (ARI may fall below 0).
+public struct ClusteringScores: Sendable, Equatable {
+    /// ACC with the rectangular Hungarian match.
+    public var accuracy: Double
+    /// NMI, arithmetic-mean normalisation.
+    public var normalizedMutualInformation: Double
+    /// ARI.
+    public var adjustedRandIndex: Double
+    /// AMI.
+    public var adjustedMutualInformation: Double
+
+    public init(
+        accuracy: Double, normalizedMutualInformation: Double,
+        adjustedRandIndex: Double, adjustedMutualInformation: Double
+    ) {
+        self.accuracy = accuracy
+        self.normalizedMutualInformation = normalizedMutualInformation
+        self.adjustedRandIndex = adjustedRandIndex
+        self.adjustedMutualInformation = adjustedMutualInformation
+    }
+}
+
+/// One line of the metrics table: a clustering (e.g. "GridShift", or the same after merging
+/// small clusters), how many clusters it found and, when labels exist, its scores.
+public struct MetricsRow: Sendable, Equatable {
+    public var name: String
+    public var clusters: Int
+    public var scores: ClusteringScores?
+
+    public init(name: String, clusters: Int, scores: ClusteringScores? = nil) {
+        self.name = name
+        self.clusters = clusters
+        self.scores = scores
+    }
+}
+
+/// The metrics of a run: one row per clustering variant, the first being the main result.
+public struct ReportMetrics: Sendable, Equatable {
+    public var rows: [MetricsRow]
+    /// The number of true classes, when labels exist.
+    public var classes: Int?
+
+    public init(rows: [MetricsRow], classes: Int? = nil) {
+        self.rows = rows
+        self.classes = classes
+    }
+}
+
+/// The wall-clock time one stage took.
+public struct StageTiming: Sendable, Equatable {
+    public var stage: String
+    public var seconds: Double
+
+    public init(stage: String, seconds: Double) {
+        self.stage = stage
+        self.seconds = seconds
+    }
+}
+
+/// A named per-epoch series. `epochs` and `values` have the same length; epochs need not be
+/// consecutive (kNN accuracy may be measured every few epochs). Non-finite values are skipped.
+public struct CurveSeries: Sendable, Equatable {
+    public var name: String
+    public var epochs: [Double]
+    public var values: [Double]
+
+    public init(name: String, epochs: [Double], values: [Double]) {
+        precondition(
+            epochs.count == values.count,
+            "CurveSeries \(name): \(epochs.count) epochs but \(values.count) values")
+        self.name = name
+        self.epochs = epochs
+        self.values = values
+    }
+
+    /// A series measured once per epoch, epochs numbered 1, 2, ...
+    public init(name: String, values: [Double]) {
+        self.init(name: name, epochs: values.indices.map { Double($0 + 1) }, values: values)
+    }
+}
+
+/// The training curves of the encoder.
+public struct TrainingHistory: Sendable, Equatable {
+    /// The parts of the loss (e.g. "BYOL", "NRCC", "total"), drawn in one chart.
+    public var lossParts: [CurveSeries]
+    /// kNN accuracy on the embedding (SPEC section 5), when labels exist.
+    public var knnAccuracy: CurveSeries?
+    /// The global standard deviation of the L2-normalised features: collapse shows as a fall
+    /// towards 0; a healthy embedding stays near 1/sqrt(featureDimension).
+    public var featureStandardDeviation: CurveSeries?
+    /// The embedding's dimension d, for the ideal line 1/sqrt(d).
+    public var featureDimension: Int
+
+    public init(
+        lossParts: [CurveSeries],
+        knnAccuracy: CurveSeries? = nil,
+        featureStandardDeviation: CurveSeries? = nil,
+        featureDimension: Int = 256
+    ) {
+        precondition(
+            featureDimension > 0, "TrainingHistory: featureDimension is \(featureDimension), must be > 0")
+        self.lossParts = lossParts
+        self.knnAccuracy = knnAccuracy
+        self.featureStandardDeviation = featureStandardDeviation
+        self.featureDimension = featureDimension
+    }
+}
+
+/// A few images of one cluster, each already encoded as PNG bytes.
+public struct ClusterSamples: Sendable, Equatable {
+    public var cluster: Int
+    public var images: [[UInt8]]
+
+    public init(cluster: Int, images: [[UInt8]]) {
+        self.cluster = cluster
+        self.images = images
+    }
+}
+
+/// An image and the SGHMC view made from it, both encoded as PNG bytes.
+public struct ViewPair: Sendable, Equatable {
+    public var original: [UInt8]
+    public var view: [UInt8]
+
+    public init(original: [UInt8], view: [UInt8]) {
+        self.original = original
+        self.view = view
+    }
+}

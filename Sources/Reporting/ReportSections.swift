@@ -1,0 +1,133 @@
+// The figure sections of the report: projection, confusion matrix, samples, curves, views.
+
+extension ReportPage {
+    func projection() -> String {
+        let plane = PrincipalPlane(coordinates: content.coordinates)
+        let indices = scatterSubsample(count: pointCount, limit: scatterPointLimit)
+        let frame = ScatterFrame(plane: plane, indices: indices)
+        let shares = "\(Int((plane.varianceShares.first * 100).rounded()))% and "
+            + "\(Int((plane.varianceShares.second * 100).rounded()))%"
+        var html = "<p class=\"lead\">The 3-D coordinates seen along their first two principal axes, the flat view "
+            + "that keeps the most of their spread (here \(shares) of the variance). "
+        html += pointCount > indices.count
+            ? "\(formatCount(indices.count)) of the \(formatCount(pointCount)) points are drawn, evenly spaced through the data."
+            : "Every point is drawn."
+        if overview.hasLabels { html += " Each cluster wears the colour of the class it is matched to." }
+        html += "</p>\n<div class=\"plots\">\n"
+
+        let clusterColors = content.clusterLabels.map { overview.color(ofCluster: $0) }
+        var clusterLegend = overview.clusters.map { (color: overview.color(ofCluster: $0), name: "\($0)", count: overview.sizes[$0]!) }
+        if overview.unassignedCount > 0 {
+            clusterLegend.append((Palette.unassigned, "unassigned", overview.unassignedCount))
+        }
+        html += figure(
+            svg: scatterPlotSVG(plane: plane, indices: indices, frame: frame, colors: clusterColors, label: "Points by cluster"),
+            caption: "By cluster", legend: clusterLegend)
+
+        if let trueLabels = content.trueLabels, overview.hasLabels {
+            let labelColors = trueLabels.map { overview.classColor[$0]! }
+            let counts = trueLabels.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+            let classLegend = overview.classes.map { (color: overview.classColor[$0]!, name: className($0), count: counts[$0]!) }
+            html += figure(
+                svg: scatterPlotSVG(plane: plane, indices: indices, frame: frame, colors: labelColors, label: "Points by label"),
+                caption: "By label", legend: classLegend)
+        }
+        return html + "</div>\n"
+    }
+
+    func figure(svg: String, caption: String, legend: [(color: String, name: String, count: Int)]) -> String {
+        var html = "<figure>\n<h3>\(escapeHTML(caption))</h3>\n\(svg)\n<ul class=\"legend\">"
+        for entry in legend {
+            html += "<li><span class=\"swatch\" style=\"background:\(entry.color)\"></span>\(escapeHTML(entry.name))"
+                + "<span class=\"count\">\(formatCount(entry.count))</span></li>"
+        }
+        return html + "</ul>\n</figure>\n"
+    }
+
+    func confusion() -> String {
+        let source = content.clusterToClass == nil ? "the largest overlaps, one cluster per class" : "ACC's Hungarian match"
+        var html = "<p class=\"lead\">Rows are clusters, columns true classes, cells count points. Each cluster is "
+            + "matched to a class by \(source); matched cells are outlined and run down the diagonal, unmatched "
+            + "clusters come last. A cell's shade is its share of the row: a pure cluster has one dark cell.</p>\n"
+        html += "<div class=\"scroll\">\n" + confusionHeatmapSVG(overview: overview, className: className) + "\n</div>\n"
+        return html
+    }
+
+    func samples() -> String {
+        let order = Dictionary(uniqueKeysWithValues: overview.clusters.enumerated().map { ($1, $0) })
+        let groups = content.clusterSamples.enumerated().sorted {
+            (order[$0.element.cluster] ?? Int.max, $0.offset) < (order[$1.element.cluster] ?? Int.max, $1.offset)
+        }.map(\.element)
+        var html = "<p class=\"lead\">A few images from each cluster. A good cluster looks alike at a glance; "
+            + "a mixed one shows where the embedding confuses classes.</p>\n"
+        for group in groups {
+            html += "<div class=\"cluster\">\n<div class=\"about\"><span class=\"swatch\" style=\"background:"
+                + "\(overview.color(ofCluster: group.cluster))\"></span><strong>cluster \(group.cluster)</strong>"
+            if let size = overview.sizes[group.cluster] {
+                html += "<br><span class=\"detail\">\(formatCount(size)) points</span>"
+            }
+            if let majority = overview.majority(ofCluster: group.cluster) {
+                html += "<br><span class=\"detail\">\(Int((majority.share * 100).rounded()))% "
+                    + "\(escapeHTML(className(majority.classID)))</span>"
+            }
+            html += "</div>\n<div class=\"thumbs\">"
+            html += group.images.map { "<img alt=\"\" src=\"\(dataURI($0))\">" }.joined()
+            html += "</div>\n</div>\n"
+        }
+        return html
+    }
+
+    func views() -> String {
+        let count = content.viewPairs.count
+        var html = "<p class=\"lead\">Hard negative views made by one SGHMC step on the input images (the paper's "
+            + "Figure 2): each view keeps most of its original's look while the encoder is pushed to tell them apart.</p>\n"
+        html += "<div class=\"pairs scroll\" style=\"grid-template-columns: max-content repeat(\(count), 64px)\">\n"
+        html += "<div class=\"rowname\">original</div>"
+        html += content.viewPairs.map { "<img alt=\"original\" src=\"\(dataURI($0.original))\">" }.joined() + "\n"
+        html += "<div class=\"rowname\">SGHMC view</div>"
+        html += content.viewPairs.map { "<img alt=\"SGHMC view\" src=\"\(dataURI($0.view))\">" }.joined() + "\n"
+        return html + "</div>\n"
+    }
+
+    func trainingCurves(_ training: TrainingHistory) -> String {
+        var html = "<p class=\"lead\">Per-epoch curves of the encoder's training. The loss parts should fall; "
+            + "kNN accuracy (when labels exist) should rise; the features' standard deviation should stay near "
+            + "the dashed line 1/√d of a non-collapsed embedding, a fall towards 0 means collapse.</p>\n"
+        html += "<div class=\"charts\">\n"
+        for (index, part) in training.lossParts.enumerated() {
+            let line = ChartLine(name: part.name, xs: part.epochs, ys: part.values, color: Palette.color(index))
+            html += chartFigure(lineChartSVG(lines: [line], title: "Loss: " + part.name, xLabel: "epoch"), legend: [])
+        }
+        if let knn = training.knnAccuracy {
+            let line = ChartLine(name: knn.name, xs: knn.epochs, ys: knn.values, color: Palette.color(2))
+            html += chartFigure(lineChartSVG(lines: [line], title: knn.name, xLabel: "epoch"), legend: [])
+        }
+        if let deviation = training.featureStandardDeviation {
+            let ideal = 1 / Double(training.featureDimension).squareRoot()
+            let xs = deviation.epochs.filter(\.isFinite)
+            let span = [xs.min() ?? 1, xs.max() ?? 1]
+            let lines = [
+                ChartLine(name: deviation.name, xs: deviation.epochs, ys: deviation.values, color: Palette.color(4)),
+                ChartLine(name: "ideal", xs: span, ys: [ideal, ideal], color: "#555", dashed: true),
+            ]
+            let idealName = "1/√\(training.featureDimension) = \(formatCompact(ideal, significant: 3))"
+            html += chartFigure(
+                lineChartSVG(lines: lines, title: deviation.name, xLabel: "epoch", includeZero: true),
+                legend: [(Palette.color(4), deviation.name, false), ("#555", idealName, true)])
+        }
+        return html + "</div>\n"
+    }
+
+    func chartFigure(_ svg: String, legend: [(color: String, name: String, dashed: Bool)]) -> String {
+        var html = "<figure>\n\(svg)\n"
+        if !legend.isEmpty {
+            html += "<ul class=\"legend\">"
+            for entry in legend {
+                let style = entry.dashed ? "class=\"swatch dashed\"" : "class=\"swatch\" style=\"background:\(entry.color)\""
+                html += "<li><span \(style)></span>\(escapeHTML(entry.name))</li>"
+            }
+            html += "</ul>\n"
+        }
+        return html + "</figure>\n"
+    }
+}

@@ -1,1 +1,0 @@
-// The Reporting module; see the README's layout section.
