@@ -1,1 +1,0 @@
-// The ManifoldLearning module; see the README's layout section.

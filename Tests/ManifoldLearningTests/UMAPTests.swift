@@ -1,0 +1,74 @@
+import Foundation
+import ManifoldLearning
+import Testing
+
+@Suite struct UMAPTests {
+    @Test func digitsTrustworthinessMatchesUMAPLearn() throws {
+        let (digits, _) = try Fixtures.digits()
+        let quality = try #require(try Fixtures.json("quality.json") as? [String: Any])
+        let reference = Fixtures.numbers(quality["umap"])
+        let umap = try UMAP(seed: 0)
+        let result = try umap.embed(digits, dimension: 64)
+        #expect(result.embedding.count == 1797 * 3)
+        #expect(result.embedding.allSatisfy { $0.isFinite })
+        let ours = trustworthiness(digits, dimension: 64, embedding: result.embedding, embeddedDimension: 3,
+                                   neighborCount: 10)
+        // umap-learn 0.5.12 reaches min(reference) over three seeds; ours may be at most 0.01 below.
+        let floor = reference.min()! - 0.01
+        print("DEBUG trust", ours, reference, result.seconds)
+        #expect(ours >= floor, "trustworthiness ours \(ours), umap-learn \(reference), floor \(floor)")
+    }
+
+    @Test func sameSeedSameLayoutOtherSeedOther() throws {
+        let (digits, _) = try Fixtures.digits()
+        let subset = Array(digits[0..<(600 * 64)])
+        let first = try UMAP(epochCount: 100, seed: 5).embed(subset, dimension: 64).embedding
+        let second = try UMAP(epochCount: 100, seed: 5).embed(subset, dimension: 64).embedding
+        let other = try UMAP(epochCount: 100, seed: 6).embed(subset, dimension: 64).embedding
+        #expect(first == second, "the same seed gave two layouts")
+        #expect(first != other, "two seeds gave the same layout")
+    }
+
+    @Test func anyOutputDimension() throws {
+        let (digits, _) = try Fixtures.digits()
+        let subset = Array(digits[0..<(300 * 64)])
+        for dimensions in [1, 2, 5] {
+            let layout = try UMAP(dimensions: dimensions, epochCount: 50, seed: 1).embed(subset, dimension: 64).embedding
+            #expect(layout.count == 300 * dimensions)
+            #expect(layout.allSatisfy { $0.isFinite })
+        }
+    }
+
+    @Test func invalidParametersAndInputThrow() throws {
+        #expect(throws: ManifoldError.invalidParameter(name: "minimumDistance", value: "2.0",
+                                                       expected: "<= spread (1.0); lower minimumDistance")) {
+            try UMAP(minimumDistance: 2)
+        }
+        #expect(throws: ManifoldError.invalidParameter(name: "neighborCount", value: "1", expected: ">= 2")) {
+            try UMAP(neighborCount: 1)
+        }
+        let umap = try UMAP()
+        var points = [Float](repeating: 0.5, count: 40 * 3)
+        points[7 * 3 + 2] = .nan
+        #expect(throws: ManifoldError.nonFinite(row: 7, column: 2)) { try umap.embed(points, dimension: 3) }
+        #expect(throws: ManifoldError.shapeMismatch(valueCount: 10, dimension: 3)) {
+            try umap.embed([Float](repeating: 0, count: 10), dimension: 3)
+        }
+        #expect(throws: ManifoldError.tooFewPoints(pointCount: 5, required: 11)) {
+            try umap.embed([Float](repeating: 0, count: 15), dimension: 3)
+        }
+    }
+
+    @Test func trustworthinessMatchesDefinition() throws {
+        // A layout equal to the input is perfectly trustworthy; a shuffled one is not.
+        let (digits, _) = try Fixtures.digits()
+        let subset = Array(digits[0..<(200 * 64)])
+        #expect(trustworthiness(subset, dimension: 64, embedding: subset, embeddedDimension: 64) == 1)
+        var shuffled = subset
+        for i in 0..<200 {
+            let j = (i * 37 + 11) % 200
+            for c in 0..<64 { shuffled.swapAt(i * 64 + c, j * 64 + c) }
+        }
+        #expect(trustworthiness(subset, dimension: 64, embedding: shuffled, embeddedDimension: 64) < 0.7)
+    }
+}
