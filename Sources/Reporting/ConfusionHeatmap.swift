@@ -59,8 +59,10 @@ func confusionHeatmapSVG(overview: ClusterOverview, className: (Int) -> String) 
     return canvas.rendered(label: "Confusion matrix: clusters against classes", className: "heatmap")
 }
 
-/// White to a deep blue as `share` goes from 0 to 1, on a square-root scale so small leaks show.
+/// White to a deep blue as `share` goes from 0 to 1, on a square-root scale so small leaks show;
+/// empty cells a faint grey, so the grid stays readable.
 func heatColor(_ share: Double) -> String {
+    guard share > 0 else { return "#f4f5f7" }
     let t = min(1, max(0, share)).squareRoot()
     let (r, g, b) = (255 - 226 * t, 255 - 161 * t, 255 - 87 * t)  // #ffffff -> #1d5ea8
     return "rgb(\(Int(r.rounded())),\(Int(g.rounded())),\(Int(b.rounded())))"

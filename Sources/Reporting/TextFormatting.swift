@@ -81,7 +81,7 @@ func formatCompact(_ value: Double, significant: Int = 3) -> String {
     while scaled >= 10 { scaled /= 10; magnitude += 1 }
     while scaled < 1 { scaled *= 10; magnitude -= 1 }
     let digits = max(0, significant - 1 - magnitude)
-    if digits == 0 && value.magnitude >= 10_000 { return formatCount(Int(value.rounded())) }
+    if digits == 0 && value.magnitude >= 1000 { return formatCount(Int(value.rounded())) }
     return trimZeros(formatFixed(value, digits: min(digits, 12)))
 }
 
