@@ -1,0 +1,69 @@
+import ArgumentParser
+import Pipeline
+
+/// The reduction and clustering options shared by `cluster`, `run` and `ablation`.
+struct ClusterOptions: ParsableArguments {
+    @Option(help: "Output dimension of the reduction.")
+    var dimensions: Int = 3
+
+    @Option(help: "Reduce with umap, tsne, or none (cluster the features directly).")
+    var reducer: ClusterSettings.Reducer = .umap
+
+    @Option(name: .customLong("neighbors"), help: "UMAP neighbours per point (n_neighbors).")
+    var neighborCount: Int = 10
+
+    @Option(name: .customLong("min-dist"), help: "UMAP minimum distance in the layout (min_dist).")
+    var minimumDistance: Float = 0
+
+    @Option(help: "Metric of the neighbour graph: cosine or euclidean.")
+    var metric: ClusterSettings.Metric = .cosine
+
+    @Option(name: .customLong("umap-epochs"), help: "UMAP epochs (default: 500 up to 10,000 points, 200 beyond).")
+    var reductionEpochs: Int?
+
+    @Option(help: "Clustering method: gridshift (finds k), meanshiftpp, or kmeans (needs --k).")
+    var method: ClusterSettings.Method = .gridshift
+
+    @Option(name: .customLong("k"), help: "Number of clusters for k-means.")
+    var clusterCount: Int?
+
+    @Option(help: "GridShift cell side h, or auto (the SPEC's automatic bandwidth).")
+    var bandwidth: String = "auto"
+
+    @Option(help: "Seed of every random choice.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        _ = try settings()
+    }
+
+    /// The validated settings these options describe.
+    func settings() throws -> ClusterSettings {
+        var settings = ClusterSettings()
+        settings.dimensions = dimensions
+        settings.reducer = reducer
+        settings.neighborCount = neighborCount
+        settings.minimumDistance = minimumDistance
+        settings.metric = metric
+        settings.reductionEpochs = reductionEpochs
+        settings.method = method
+        settings.clusterCount = clusterCount
+        settings.seed = seed
+        if bandwidth != "auto" {
+            guard let h = Float(bandwidth) else {
+                throw ValidationError("--bandwidth is '\(bandwidth)', expected a positive number or auto")
+            }
+            settings.bandwidth = h
+        }
+        do {
+            try settings.validate()
+        } catch {
+            throw ValidationError(error.description)
+        }
+        return settings
+    }
+}
+
+extension ClusterSettings.Reducer: ExpressibleByArgument {}
+extension ClusterSettings.Method: ExpressibleByArgument {}
+extension ClusterSettings.Metric: ExpressibleByArgument {}

@@ -1,0 +1,72 @@
+/// Every setting of the second half of the pipeline: reduce the embedding (UMAP by default,
+/// SPEC §6), then cluster it (GridShift without k by default, SPEC §7).
+public struct ClusterSettings: Codable, Sendable, Equatable {
+    /// How the embedding is reduced before clustering.
+    public enum Reducer: String, Codable, Sendable, CaseIterable {
+        /// UMAP (the paper's choice).
+        case umap
+        /// t-SNE (the paper's ablation).
+        case tsne
+        /// No reduction: cluster the features themselves (k-means on the embedding).
+        case none
+    }
+
+    /// How the reduced points are clustered.
+    public enum Method: String, Codable, Sendable, CaseIterable {
+        /// GridShift: mode seeking on a grid, finds k itself.
+        case gridshift
+        /// MeanShift++: the same clusters as GridShift, slower; for checks.
+        case meanshiftpp
+        /// k-means with k-means++ seeding and restarts; needs `clusterCount`.
+        case kmeans
+    }
+
+    /// Input metric of the neighbour graph.
+    public enum Metric: String, Codable, Sendable, CaseIterable {
+        case cosine, euclidean
+    }
+
+    public var reducer: Reducer = .umap
+    /// Output dimension of the reduction [`n_components`].
+    public var dimensions: Int = 3
+    /// UMAP neighbours per point [`n_neighbors`].
+    public var neighborCount: Int = 10
+    /// UMAP [`min_dist`].
+    public var minimumDistance: Float = 0
+    public var metric: Metric = .cosine
+    /// UMAP epochs; nil: 500 up to 10,000 points, 200 beyond.
+    public var reductionEpochs: Int?
+    /// t-SNE perplexity.
+    public var perplexity: Double = 30
+    public var method: Method = .gridshift
+    /// k for k-means; nil for the mode-seeking methods.
+    public var clusterCount: Int?
+    /// The GridShift / MeanShift++ cell side `h`; nil: automatic (SPEC §7).
+    public var bandwidth: Float?
+    /// Seeds the reduction, the bandwidth's subsample and k-means.
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// Checks every setting once, before any work starts.
+    public func validate() throws(PipelineError) {
+        func check(_ ok: Bool, _ name: String, _ value: Any, _ expected: String) throws(PipelineError) {
+            if !ok { throw .invalidSetting(name: name, value: "\(value)", expected: expected) }
+        }
+        try check(dimensions >= 1 && dimensions <= 6, "--dimensions", dimensions,
+                  "1 to 6 (GridShift visits 3^d cells per cell); 3 is the default")
+        try check(neighborCount >= 2, "--neighbors", neighborCount, "at least 2")
+        try check(minimumDistance >= 0 && minimumDistance <= 1, "--min-dist", minimumDistance, "in [0, 1]")
+        try check(perplexity > 1, "--perplexity", perplexity, "more than 1")
+        if let bandwidth {
+            try check(bandwidth.isFinite && bandwidth > 0, "--bandwidth", bandwidth,
+                      "a positive number, or auto")
+        }
+        if method == .kmeans {
+            try check(clusterCount != nil, "--k", "missing", "a cluster count with --method kmeans")
+        }
+        if let clusterCount {
+            try check(clusterCount >= 1, "--k", clusterCount, "at least 1")
+        }
+    }
+}

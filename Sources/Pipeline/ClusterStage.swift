@@ -1,0 +1,91 @@
+import Clustering
+import Dispatch
+import ManifoldLearning
+
+/// The result of reducing and clustering one feature matrix.
+public struct ClusterOutcome: Sendable, Equatable {
+    /// The reduced points, row-major `labels.count x dimensions`.
+    public var coordinates: [Float]
+    public var dimensions: Int
+    /// The cluster of every point, numbered from 0.
+    public var labels: [Int]
+    /// The number of clusters found (or asked for, with k-means).
+    public var clusterCount: Int
+    /// The cell side used by GridShift / MeanShift++.
+    public var bandwidth: Float?
+    /// The labels after the optional small-cluster merge (mode-seeking methods only).
+    public var mergedLabels: [Int]?
+    /// Seconds spent reducing and clustering.
+    public var seconds: [String: Double]
+}
+
+/// Reduces `features` (row-major `n x dimension`) as `settings` say and clusters the result.
+///
+/// This is the whole of `nrcc cluster`, and the last stages of `nrcc run`.
+public func reduceAndCluster(
+    _ features: [Float], dimension: Int, settings: ClusterSettings, progress: ProgressHandler? = nil
+) throws -> ClusterOutcome {
+    try settings.validate()
+    var seconds: [String: Double] = [:]
+    let (coordinates, reducedDimension) = try timed(&seconds, "reduce") {
+        try reduce(features, dimension: dimension, settings: settings, progress: progress)
+    }
+    var outcome = try timed(&seconds, "cluster") {
+        try cluster(coordinates, dimension: reducedDimension, settings: settings)
+    }
+    outcome.seconds = seconds
+    return outcome
+}
+
+/// Reduces `features` to `settings.dimensions` with UMAP or t-SNE, or passes them through.
+public func reduce(
+    _ features: [Float], dimension: Int, settings: ClusterSettings, progress: ProgressHandler? = nil
+) throws -> (coordinates: [Float], dimension: Int) {
+    switch settings.reducer {
+    case .none:
+        return (features, dimension)
+    case .umap:
+        let umap = try UMAP(
+            dimensions: settings.dimensions, neighborCount: settings.neighborCount,
+            minimumDistance: settings.minimumDistance,
+            metric: settings.metric == .cosine ? .cosine : .euclidean,
+            epochCount: settings.reductionEpochs, seed: settings.seed)
+        let result = try umap.embed(features, dimension: dimension) { epoch, epochs in
+            progress?(ProgressEvent(stage: "umap", completed: epoch, total: epochs, unit: "epoch"))
+        }
+        return (result.embedding, settings.dimensions)
+    case .tsne:
+        throw PipelineError.invalidSetting(name: "--reducer", value: "tsne", expected: "umap")
+    }
+}
+
+/// Clusters `coordinates` (row-major `n x dimension`) with the method of `settings`.
+public func cluster(
+    _ coordinates: [Float], dimension: Int, settings: ClusterSettings
+) throws -> ClusterOutcome {
+    let bandwidth: Bandwidth = settings.bandwidth.map { .fixed($0) }
+        ?? .automatic(AutomaticBandwidth(seed: settings.seed))
+    switch settings.method {
+    case .gridshift, .meanshiftpp:
+        let result = settings.method == .gridshift
+            ? try gridShift(coordinates, dimension: dimension, bandwidth: bandwidth)
+            : try meanShiftPlusPlus(coordinates, dimension: dimension, bandwidth: bandwidth)
+        return ClusterOutcome(
+            coordinates: coordinates, dimensions: dimension, labels: result.labels,
+            clusterCount: result.clusterCount, bandwidth: result.bandwidth,
+            mergedLabels: result.mergingSmallClusters().labels, seconds: [:])
+    case .kmeans:
+        let k = settings.clusterCount ?? 0
+        let result = try kMeans(coordinates, dimension: dimension, clusterCount: k, seed: settings.seed)
+        return ClusterOutcome(
+            coordinates: coordinates, dimensions: dimension, labels: result.labels,
+            clusterCount: result.clusterCount, bandwidth: nil, mergedLabels: nil, seconds: [:])
+    }
+}
+
+/// Runs `body`, adding its wall-clock seconds to `seconds[name]`.
+func timed<Result>(_ seconds: inout [String: Double], _ name: String, _ body: () throws -> Result) rethrows -> Result {
+    let start = DispatchTime.now().uptimeNanoseconds
+    defer { seconds[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+    return try body()
+}
