@@ -56,7 +56,7 @@ let package = Package(
             "ManifoldLearning", "Clustering", "ClusteringMetrics", "Reporting",
         ]),
         .executableTarget(name: "NRCCCommand", dependencies: [
-            "Pipeline", "Datasets", "ManifoldLearning", "Clustering", "ClusteringMetrics",
+            "Pipeline", "Datasets", "ContrastiveLearning", "Reporting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -8,6 +8,11 @@ public struct ClusterInput: Sendable {
     /// The images behind `features`, when the input was images (for the report's samples).
     public var images: ImageDataset?
 
+    public init(features: FeatureMatrix, images: ImageDataset?) {
+        self.features = features
+        self.images = images
+    }
+
     /// Loads a dataset name or path (`.npy` float32 N x D, IDX or any image source that
     /// `loadDataset` reads), and labels from `labelsPath` when given (else the source's own).
     public init(_ nameOrPath: String, labelsPath: String? = nil) throws {

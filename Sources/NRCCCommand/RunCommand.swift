@@ -1,0 +1,57 @@
+import ArgumentParser
+import ContrastiveLearning
+import Datasets
+import Foundation
+import Pipeline
+
+/// `nrcc run`: the whole pipeline, from images to clusters, scores and a report.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Train, embed, reduce with UMAP, cluster with GridShift, score and report.",
+        discussion: """
+            Every stage writes its artefact into --output (settings.json, training/, \
+            embeddings.npy, coordinates.npy, labels.csv, metrics.json, report.html). A re-run \
+            with the same settings skips finished stages; --from redoes a stage and all after \
+            it; an interrupted training resumes from its last checkpoint. A .npy float32 \
+            feature matrix skips training and goes straight to UMAP.
+            """)
+
+    @Option(help: "A dataset name (digits, fashion-mnist, usps, coil20, cifar10) or path.")
+    var dataset: String = "digits"
+
+    @Option(help: "The run folder.")
+    var output: String?
+
+    @Option(help: "Redo this stage and every later one: train, embed, reduce, cluster, report.")
+    var from: Stage?
+
+    @Option(help: "Features to cluster: projection (f+g, 256-d) or backbone.")
+    var features: EmbeddingFeatures = .projection
+
+    @OptionGroup var training: TrainingOptions
+    @OptionGroup var clustering: ClusterOptions
+    @OptionGroup var display: DisplayOptions
+
+    func run() throws {
+        let source = try loadDataset(dataset)
+        var trainingConfiguration: TrainingConfiguration?
+        if case let .images(images) = source {
+            trainingConfiguration = try training.configuration(for: images)
+        }
+        let settings = RunSettings(
+            dataset: dataset, training: trainingConfiguration, features: features,
+            clustering: try clustering.settings())
+        let directory = try RunDirectory(path: output ?? "runs/\(URL(fileURLWithPath: dataset).lastPathComponent)")
+        let printer = display.progressPrinter()
+        if let trainingConfiguration {
+            printer.message("\(dataset): \(source.count) images; \(trainingConfiguration.paradigm.rawValue)\(trainingConfiguration.usesRegularizer ? " + NRCC" : ""), ResNet-\(trainingConfiguration.depth) width \(trainingConfiguration.width), \(trainingConfiguration.epochs) epochs")
+        }
+        let job = RunJob(settings: settings, source: source, directory: directory)
+        let summary = try job.run(from: from, progress: printer.handler, message: { printer.message($0) })
+        display.show(summary.report, clusters: summary.outcome.clusterCount, method: settings.clustering,
+                     printer: printer, output: directory)
+    }
+}
+
+extension Stage: ExpressibleByArgument {}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import ContrastiveLearning
+import Datasets
+
+/// The training options shared by `train`, `run` and `ablation`. Unset options take the
+/// CPU defaults chosen for the dataset's image size (`TrainingConfiguration.cpuDefault`).
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Contrastive paradigm: byol or infonce.")
+    var paradigm: Paradigm = .byol
+
+    @Option(help: "The NRCC regularizer: on or off.")
+    var nrcc: Switch = .on
+
+    @Option(help: "Regularizer preset: paper (SPEC defaults) or reference (the authors' code).")
+    var preset: RegularizerSettings.Preset = .paper
+
+    @Option(help: "Training epochs (default: what fits --minutes on this CPU).")
+    var epochs: Int?
+
+    @Option(help: "Training budget in minutes, used to choose the epochs when --epochs is not given.")
+    var minutes: Double = 3
+
+    @Option(help: "ResNet width: 64 standard, 16 narrow (the CPU default).")
+    var width: Int?
+
+    @Option(help: "ResNet depth: 18 or 34.")
+    var depth: Int?
+
+    @Option(name: .customLong("batch-size"), help: "Images per step (default 256, or the dataset when smaller).")
+    var batchSize: Int?
+
+    @Option(name: .customLong("sghmc-steps"), help: "SGHMC steps zeta per view (the paper's Table 13 sweeps 1-13).")
+    var sghmcSteps: Int?
+
+    @Option(name: .customLong("sghmc-variant"), help: "sghmc, or the Table 8 ablations hmc and mc.")
+    var sghmcVariant: SGHMCSettings.Variant?
+
+    @Option(name: .customLong("lambda"), help: "Weight of the regularizer (default from the preset).")
+    var regularizerWeight: Float?
+
+    @Option(name: .customLong("tau-r"), help: "Temperature of the regularizer (default from the preset).")
+    var regularizerTemperature: Float?
+
+    @Option(help: "Weight beta of the positive term of the regularizer (default from the preset).")
+    var beta: Float?
+
+    @Option(name: .customLong("training-seed"), help: "Seed of the training run.")
+    var trainingSeed: UInt64 = 0
+
+    enum Switch: String, ExpressibleByArgument, CaseIterable {
+        case on, off
+    }
+
+    /// The resolved configuration for `dataset`, validated.
+    func configuration(for dataset: ImageDataset) throws -> TrainingConfiguration {
+        var configuration = TrainingConfiguration.cpuDefault(
+            paradigm: paradigm, usesRegularizer: nrcc == .on, preset: preset,
+            for: dataset, minutes: minutes, seed: trainingSeed)
+        if let epochs {
+            configuration.epochs = epochs
+            configuration.warmupEpochs = min(configuration.warmupEpochs, Double(epochs) / 10)
+        }
+        if let width {
+            configuration.width = width
+            configuration.hiddenSize = 64 * width
+        }
+        if let depth { configuration.depth = depth }
+        if let batchSize {
+            configuration.batchSize = batchSize
+            configuration.learningRate = 0.05 * Float(batchSize) / 256
+        }
+        if let sghmcSteps { configuration.sghmc.steps = sghmcSteps }
+        if let sghmcVariant { configuration.sghmc.variant = sghmcVariant }
+        if let regularizerWeight { configuration.regularizer.weight = regularizerWeight }
+        if let regularizerTemperature { configuration.regularizer.temperature = regularizerTemperature }
+        if let beta { configuration.regularizer.beta = beta }
+        do {
+            try configuration.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        return configuration
+    }
+}
+
+extension Paradigm: ExpressibleByArgument {}
+extension RegularizerSettings.Preset: ExpressibleByArgument {}
+extension SGHMCSettings.Variant: ExpressibleByArgument {}
+extension EmbeddingFeatures: ExpressibleByArgument {}

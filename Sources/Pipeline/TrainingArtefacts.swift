@@ -1,0 +1,51 @@
+import ContrastiveLearning
+import Datasets
+import Foundation
+import Reporting
+import TensorCore
+
+/// The training curves of a run, read from its monitor log (one `EpochMonitors` per line).
+func trainingHistory(logURL: URL) throws -> TrainingHistory? {
+    let text = try String(contentsOf: logURL, encoding: .utf8)
+    let decoder = JSONDecoder()
+    let epochs = text.split(separator: "\n").compactMap { try? decoder.decode(EpochMonitors.self, from: Data($0.utf8)) }
+    guard !epochs.isEmpty else { return nil }
+    let x = epochs.map { Double($0.epoch + 1) }
+    func series(_ name: String, _ values: [Double?]) -> CurveSeries? {
+        let points = zip(x, values).compactMap { epoch, value in value.map { (epoch, $0) } }
+        return points.isEmpty ? nil : CurveSeries(name: name, epochs: points.map(\.0), values: points.map(\.1))
+    }
+    var losses = [series("total", epochs.map(\.loss)), series("contrastive", epochs.map(\.contrastiveLoss))]
+    if epochs.contains(where: { $0.regularizerLoss != 0 }) {
+        losses.append(series("NRCC regularizer", epochs.map(\.regularizerLoss)))
+    }
+    return TrainingHistory(
+        lossParts: losses.compactMap { $0 },
+        knnAccuracy: series("weighted kNN accuracy", epochs.map(\.knnAccuracy)),
+        featureStandardDeviation: series("feature std", epochs.map(\.featureStandardDeviation)),
+        featureDimension: 256)
+}
+
+/// The training settings, for the report's settings table.
+func trainingSettingsList(_ settings: RunSettings) -> [ReportSetting] {
+    var list = [ReportSetting("dataset", settings.dataset)]
+    guard let training = settings.training else { return list + [ReportSetting("training", "none (feature input)")] }
+    list += [
+        ReportSetting("paradigm", training.paradigm.rawValue),
+        ReportSetting("nrcc regularizer", training.usesRegularizer ? "on (\(training.preset.rawValue) preset)" : "off"),
+        ReportSetting("backbone", "ResNet-\(training.depth), width \(training.width)"),
+        ReportSetting("epochs", "\(training.epochs)"),
+        ReportSetting("batch size", "\(training.batchSize)"),
+        ReportSetting("learning rate", "\(training.learningRate)"),
+        ReportSetting("features", settings.features.rawValue),
+        ReportSetting("seed", "\(training.seed)"),
+    ]
+    if training.usesRegularizer {
+        let r = training.regularizer
+        list += [
+            ReportSetting("regularizer lambda / tau_r / beta", "\(r.weight) / \(r.temperature) / \(r.beta)"),
+            ReportSetting("sghmc", "\(training.sghmc.variant.rawValue), zeta \(training.sghmc.steps)"),
+        ]
+    }
+    return list
+}
