@@ -43,8 +43,7 @@ let package = Package(
             .target(name: "CBLAS", condition: .when(platforms: [.linux])),
         ]),
         .target(name: "NeuralNetworks", dependencies: ["TensorCore"]),
-        .target(name: "Datasets", dependencies: ["TensorCore", "CZlib", "CPNG", "CJPEG"],
-                resources: [.copy("Resources/digits")]),
+        .target(name: "Datasets", dependencies: ["TensorCore", "CZlib", "CPNG", "CJPEG"]),
         .target(name: "ContrastiveLearning", dependencies: [
             "TensorCore", "NeuralNetworks", "Datasets", "ClusteringMetrics",
         ]),

@@ -1,0 +1,66 @@
+// Errors for bad input: every message names the file, what was expected and what was found.
+
+/// Bad input to a reader, writer or the catalogue of named datasets.
+///
+/// Every case carries the file (or dataset name) it is about; `description` reads as one
+/// sentence that says what was expected, what was found and, where there is one, the fix.
+public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file could not be opened or read.
+    case unreadable(file: String, reason: String)
+    /// The file could not be written.
+    case unwritable(file: String, reason: String)
+    /// The first bytes are not the format's signature.
+    case badMagic(file: String, expected: String, found: String)
+    /// The file ends before its header says it should.
+    case truncated(file: String, expectedBytes: Int, foundBytes: Int)
+    /// The file holds more bytes than its header accounts for.
+    case trailingBytes(file: String, expectedBytes: Int, foundBytes: Int)
+    /// A header field or dimension is not what the format (or the other file) allows.
+    case badHeader(file: String, expected: String, found: String)
+    /// The element type is not one this reader supports.
+    case unsupportedType(file: String, expected: String, found: String)
+    /// An images file and its labels file disagree.
+    case countMismatch(file: String, expected: Int, found: Int)
+    /// A compressed stream is damaged.
+    case corruptCompression(file: String, reason: String)
+    /// An image failed to decode.
+    case undecodableImage(file: String, reason: String)
+    /// A named dataset is not on this machine; `fix` says how to get it.
+    case missingDataset(name: String, searched: [String], fix: String)
+    /// The name is neither a known dataset nor an existing path.
+    case unknownDataset(name: String, known: [String])
+    /// A setting is out of its range.
+    case invalidSetting(name: String, expected: String, found: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(file, reason):
+            return "\(file): cannot read the file (\(reason))"
+        case let .unwritable(file, reason):
+            return "\(file): cannot write the file (\(reason))"
+        case let .badMagic(file, expected, found):
+            return "\(file): expected \(expected) at the start of the file, found \(found)"
+        case let .truncated(file, expected, found):
+            return "\(file): truncated: expected \(expected) bytes, found \(found)"
+        case let .trailingBytes(file, expected, found):
+            return "\(file): expected \(expected) bytes as the header says, found \(found)"
+        case let .badHeader(file, expected, found):
+            return "\(file): expected \(expected), found \(found)"
+        case let .unsupportedType(file, expected, found):
+            return "\(file): unsupported element type: expected \(expected), found \(found)"
+        case let .countMismatch(file, expected, found):
+            return "\(file): expected \(expected) items to match the images, found \(found)"
+        case let .corruptCompression(file, reason):
+            return "\(file): damaged gzip stream (\(reason))"
+        case let .undecodableImage(file, reason):
+            return "\(file): the image does not decode (\(reason))"
+        case let .missingDataset(name, searched, fix):
+            return "dataset '\(name)' not found (looked in \(searched.joined(separator: ", "))); \(fix)"
+        case let .unknownDataset(name, known):
+            return "'\(name)' is neither a dataset name (\(known.joined(separator: ", "))) "
+                + "nor an existing file or folder"
+        case let .invalidSetting(name, expected, found):
+            return "\(name) must be \(expected), found \(found)"
+        }
+    }
+}

@@ -1,0 +1,107 @@
+// IDX, MNIST's format: magic 00 00 <type> <ndim>, ndim big-endian uint32 sizes, then data.
+
+/// An IDX array of unsigned bytes (type 0x08), the only element type of the MNIST family.
+public struct IDXArray: Sendable, Equatable {
+    /// Dimensions, outermost first (e.g. [60000, 28, 28]).
+    public var shape: [Int]
+    /// Row-major bytes, `shape.reduce(1, *)` of them.
+    public var values: [UInt8]
+}
+
+/// Reads an IDX file of unsigned bytes, raw or gzipped (detected from the content).
+///
+/// Throws `badMagic`, `unsupportedType` (any element type but 0x08), `truncated` or
+/// `trailingBytes` when the data size disagrees with the dimensions.
+public func readIDX(_ path: String) throws -> IDXArray {
+    try parseIDX(try readFileBytes(path), file: path)
+}
+
+/// Parses IDX bytes (already decompressed); `file` names the source in errors.
+public func parseIDX(_ bytes: [UInt8], file: String) throws -> IDXArray {
+    guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else {
+        throw DatasetError.badMagic(file: file, expected: "the IDX magic 00 00 08 <ndim>", found: hexPrefix(bytes))
+    }
+    let typeNames: [UInt8: String] = [0x08: "uint8", 0x09: "int8", 0x0B: "int16", 0x0C: "int32", 0x0D: "float32", 0x0E: "float64"]
+    guard bytes[2] == 0x08 else {
+        let found = typeNames[bytes[2]].map { "\($0) (0x\(String(bytes[2], radix: 16)))" } ?? "type code 0x\(String(bytes[2], radix: 16))"
+        throw DatasetError.unsupportedType(file: file, expected: "uint8 (0x08)", found: found)
+    }
+    let rank = Int(bytes[3])
+    guard (1...4).contains(rank) else {
+        throw DatasetError.badHeader(file: file, expected: "1 to 4 dimensions", found: "\(rank)")
+    }
+    var cursor = ByteCursor(bytes, file: file)
+    cursor.offset = 4
+    var shape = [Int]()
+    var total = 1
+    for _ in 0..<rank {
+        let size = Int(try cursor.bigEndianUInt32())
+        shape.append(size)
+        // Sizes multiply past any file long before they overflow: stop at the file's length.
+        total = total.multipliedReportingOverflow(by: size).overflow ? Int.max : total * size
+        total = min(total, Int(Int32.max) * 16)
+    }
+    let expected = cursor.offset + total
+    if bytes.count < expected {
+        throw DatasetError.truncated(file: file, expectedBytes: expected, foundBytes: bytes.count)
+    }
+    if bytes.count > expected {
+        throw DatasetError.trailingBytes(file: file, expectedBytes: expected, foundBytes: bytes.count)
+    }
+    return IDXArray(shape: shape, values: Array(bytes[cursor.offset...]))
+}
+
+/// Reads an IDX images file (N x H x W grey, or N x H x W x 3 colour) and, optionally, its
+/// IDX labels file (N labels), into an `ImageDataset`.
+///
+/// Throws `countMismatch` when the labels file holds a different number of labels than
+/// there are images, and `badHeader` for shapes that are not images.
+public func readIDXImages(images imagesPath: String, labels labelsPath: String? = nil, name: String? = nil) throws -> ImageDataset {
+    let images = try readIDX(imagesPath)
+    let count: Int, channels: Int, height: Int, width: Int
+    var pixels: [UInt8]
+    switch images.shape.count {
+    case 3:
+        (count, channels, height, width) = (images.shape[0], 1, images.shape[1], images.shape[2])
+        pixels = images.values
+    case 4 where images.shape[3] == 3 || images.shape[3] == 1:
+        (count, height, width, channels) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+        pixels = interleavedToPlanar(images.values, count: count, height: height, width: width, channels: channels)
+    default:
+        throw DatasetError.badHeader(file: imagesPath, expected: "images of shape N x H x W or N x H x W x 3",
+                                     found: "shape \(images.shape)")
+    }
+    guard height > 0, width > 0 else {
+        throw DatasetError.badHeader(file: imagesPath, expected: "images of at least 1x1", found: "\(height)x\(width)")
+    }
+    var labels: [Int]? = nil
+    if let labelsPath {
+        let array = try readIDX(labelsPath)
+        guard array.shape.count == 1 else {
+            throw DatasetError.badHeader(file: labelsPath, expected: "a labels file of shape N", found: "shape \(array.shape)")
+        }
+        guard array.shape[0] == count else {
+            throw DatasetError.countMismatch(file: labelsPath, expected: count, found: array.shape[0])
+        }
+        labels = array.values.map(Int.init)
+    }
+    let fileName = imagesPath.split(separator: "/").last.map(String.init) ?? imagesPath
+    return ImageDataset(name: name ?? fileName, count: count, channels: channels, height: height, width: width,
+                        pixels: pixels, labels: labels)
+}
+
+/// N x H x W x C bytes to N x C x H x W.
+func interleavedToPlanar(_ values: [UInt8], count: Int, height: Int, width: Int, channels: Int) -> [UInt8] {
+    if channels == 1 { return values }
+    let plane = height * width
+    var output = [UInt8](repeating: 0, count: values.count)
+    for n in 0..<count {
+        let base = n * plane * channels
+        for p in 0..<plane {
+            for c in 0..<channels {
+                output[base + c * plane + p] = values[base + p * channels + c]
+            }
+        }
+    }
+    return output
+}
