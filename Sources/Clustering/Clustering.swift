@@ -1,1 +1,0 @@
-// The Clustering module; see the README's layout section.
