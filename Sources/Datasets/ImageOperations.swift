@@ -46,7 +46,8 @@ func resizedCropKernel(
                 let weightX = sourceX - Float(x0)
                 let top = Float(row0[x0]) + weightX * (Float(row0[x1]) - Float(row0[x0]))
                 let bottom = Float(row1[x0]) + weightX * (Float(row1[x1]) - Float(row1[x0]))
-                let value = (top + weightY * (bottom - top)) * (1 / 255)
+                // Divided, not multiplied by 1/255: a full-size crop gives exactly byte / 255.
+                let value = (top + weightY * (bottom - top)) / 255
                 destination[y * outputWidth + (flip ? outputWidth - 1 - x : x)] = value
             }
         }
