@@ -9,7 +9,7 @@ enum Report {
         object["peak_rss_mb"] = object["peak_rss_mb"] ?? peakResidentMegabytes()
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
-        fflush(stdout)
+        fflush(nil)  // every output stream; naming `stdout` is not concurrency-safe in Swift 6
     }
 }
 

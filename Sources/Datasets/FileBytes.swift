@@ -30,10 +30,11 @@ func isGzip(_ bytes: [UInt8]) -> Bool {
     bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
 }
 
-/// Decodes a gzip stream (several members are concatenated, as `gunzip` does).
+/// Decodes a gzip stream (several members are concatenated, as the `gunzip` tool does);
+/// `file` names the source in errors.
 ///
 /// Throws `corruptCompression` on a damaged stream and `truncated` when it ends early.
-func gunzip(_ input: [UInt8], file: String) throws -> [UInt8] {
+public func gunzip(_ input: [UInt8], file: String) throws -> [UInt8] {
     var stream = z_stream()
     // 15 + 16: a gzip wrapper only, with the largest window.
     guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {

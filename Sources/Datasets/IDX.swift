@@ -6,6 +6,11 @@ public struct IDXArray: Sendable, Equatable {
     public var shape: [Int]
     /// Row-major bytes, `shape.reduce(1, *)` of them.
     public var values: [UInt8]
+
+    public init(shape: [Int], values: [UInt8]) {
+        self.shape = shape
+        self.values = values
+    }
 }
 
 /// Reads an IDX file of unsigned bytes, raw or gzipped (detected from the content).
@@ -104,4 +109,17 @@ func interleavedToPlanar(_ values: [UInt8], count: Int, height: Int, width: Int,
         }
     }
     return output
+}
+
+/// The bytes of an IDX file of unsigned bytes holding `array` (uncompressed).
+public func idxBytes(_ array: IDXArray) -> [UInt8] {
+    precondition((1...4).contains(array.shape.count), "idxBytes: 1 to 4 dimensions, got \(array.shape.count)")
+    precondition(array.shape.reduce(1, *) == array.values.count,
+                 "idxBytes: shape \(array.shape) needs \(array.shape.reduce(1, *)) values, got \(array.values.count)")
+    var bytes: [UInt8] = [0, 0, 0x08, UInt8(array.shape.count)]
+    for size in array.shape {
+        bytes += [UInt8(truncatingIfNeeded: size >> 24), UInt8(truncatingIfNeeded: size >> 16),
+                  UInt8(truncatingIfNeeded: size >> 8), UInt8(truncatingIfNeeded: size)]
+    }
+    return bytes + array.values
 }

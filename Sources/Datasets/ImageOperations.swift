@@ -28,26 +28,32 @@ func resizedCropKernel(
 ) {
     let scaleY = Float(box.height) / Float(outputHeight)
     let scaleX = Float(box.width) / Float(outputWidth)
-    let identity = box.height == outputHeight && box.width == outputWidth
-    for c in 0..<channels {
-        let plane = source + c * height * width
-        let destination = output + c * outputHeight * outputWidth
+    // Column taps are the same for every row and channel: compute them once.
+    withUnsafeTemporaryAllocation(of: (Int, Int, Float).self, capacity: outputWidth) { columns in
+        for x in 0..<outputWidth {
+            let sourceX = box.width == outputWidth ? Float(x) : max(0, (Float(x) + 0.5) * scaleX - 0.5)
+            let x0 = min(Int(sourceX), box.width - 1)
+            let x1 = min(x0 + 1, box.width - 1)
+            let destination = flip ? outputWidth - 1 - x : x
+            columns[destination] = (box.left + x0, box.left + x1, sourceX - Float(x0))
+        }
         for y in 0..<outputHeight {
-            let sourceY = identity ? Float(y) : max(0, (Float(y) + 0.5) * scaleY - 0.5)
+            let sourceY = box.height == outputHeight ? Float(y) : max(0, (Float(y) + 0.5) * scaleY - 0.5)
             let y0 = min(Int(sourceY), box.height - 1)
             let y1 = min(y0 + 1, box.height - 1)
             let weightY = sourceY - Float(y0)
-            let row0 = plane + (box.top + y0) * width + box.left
-            let row1 = plane + (box.top + y1) * width + box.left
-            for x in 0..<outputWidth {
-                let sourceX = identity ? Float(x) : max(0, (Float(x) + 0.5) * scaleX - 0.5)
-                let x0 = min(Int(sourceX), box.width - 1)
-                let x1 = min(x0 + 1, box.width - 1)
-                let weightX = sourceX - Float(x0)
-                let top = Float(row0[x0]) + weightX * (Float(row0[x1]) - Float(row0[x0]))
-                let bottom = Float(row1[x0]) + weightX * (Float(row1[x1]) - Float(row1[x0]))
-                let value = (top + weightY * (bottom - top)) * (1 / 255)
-                destination[y * outputWidth + (flip ? outputWidth - 1 - x : x)] = value
+            for c in 0..<channels {
+                let plane = source + c * height * width
+                let row0 = plane + (box.top + y0) * width
+                let row1 = plane + (box.top + y1) * width
+                let destination = output + (c * outputHeight + y) * outputWidth
+                for x in 0..<outputWidth {
+                    let (x0, x1, weightX) = columns[x]
+                    let top = Float(row0[x0]) + weightX * (Float(row0[x1]) - Float(row0[x0]))
+                    let bottom = Float(row1[x0]) + weightX * (Float(row1[x1]) - Float(row1[x0]))
+                    // Divided, not multiplied by 1/255: a full-size crop gives exactly byte / 255.
+                    destination[x] = (top + weightY * (bottom - top)) / 255
+                }
             }
         }
     }
@@ -103,7 +109,7 @@ func adjustSaturationKernel(_ image: UnsafeMutablePointer<Float>, plane: Int, fa
 func adjustHueKernel(_ image: UnsafeMutablePointer<Float>, plane: Int, factor: Float) {
     for p in 0..<plane {
         let red = image[p], green = image[plane + p], blue = image[2 * plane + p]
-        let maximum = max(red, green, blue), minimum = min(red, green, blue)
+        let maximum = max(max(red, green), blue), minimum = min(min(red, green), blue)
         let equal = maximum == minimum
         let range = maximum - minimum
         let saturation = range / (equal ? 1 : maximum)
@@ -115,7 +121,7 @@ func adjustHueKernel(_ image: UnsafeMutablePointer<Float>, plane: Int, factor: F
         else { hue = 4 + greenC - redC }
         hue = fmodf(hue / 6 + 1, 1)
         hue = hue + factor
-        hue -= (hue / 1).rounded(.down)  // Python's % 1.0: the result has the divisor's sign.
+        hue -= hue.rounded(.down)  // Python's % 1.0: the result has the divisor's sign.
         let value = maximum
         let sector = (hue * 6).rounded(.down)
         let fraction = hue * 6 - sector
@@ -162,26 +168,35 @@ func gaussianKernel(size: Int, sigma: Float) -> [Float] {
 func gaussianBlurKernel(_ image: UnsafeMutablePointer<Float>, channels: Int, height: Int, width: Int,
                         kernel: [Float], scratch: UnsafeMutablePointer<Float>) {
     let half = kernel.count / 2
-    @inline(__always) func reflect(_ i: Int, _ size: Int) -> Int {
+    func reflect(_ i: Int, _ size: Int) -> Int {
         if size == 1 { return 0 }
         var index = i
         while index < 0 || index >= size { index = index < 0 ? -index : 2 * (size - 1) - index }
         return index
     }
-    for c in 0..<channels {
-        let plane = image + c * height * width
-        for y in 0..<height {
-            for x in 0..<width {
-                var sum: Float = 0
-                for k in 0..<kernel.count { sum += kernel[k] * plane[y * width + reflect(x + k - half, width)] }
-                scratch[y * width + x] = sum
+    let rowIndex = (0..<height).map { y in (0..<kernel.count).map { reflect(y + $0 - half, height) } }
+    let columnIndex = (0..<(width + 2 * half)).map { reflect($0 - half, width) }
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: width + 2 * half) { padded in
+        for c in 0..<channels {
+            let plane = image + c * height * width
+            // Rows: copy each into a reflect-padded line, then convolve along it.
+            for y in 0..<height {
+                let row = plane + y * width
+                for i in 0..<(width + 2 * half) { padded[i] = row[columnIndex[i]] }
+                let destination = scratch + y * width
+                for x in 0..<width { destination[x] = 0 }
+                for (k, weight) in kernel.enumerated() {
+                    for x in 0..<width { destination[x] += weight * padded[x + k] }
+                }
             }
-        }
-        for y in 0..<height {
-            for x in 0..<width {
-                var sum: Float = 0
-                for k in 0..<kernel.count { sum += kernel[k] * scratch[reflect(y + k - half, height) * width + x] }
-                plane[y * width + x] = sum
+            // Columns: each output row is a weighted sum of (reflected) rows.
+            for y in 0..<height {
+                let destination = plane + y * width
+                for x in 0..<width { destination[x] = 0 }
+                for (k, weight) in kernel.enumerated() {
+                    let source = scratch + rowIndex[y][k] * width
+                    for x in 0..<width { destination[x] += weight * source[x] }
+                }
             }
         }
     }

@@ -25,7 +25,11 @@ let maximumDecodedPixels = 1 << 28
 
 /// Decodes PNG bytes: grey (and grey + alpha) stays grey, everything else becomes RGB;
 /// alpha is composited over black, 16-bit samples are reduced to 8.
+///
+/// The chunk sequence is checked to end in IEND first: libpng's simplified reader accepts a
+/// file cut after (or inside) its image data, and a dataset must not take a damaged file.
 public func decodePNG(_ bytes: [UInt8], file: String) throws -> DecodedImage {
+    try checkPNGChunks(bytes, file: file)
     var image = png_image()
     image.version = png_uint_32(PNG_IMAGE_VERSION)
     defer { png_image_free(&image) }
@@ -121,4 +125,21 @@ func planarToInterleaved(_ values: [UInt8], height: Int, width: Int, channels: I
         for c in 0..<channels { output[p * channels + c] = values[c * plane + p] }
     }
     return output
+}
+
+/// Walks the chunks after the 8-byte signature: each is a 4-byte big-endian length, a 4-byte
+/// type, the data and a 4-byte CRC; the last must be IEND and end within the file.
+func checkPNGChunks(_ bytes: [UInt8], file: String) throws {
+    var cursor = ByteCursor(bytes, file: file)
+    cursor.offset = 8
+    while true {
+        let length = Int(try cursor.bigEndianUInt32())
+        let type = try cursor.take(4)
+        guard length <= Int(Int32.max) else {
+            throw DatasetError.badHeader(file: file, expected: "PNG chunk lengths below 2^31", found: "\(length)")
+        }
+        try cursor.require(length + 4)
+        cursor.offset += length + 4
+        if Array(type) == Array("IEND".utf8) { return }
+    }
 }

@@ -2,25 +2,25 @@ import Clustering
 import Testing
 
 @Suite struct BandwidthTests {
-    @Test func automaticBandwidthIsThePooledPercentileOfChebyshevNeighbourDistances() throws {
+    @Test func automaticBandwidthIsAPercentileOfChebyshevDistancesToTheKthNeighbour() throws {
         let (points, _) = gaussianBlobs(centres: [0, 0, 3, 3], dimension: 2, perBlob: 150, spread: 0.5, seed: 21)
         let n = points.count / 2
         // Every point is a query when sampleSize >= n, so the brute force below is the definition.
         let rule = AutomaticBandwidth(sampleSize: n)
         let k = n / 14
-        var pool: [Float] = []
+        var radii: [Float] = []
         for query in 0..<n {
             var distances: [Float] = []
             for other in 0..<n where other != query {
                 distances.append(max(abs(points[2 * query] - points[2 * other]),
                                      abs(points[2 * query + 1] - points[2 * other + 1])))
             }
-            pool += distances.sorted().prefix(k)
+            radii.append(distances.sorted()[k - 1])
         }
-        pool.sort()
-        let rank = 0.04 * Double(pool.count - 1)
+        radii.sort()
+        let rank = 0.04 * Double(radii.count - 1)
         let lower = Int(rank)
-        let expected = pool[lower] + Float(rank - Double(lower)) * (pool[lower + 1] - pool[lower])
+        let expected = radii[lower] + Float(rank - Double(lower)) * (radii[lower + 1] - radii[lower])
         let found = try rule.bandwidth(points, dimension: 2)
         #expect(abs(found - expected) <= 1e-6 * expected, "\(found) vs \(expected)")
     }

@@ -1,0 +1,109 @@
+"""One BYOL training step in PyTorch (2 threads), the reference for nrcc-bench's byol_step.
+
+ResNet-18 width 16 with the CIFAR stem, 28x28x1 inputs, batch 256: two views through the
+online backbone + projector + predictor, the target backbone + projector without gradient,
+the symmetric BYOL loss, backward, SGD (momentum 0.9, weight decay 5e-4, predictor at 10x),
+EMA of the target parameters. Prints JSON lines with the same keys as the Swift benchmark.
+"""
+import copy
+import json
+import resource
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_num_threads(2)
+torch.manual_seed(0)
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, inputs, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inputs, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or inputs != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(inputs, planes, 1, stride, bias=False),
+                                            nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet18(nn.Module):
+    def __init__(self, width=16, channels=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, width, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        layers, inputs = [], width
+        for index in range(4):
+            planes = width << index
+            stride = 1 if index == 0 else 2
+            layers.append(nn.Sequential(BasicBlock(inputs, planes, stride), BasicBlock(planes, planes, 1)))
+            inputs = planes
+        self.layer1, self.layer2, self.layer3, self.layer4 = layers
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return x.mean(dim=(2, 3))
+
+
+def head(inputs, hidden, outputs):
+    return nn.Sequential(nn.Linear(inputs, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, outputs))
+
+
+def main():
+    batch, width, hidden = 256, 16, 1024
+    backbone = ResNet18(width)
+    projector = head(8 * width, hidden, 256)
+    predictor = head(256, hidden, 256)
+    target_backbone = copy.deepcopy(backbone).requires_grad_(False)
+    target_projector = copy.deepcopy(projector).requires_grad_(False)
+    optimizer = torch.optim.SGD([
+        {"params": list(backbone.parameters()) + list(projector.parameters())},
+        {"params": predictor.parameters(), "lr": 0.5},
+    ], lr=0.05, momentum=0.9, weight_decay=5e-4)
+    view_a = torch.randn(batch, 1, 28, 28)
+    view_b = torch.randn(batch, 1, 28, 28)
+
+    def byol(p, z):
+        return (2 - 2 * F.cosine_similarity(p, z, dim=1)).mean()
+
+    def step():
+        online_a = predictor(projector(backbone(view_a)))
+        online_b = predictor(projector(backbone(view_b)))
+        with torch.no_grad():
+            target_a = target_projector(target_backbone(view_a))
+            target_b = target_projector(target_backbone(view_b))
+        loss = (byol(online_a, target_b) + byol(online_b, target_a)) * 0.5
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            for t, o in zip(list(target_backbone.parameters()) + list(target_projector.parameters()),
+                            list(backbone.parameters()) + list(projector.parameters())):
+                t.mul_(0.996).add_(o, alpha=0.004)
+        return loss.item()
+
+    step()
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        loss = step()
+        times.append(time.perf_counter() - start)
+    seconds = sorted(times)[len(times) // 2]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"name": "byol_step_reference", "images_per_second": batch / seconds, "batch": batch,
+                      "step_seconds": seconds, "loss": loss, "threads": torch.get_num_threads(),
+                      "peak_rss_mb": round(peak, 1)}, sort_keys=True), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,1 +1,0 @@
-// The ContrastiveLearning module; see the README's layout section.

@@ -1,0 +1,94 @@
+// The networks of a contrastive run: online f+g(+q) and, for BYOL, the target f̄+ḡ.
+import Datasets
+import NeuralNetworks
+import TensorCore
+
+/// Which features `embed` returns.
+public enum EmbeddingFeatures: String, Sendable, Codable, CaseIterable {
+    /// The projector output (target f̄+ḡ for BYOL, f+g for InfoNCE), `projectionSize`-d.
+    case projection
+    /// The backbone output (f̄ or f) alone, `8 width`-d.
+    case backbone
+}
+
+/// The networks of a run (SPEC §1).
+///
+/// Checkpoint names: `online.backbone.*` (torchvision ResNet names), `online.projector.*`,
+/// `online.predictor.*`, `target.backbone.*`, `target.projector.*` (`nn.Sequential` names).
+public final class ContrastiveNetworks {
+    public let backbone: ResNet
+    public let projector: ProjectionHead
+    /// q, BYOL only.
+    public let predictor: ProjectionHead?
+    /// f̄, BYOL only: a copy of f at the start, then its EMA.
+    public let targetBackbone: ResNet?
+    /// ḡ, BYOL only.
+    public let targetProjector: ProjectionHead?
+
+    /// Networks initialised from `configuration.seed` (stream "NETS").
+    public init(configuration: TrainingConfiguration) {
+        var generator = SeededGenerator(seed: configuration.seed, stream: [0x4E45_5453])
+        let depth: ResNet.Depth = configuration.depth == 34 ? .resnet34 : .resnet18
+        backbone = ResNet(depth: depth, width: configuration.width, inputChannels: configuration.inputChannels,
+                          stem: .cifar, generator: &generator)
+        projector = ProjectionHead(inputSize: backbone.featureSize, hiddenSize: configuration.hiddenSize,
+                                   outputSize: configuration.projectionSize, generator: &generator)
+        if configuration.paradigm == .byol {
+            predictor = ProjectionHead(inputSize: configuration.projectionSize, hiddenSize: configuration.hiddenSize,
+                                       outputSize: configuration.projectionSize, generator: &generator)
+            let targetBackbone = ResNet(depth: depth, width: configuration.width, inputChannels: configuration.inputChannels,
+                                        stem: .cifar, generator: &generator)
+            let targetProjector = ProjectionHead(inputSize: backbone.featureSize, hiddenSize: configuration.hiddenSize,
+                                                 outputSize: configuration.projectionSize, generator: &generator)
+            targetBackbone.copyState(from: backbone)
+            targetProjector.copyState(from: projector)
+            targetBackbone.setRequiresGradient(false)
+            targetProjector.setRequiresGradient(false)
+            self.targetBackbone = targetBackbone
+            self.targetProjector = targetProjector
+        } else {
+            predictor = nil
+            targetBackbone = nil
+            targetProjector = nil
+        }
+    }
+
+    /// The encoder whose output is the embedding: f̄+ḡ for BYOL, f+g for InfoNCE.
+    public var encoder: (backbone: ResNet, projector: ProjectionHead) {
+        (targetBackbone ?? backbone, targetProjector ?? projector)
+    }
+
+    /// Every parameter and buffer, with checkpoint names.
+    public var namedState: [NamedTensor] {
+        var list = backbone.namedState.map { $0.prefixed("online.backbone") }
+            + projector.namedState.map { $0.prefixed("online.projector") }
+        if let predictor { list += predictor.namedState.map { $0.prefixed("online.predictor") } }
+        if let targetBackbone { list += targetBackbone.namedState.map { $0.prefixed("target.backbone") } }
+        if let targetProjector { list += targetProjector.namedState.map { $0.prefixed("target.projector") } }
+        return list
+    }
+
+    /// L2-normalised features of `dataset`'s images at `indices` (all when nil), computed in
+    /// evaluation mode by the encoder, `batchSize` images at a time.
+    ///
+    /// - Returns: row-major [indices.count, D], D = projectionSize or 8 width.
+    public func embed(_ dataset: ImageDataset, indices: [Int]? = nil, normalization: Normalization,
+                      features: EmbeddingFeatures = .projection, batchSize: Int = 256) -> [Float] {
+        let indices = indices ?? Array(0..<dataset.count)
+        let (backbone, projector) = encoder
+        var output: [Float] = []
+        var start = 0
+        while start < indices.count {
+            let chunk = Array(indices[start..<min(indices.count, start + batchSize)])
+            let batch = dataset.batch(chunk, normalization: normalization)
+            let images = Tensor(shape: [chunk.count, batch.channels, batch.height, batch.width], scalars: batch.pixels)
+            let rows = withoutGradient { () -> Tensor in
+                let h = backbone(images, mode: .evaluation)
+                return (features == .backbone ? h : projector(h, mode: .evaluation)).l2NormalizedRows()
+            }
+            output += rows.scalars
+            start += batchSize
+        }
+        return output
+    }
+}

@@ -1,0 +1,145 @@
+// One optimisation step of BYOL or InfoNCE, with or without the NRCC regularizer.
+import NeuralNetworks
+import TensorCore
+
+/// The loss parts of one step.
+public struct StepLosses: Sendable, Equatable {
+    /// `contrastive + lambda regularizer`.
+    public var total: Float
+    /// L_BYOL or L_InfoNCE.
+    public var contrastive: Float
+    /// R, before its weight (0 when the regularizer is off).
+    public var regularizer: Float
+}
+
+/// The networks, the optimiser and the step that trains them (SPEC §2, §3, §5).
+///
+/// A BYOL step with the regularizer:
+/// 1. the target f̄+ḡ encodes both views (batch statistics, its own running statistics
+///    updated): w^a, w^b, and f̄(x^b);
+/// 2. SGHMC moves x^a through the energy of f̄ against f̄(x^b) to x^c (running statistics
+///    untouched); the contrast encoder (target or online, per the preset) encodes it to w^c
+///    with batch statistics and no statistics update;
+/// 3. the online f+g+q encodes both views; `L_BYOL + lambda R` is differentiated; SGD steps;
+///    the target moves toward the online parameters by EMA.
+/// InfoNCE has one network: the online pass comes first and f(x^b), z^a, z^b, detached, play
+/// the target's parts.
+public final class ContrastiveStep {
+    public let configuration: TrainingConfiguration
+    public let networks: ContrastiveNetworks
+    public let optimizer: SGD
+
+    /// Networks initialised from the configuration's seed and a fresh optimiser.
+    public init(configuration: TrainingConfiguration) {
+        self.configuration = configuration
+        networks = ContrastiveNetworks(configuration: configuration)
+        var groups = [SGD.ParameterGroup(parameters: networks.backbone.parameters + networks.projector.parameters,
+                                         weightDecay: configuration.weightDecay)]
+        if let predictor = networks.predictor {
+            groups.append(SGD.ParameterGroup(parameters: predictor.parameters,
+                                             learningRateScale: configuration.predictorLearningRateScale,
+                                             weightDecay: configuration.weightDecay))
+        }
+        optimizer = SGD(groups: groups, momentum: configuration.momentum)
+    }
+
+    /// Everything a checkpoint holds besides metadata: networks then optimiser state.
+    public var namedState: [NamedTensor] {
+        networks.namedState + optimizer.namedState.map { $0.prefixed("optimizer") }
+    }
+
+    /// One step on views a and b ([N, C, H, W] each, normalised): forward, loss, backward,
+    /// SGD with `learningRate`, then the EMA with `targetMomentum` (BYOL).
+    ///
+    /// The parameters are updated only when the loss is finite; a non-finite loss leaves the
+    /// networks as they were (gradients cleared) and returns it for the caller to stop on.
+    /// `sghmcGenerator` supplies the SGHMC noise.
+    @discardableResult
+    public func step(viewA: Tensor, viewB: Tensor, learningRate: Float, targetMomentum: Float,
+                     sghmcGenerator: inout SeededGenerator, injectsNonFiniteLoss: Bool = false) -> StepLosses {
+        let settings = configuration.regularizer
+        let useRegularizer = configuration.usesRegularizer && settings.weight > 0
+        let backbone = networks.backbone, projector = networks.projector
+        var contrastive: Tensor
+        var regularizer: Tensor?
+        switch configuration.paradigm {
+        case .byol:
+            let targetBackbone = networks.targetBackbone!, targetProjector = networks.targetProjector!
+            let (featuresB, targetA, targetB) = withoutGradient { () -> (Tensor, Tensor, Tensor) in
+                let featuresA = targetBackbone(viewA, mode: .training)
+                let featuresB = targetBackbone(viewB, mode: .training)
+                return (featuresB, targetProjector(featuresA, mode: .training), targetProjector(featuresB, mode: .training))
+            }
+            var contrast: Tensor?
+            if useRegularizer {
+                let encoder: (ResNet, ProjectionHead) = settings.contrastEncoder == .target
+                    ? (targetBackbone, targetProjector) : (backbone, projector)
+                contrast = contrastViews(seeds: viewA, viewB: viewB, referenceFeatures: featuresB,
+                                         energyBackbone: targetBackbone, encoder: encoder, generator: &sghmcGenerator)
+            }
+            let onlineA = projector(backbone(viewA, mode: .training), mode: .training)
+            let onlineB = projector(backbone(viewB, mode: .training), mode: .training)
+            let predictor = networks.predictor!
+            contrastive = byolLoss(predictionA: predictor(onlineA, mode: .training),
+                                   predictionB: predictor(onlineB, mode: .training),
+                                   targetA: targetA, targetB: targetB)
+            if let contrast {
+                regularizer = nrccRegularizer(anchors: settings.symmetric ? [onlineA, onlineB] : [onlineA],
+                                              contrast: contrast,
+                                              otherViews: settings.symmetric ? [targetB, targetA] : [targetB],
+                                              settings: settings)
+            }
+        case .infonce:
+            let featuresA = backbone(viewA, mode: .training)
+            let featuresB = backbone(viewB, mode: .training)
+            let onlineA = projector(featuresA, mode: .training)
+            let onlineB = projector(featuresB, mode: .training)
+            contrastive = ntXentLoss(onlineA, onlineB, temperature: configuration.temperature,
+                                     decoupled: configuration.decoupled)
+            if useRegularizer {
+                let contrast = contrastViews(seeds: viewA, viewB: viewB, referenceFeatures: featuresB.detached(),
+                                             energyBackbone: backbone, encoder: (backbone, projector),
+                                             generator: &sghmcGenerator)
+                regularizer = nrccRegularizer(anchors: settings.symmetric ? [onlineA, onlineB] : [onlineA],
+                                              contrast: contrast,
+                                              otherViews: settings.symmetric ? [onlineB.detached(), onlineA.detached()]
+                                                  : [onlineB.detached()],
+                                              settings: settings)
+            }
+        }
+        if injectsNonFiniteLoss { contrastive = contrastive * Float.nan }
+        let total = regularizer.map { contrastive + settings.weight * $0 } ?? contrastive
+        let losses = StepLosses(total: total.scalar, contrastive: contrastive.scalar, regularizer: regularizer?.scalar ?? 0)
+        guard losses.total.isFinite else {
+            optimizer.zeroGradients()
+            return losses
+        }
+        total.backward()
+        optimizer.step(learningRate: learningRate)
+        optimizer.zeroGradients()
+        if let targetBackbone = networks.targetBackbone, let targetProjector = networks.targetProjector {
+            targetBackbone.updateExponentialMovingAverage(toward: backbone, momentum: targetMomentum)
+            targetProjector.updateExponentialMovingAverage(toward: projector, momentum: targetMomentum)
+        }
+        return losses
+    }
+
+    /// w^c: SGHMC views of the batch, encoded by `encoder` with batch statistics and no
+    /// running-statistics update, as constants.
+    private func contrastViews(seeds: Tensor, viewB: Tensor, referenceFeatures: Tensor, energyBackbone: ResNet,
+                               encoder: (ResNet, ProjectionHead), generator: inout SeededGenerator) -> Tensor {
+        let sghmc = configuration.sghmc
+        var reference = referenceFeatures
+        if let size = sghmc.resampleSize {
+            // The energy compares resampled images, so f̄(x^b) is taken at that size too.
+            reference = withoutGradient {
+                energyBackbone(viewB.resizedBilinear(height: size, width: size), mode: .trainingWithoutStatisticsUpdate)
+            }
+        }
+        let views = sghmcViews(seeds: seeds, referenceFeatures: reference, backbone: energyBackbone,
+                               settings: sghmc, generator: &generator)
+        return withoutGradient {
+            encoder.1(encoder.0(views, mode: .trainingWithoutStatisticsUpdate), mode: .trainingWithoutStatisticsUpdate)
+        }
+    }
+}

@@ -1,0 +1,189 @@
+// Every resolved setting of a training run (SPEC §1, §2, §3, §5), recorded with its results.
+import Datasets
+import Foundation
+
+/// The two contrastive paradigms.
+public enum Paradigm: String, Sendable, Codable, CaseIterable {
+    /// BYOL: online f+g+q against an EMA target f̄+ḡ.
+    case byol
+    /// InfoNCE (NT-Xent, SimCLR): one network f+g.
+    case infonce
+}
+
+/// How the BYOL target momentum m evolves.
+public enum MomentumSchedule: String, Sendable, Codable, CaseIterable {
+    /// m stays at its base value.
+    case constant
+    /// m_k = 1 - (1 - m_0) (cos(pi k / K) + 1) / 2: from m_0 to 1 over the run (BYOL's).
+    case cosine
+}
+
+/// Every setting of a run, resolved: what `Trainer` does is a function of this and the
+/// dataset alone. Codable: it is written to `settings.json` and into every checkpoint.
+public struct TrainingConfiguration: Sendable, Codable, Equatable {
+    // Networks (SPEC §1).
+    public var paradigm: Paradigm
+    /// ResNet depth: 18 or 34.
+    public var depth: Int
+    /// Channels of the first ResNet stage (64 standard, 16 narrow).
+    public var width: Int
+    /// Input image channels, height and width.
+    public var inputChannels: Int
+    public var inputHeight: Int
+    public var inputWidth: Int
+    /// Hidden size of the projector g and predictor q.
+    public var hiddenSize: Int
+    /// Output size of g and q (the embedding dimension).
+    public var projectionSize: Int
+
+    // Losses (SPEC §2).
+    /// InfoNCE temperature tau.
+    public var temperature: Float
+    /// InfoNCE: leave the positive out of the denominator.
+    public var decoupled: Bool
+    /// Whether the NRCC regularizer is on.
+    public var usesRegularizer: Bool
+    /// The preset `regularizer` started from (recorded; `regularizer` holds the values used).
+    public var preset: RegularizerSettings.Preset
+    public var regularizer: RegularizerSettings
+    public var sghmc: SGHMCSettings
+
+    // Optimisation (SPEC §5).
+    public var batchSize: Int
+    public var epochs: Int
+    /// The learning rate after warm-up: 0.05 batchSize / 256 unless set.
+    public var learningRate: Float
+    /// Linear warm-up length in epochs (may be fractional).
+    public var warmupEpochs: Double
+    public var momentum: Float
+    public var weightDecay: Float
+    /// The predictor's learning rate is this times the others'.
+    public var predictorLearningRateScale: Float
+    /// BYOL target momentum m (base value).
+    public var targetMomentum: Float
+    public var targetMomentumSchedule: MomentumSchedule
+
+    // Data (SPEC §4).
+    public var augmentation: AugmentationSettings
+    /// Per-channel mean and std; resolved from the dataset when a trainer is made.
+    public var normalization: Normalization?
+    public var seed: UInt64
+
+    // Monitors.
+    /// Images embedded each epoch for the kNN accuracy and the feature std (a fixed seeded
+    /// subset of the dataset); 0 turns the monitors off.
+    public var monitorSampleCount: Int
+
+    /// SPEC's settings for `paradigm` (paper values: batch 256, width 64, 1000 epochs), with
+    /// the regularizer of `preset`, for images of the given size.
+    public init(paradigm: Paradigm = .byol, usesRegularizer: Bool = true,
+                preset: RegularizerSettings.Preset = .paper,
+                inputChannels: Int, inputHeight: Int, inputWidth: Int,
+                width: Int = 64, depth: Int = 18, batchSize: Int = 256, epochs: Int = 1000, seed: UInt64 = 0) {
+        self.paradigm = paradigm
+        self.depth = depth
+        self.width = width
+        self.inputChannels = inputChannels
+        self.inputHeight = inputHeight
+        self.inputWidth = inputWidth
+        hiddenSize = 64 * width  // 4096 at width 64, 1024 at width 16 (SPEC §1)
+        projectionSize = 256
+        temperature = 0.1
+        decoupled = false
+        self.usesRegularizer = usesRegularizer
+        self.preset = preset
+        regularizer = RegularizerSettings(preset: preset)
+        sghmc = SGHMCSettings()
+        self.batchSize = batchSize
+        self.epochs = epochs
+        learningRate = 0.05 * Float(batchSize) / 256
+        warmupEpochs = 10
+        momentum = 0.9
+        weightDecay = 5e-4
+        predictorLearningRateScale = 10
+        targetMomentum = 0.996
+        targetMomentumSchedule = .constant
+        augmentation = AugmentationSettings()
+        normalization = nil
+        self.seed = seed
+        monitorSampleCount = 2000
+    }
+
+    /// Defaults sized for a 2-core CPU, chosen per input size (see the README's training
+    /// section for the measurements behind them): a narrow ResNet-18 (width 16, hidden
+    /// 1024), batch 256 (the whole set when smaller), a warm-up of 1/10 of the run, and an
+    /// epoch count that fits about `minutes` of training on two cores at the measured
+    /// throughput (at least 2 epochs). Crops keep at least 30% of the area on images of 32
+    /// pixels or less, where 8% leaves too little of a digit or garment to match.
+    public static func cpuDefault(paradigm: Paradigm = .byol, usesRegularizer: Bool = true,
+                                  preset: RegularizerSettings.Preset = .paper,
+                                  for dataset: ImageDataset, minutes: Double = 20, seed: UInt64 = 0) -> TrainingConfiguration {
+        var configuration = TrainingConfiguration(
+            paradigm: paradigm, usesRegularizer: usesRegularizer, preset: preset,
+            inputChannels: dataset.channels, inputHeight: dataset.height, inputWidth: dataset.width,
+            width: 16, batchSize: min(256, dataset.count), epochs: 1, seed: seed)
+        let imagesPerSecond = measuredImagesPerSecond(pixels: dataset.height * dataset.width, paradigm: paradigm,
+                                                      usesRegularizer: usesRegularizer)
+        let epochSeconds = Double(dataset.count) / imagesPerSecond
+        configuration.epochs = max(2, Int(minutes * 60 / epochSeconds))
+        configuration.warmupEpochs = Double(configuration.epochs) / 10
+        if max(dataset.height, dataset.width) <= 32 {
+            configuration.augmentation.cropScale = 0.3...1
+        }
+        return configuration
+    }
+
+    /// Training throughput of the CPU default network (width 16, batch 256) on two cores,
+    /// images per second, by image area: `make bench` figures interpolated in pixels.
+    static func measuredImagesPerSecond(pixels: Int, paradigm: Paradigm, usesRegularizer: Bool) -> Double {
+        // Measured at 8x8 (digits) and 28x28 (Fashion-MNIST); time per image grows about
+        // linearly with the area.
+        let secondsPerPixel = 1.0 / (Self.imagesPerSecondAt784 * 784)
+        var rate = 1 / (Double(pixels) * secondsPerPixel)
+        if paradigm == .infonce { rate *= 1.4 }  // no target network, no predictor
+        if usesRegularizer { rate /= Self.regularizerCost }
+        return rate
+    }
+
+    /// BYOL images per second at 28x28, width 16, batch 256 (nrcc-bench contrastive).
+    static let imagesPerSecondAt784 = 120.0
+    /// nrcc_step time / byol_step time (nrcc-bench contrastive).
+    static let regularizerCost = 1.45
+
+    /// Throws `TrainingError.invalidSetting` for the first value out of range.
+    public func validate() throws {
+        func check(_ condition: Bool, _ name: String, _ expected: String, _ found: Any) throws {
+            if !condition { throw TrainingError.invalidSetting(name: name, expected: expected, found: "\(found)") }
+        }
+        try check(depth == 18 || depth == 34, "depth", "18 or 34", depth)
+        try check(width >= 1, "width", ">= 1", width)
+        try check(inputChannels == 1 || inputChannels == 3, "inputChannels", "1 or 3", inputChannels)
+        try check(inputHeight >= 8 && inputWidth >= 8, "input size", ">= 8x8", "\(inputHeight)x\(inputWidth)")
+        try check(hiddenSize >= 1 && projectionSize >= 1, "hiddenSize and projectionSize", ">= 1", "\(hiddenSize), \(projectionSize)")
+        try check(temperature > 0, "temperature (tau)", "> 0", temperature)
+        try check(batchSize >= 2, "batchSize", ">= 2 (batch statistics need two samples)", batchSize)
+        try check(epochs >= 1, "epochs", ">= 1", epochs)
+        try check(learningRate > 0 && learningRate.isFinite, "learningRate", "> 0", learningRate)
+        try check(warmupEpochs >= 0 && warmupEpochs <= Double(epochs), "warmupEpochs", "in 0...epochs (\(epochs))", warmupEpochs)
+        try check((0..<1).contains(momentum), "momentum", "in [0, 1)", momentum)
+        try check(weightDecay >= 0, "weightDecay", ">= 0", weightDecay)
+        try check(predictorLearningRateScale > 0, "predictorLearningRateScale", "> 0", predictorLearningRateScale)
+        try check((0...1).contains(targetMomentum), "targetMomentum", "in [0, 1]", targetMomentum)
+        try check(monitorSampleCount >= 0, "monitorSampleCount", ">= 0", monitorSampleCount)
+        if let normalization {
+            try check(normalization.mean.count == inputChannels, "normalization", "\(inputChannels) channels", normalization.mean.count)
+        }
+        try regularizer.validate()
+        try sghmc.validate()
+        do { try augmentation.validate() } catch {
+            throw TrainingError.invalidSetting(name: "augmentation", expected: "valid settings", found: "\(error)")
+        }
+    }
+
+    /// The settings as pretty, key-sorted JSON (the run's `settings.json`).
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}

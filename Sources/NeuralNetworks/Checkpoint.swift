@@ -1,0 +1,294 @@
+import Foundation
+import TensorCore
+
+/// A checkpoint error that names what was expected, what was found and where.
+public enum CheckpointError: Error, Equatable, CustomStringConvertible {
+    /// The file could not be opened, read or written.
+    case inputOutput(path: String, reason: String)
+    /// The file ends before the header or the data it announces.
+    case truncated(path: String, expectedBytes: Int, foundBytes: Int)
+    /// The header is not the JSON that safetensors specifies.
+    case corruptHeader(path: String, reason: String)
+    /// A tensor is stored with an element type other than F32 or I64.
+    case unsupportedType(name: String, type: String)
+    /// A tensor the model needs is absent from the file.
+    case missingTensor(name: String)
+    /// A tensor in the file has another shape than the model's.
+    case shapeMismatch(name: String, expected: [Int], found: [Int])
+
+    public var description: String {
+        switch self {
+        case let .inputOutput(path, reason):
+            "checkpoint \(path): \(reason)"
+        case let .truncated(path, expected, found):
+            "checkpoint \(path) is truncated: expected at least \(expected) bytes, found \(found); the file is incomplete, use an earlier checkpoint"
+        case let .corruptHeader(path, reason):
+            "checkpoint \(path) has a corrupt safetensors header: \(reason)"
+        case let .unsupportedType(name, type):
+            "checkpoint tensor \(name) has element type \(type); expected F32 (or I64 for counters)"
+        case let .missingTensor(name):
+            "checkpoint has no tensor \(name); it was written for another model or prefix"
+        case let .shapeMismatch(name, expected, found):
+            "checkpoint tensor \(name) has shape \(found), the model expects \(expected); check depth, width and input channels"
+        }
+    }
+}
+
+/// A set of named tensors and string metadata in the safetensors format: an 8-byte
+/// little-endian header length, a JSON header (`{"name": {"dtype": "F32", "shape": [...],
+/// "data_offsets": [begin, end]}, "__metadata__": {...}}`), then the raw little-endian data.
+///
+/// A file written here loads with `safetensors.torch.load_file`; with a ResNet stored under
+/// no prefix, `torchvision.models.resnet18()` (CIFAR stem swapped in, `fc` ignored) takes it
+/// through `load_state_dict(..., strict=False)`.
+public struct Checkpoint: Equatable {
+    /// One stored tensor: its shape and elements.
+    public struct Entry: Equatable {
+        public enum Values: Equatable {
+            case float32([Float])
+            case int64([Int64])
+        }
+        public var shape: [Int]
+        public var values: Values
+
+        public init(shape: [Int], values: Values) {
+            self.shape = shape
+            self.values = values
+        }
+
+        /// The elements as floats (counters converted).
+        public var floats: [Float] {
+            switch values {
+            case let .float32(values): values
+            case let .int64(values): values.map { Float($0) }
+            }
+        }
+    }
+
+    /// The tensors by name.
+    public var entries: [String: Entry]
+    /// Free-form string metadata (`__metadata__`), e.g. "step", "epoch", "preset".
+    public var metadata: [String: String]
+
+    public init(entries: [String: Entry] = [:], metadata: [String: String] = [:]) {
+        self.entries = entries
+        self.metadata = metadata
+    }
+
+    /// Adds copies of the tensors, named `prefix.name` (just `name` when `prefix` is empty).
+    public mutating func store(_ tensors: [NamedTensor], prefix: String = "") {
+        for named in tensors.map({ $0.prefixed(prefix) }) {
+            let values = named.tensor.scalars
+            entries[named.name] = Entry(
+                shape: named.tensor.shape,
+                values: named.isCounter ? .int64(values.map { Int64($0) }) : .float32(values))
+        }
+    }
+
+    /// Adds every parameter and buffer of `layer` (torchvision names under `prefix`).
+    public mutating func store(_ layer: some Layer, prefix: String = "") {
+        store(layer.namedState, prefix: prefix)
+    }
+
+    /// Adds the momentum buffers of `optimizer` under `prefix` and its step count as the
+    /// metadata `<prefix>.step_count`.
+    public mutating func store(_ optimizer: SGD, prefix: String = "optimizer") {
+        store(optimizer.namedState, prefix: prefix)
+        metadata["\(prefix).step_count"] = String(optimizer.stepCount)
+    }
+
+    /// Copies the stored values into `tensors`, after checking that every one is present with
+    /// the right shape (nothing is written when any check fails).
+    public func restore(_ tensors: [NamedTensor], prefix: String = "") throws {
+        let named = tensors.map { $0.prefixed(prefix) }
+        var sources: [[Float]] = []
+        for item in named {
+            guard let entry = entries[item.name] else { throw CheckpointError.missingTensor(name: item.name) }
+            guard entry.shape == item.tensor.shape else {
+                throw CheckpointError.shapeMismatch(name: item.name, expected: item.tensor.shape, found: entry.shape)
+            }
+            sources.append(entry.floats)
+        }
+        for (item, values) in zip(named, sources) {
+            item.tensor.withUnsafeMutableBufferPointer { buffer in
+                for index in 0..<buffer.count { buffer[index] = values[index] }
+            }
+        }
+    }
+
+    /// Restores every parameter and buffer of `layer` from the tensors under `prefix`.
+    public func restore(_ layer: some Layer, prefix: String = "") throws {
+        try restore(layer.namedState, prefix: prefix)
+    }
+
+    /// Restores the momentum buffers and step count of `optimizer`.
+    public func restore(_ optimizer: SGD, prefix: String = "optimizer") throws {
+        try restore(optimizer.namedState, prefix: prefix)
+        if let steps = metadata["\(prefix).step_count"].flatMap(Int.init) {
+            optimizer.restoreStepCount(steps)
+        }
+    }
+}
+
+extension Checkpoint {
+    /// The file's bytes: header length, JSON header (padded with spaces to a multiple of 8),
+    /// data in name order.
+    public func serialized() -> [UInt8] {
+        var header: [String: Any] = [:]
+        var offset = 0
+        let names = entries.keys.sorted()
+        for name in names {
+            let entry = entries[name]!
+            let (type, size): (String, Int) = switch entry.values {
+            case let .float32(values): ("F32", values.count * 4)
+            case let .int64(values): ("I64", values.count * 8)
+            }
+            header[name] = ["dtype": type, "shape": entry.shape, "data_offsets": [offset, offset + size]]
+            offset += size
+        }
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var json = Array((try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8))
+        while json.count % 8 != 0 { json.append(0x20) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: json)
+        for name in names {
+            switch entries[name]!.values {
+            case let .float32(values):
+                for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+            case let .int64(values):
+                for value in values { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+            }
+        }
+        return bytes
+    }
+
+    /// Parses the bytes of a safetensors file; `path` only labels errors.
+    public init(bytes: [UInt8], path: String = "<memory>") throws {
+        guard bytes.count >= 8 else {
+            throw CheckpointError.truncated(path: path, expectedBytes: 8, foundBytes: bytes.count)
+        }
+        let headerLength = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard headerLength <= UInt64(bytes.count - 8) else {
+            throw CheckpointError.truncated(path: path, expectedBytes: 8 + Int(clamping: headerLength), foundBytes: bytes.count)
+        }
+        let dataStart = 8 + Int(headerLength)
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))
+        } catch {
+            throw CheckpointError.corruptHeader(path: path, reason: "the header is not valid JSON")
+        }
+        guard let header = object as? [String: Any] else {
+            throw CheckpointError.corruptHeader(path: path, reason: "the header is not a JSON object")
+        }
+        var entries: [String: Entry] = [:]
+        var metadata: [String: String] = [:]
+        for (name, value) in header {
+            if name == "__metadata__" {
+                guard let map = value as? [String: String] else {
+                    throw CheckpointError.corruptHeader(path: path, reason: "__metadata__ must map strings to strings")
+                }
+                metadata = map
+                continue
+            }
+            guard let description = value as? [String: Any],
+                  let type = description["dtype"] as? String,
+                  let shape = (description["shape"] as? [NSNumber])?.map(\.intValue),
+                  let offsets = (description["data_offsets"] as? [NSNumber])?.map(\.intValue),
+                  offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1], shape.allSatisfy({ $0 >= 0 })
+            else {
+                throw CheckpointError.corruptHeader(path: path, reason: "tensor \(name) lacks a valid dtype, shape or data_offsets")
+            }
+            let elementSize: Int
+            switch type {
+            case "F32": elementSize = 4
+            case "I64": elementSize = 8
+            default: throw CheckpointError.unsupportedType(name: name, type: type)
+            }
+            let count = shape.reduce(1, *)
+            guard offsets[1] - offsets[0] == count * elementSize else {
+                throw CheckpointError.corruptHeader(
+                    path: path, reason: "tensor \(name) of shape \(shape) needs \(count * elementSize) bytes, its offsets span \(offsets[1] - offsets[0])")
+            }
+            guard dataStart + offsets[1] <= bytes.count else {
+                throw CheckpointError.truncated(path: path, expectedBytes: dataStart + offsets[1], foundBytes: bytes.count)
+            }
+            let start = dataStart + offsets[0]
+            let values: Entry.Values = bytes.withUnsafeBytes { raw in
+                if elementSize == 4 {
+                    return .float32((0..<count).map { i in
+                        Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self)))
+                    })
+                }
+                return .int64((0..<count).map { i in
+                    Int64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * i, as: Int64.self))
+                })
+            }
+            entries[name] = Entry(shape: shape, values: values)
+        }
+        self.init(entries: entries, metadata: metadata)
+    }
+
+    /// Reads a safetensors file.
+    public init(contentsOf url: URL) throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw CheckpointError.inputOutput(path: url.path, reason: "cannot read: \(error.localizedDescription)")
+        }
+        try self.init(bytes: Array(data), path: url.path)
+    }
+
+    /// Writes the file atomically: a temporary file in the same folder, flushed to disk
+    /// (fsync), then renamed over `url`, so a crash leaves either the old file or the new one,
+    /// never a partial one.
+    public func write(to url: URL) throws {
+        let bytes = serialized()
+        let folder = url.deletingLastPathComponent().path
+        let temporary = "\(folder)/.\(url.lastPathComponent).\(getpid()).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else {
+            throw CheckpointError.inputOutput(path: url.path, reason: "cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
+        var written = 0
+        let status: Int32 = bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let result = writeBytes(descriptor, raw.baseAddress! + written, raw.count - written)
+                if result <= 0 { return errno }
+                written += result
+            }
+            return fsync(descriptor) == 0 ? 0 : errno
+        }
+        close(descriptor)
+        guard status == 0 else {
+            unlink(temporary)
+            throw CheckpointError.inputOutput(path: url.path, reason: "cannot write \(temporary): \(String(cString: strerror(status)))")
+        }
+        guard rename(temporary, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw CheckpointError.inputOutput(path: url.path, reason: "cannot rename \(temporary): \(reason)")
+        }
+        // Make the rename itself durable.
+        let folderDescriptor = open(folder.isEmpty ? "." : folder, O_RDONLY)
+        if folderDescriptor >= 0 {
+            fsync(folderDescriptor)
+            close(folderDescriptor)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) private func writeBytes(_ descriptor: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
+    Glibc.write(descriptor, pointer, count)
+}
+#elseif canImport(Darwin)
+import Darwin
+@inline(__always) private func writeBytes(_ descriptor: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
+    Darwin.write(descriptor, pointer, count)
+}
+#endif

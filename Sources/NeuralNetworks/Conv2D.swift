@@ -1,0 +1,33 @@
+import TensorCore
+
+/// A 2-D convolution without bias (as every convolution in ResNet), PyTorch's `nn.Conv2d`
+/// with `bias=False`.
+///
+/// input [N, inputChannels, H, W] -> [N, outputChannels, OH, OW]; weight
+/// [outputChannels, inputChannels, kernelSize, kernelSize]. Initialised as torchvision's
+/// ResNet: Kaiming normal, fan-out, ReLU gain (std = sqrt(2 / (outputChannels k^2))).
+/// The layer owns the scratch memory its convolutions reuse from step to step.
+public final class Conv2D: Layer {
+    public let weight: Tensor
+    public let stride: Int
+    public let padding: Int
+    private let workspace = ConvolutionWorkspace()
+
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
+                padding: Int = 0, generator: inout SeededGenerator) {
+        precondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0,
+                     "Conv2D: channels \(inputChannels) -> \(outputChannels), kernel \(kernelSize) must be positive")
+        let deviation = (2 / Float(outputChannels * kernelSize * kernelSize)).squareRoot()
+        weight = .randomNormal([outputChannels, inputChannels, kernelSize, kernelSize],
+                               standardDeviation: deviation, generator: &generator, requiresGradient: true)
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public func callAsFunction(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        conv2d(input, weight: weight, stride: stride, padding: padding, workspace: workspace)
+    }
+
+    public var namedParameters: [NamedTensor] { [NamedTensor("weight", weight)] }
+    public var namedBuffers: [NamedTensor] { [] }
+}

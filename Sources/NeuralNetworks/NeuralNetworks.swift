@@ -1,1 +1,0 @@
-// The NeuralNetworks module; see the README's layout section.

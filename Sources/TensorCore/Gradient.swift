@@ -1,0 +1,166 @@
+/// Whether ops record their pullbacks. On by default; `withoutGradient` turns it off for the
+/// current task (and the tasks it starts), nothing else.
+public enum GradientMode {
+    @TaskLocal static var isDisabled = false
+
+    /// Whether ops called now record the graph.
+    public static var isEnabled: Bool { !isDisabled }
+}
+
+/// Runs `body` with gradient recording off: ops inside return plain tensors with no
+/// history, as under PyTorch's `torch.no_grad()`.
+public func withoutGradient<Result>(_ body: () throws -> Result) rethrows -> Result {
+    try GradientMode.$isDisabled.withValue(true) { try body() }
+}
+
+/// One recorded op: its inputs and the pullback that turns the output's gradient into the
+/// inputs' gradients.
+///
+/// The pullback receives the output tensor (for ops whose derivative uses their result) and
+/// the output's gradient, and adds (`+=`) into `input.gradientPointer()` for every input
+/// whose `isGradientNeeded` is set.
+final class GradientNode {
+    let inputs: [Tensor]
+    let pullback: (_ output: Tensor, _ outputGradient: UnsafePointer<Float>) -> Void
+
+    init(inputs: [Tensor], pullback: @escaping (Tensor, UnsafePointer<Float>) -> Void) {
+        self.inputs = inputs
+        self.pullback = pullback
+    }
+}
+
+extension Tensor {
+    /// Whether an op with these inputs should record itself.
+    @usableFromInline
+    static func shouldRecord(_ inputs: [Tensor]) -> Bool {
+        GradientMode.isEnabled && inputs.contains { $0.requiresGradient }
+    }
+
+    /// Records how `self` was made from `inputs` when any input requires a gradient.
+    func record(
+        _ inputs: [Tensor],
+        pullback: @escaping (_ output: Tensor, _ outputGradient: UnsafePointer<Float>) -> Void
+    ) {
+        guard Tensor.shouldRecord(inputs) else { return }
+        requiresGradient = true
+        node = GradientNode(inputs: inputs, pullback: pullback)
+    }
+
+    /// The gradient buffer of this tensor, created zero-filled on first use; pullbacks add
+    /// into it.
+    func gradientPointer() -> UnsafeMutablePointer<Float> {
+        if let gradient { return gradient.storage.pointer }
+        let created = Tensor(shape: shape, repeating: 0)
+        gradient = created
+        return created.storage.pointer
+    }
+
+    /// Backpropagates from this tensor, adding d(self)/d(leaf) into `.gradient` of every leaf
+    /// that requires a gradient, then releases the graph.
+    ///
+    /// - Parameter seed: the gradient of the final objective with respect to `self`, same
+    ///   shape; omit it for a one-element tensor (the seed is then 1).
+    public func backward(seed: Tensor? = nil) {
+        runBackward(seed: seed, requested: nil)
+    }
+}
+
+/// The gradients of the one-element tensor `output` with respect to each of `tensors`, in
+/// order, each with the shape of its tensor (zero where `output` does not depend on it).
+/// The graph is released afterwards; no `.gradient` property changes.
+///
+/// This is how SGHMC gets `grad_x E(x)` for input images without touching parameter
+/// gradients: `gradients(of: energy, withRespectTo: [images])[0]`.
+public func gradients(of output: Tensor, withRespectTo tensors: [Tensor]) -> [Tensor] {
+    precondition(output.count == 1, "gradients(of:): output has shape \(output.shape); pass a one-element tensor")
+    let saved = tensors.map { $0.gradient }
+    for tensor in tensors { tensor.gradient = nil }
+    output.runBackward(seed: nil, requested: tensors)
+    let result = tensors.map { $0.gradient ?? Tensor.zeros($0.shape) }
+    for (tensor, gradient) in zip(tensors, saved) { tensor.gradient = gradient }
+    return result
+}
+
+extension Tensor {
+    /// The reverse pass. `requested == nil` means every leaf that requires a gradient.
+    fileprivate func runBackward(seed: Tensor?, requested: [Tensor]?) {
+        if let seed {
+            precondition(seed.shape == shape, "backward: seed has shape \(seed.shape), output has shape \(shape)")
+        } else {
+            precondition(count == 1, "backward: output has shape \(shape); pass a seed of that shape or reduce to one element")
+        }
+        let order = topologicalOrder()
+        let requestedSet = requested.map { Set($0.map(ObjectIdentifier.init)) }
+        func isRequested(_ tensor: Tensor) -> Bool {
+            if let requestedSet { return requestedSet.contains(ObjectIdentifier(tensor)) }
+            return tensor.node == nil && tensor.requiresGradient
+        }
+        // Mark the leaves, then, inputs before outputs, every recorded tensor on a path to a
+        // requested gradient; pullbacks skip the work for inputs that are not marked.
+        var leaves: [Tensor] = []
+        var seenLeaves = Set<ObjectIdentifier>()
+        for tensor in order {
+            for input in tensor.node!.inputs where input.node == nil {
+                if seenLeaves.insert(ObjectIdentifier(input)).inserted {
+                    input.isGradientNeeded = isRequested(input)
+                    leaves.append(input)
+                }
+            }
+        }
+        for tensor in order {
+            tensor.isGradientNeeded = isRequested(tensor)
+                || tensor.node!.inputs.contains { $0.isGradientNeeded }
+        }
+        if node == nil { isGradientNeeded = isRequested(self) }
+
+        if isGradientNeeded {
+            let rootGradient = gradientPointer()
+            if let seed {
+                for index in 0..<count { rootGradient[index] += seed.storage.pointer[index] }
+            } else {
+                rootGradient[0] += 1
+            }
+        }
+        for tensor in order.reversed() {
+            let node = tensor.node!
+            if tensor.isGradientNeeded, let gradient = tensor.gradient {
+                node.pullback(tensor, gradient.storage.pointer)
+            }
+            // Release the saved inputs, the pullback and (unless asked for) the gradient.
+            tensor.node = nil
+            tensor.requiresGradient = false
+            if !(requestedSet?.contains(ObjectIdentifier(tensor)) ?? false) {
+                tensor.gradient = nil
+            }
+            tensor.isGradientNeeded = false
+        }
+        for leaf in leaves { leaf.isGradientNeeded = false }
+        isGradientNeeded = false
+    }
+
+    /// Recorded tensors reachable from `self`, every tensor after all of its inputs.
+    private func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        // Iterative depth-first search: deep networks would overflow a recursive one.
+        var stack: [(tensor: Tensor, inputIndex: Int)] = []
+        if node != nil {
+            stack.append((self, 0))
+            visited.insert(ObjectIdentifier(self))
+        }
+        while let (tensor, inputIndex) = stack.last {
+            let inputs = tensor.node!.inputs
+            if inputIndex < inputs.count {
+                stack[stack.count - 1].inputIndex += 1
+                let input = inputs[inputIndex]
+                if input.node != nil, visited.insert(ObjectIdentifier(input)).inserted {
+                    stack.append((input, 0))
+                }
+            } else {
+                stack.removeLast()
+                order.append(tensor)
+            }
+        }
+        return order
+    }
+}

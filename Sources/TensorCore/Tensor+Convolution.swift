@@ -1,0 +1,37 @@
+// The convolution op (no bias; ResNet convolutions have none, add one with `+` if needed).
+
+/// 2-D cross-correlation, PyTorch's `F.conv2d` without bias:
+/// input [N, C, H, W], weight [F, C, KH, KW] -> [N, F, OH, OW],
+/// OH = (H + 2 padding - KH) / stride + 1.
+///
+/// Gradients: dW = sum over samples of dY x im2col(x)^T; dx = col2im(W^T dY).
+/// `workspace` is scratch memory reused across calls; layers pass their own so that a
+/// training step does not allocate it again. The workspace must outlive the backward pass
+/// and must not be shared by ops running concurrently.
+public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: Int = 0,
+                   workspace: ConvolutionWorkspace? = nil) -> Tensor {
+    precondition(input.rank == 4, "conv2d: input must be [N, C, H, W], got shape \(input.shape)")
+    precondition(weight.rank == 4, "conv2d: weight must be [F, C, KH, KW], got shape \(weight.shape)")
+    precondition(input.shape[1] == weight.shape[1],
+                 "conv2d: input has shape \(input.shape) (\(input.shape[1]) channels), weight has shape \(weight.shape) (\(weight.shape[1]) channels)")
+    precondition(stride >= 1 && padding >= 0, "conv2d: stride \(stride) must be >= 1, padding \(padding) >= 0")
+    let geometry = ConvolutionGeometry(
+        batch: input.shape[0], channels: input.shape[1], height: input.shape[2], width: input.shape[3],
+        filters: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+        stride: stride, padding: padding)
+    precondition(geometry.outputHeight >= 1 && geometry.outputWidth >= 1,
+                 "conv2d: input \(input.shape) is smaller than kernel \(weight.shape) with padding \(padding)")
+    let workspace = workspace ?? ConvolutionWorkspace()
+    let result = Tensor.uninitialized(
+        [geometry.batch, geometry.filters, geometry.outputHeight, geometry.outputWidth])
+    conv2dForward(output: result.storage.pointer, input: input.storage.pointer,
+                  weight: weight.storage.pointer, geometry, workspace: workspace)
+    result.record([input, weight]) { _, g in
+        conv2dBackward(
+            inputGradient: input.isGradientNeeded ? input.gradientPointer() : nil,
+            weightGradient: weight.isGradientNeeded ? weight.gradientPointer() : nil,
+            outputGradient: g, input: input.storage.pointer, weight: weight.storage.pointer,
+            geometry, workspace: workspace)
+    }
+    return result
+}

@@ -1,0 +1,69 @@
+// Reshaping, concatenation and slicing along the batch axis.
+
+extension Tensor {
+    /// The same elements viewed with another shape of the same element count (no copy).
+    /// One extent may be -1 and is then inferred. d/dx = the gradient reshaped back.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        var resolved = newShape
+        if let inferred = newShape.firstIndex(of: -1) {
+            let known = newShape.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
+            precondition(known > 0 && count % known == 0, "reshaped: cannot reshape \(shape) to \(newShape)")
+            resolved[inferred] = count / known
+        }
+        precondition(resolved.reduce(1, *) == count, "reshaped: cannot reshape \(shape) (\(count) elements) to \(newShape)")
+        let result = Tensor(shape: resolved, storage: storage)
+        let total = count
+        result.record([self]) { _, g in
+            let gradX = UncheckedSendable(self.gradientPointer())
+            parallelChunks(total, minimumChunk: 1 << 15) { range in
+                for i in range { gradX.value[i] += g[i] }
+            }
+        }
+        return result
+    }
+
+    /// Rows `range` of the outermost (batch) axis, copied. d/dx = g placed back in `range`.
+    public func slice(batch range: Range<Int>) -> Tensor {
+        precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
+                     "slice: range \(range) out of bounds for shape \(shape)")
+        let rowSize = count / max(1, shape[0])
+        var resultShape = shape
+        resultShape[0] = range.count
+        let result = Tensor.uninitialized(resultShape)
+        let offset = range.lowerBound * rowSize
+        result.storage.pointer.update(from: storage.pointer + offset, count: result.count)
+        let total = result.count
+        result.record([self]) { _, g in
+            let gradX = self.gradientPointer() + offset
+            for i in 0..<total { gradX[i] += g[i] }
+        }
+        return result
+    }
+}
+
+/// The tensors stacked along the outermost (batch) axis; all other extents must agree.
+/// d/dx_t = the rows of g that came from x_t.
+public func concatenate(batch tensors: [Tensor]) -> Tensor {
+    precondition(!tensors.isEmpty, "concatenate: no tensors")
+    let tail = Array(tensors[0].shape.dropFirst())
+    for tensor in tensors {
+        precondition(tensor.rank >= 1 && Array(tensor.shape.dropFirst()) == tail,
+                     "concatenate: shapes \(tensors[0].shape) and \(tensor.shape) differ beyond the batch axis")
+    }
+    let rows = tensors.reduce(0) { $0 + $1.shape[0] }
+    let result = Tensor.uninitialized([rows] + tail)
+    var offset = 0
+    var offsets: [Int] = []
+    for tensor in tensors {
+        offsets.append(offset)
+        (result.storage.pointer + offset).update(from: tensor.storage.pointer, count: tensor.count)
+        offset += tensor.count
+    }
+    result.record(tensors) { _, g in
+        for (tensor, offset) in zip(tensors, offsets) where tensor.isGradientNeeded {
+            let gradX = tensor.gradientPointer()
+            for i in 0..<tensor.count { gradX[i] += g[offset + i] }
+        }
+    }
+    return result
+}

@@ -1,0 +1,53 @@
+import Datasets
+import Foundation
+
+/// The Fixtures folder beside this file.
+let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+
+/// `../shared/data` next to the package root (found by walking up to Package.swift).
+let sharedData: String = {
+    var folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    while folder.path != "/" && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) {
+        folder.deleteLastPathComponent()
+    }
+    return folder.appendingPathComponent("../shared/data").standardizedFileURL.path
+}()
+
+let fashionMNISTInstalled = FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
+
+/// Search paths that find the shared data whatever the current directory is.
+let testSearchPaths = DatasetSearchPaths(dataDirectories: [sharedData])
+
+/// A JSON fixture decoded into `T`.
+func loadJSON<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
+    try JSONDecoder().decode(T.self, from: Data(contentsOf: URL(fileURLWithPath: fixtures + "/" + name)))
+}
+
+/// A fresh temporary folder for one test.
+func temporaryFolder(_ name: String) throws -> String {
+    let path = NSTemporaryDirectory() + "nrcc-datasets-tests-\(name)-\(ProcessInfo.processInfo.processIdentifier)"
+    try? FileManager.default.removeItem(atPath: path)
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+func fileBytes(_ path: String) throws -> [UInt8] {
+    [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+}
+
+func writeBytes(_ bytes: [UInt8], _ path: String) throws {
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+}
+
+/// Counts of each label 0..<classes.
+func histogram(_ labels: [Int], classes: Int) -> [Int] {
+    var counts = [Int](repeating: 0, count: classes)
+    for label in labels { counts[label] += 1 }
+    return counts
+}
+
+/// The largest absolute difference between two float arrays of one length.
+func maximumDifference(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count, "maximumDifference: \(a.count) vs \(b.count) values")
+    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
+}

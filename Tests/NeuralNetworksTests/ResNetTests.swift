@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import NeuralNetworks
+import TensorCore
+
+@Suite struct ResNetTests {
+    /// Features [N, 8 width] for the narrow CPU default and the standard network.
+    @Test func outputShapes() {
+        var generator = SeededGenerator(seed: 1)
+        let narrow = ResNet(depth: .resnet18, width: 16, inputChannels: 1, generator: &generator)
+        #expect(narrow(random([2, 1, 28, 28], seed: 2), mode: .training).shape == [2, 128])
+        #expect(narrow(random([2, 1, 8, 8], seed: 3), mode: .evaluation).shape == [2, 128])
+        let deeper = ResNet(depth: .resnet34, width: 4, inputChannels: 3, generator: &generator)
+        #expect(deeper(random([2, 3, 16, 16], seed: 4), mode: .training).shape == [2, 32])
+        let imagenet = ResNet(depth: .resnet18, width: 8, inputChannels: 3, stem: .imagenet, generator: &generator)
+        #expect(imagenet(random([2, 3, 32, 32], seed: 5), mode: .training).shape == [2, 64])
+    }
+
+    /// Parameter and buffer names and shapes equal torchvision's resnet18 state_dict with the
+    /// CIFAR stem and no fc (Fixtures/resnet18_cifar_names.json).
+    @Test func stateNamesMatchTorchvision() throws {
+        let data = try Data(contentsOf: fixtures.appendingPathComponent("resnet18_cifar_names.json"))
+        let expected = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        var generator = SeededGenerator(seed: 1)
+        let network = ResNet(depth: .resnet18, width: 64, inputChannels: 3, generator: &generator)
+        let ours = Dictionary(uniqueKeysWithValues: network.namedState.map { ($0.name, $0.tensor.shape) })
+        let theirs = Dictionary(uniqueKeysWithValues: expected.map { ($0["name"] as! String, integers($0["shape"])) })
+        #expect(Set(ours.keys) == Set(theirs.keys),
+                "only ours: \(Set(ours.keys).subtracting(theirs.keys).sorted()), only torchvision: \(Set(theirs.keys).subtracting(ours.keys).sorted())")
+        for (name, shape) in theirs { #expect(ours[name] == shape, "\(name): ours \(ours[name] ?? []), torchvision \(shape)") }
+        #expect(network.parameterCount == 11_168_832)  // torchvision resnet18, CIFAR stem, no fc
+    }
+
+    /// Initialisation as torchvision: conv weights N(0, 2 / (F k^2)), BN scale 1, offset 0.
+    @Test func initialisationStatistics() {
+        var generator = SeededGenerator(seed: 7)
+        let network = ResNet(depth: .resnet18, width: 64, inputChannels: 3, generator: &generator)
+        let weights = network.stages[3][1].conv2.weight.scalars
+        let variance = weights.reduce(Float(0)) { $0 + $1 * $1 } / Float(weights.count)
+        #expect(abs(variance - 2 / Float(512 * 9)) < 0.05 * 2 / Float(512 * 9))
+        #expect(network.bn1.scale.scalars.allSatisfy { $0 == 1 } && network.bn1.offset.scalars.allSatisfy { $0 == 0 })
+    }
+
+    /// `gradients(of:withRespectTo:)` through a whole network returns what `backward()`
+    /// accumulates, for the input and a parameter, and leaves every `.gradient` untouched.
+    /// (Element values are checked against PyTorch in WholeNetworkFixtureTests; central
+    /// differences of single ops are in TensorCoreTests: through a whole narrow network they
+    /// land on ReLU kinks.)
+    @Test func requestedGradientsAgreeWithBackward() {
+        var generator = SeededGenerator(seed: 11)
+        let network = ResNet(depth: .resnet18, width: 2, inputChannels: 1, generator: &generator)
+        let input = random([4, 1, 16, 16], seed: 12)
+        input.requiresGradient = true
+        let probe = random([4, 16], seed: 13)
+        func objective() -> Tensor { (network(input, mode: .trainingWithoutStatisticsUpdate) * probe).sum() }
+        let parameter = network.stages[1][0].conv1.weight
+        let requested = gradients(of: objective(), withRespectTo: [input, parameter])
+        #expect(network.parameters.allSatisfy { $0.gradient == nil } && input.gradient == nil)
+        objective().backward()
+        #expect(maximumDifference(requested[0].scalars, input.gradient!.scalars) < 1e-6)
+        #expect(maximumDifference(requested[1].scalars, parameter.gradient!.scalars) < 1e-6)
+        #expect(network.parameters.allSatisfy { $0.gradient != nil })
+    }
+
+    /// A frozen (target) network still passes gradients to its input and accumulates none.
+    @Test func frozenNetworkGivesInputGradientsOnly() {
+        var generator = SeededGenerator(seed: 21)
+        let network = ResNet(depth: .resnet18, width: 2, inputChannels: 1, generator: &generator)
+        network.setRequiresGradient(false)
+        let input = random([2, 1, 8, 8], seed: 22)
+        input.requiresGradient = true
+        let energy = network(input, mode: .trainingWithoutStatisticsUpdate).squared().sum()
+        energy.backward()
+        #expect(input.gradient?.shape == [2, 1, 8, 8])
+        #expect(input.gradient!.scalars.contains { $0 != 0 })
+        #expect(network.parameters.allSatisfy { $0.gradient == nil })
+    }
+}

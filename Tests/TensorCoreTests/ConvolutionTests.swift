@@ -1,0 +1,66 @@
+import Testing
+import TensorCore
+
+/// im2col + GEMM convolution against the textbook seven-loop direct convolution.
+@Suite struct ConvolutionTests {
+    func direct(_ x: Tensor, _ w: Tensor, stride: Int, padding: Int) -> [Float] {
+        let (n, c, h, wi) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (f, kh, kw) = (w.shape[0], w.shape[2], w.shape[3])
+        let oh = (h + 2 * padding - kh) / stride + 1, ow = (wi + 2 * padding - kw) / stride + 1
+        let xs = x.scalars, ws = w.scalars
+        var out = [Float](repeating: 0, count: n * f * oh * ow)
+        for s in 0..<n { for o in 0..<f { for y in 0..<oh { for z in 0..<ow {
+            var total: Float = 0
+            for ch in 0..<c { for i in 0..<kh { for j in 0..<kw {
+                let iy = y * stride - padding + i, ix = z * stride - padding + j
+                if iy < 0 || iy >= h || ix < 0 || ix >= wi { continue }
+                total += xs[((s * c + ch) * h + iy) * wi + ix] * ws[((o * c + ch) * kh + i) * kw + j]
+            } } }
+            out[((s * f + o) * oh + y) * ow + z] = total
+        } } } }
+        return out
+    }
+
+    @Test(arguments: [(1, 1, 3), (2, 1, 3), (2, 0, 1), (1, 0, 2), (3, 2, 5), (2, 3, 7)])
+    func matchesDirectConvolution(stride: Int, padding: Int, kernel: Int) {
+        let x = random([3, 4, 11, 9], seed: 50)
+        let w = random([5, 4, kernel, kernel], seed: 51)
+        let y = conv2d(x, weight: w, stride: stride, padding: padding)
+        let expected = direct(x, w, stride: stride, padding: padding)
+        #expect(y.shape == [3, 5, (11 + 2 * padding - kernel) / stride + 1, (9 + 2 * padding - kernel) / stride + 1])
+        let difference = zip(y.scalars, expected).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        #expect(difference < 1e-4)
+    }
+
+    /// A batch larger than one chunk of the unfolded matrix gives the same result and
+    /// gradients as its samples one by one (chunking and workspace reuse are invisible).
+    @Test func chunkedBatchEqualsSamplesOneByOne() {
+        let x = random([40, 3, 28, 28], seed: 52)
+        let w = random([4, 3, 3, 3], seed: 53)
+        x.requiresGradient = true
+        w.requiresGradient = true
+        let workspace = ConvolutionWorkspace()
+        let y = conv2d(x, weight: w, stride: 1, padding: 1, workspace: workspace)
+        y.squared().sum().backward()
+        var weightGradient = [Float](repeating: 0, count: w.count)
+        for sample in [0, 17, 39] {
+            let single = x.slice(batch: sample..<(sample + 1)).detached()
+            single.requiresGradient = true
+            let ys = conv2d(single, weight: w.detached(), stride: 1, padding: 1)
+            let perSample = y.slice(batch: sample..<(sample + 1)).detached()
+            #expect(zip(ys.scalars, perSample.scalars).allSatisfy { abs($0 - $1) < 1e-5 })
+            ys.squared().sum().backward()
+            let rows = x.gradient!.slice(batch: sample..<(sample + 1)).scalars
+            #expect(zip(single.gradient!.scalars, rows).allSatisfy { abs($0 - $1) < 1e-4 })
+        }
+        for sample in 0..<40 {
+            let single = x.slice(batch: sample..<(sample + 1)).detached()
+            let weight = w.detached()
+            weight.requiresGradient = true
+            conv2d(single, weight: weight, stride: 1, padding: 1).squared().sum().backward()
+            for (index, value) in weight.gradient!.scalars.enumerated() { weightGradient[index] += value }
+        }
+        let scale = weightGradient.reduce(Float(0)) { max($0, abs($1)) }
+        #expect(zip(w.gradient!.scalars, weightGradient).allSatisfy { abs($0 - $1) < 1e-4 * scale })
+    }
+}
