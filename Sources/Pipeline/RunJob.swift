@@ -79,7 +79,8 @@ public struct RunJob {
         let reducePrint = try fingerprint(reduceSettings, after: embedPrint)
         let coordinates: (values: [Float], columns: Int)
         if try ledger.needs(.reduce, reducePrint) {
-            coordinates = try reduce(embeddings.values, dimension: embeddings.columns, settings: clustering, progress: progress)
+            let reduced = try reduce(embeddings.values, dimension: embeddings.columns, settings: clustering, progress: progress)
+            coordinates = (reduced.coordinates, reduced.dimension)
             try writeNPY(coordinates.values, shape: [source.count, coordinates.columns],
                          to: directory.file("coordinates.npy").path)
             try ledger.finish(.reduce, reducePrint, seconds: ledger.elapsed)
