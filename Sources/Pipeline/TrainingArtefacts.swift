@@ -38,7 +38,7 @@ func trainingSettingsList(_ settings: RunSettings) -> [ReportSetting] {
         ReportSetting("batch size", "\(training.batchSize)"),
         ReportSetting("learning rate", "\(training.learningRate)"),
         ReportSetting("features", settings.features.rawValue),
-        ReportSetting("seed", "\(training.seed)"),
+        ReportSetting("training seed", "\(training.seed)"),
     ]
     if training.usesRegularizer {
         let r = training.regularizer
