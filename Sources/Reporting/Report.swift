@@ -78,7 +78,7 @@ struct ReportPage {
         var html = ""
         if let metrics = content.metrics, let main = metrics.rows.first {
             html += "<div class=\"cards\">\n"
-            let ofClasses = metrics.classes.map { "for \(formatCount($0)) classes" } ?? "no k given"
+            let ofClasses = metrics.classes.map { "for \(formatCount($0)) classes" } ?? "no labels to compare"
             html += card(name: "Clusters found", value: formatCount(main.clusters), detail: ofClasses)
             if let scores = main.scores {
                 html += card(name: "ACC", value: formatFixed(scores.accuracy, digits: 3), detail: "Hungarian match")
@@ -90,8 +90,9 @@ struct ReportPage {
             if metrics.rows.count > 1 { html += metricsTableHTML(metrics) }
         }
         if !overview.hasLabels {
+            let evidence = content.clusterSamples.isEmpty ? "the projection is" : "the projection and the samples per cluster are"
             html += "<p class=\"note\">The dataset has no labels, so there are no scores and no confusion matrix: "
-                + "the projection and the samples per cluster are what there is to judge the clusters by.</p>\n"
+                + "\(evidence) what there is to judge the clusters by.</p>\n"
         }
         if overview.unassignedCount > 0 {
             html += "<p class=\"note\">\(formatCount(overview.unassignedCount)) points were left without a cluster; "

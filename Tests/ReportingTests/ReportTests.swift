@@ -143,6 +143,12 @@ struct ReportTests {
         let greedy = String(section("confusion", in: renderReport(content)))
         #expect(rowOrder(greedy) == [5, 2, 9, 4])
         #expect(greedy.contains("largest overlaps"))
+
+        // Unmatched clusters follow the class most of their points belong to: cluster 7 (class 0)
+        // comes before the larger cluster 4 (class 2).
+        content.clusterLabels += [7]
+        content.trueLabels! += [0]
+        #expect(rowOrder(String(section("confusion", in: renderReport(content)))) == [5, 2, 9, 7, 4])
     }
 
     func rowOrder(_ svg: String) -> [Int] {
