@@ -81,10 +81,15 @@ struct ReportPage {
             let ofClasses = metrics.classes.map { "for \(formatCount($0)) classes" } ?? "no labels to compare"
             html += card(name: "Clusters found", value: formatCount(main.clusters), detail: ofClasses)
             if let scores = main.scores {
-                html += card(name: "ACC", value: formatFixed(scores.accuracy, digits: 3), detail: "Hungarian match")
-                html += card(name: "NMI", value: formatFixed(scores.normalizedMutualInformation, digits: 3), detail: "arithmetic mean")
-                html += card(name: "ARI", value: formatFixed(scores.adjustedRandIndex, digits: 3), detail: "adjusted Rand")
-                html += card(name: "AMI", value: formatFixed(scores.adjustedMutualInformation, digits: 3), detail: "adjusted mutual info")
+                let cards = [
+                    ("ACC", scores.accuracy, "Hungarian match"),
+                    ("NMI", scores.normalizedMutualInformation, "arithmetic mean"),
+                    ("ARI", scores.adjustedRandIndex, "adjusted Rand"),
+                    ("AMI", scores.adjustedMutualInformation, "adjusted mutual info"),
+                ]
+                for (name, value, detail) in cards {
+                    html += card(name: name, value: formatFixed(value, digits: 3), detail: detail)
+                }
             }
             html += "</div>\n"
             if metrics.rows.count > 1 { html += metricsTableHTML(metrics) }
@@ -134,7 +139,8 @@ struct ReportPage {
             html += "<tr><td>\(escapeHTML(timing.stage))</td><td class=\"number\">\(formatDuration(timing.seconds))</td>"
                 + "<td><span class=\"bar\" style=\"width:\(Int((share * 240).rounded()) + 2)px\"></span></td></tr>\n"
         }
-        html += "<tr><td><strong>total</strong></td><td class=\"number\"><strong>\(formatDuration(total))</strong></td><td></td></tr>\n"
+        html += "<tr><td><strong>total</strong></td>"
+            + "<td class=\"number\"><strong>\(formatDuration(total))</strong></td><td></td></tr>\n"
         return html + "</table>\n"
     }
 
