@@ -20,16 +20,28 @@ extension ReportPage {
         if overview.unassignedCount > 0 {
             clusterLegend.append((Palette.unassigned, "unassigned", overview.unassignedCount))
         }
+        // Name the groups on the plot too, unless there are too many to read or they are tiny.
+        let minimumSize = max(5, pointCount / 500)
+        let clusterNames = overview.clusters.count > 60 ? [] : groupLabelPoints(
+            plane: plane, groups: content.clusterLabels, minimumSize: minimumSize
+        ).sorted { $0.key < $1.key }.map { GroupLabel(text: "\($0.key)", point: $0.value) }
         html += figure(
-            svg: scatterPlotSVG(plane: plane, indices: indices, frame: frame, colors: clusterColors, label: "Points by cluster"),
+            svg: scatterPlotSVG(
+                plane: plane, indices: indices, frame: frame, colors: clusterColors, labels: clusterNames,
+                label: "Points by cluster"),
             caption: "By cluster", legend: clusterLegend)
 
         if let trueLabels = content.trueLabels, overview.hasLabels {
             let labelColors = trueLabels.map { overview.classColor[$0]! }
             let counts = trueLabels.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
             let classLegend = overview.classes.map { (color: overview.classColor[$0]!, name: className($0), count: counts[$0]!) }
+            let classNames = overview.classes.count > 60 ? [] : groupLabelPoints(
+                plane: plane, groups: trueLabels, minimumSize: minimumSize
+            ).sorted { $0.key < $1.key }.map { GroupLabel(text: shortened(className($0.key), to: 18), point: $0.value) }
             html += figure(
-                svg: scatterPlotSVG(plane: plane, indices: indices, frame: frame, colors: labelColors, label: "Points by label"),
+                svg: scatterPlotSVG(
+                    plane: plane, indices: indices, frame: frame, colors: labelColors, labels: classNames,
+                    label: "Points by label"),
                 caption: "By label", legend: classLegend)
         }
         return html + "</div>\n"

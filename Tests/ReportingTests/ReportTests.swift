@@ -171,3 +171,13 @@ struct ReportTests {
         #expect(occurrences(of: "<svg", in: training) == 2)
     }
 }
+
+@Suite("Report determinism")
+struct ReportDeterminismTests {
+    /// Two renderings of the same content are the same bytes (no dictionary order leaks out),
+    /// so a re-run of a finished run rewrites an identical report.
+    @Test func sameContentSamePage() {
+        let content = sampleReportContent(pointsPerClass: 50)
+        #expect(renderReport(content) == renderReport(content))
+    }
+}
