@@ -3,15 +3,20 @@
 extension ReportPage {
     func projection() -> String {
         let plane = PrincipalPlane(coordinates: content.coordinates)
-        let indices = scatterSubsample(count: pointCount, limit: scatterPointLimit)
+        // Points UMAP left non-finite are not drawn (the lead says how many).
+        let drawable = (0..<pointCount).filter { plane.first[$0].isFinite && plane.second[$0].isFinite }
+        let indices = scatterSubsample(count: drawable.count, limit: scatterPointLimit).map { drawable[$0] }
         let frame = ScatterFrame(plane: plane, indices: indices)
         let shares = "\(Int((plane.varianceShares.first * 100).rounded()))% and "
             + "\(Int((plane.varianceShares.second * 100).rounded()))%"
         var html = "<p class=\"lead\">The 3-D coordinates seen along their first two principal axes, the flat view "
             + "that keeps the most of their spread (here \(shares) of the variance). "
-        html += pointCount > indices.count
+        html += drawable.count > indices.count
             ? "\(formatCount(indices.count)) of the \(formatCount(pointCount)) points are drawn, evenly spaced through the data."
             : "Every point is drawn."
+        if drawable.count < pointCount {
+            html += " \(formatCount(pointCount - drawable.count)) points with non-finite coordinates are left out."
+        }
         if overview.hasLabels { html += " Each cluster wears the colour of the class it is matched to." }
         html += "</p>\n<div class=\"plots\">\n"
 

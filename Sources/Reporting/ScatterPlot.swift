@@ -29,6 +29,7 @@ struct ScatterFrame {
     let xOffset: Double
     let yOffset: Double
 
+    /// - Parameter indices: the points to fit, all with finite coordinates in `plane`.
     init(plane: PrincipalPlane, indices: [Int]) {
         var minX = Double.infinity, maxX = -Double.infinity, minY = Double.infinity, maxY = -Double.infinity
         for index in indices {
@@ -36,7 +37,10 @@ struct ScatterFrame {
             minY = min(minY, plane.second[index]); maxY = max(maxY, plane.second[index])
         }
         if indices.isEmpty { (minX, maxX, minY, maxY) = (-1, 1, -1, 1) }
-        let spanX = max(maxX - minX, 1e-9), spanY = max(maxY - minY, 1e-9)
+        // A cloud flat along an axis (or a single point) is centred in a unit span.
+        if maxX - minX < 1e-9 { (minX, maxX) = (minX - 0.5, maxX + 0.5) }
+        if maxY - minY < 1e-9 { (minY, maxY) = (minY - 0.5, maxY + 0.5) }
+        let spanX = maxX - minX, spanY = maxY - minY
         let inner = Self.width - 2 * Self.margin
         let aspect = min(1, max(0.5, spanY / spanX))
         height = (inner * aspect + 2 * Self.margin).rounded()
@@ -62,12 +66,13 @@ struct GroupLabel {
 /// group even when the group is curved.
 func groupLabelPoints(plane: PrincipalPlane, groups: [Int], minimumSize: Int) -> [Int: Int] {
     var sums: [Int: (x: Double, y: Double, count: Int)] = [:]
-    for (index, group) in groups.enumerated() where group >= 0 {
+    for (index, group) in groups.enumerated()
+    where group >= 0 && plane.first[index].isFinite && plane.second[index].isFinite {
         let sum = sums[group] ?? (0, 0, 0)
         sums[group] = (sum.x + plane.first[index], sum.y + plane.second[index], sum.count + 1)
     }
     var nearest: [Int: (point: Int, distance: Double)] = [:]
-    for (index, group) in groups.enumerated() {
+    for (index, group) in groups.enumerated() where plane.first[index].isFinite && plane.second[index].isFinite {
         guard let sum = sums[group], sum.count >= minimumSize else { continue }
         let dx = plane.first[index] - sum.x / Double(sum.count), dy = plane.second[index] - sum.y / Double(sum.count)
         let distance = dx * dx + dy * dy

@@ -181,3 +181,25 @@ struct ReportDeterminismTests {
         #expect(renderReport(content) == renderReport(content))
     }
 }
+
+@Suite("Report edge cases")
+struct ReportEdgeCaseTests {
+    @Test func leavesOutNonFiniteCoordinates() {
+        var content = ReportContent(title: "nan", datasetName: "toy")
+        content.coordinates = [0, 0, 0, 1, 2, 3, .nan, 1, 1, 2, 1, 0, 3, 3, .infinity]
+        content.clusterLabels = [0, 0, 1, 1, 1]
+        let projection = section("projection", in: renderReport(content))
+        #expect(occurrences(of: "<circle", in: projection) == 3)
+        #expect(!projection.contains("nan") && !projection.contains("inf\""))
+        #expect(projection.contains("2 points with non-finite coordinates are left out"))
+    }
+
+    @Test func centresACloudWithoutSpread() {
+        var content = ReportContent(title: "one point", datasetName: "toy")
+        content.coordinates = [1, 2, 3, 1, 2, 3]
+        content.clusterLabels = [0, 0]
+        let projection = section("projection", in: renderReport(content))
+        // The frame is 500 wide and, for a cloud without extent, square: both points in its middle.
+        #expect(occurrences(of: "<circle cx=\"250\" cy=\"250\"", in: projection) == 2)
+    }
+}
