@@ -2,7 +2,8 @@
 /// in which every section lists them, their colours, and how they meet the true classes.
 ///
 /// Order: when labels exist, clusters matched to a class come first, in class order, then the
-/// unmatched ones, largest first; without labels, largest first. A cluster matched to class c
+/// unmatched ones by the class most of their points belong to, largest first; without labels,
+/// largest first. A cluster matched to class c
 /// has class c's colour, so the plot by cluster and the plot by label read side by side.
 struct ClusterOverview {
     /// Cluster ids (>= 0) in display order.
@@ -63,7 +64,12 @@ struct ClusterOverview {
         let matched = clusterToClass?.filter { sizes[$0.key] != nil && column[$0.value] != nil }
             ?? greedyMatch(table: table, classes: classes)
         let matchedInClassOrder = matched.keys.sorted { (column[matched[$0]!]!, $0) < (column[matched[$1]!]!, $1) }
-        let unmatched = bySize.filter { matched[$0] == nil }
+        // Unmatched clusters sit next to the class most of their points belong to, largest first.
+        let majorityColumn = table.mapValues { row in row.indices.max { (row[$0], $1) < (row[$1], $0) } ?? 0 }
+        let sizeRank = Dictionary(uniqueKeysWithValues: bySize.enumerated().map { ($1, $0) })
+        let unmatched = bySize.filter { matched[$0] == nil }.sorted {
+            (majorityColumn[$0]!, sizeRank[$0]!) < (majorityColumn[$1]!, sizeRank[$1]!)
+        }
 
         self.classes = classes
         self.clusters = matchedInClassOrder + unmatched

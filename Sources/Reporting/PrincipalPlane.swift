@@ -12,18 +12,20 @@ public struct PrincipalPlane: Sendable {
     /// Fraction of the total variance along each of the two axes.
     public let varianceShares: (first: Double, second: Double)
 
-    /// - Parameter coordinates: n x 3, row-major.
+    /// - Parameter coordinates: n x 3, row-major. A point with a non-finite coordinate takes
+    ///   no part in finding the axes and projects to NaN.
     public init(coordinates: [Float]) {
         precondition(coordinates.count % 3 == 0, "PrincipalPlane: \(coordinates.count) values is not n x 3")
         let count = coordinates.count / 3
+        let finite = (0..<count).filter { point in (0..<3).allSatisfy { coordinates[3 * point + $0].isFinite } }
         var mean = [0.0, 0.0, 0.0]
-        for point in 0..<count {
+        for point in finite {
             for axis in 0..<3 { mean[axis] += Double(coordinates[3 * point + axis]) }
         }
-        for axis in 0..<3 { mean[axis] /= Double(max(count, 1)) }
+        for axis in 0..<3 { mean[axis] /= Double(max(finite.count, 1)) }
 
         var covariance = [[Double]](repeating: [0, 0, 0], count: 3)
-        for point in 0..<count {
+        for point in finite {
             for row in 0..<3 {
                 let centred = Double(coordinates[3 * point + row]) - mean[row]
                 for column in row..<3 {
@@ -36,9 +38,11 @@ public struct PrincipalPlane: Sendable {
         let (values, vectors) = symmetricEigen3(covariance)
         let total = values.reduce(0, +)
         varianceShares = total > 0 ? (values[0] / total, values[1] / total) : (0, 0)
-        var first = [Double](repeating: 0, count: count)
-        var second = [Double](repeating: 0, count: count)
-        for point in 0..<count {
+        var first = [Double](repeating: .nan, count: count)
+        var second = [Double](repeating: .nan, count: count)
+        for point in finite {
+            first[point] = 0
+            second[point] = 0
             for axis in 0..<3 {
                 let centred = Double(coordinates[3 * point + axis]) - mean[axis]
                 first[point] += centred * vectors[0][axis]

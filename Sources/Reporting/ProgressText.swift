@@ -54,8 +54,12 @@ public func formatProgressLine(_ snapshot: ProgressSnapshot, width: Int) -> Stri
         let line = "\(snapshot.stage)  \(formatCount(snapshot.completed))  \(rate)  \(formatClock(snapshot.elapsedSeconds))"
         return String(line.prefix(max(width, 0)))
     }
-    let eta = snapshot.remainingSeconds.map { snapshot.completed >= total ? "done " + formatClock(snapshot.elapsedSeconds) : "ETA " + formatClock($0) }
-        ?? "ETA --:--"
+    let eta: String
+    if snapshot.completed >= total {
+        eta = "done " + formatClock(snapshot.elapsedSeconds)
+    } else {
+        eta = "ETA " + (snapshot.remainingSeconds.map(formatClock) ?? "--:--")
+    }
     let counts = "\(formatCount(snapshot.completed))/\(formatCount(total))"
     let text = "  \(counts)  \(rate)  \(eta)"
     let barWidth = min(40, width - snapshot.stage.count - 4 - text.count)

@@ -78,20 +78,26 @@ struct ReportPage {
         var html = ""
         if let metrics = content.metrics, let main = metrics.rows.first {
             html += "<div class=\"cards\">\n"
-            let ofClasses = metrics.classes.map { "for \(formatCount($0)) classes" } ?? "no k given"
+            let ofClasses = metrics.classes.map { "for \(formatCount($0)) classes" } ?? "no labels to compare"
             html += card(name: "Clusters found", value: formatCount(main.clusters), detail: ofClasses)
             if let scores = main.scores {
-                html += card(name: "ACC", value: formatFixed(scores.accuracy, digits: 3), detail: "Hungarian match")
-                html += card(name: "NMI", value: formatFixed(scores.normalizedMutualInformation, digits: 3), detail: "arithmetic mean")
-                html += card(name: "ARI", value: formatFixed(scores.adjustedRandIndex, digits: 3), detail: "adjusted Rand")
-                html += card(name: "AMI", value: formatFixed(scores.adjustedMutualInformation, digits: 3), detail: "adjusted mutual info")
+                let cards = [
+                    ("ACC", scores.accuracy, "Hungarian match"),
+                    ("NMI", scores.normalizedMutualInformation, "arithmetic mean"),
+                    ("ARI", scores.adjustedRandIndex, "adjusted Rand"),
+                    ("AMI", scores.adjustedMutualInformation, "adjusted mutual info"),
+                ]
+                for (name, value, detail) in cards {
+                    html += card(name: name, value: formatFixed(value, digits: 3), detail: detail)
+                }
             }
             html += "</div>\n"
             if metrics.rows.count > 1 { html += metricsTableHTML(metrics) }
         }
         if !overview.hasLabels {
+            let evidence = content.clusterSamples.isEmpty ? "the projection is" : "the projection and the samples per cluster are"
             html += "<p class=\"note\">The dataset has no labels, so there are no scores and no confusion matrix: "
-                + "the projection and the samples per cluster are what there is to judge the clusters by.</p>\n"
+                + "\(evidence) what there is to judge the clusters by.</p>\n"
         }
         if overview.unassignedCount > 0 {
             html += "<p class=\"note\">\(formatCount(overview.unassignedCount)) points were left without a cluster; "
@@ -133,7 +139,8 @@ struct ReportPage {
             html += "<tr><td>\(escapeHTML(timing.stage))</td><td class=\"number\">\(formatDuration(timing.seconds))</td>"
                 + "<td><span class=\"bar\" style=\"width:\(Int((share * 240).rounded()) + 2)px\"></span></td></tr>\n"
         }
-        html += "<tr><td><strong>total</strong></td><td class=\"number\"><strong>\(formatDuration(total))</strong></td><td></td></tr>\n"
+        html += "<tr><td><strong>total</strong></td>"
+            + "<td class=\"number\"><strong>\(formatDuration(total))</strong></td><td></td></tr>\n"
         return html + "</table>\n"
     }
 

@@ -3,15 +3,20 @@
 extension ReportPage {
     func projection() -> String {
         let plane = PrincipalPlane(coordinates: content.coordinates)
-        let indices = scatterSubsample(count: pointCount, limit: scatterPointLimit)
+        // Points UMAP left non-finite are not drawn (the lead says how many).
+        let drawable = (0..<pointCount).filter { plane.first[$0].isFinite && plane.second[$0].isFinite }
+        let indices = scatterSubsample(count: drawable.count, limit: scatterPointLimit).map { drawable[$0] }
         let frame = ScatterFrame(plane: plane, indices: indices)
         let shares = "\(Int((plane.varianceShares.first * 100).rounded()))% and "
             + "\(Int((plane.varianceShares.second * 100).rounded()))%"
         var html = "<p class=\"lead\">The 3-D coordinates seen along their first two principal axes, the flat view "
             + "that keeps the most of their spread (here \(shares) of the variance). "
-        html += pointCount > indices.count
+        html += drawable.count > indices.count
             ? "\(formatCount(indices.count)) of the \(formatCount(pointCount)) points are drawn, evenly spaced through the data."
             : "Every point is drawn."
+        if drawable.count < pointCount {
+            html += " \(formatCount(pointCount - drawable.count)) points with non-finite coordinates are left out."
+        }
         if overview.hasLabels { html += " Each cluster wears the colour of the class it is matched to." }
         html += "</p>\n<div class=\"plots\">\n"
 
@@ -20,16 +25,28 @@ extension ReportPage {
         if overview.unassignedCount > 0 {
             clusterLegend.append((Palette.unassigned, "unassigned", overview.unassignedCount))
         }
+        // Name the groups on the plot too, unless there are too many to read or they are tiny.
+        let minimumSize = max(5, pointCount / 500)
+        let clusterNames = overview.clusters.count > 60 ? [] : groupLabelPoints(
+            plane: plane, groups: content.clusterLabels, minimumSize: minimumSize
+        ).sorted { $0.key < $1.key }.map { GroupLabel(text: "\($0.key)", point: $0.value) }
         html += figure(
-            svg: scatterPlotSVG(plane: plane, indices: indices, frame: frame, colors: clusterColors, label: "Points by cluster"),
+            svg: scatterPlotSVG(
+                plane: plane, indices: indices, frame: frame, colors: clusterColors, labels: clusterNames,
+                label: "Points by cluster"),
             caption: "By cluster", legend: clusterLegend)
 
         if let trueLabels = content.trueLabels, overview.hasLabels {
             let labelColors = trueLabels.map { overview.classColor[$0]! }
             let counts = trueLabels.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
             let classLegend = overview.classes.map { (color: overview.classColor[$0]!, name: className($0), count: counts[$0]!) }
+            let classNames = overview.classes.count > 60 ? [] : groupLabelPoints(
+                plane: plane, groups: trueLabels, minimumSize: minimumSize
+            ).sorted { $0.key < $1.key }.map { GroupLabel(text: shortened(className($0.key), to: 18), point: $0.value) }
             html += figure(
-                svg: scatterPlotSVG(plane: plane, indices: indices, frame: frame, colors: labelColors, label: "Points by label"),
+                svg: scatterPlotSVG(
+                    plane: plane, indices: indices, frame: frame, colors: labelColors, labels: classNames,
+                    label: "Points by label"),
                 caption: "By label", legend: classLegend)
         }
         return html + "</div>\n"

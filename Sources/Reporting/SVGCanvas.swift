@@ -48,13 +48,15 @@ struct SVGCanvas {
         body += "<circle cx=\"\(px(x))\" cy=\"\(px(y))\" r=\"\(px(radius))\" fill=\"\(fill)\"/>\n"
     }
 
-    /// Text at (x, y); `anchor` is "start", "middle" or "end"; `rotation` in degrees about (x, y).
+    /// Text at (x, y); `anchor` is "start", "middle" or "end"; `rotation` in degrees about (x, y);
+    /// `halo` draws a white outline under the letters so they stay readable over points.
     mutating func text(
         _ content: String, x: Double, y: Double, anchor: String = "start",
-        size: Double = 12, fill: String = "#333", weight: String? = nil, rotation: Double = 0
+        size: Double = 12, fill: String = "#333", weight: String? = nil, rotation: Double = 0, halo: Bool = false
     ) {
         body += "<text x=\"\(px(x))\" y=\"\(px(y))\" text-anchor=\"\(anchor)\" font-size=\"\(px(size))\" fill=\"\(fill)\""
         if let weight { body += " font-weight=\"\(weight)\"" }
+        if halo { body += " stroke=\"#fff\" stroke-width=\"3\" stroke-opacity=\"0.85\" paint-order=\"stroke\"" }
         if rotation != 0 { body += " transform=\"rotate(\(px(rotation)) \(px(x)) \(px(y)))\"" }
         body += ">\(escapeHTML(content))</text>\n"
     }

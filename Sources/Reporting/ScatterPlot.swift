@@ -29,6 +29,7 @@ struct ScatterFrame {
     let xOffset: Double
     let yOffset: Double
 
+    /// - Parameter indices: the points to fit, all with finite coordinates in `plane`.
     init(plane: PrincipalPlane, indices: [Int]) {
         var minX = Double.infinity, maxX = -Double.infinity, minY = Double.infinity, maxY = -Double.infinity
         for index in indices {
@@ -36,7 +37,10 @@ struct ScatterFrame {
             minY = min(minY, plane.second[index]); maxY = max(maxY, plane.second[index])
         }
         if indices.isEmpty { (minX, maxX, minY, maxY) = (-1, 1, -1, 1) }
-        let spanX = max(maxX - minX, 1e-9), spanY = max(maxY - minY, 1e-9)
+        // A cloud flat along an axis (or a single point) is centred in a unit span.
+        if maxX - minX < 1e-9 { (minX, maxX) = (minX - 0.5, maxX + 0.5) }
+        if maxY - minY < 1e-9 { (minY, maxY) = (minY - 0.5, maxY + 0.5) }
+        let spanX = maxX - minX, spanY = maxY - minY
         let inner = Self.width - 2 * Self.margin
         let aspect = min(1, max(0.5, spanY / spanX))
         height = (inner * aspect + 2 * Self.margin).rounded()
@@ -50,8 +54,38 @@ struct ScatterFrame {
     func y(_ value: Double) -> Double { yOffset - value * scale }  // SVG's y grows downwards
 }
 
-/// An SVG scatter of the points `indices` of `plane`, point i filled with `colors[i]`.
-func scatterPlotSVG(plane: PrincipalPlane, indices: [Int], frame: ScatterFrame, colors: [String], label: String) -> String {
+/// A name drawn over a group of points (a cluster's number, a class's name), at the group's
+/// most central point.
+struct GroupLabel {
+    var text: String
+    var point: Int
+}
+
+/// For each group with at least `minimumSize` points (groups >= 0 only), the point of the
+/// group nearest to the group's mean in the plane: unlike the mean itself, it lies on the
+/// group even when the group is curved.
+func groupLabelPoints(plane: PrincipalPlane, groups: [Int], minimumSize: Int) -> [Int: Int] {
+    var sums: [Int: (x: Double, y: Double, count: Int)] = [:]
+    for (index, group) in groups.enumerated()
+    where group >= 0 && plane.first[index].isFinite && plane.second[index].isFinite {
+        let sum = sums[group] ?? (0, 0, 0)
+        sums[group] = (sum.x + plane.first[index], sum.y + plane.second[index], sum.count + 1)
+    }
+    var nearest: [Int: (point: Int, distance: Double)] = [:]
+    for (index, group) in groups.enumerated() where plane.first[index].isFinite && plane.second[index].isFinite {
+        guard let sum = sums[group], sum.count >= minimumSize else { continue }
+        let dx = plane.first[index] - sum.x / Double(sum.count), dy = plane.second[index] - sum.y / Double(sum.count)
+        let distance = dx * dx + dy * dy
+        if distance < nearest[group]?.distance ?? .infinity { nearest[group] = (index, distance) }
+    }
+    return nearest.mapValues(\.point)
+}
+
+/// An SVG scatter of the points `indices` of `plane`, point i filled with `colors[i]`, with
+/// `labels` written over their points.
+func scatterPlotSVG(
+    plane: PrincipalPlane, indices: [Int], frame: ScatterFrame, colors: [String], labels: [GroupLabel], label: String
+) -> String {
     var canvas = SVGCanvas(width: ScatterFrame.width, height: frame.height)
     canvas.rect(x: 0.5, y: 0.5, width: ScatterFrame.width - 1, height: frame.height - 1, fill: "#fcfcfd", stroke: "#e3e5e8")
     let radius = indices.count <= 1000 ? 2.6 : indices.count <= 3000 ? 2.0 : 1.6
@@ -60,5 +94,10 @@ func scatterPlotSVG(plane: PrincipalPlane, indices: [Int], frame: ScatterFrame, 
         canvas.circle(x: frame.x(plane.first[index]), y: frame.y(plane.second[index]), radius: radius, fill: colors[index])
     }
     canvas.closeGroup()
+    for group in labels {
+        canvas.text(
+            group.text, x: frame.x(plane.first[group.point]), y: frame.y(plane.second[group.point]) + 4,
+            anchor: "middle", size: 11.5, fill: "#111", weight: "600", halo: true)
+    }
     return canvas.rendered(label: label, className: "scatter")
 }

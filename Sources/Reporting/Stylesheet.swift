@@ -7,8 +7,9 @@ body { margin: 0; background: #fff; color: var(--ink);
 main { max-width: 1120px; margin: 0 auto; padding: 28px 32px 56px; }
 header h1 { margin: 0 0 4px; font-size: 28px; letter-spacing: -0.01em; }
 header .subtitle { margin: 0; color: var(--muted); }
-nav { margin: 18px 0 8px; padding: 10px 0; border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); }
-nav a { color: var(--accent); text-decoration: none; margin-right: 18px; font-size: 14px; white-space: nowrap; }
+nav { margin: 18px 0 8px; padding: 10px 0; border-top: 1px solid var(--line); border-bottom: 1px solid var(--line);
+  display: flex; flex-wrap: wrap; gap: 4px 18px; }
+nav a { color: var(--accent); text-decoration: none; font-size: 14px; white-space: nowrap; }
 nav a:hover { text-decoration: underline; }
 section { margin-top: 34px; }
 h2 { font-size: 21px; margin: 0 0 6px; padding-bottom: 4px; }

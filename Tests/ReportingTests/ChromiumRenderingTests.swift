@@ -44,7 +44,10 @@ struct ChromiumRenderingTests {
 
         let dom = try runChromium(["--dump-dom", page.absoluteString])
         #expect(dom.status == 0)
-        for heading in ["Summary", "Projection", "Confusion matrix", "Samples per cluster", "Training curves", "SGHMC views", "Settings"] {
+        let headings = [
+            "Summary", "Projection", "Confusion matrix", "Samples per cluster", "Training curves", "SGHMC views", "Settings",
+        ]
+        for heading in headings {
             #expect(dom.output.contains("<h2>\(heading)</h2>"), "no heading \(heading) in the rendered page")
         }
         #expect(dom.output.contains("0.912"))

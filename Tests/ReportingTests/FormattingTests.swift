@@ -58,7 +58,8 @@ struct FormattingTests {
         #expect(line == "train [████▌             ]  1,000/4,000  100 it/s  ETA 0:30")
         #expect(line.count < 60)  // the last column stays free so the terminal never wraps
         let done = ProgressSnapshot(stage: "train", completed: 4000, total: 4000, elapsedSeconds: 40)
-        #expect(formatProgressLine(done, width: 60) == "train [█████████████████]  4,000/4,000  100 it/s  done 0:40")
+        #expect(
+            formatProgressLine(done, width: 60) == "train [█████████████████]  4,000/4,000  100 it/s  done 0:40")
     }
 
     @Test func dropsTheBarWhenNarrowOrUnbounded() {

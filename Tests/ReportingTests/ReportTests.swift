@@ -143,6 +143,12 @@ struct ReportTests {
         let greedy = String(section("confusion", in: renderReport(content)))
         #expect(rowOrder(greedy) == [5, 2, 9, 4])
         #expect(greedy.contains("largest overlaps"))
+
+        // Unmatched clusters follow the class most of their points belong to: cluster 7 (class 0)
+        // comes before the larger cluster 4 (class 2).
+        content.clusterLabels += [7]
+        content.trueLabels! += [0]
+        #expect(rowOrder(String(section("confusion", in: renderReport(content)))) == [5, 2, 9, 7, 4])
     }
 
     func rowOrder(_ svg: String) -> [Int] {
@@ -163,5 +169,37 @@ struct ReportTests {
         #expect(training.contains("1/√128 = 0.0884"))
         #expect(training.contains("stroke-dasharray"))
         #expect(occurrences(of: "<svg", in: training) == 2)
+    }
+}
+
+@Suite("Report determinism")
+struct ReportDeterminismTests {
+    /// Two renderings of the same content are the same bytes (no dictionary order leaks out),
+    /// so a re-run of a finished run rewrites an identical report.
+    @Test func sameContentSamePage() {
+        let content = sampleReportContent(pointsPerClass: 50)
+        #expect(renderReport(content) == renderReport(content))
+    }
+}
+
+@Suite("Report edge cases")
+struct ReportEdgeCaseTests {
+    @Test func leavesOutNonFiniteCoordinates() {
+        var content = ReportContent(title: "nan", datasetName: "toy")
+        content.coordinates = [0, 0, 0, 1, 2, 3, .nan, 1, 1, 2, 1, 0, 3, 3, .infinity]
+        content.clusterLabels = [0, 0, 1, 1, 1]
+        let projection = section("projection", in: renderReport(content))
+        #expect(occurrences(of: "<circle", in: projection) == 3)
+        #expect(!projection.contains("nan") && !projection.contains("inf\""))
+        #expect(projection.contains("2 points with non-finite coordinates are left out"))
+    }
+
+    @Test func centresACloudWithoutSpread() {
+        var content = ReportContent(title: "one point", datasetName: "toy")
+        content.coordinates = [1, 2, 3, 1, 2, 3]
+        content.clusterLabels = [0, 0]
+        let projection = section("projection", in: renderReport(content))
+        // The frame is 500 wide and, for a cloud without extent, square: both points in its middle.
+        #expect(occurrences(of: "<circle cx=\"250\" cy=\"250\"", in: projection) == 2)
     }
 }
