@@ -8,7 +8,7 @@ BIN          := .build/$(CONFIG)
 APT_PACKAGES := libopenblas-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup build test demo bench bench-reference fashion-mnist clean
+.PHONY: all setup build test demo bench bench-reference fashion-mnist chromium clean
 
 all: build
 
@@ -28,7 +28,12 @@ fashion-mnist:
 build: setup
 	$(SWIFT) build $(BUILD_FLAGS)
 
-test: setup fashion-mnist
+## Headless Chromium renders the report in a test (skipped where it is missing).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+test: setup fashion-mnist chromium
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build
 
