@@ -78,7 +78,7 @@ struct LayoutOptimizer {
                             var squared: Float = 0
                             for c in 0..<dims { let t = current[c] - other[c]; squared += t * t }
                             if squared > 0 {
-                                let powerB = powf(squared, b)
+                                let powerB = fastPower(squared, b)
                                 let coefficient = -2 * a * b * (powerB / squared) / (a * powerB + 1)
                                 for c in 0..<dims {
                                     let gradient = clip(coefficient * (current[c] - other[c]))
@@ -96,7 +96,7 @@ struct LayoutOptimizer {
                                     var squared: Float = 0
                                     for c in 0..<dims { let t = current[c] - other[c]; squared += t * t }
                                     if squared <= 0 { continue }
-                                    let coefficient = 2 * repulsion * b / ((0.001 + squared) * (a * powf(squared, b) + 1))
+                                    let coefficient = 2 * repulsion * b / ((0.001 + squared) * (a * fastPower(squared, b) + 1))
                                     for c in 0..<dims {
                                         current[c] += clip(coefficient * (current[c] - other[c])) * stepSize
                                     }
