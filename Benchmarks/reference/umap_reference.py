@@ -1,7 +1,8 @@
 """umap-learn on the Fashion-MNIST test split to 3-D, the reference for the manifold suite.
 
 Same input and settings as nrcc's `umap_fashion10k_3d` (SPEC 6: 10 neighbours, min_dist 0,
-cosine, 3-D; 500 epochs at 10k points): pixels scaled to [0, 1]. The numba JIT is warmed
+cosine, 3-D; 500 epochs at 10k points): pixels scaled to [0, 1]. `NRCC_FASHION_IMAGES` may name
+another copy of the IDX file (gzipped or not). The numba JIT is warmed
 first on a small input; then one seeded single-threaded run (random_state fixes the thread
 count to one) and one unseeded parallel run, each printed as a JSON line with the same keys
 as nrcc's. Trustworthiness: k = 10, euclidean on pixels, the first 5,000 points.
@@ -18,7 +19,7 @@ from sklearn.manifold import trustworthiness
 import umap
 
 warnings.filterwarnings("ignore")
-PATH = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+PATH = os.environ.get("NRCC_FASHION_IMAGES") or "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
 SAMPLE = 5000
 
 
@@ -30,7 +31,7 @@ def main():
     if not os.path.exists(PATH):
         print(json.dumps({"name": "umap_fashion10k_3d_reference", "skipped": "Fashion-MNIST not found"}))
         return
-    raw = gzip.open(PATH).read()
+    raw = (gzip.open if PATH.endswith(".gz") else open)(PATH, "rb").read()
     images = np.frombuffer(raw[16:], np.uint8).reshape(-1, 784).astype(np.float32) / 255.0
     n = images.shape[0]
     settings = dict(n_neighbors=10, min_dist=0.0, metric="cosine", n_components=3)

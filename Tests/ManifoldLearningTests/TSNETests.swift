@@ -11,7 +11,6 @@ import Testing
         #expect(layout.count == 1797 * 2)
         #expect(layout.allSatisfy { $0.isFinite })
         let ours = trustworthiness(digits, dimension: 64, embedding: layout, embeddedDimension: 2, neighborCount: 10)
-        print("DEBUG tsne", ours, reference)
         // scikit-learn's Barnes-Hut t-SNE reaches min(reference); ours may be at most 0.01 below.
         let floor = reference.min()! - 0.01
         #expect(ours >= floor, "trustworthiness ours \(ours), scikit-learn \(reference), floor \(floor)")
@@ -25,7 +24,6 @@ import Testing
         let layout = try tsne.embed(subset, dimension: 64)
         #expect(layout.count == 400 * 3)
         let trust = trustworthiness(subset, dimension: 64, embedding: layout, embeddedDimension: 3, neighborCount: 10)
-        print("DEBUG tsne3", trust, method)
         // Floor: 0.97 (scikit-learn reaches 0.99 on all digits; 400 points are an easier set).
         #expect(trust >= 0.97, "trustworthiness \(trust) with \(method)")
         #expect(try tsne.embed(subset, dimension: 64) == layout, "t-SNE is not reproducible from its seed")
