@@ -202,8 +202,9 @@ private func loadPath(_ path: String, split: DatasetSplit, folderOptions: ImageF
     let fileName = (path as NSString).lastPathComponent
     let labels = labelsFileName(for: fileName).map { (path as NSString).deletingLastPathComponent + "/" + $0 }
         .flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
-    let head = try readFileBytes(path).prefix(4)
-    if head.count == 4, head[head.startIndex] == 0, head[head.startIndex + 1] == 0 {
+    // IDX, raw (00 00 ...) or gzipped: the only gzipped format read here.
+    let head = try readFileBytes(path, decompress: false).prefix(4)
+    if head.count >= 2, (head[head.startIndex] == 0 && head[head.startIndex + 1] == 0) || isGzip(Array(head)) {
         return .images(try readIDXImages(images: path, labels: labels))
     }
     if imageFileExtensions.contains((path as NSString).pathExtension.lowercased()) {

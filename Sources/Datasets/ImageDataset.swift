@@ -72,6 +72,12 @@ public struct ImageDataset: Sendable, Equatable {
         pixels.map { Float($0) * (1 / 255) }
     }
 
+    /// The raw pixels as features, N x (C * H * W) floats in [0, 1], with the labels: for
+    /// clustering images without training an encoder (a baseline).
+    public func featureMatrix() -> FeatureMatrix {
+        FeatureMatrix(name: name, rows: count, columns: imageSize, values: floatPixels(), labels: labels)
+    }
+
     /// The images at `indices` (in that order), with their labels.
     public func subset(_ indices: [Int]) -> ImageDataset {
         let size = imageSize

@@ -4,8 +4,9 @@ import TensorCore
 
 /// How `readImageFolder` shapes the images it decodes.
 public struct ImageFolderOptions: Sendable, Equatable {
-    /// Output rows and columns; nil keeps the images' own size when they all share one no
-    /// larger than 64 x 64, and otherwise resizes to 32 x 32 (the CPU default input size).
+    /// Output rows and columns; one given alone sets both. Both nil keep the images' own size
+    /// when they all share one no larger than 64 x 64, and otherwise resize to 32 x 32 (the
+    /// CPU default input size).
     public var height: Int?
     public var width: Int?
     /// 1 or 3; nil gives 3 when any image is in colour, else 1.
@@ -49,6 +50,10 @@ public func readImageFolder(_ path: String, options: ImageFolderOptions = ImageF
         if let value, value < 1 { throw DatasetError.invalidSetting(name: setting, expected: ">= 1", found: "\(value)") }
     }
 
+    // Explicit sizes resize as each image is decoded, and so does any image over 64 x 64 by
+    // default (it forces the 32 x 32 default anyway): only small images stay in memory.
+    let explicitHeight = options.height ?? options.width
+    let explicitWidth = options.width ?? options.height
     var decoded = [Result<DecodedImage, DatasetError>?](repeating: nil, count: files.count)
     decoded.withUnsafeMutableBufferPointer { results in
         let shared = UncheckedSendable(results)
@@ -56,7 +61,15 @@ public func readImageFolder(_ path: String, options: ImageFolderOptions = ImageF
         parallelFor(files.count) { index in
             let file = root + "/" + files[index]
             do {
-                shared.value[index] = .success(try decodeImage(try readFileBytes(file, decompress: false), file: file))
+                var image = try decodeImage(try readFileBytes(file, decompress: false), file: file)
+                let target: (Int, Int)? = if let explicitHeight, let explicitWidth { (explicitHeight, explicitWidth) }
+                    else if image.height > 64 || image.width > 64 { (32, 32) } else { nil }
+                if let (height, width) = target, (height, width) != (image.height, image.width) {
+                    image = DecodedImage(channels: image.channels, height: height, width: width,
+                                         pixels: resizeImage(image.pixels, channels: image.channels, height: image.height,
+                                                             width: image.width, toHeight: height, width: width))
+                }
+                shared.value[index] = .success(image)
             } catch let error as DatasetError {
                 shared.value[index] = .failure(error)
             } catch {
@@ -69,8 +82,8 @@ public func readImageFolder(_ path: String, options: ImageFolderOptions = ImageF
     let firstSize = (images[0].height, images[0].width)
     let sameSize = images.allSatisfy { ($0.height, $0.width) == firstSize }
     let keep = sameSize && firstSize.0 <= 64 && firstSize.1 <= 64
-    let height = options.height ?? (keep ? firstSize.0 : 32)
-    let width = options.width ?? (keep ? firstSize.1 : 32)
+    let height = explicitHeight ?? (keep ? firstSize.0 : 32)
+    let width = explicitWidth ?? (keep ? firstSize.1 : 32)
     let channels = options.channels ?? (images.contains { $0.channels == 3 } ? 3 : 1)
     let size = channels * height * width
 

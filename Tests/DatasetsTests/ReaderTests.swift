@@ -120,6 +120,8 @@ struct ReaderTests {
         let normalization = Normalization(of: dataset)
         #expect(abs(normalization.mean[0] - 0.75) < 1e-6)
         #expect(abs(normalization.std[0] - Float(0.75 * 0.25).squareRoot()) < 1e-6)
+        let features = dataset.featureMatrix()
+        #expect((features.rows, features.columns, features.values) == (2, 2, [0, 1, 1, 1]))
         let batch = dataset.batch([1, 0], normalization: normalization)
         #expect(batch.indices == [1, 0])
         #expect(abs(batch.pixels[2] - (0 - 0.75) / normalization.std[0]) < 1e-5)
