@@ -203,7 +203,7 @@ public struct Augmenter: Sendable {
         if choice.grayscale { grayscaleKernel(image, plane: plane) }
         if let sigma = choice.blurSigma {
             gaussianBlurKernel(image, channels: channels, height: height, width: width,
-                               kernel: gaussianKernel(size: blurKernelSize, sigma: sigma), scratch: scratch + dataset.imageSize)
+                               size: blurKernelSize, sigma: sigma, scratch: scratch + dataset.imageSize)
         }
         for c in 0..<channels {
             let scale = 1 / normalization.std[c], shift = -normalization.mean[c] / normalization.std[c]
