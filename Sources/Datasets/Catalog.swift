@@ -31,9 +31,12 @@ public enum DatasetContents: Sendable, Equatable {
 /// (when set), then `../shared/data` relative to the current directory. `fashion-mnist` is
 /// also searched in `systemDatasets` (Debian's `/usr/share/datasets`).
 public struct DatasetSearchPaths: Sendable, Equatable {
+    /// Folders searched in order for shared-data names.
     public var dataDirectories: [String]
+    /// Debian's datasets folder (holds `fashion-mnist/`).
     public var systemDatasets: String
 
+    /// Explicit search folders (tests, or a caller with its own data location).
     public init(dataDirectories: [String], systemDatasets: String = "/usr/share/datasets") {
         self.dataDirectories = dataDirectories
         self.systemDatasets = systemDatasets

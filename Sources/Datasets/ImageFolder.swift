@@ -12,6 +12,7 @@ public struct ImageFolderOptions: Sendable, Equatable {
     /// 1 or 3; nil gives 3 when any image is in colour, else 1.
     public var channels: Int?
 
+    /// All nil: the defaults described on each property.
     public init(height: Int? = nil, width: Int? = nil, channels: Int? = nil) {
         self.height = height
         self.width = width

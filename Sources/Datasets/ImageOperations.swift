@@ -10,6 +10,7 @@ public struct CropBox: Sendable, Equatable {
     public var height: Int
     public var width: Int
 
+    /// A box of `height` x `width` pixels whose top-left pixel is (`top`, `left`).
     public init(top: Int, left: Int, height: Int, width: Int) {
         self.top = top
         self.left = left
