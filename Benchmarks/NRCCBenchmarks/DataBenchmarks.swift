@@ -28,6 +28,27 @@ func runDataBenchmarks() throws {
     for dataset in [fashion, cifar] {
         try benchmarkAugmentation(dataset)
     }
+    try benchmarkPrefetch(cifar)
+}
+
+/// How long the training loop waits in `next()` when each step takes `stepSeconds` (a sleep
+/// standing in for the step): near zero when the background thread keeps ahead.
+private func benchmarkPrefetch(_ dataset: ImageDataset) throws {
+    let loader = try TwoViewLoader(dataset: dataset, batchSize: 256, normalization: Normalization(of: dataset), seed: 1)
+    let stepSeconds = 0.5
+    let stream = loader.batches()
+    _ = stream.next()
+    var waits = [Double]()
+    for _ in 0..<6 {
+        usleep(UInt32(stepSeconds * 1e6))
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = stream.next()
+        waits.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    Report.emit("loader_prefetch", [
+        "dataset": dataset.name, "batch": 256, "step_seconds": stepSeconds,
+        "median_wait_seconds": median(waits), "max_wait_seconds": waits.max() ?? 0,
+    ])
 }
 
 private func benchmarkAugmentation(_ dataset: ImageDataset) throws {
