@@ -23,7 +23,8 @@ public struct ImageFolderOptions: Sendable, Equatable {
 /// The file names this reader decodes (case-insensitive).
 public let imageFileExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
-/// Reads every PNG/JPEG under `path` (in sorted path order) into one `ImageDataset`.
+/// Reads every PNG/JPEG under `path` (in sorted path order, hidden entries skipped) into one
+/// `ImageDataset`.
 ///
 /// When every image lies in a first-level sub-folder, the sub-folder names become the class
 /// names (sorted) and each image is labelled with its folder, for scoring only; otherwise
@@ -38,7 +39,9 @@ public func readImageFolder(_ path: String, options: ImageFolderOptions = ImageF
     var files = [String]()
     while let relative = enumerator.nextObject() as? String {
         let fileExtension = (relative as NSString).pathExtension.lowercased()
-        if imageFileExtensions.contains(fileExtension) { files.append(relative) }
+        // Hidden entries (".git", macOS's "._name.png" companions) are not images of the set.
+        let hidden = relative.split(separator: "/").contains { $0.hasPrefix(".") }
+        if imageFileExtensions.contains(fileExtension) && !hidden { files.append(relative) }
     }
     files.sort()
     guard !files.isEmpty else {

@@ -197,6 +197,9 @@ struct ReaderErrorTests {
         let folder = try temporaryFolder("folder")
         try FileManager.default.createDirectory(atPath: folder + "/a", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: fixtures + "/folder/cats/a.png", toPath: folder + "/a/good.png")
+        // A hidden companion file is skipped, not decoded.
+        try writeBytes([0, 5, 22, 7], folder + "/a/._good.png")
+        #expect(try readImageFolder(folder).count == 1)
         var broken = try fileBytes(fixtures + "/folder/cats/b.jpg")
         broken = Array(broken.prefix(broken.count / 2))
         try writeBytes(broken, folder + "/a/broken.jpg")
