@@ -43,11 +43,6 @@ public final class ContrastiveStep {
         optimizer = SGD(groups: groups, momentum: configuration.momentum)
     }
 
-    /// Everything a checkpoint holds besides metadata: networks then optimiser state.
-    public var namedState: [NamedTensor] {
-        networks.namedState + optimizer.namedState.map { $0.prefixed("optimizer") }
-    }
-
     /// One step on views a and b ([N, C, H, W] each, normalised): forward, loss, backward,
     /// SGD with `learningRate`, then the EMA with `targetMomentum` (BYOL).
     ///

@@ -91,13 +91,15 @@ public final class Trainer {
     }
 
     /// Trains to `configuration.epochs`, from scratch or (with `resume`) from the checkpoint
-    /// in the output directory, and returns the monitors of the epochs run.
+    /// in the output directory, and returns the monitors of the epochs run. `untilEpoch`
+    /// stops earlier, after that many completed epochs (a later `run(resume: true)` goes on
+    /// exactly as if the run had not stopped).
     ///
     /// Throws `TrainingError.nonFiniteLoss` with the step number when the loss stops being
     /// finite (the last checkpoint stays as it was), `configurationMismatch` when resuming a
     /// run with other settings, and `checkpoint` for unreadable files.
     @discardableResult
-    public func run(resume: Bool = false, progress: (TrainingProgress) -> Void = { _ in }) throws -> [EpochMonitors] {
+    public func run(resume: Bool = false, untilEpoch: Int? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws -> [EpochMonitors] {
         let model = ContrastiveStep(configuration: configuration)
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         var startEpoch = 0
@@ -108,10 +110,11 @@ public final class Trainer {
             if FileManager.default.fileExists(atPath: logURL.path) { try FileManager.default.removeItem(at: logURL) }
         }
         var history: [EpochMonitors] = []
-        guard startEpoch < configuration.epochs else { return history }
-        let batches = loader.batches(from: startEpoch, step: 0, endEpoch: configuration.epochs)
+        let endEpoch = min(configuration.epochs, untilEpoch ?? configuration.epochs)
+        guard startEpoch < endEpoch else { return history }
+        let batches = loader.batches(from: startEpoch, step: 0, endEpoch: endEpoch)
         let shape = [configuration.batchSize, configuration.inputChannels, configuration.inputHeight, configuration.inputWidth]
-        for epoch in startEpoch..<configuration.epochs {
+        for epoch in startEpoch..<endEpoch {
             var sums = (total: 0.0, contrastive: 0.0, regularizer: 0.0)
             let start = DispatchTime.now().uptimeNanoseconds
             var rate: Float = 0, momentum: Float = 0
@@ -167,27 +170,27 @@ public final class Trainer {
     }
 
     private func saveCheckpoint(_ model: ContrastiveStep, completedEpochs: Int) throws {
-        let settings = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
-        let metadata = [
-            "format": "nrcc-checkpoint-1",
-            "configuration": settings,
-            "completed_epochs": "\(completedEpochs)",
-            "global_step": "\(completedEpochs * stepsPerEpoch)",
-            "optimizer_steps": "\(model.optimizer.stepCount)",
-            "seed": "\(configuration.seed)",
-            "random_state": "stateless: streams keyed by (seed, epoch, step)",
-        ]
-        try SafeTensors.write(model.namedState, metadata: metadata, to: checkpointURL)
+        var checkpoint = Checkpoint()
+        checkpoint.store(model.networks.namedState)
+        checkpoint.store(model.optimizer)
+        checkpoint.metadata["format"] = "nrcc-training-1"
+        checkpoint.metadata["configuration"] = String(decoding: try configuration.jsonData(), as: UTF8.self)
+        checkpoint.metadata["completed_epochs"] = "\(completedEpochs)"
+        checkpoint.metadata["global_step"] = "\(completedEpochs * stepsPerEpoch)"
+        checkpoint.metadata["seed"] = "\(configuration.seed)"
+        checkpoint.metadata["random_state"] = "stateless: every draw comes from a stream keyed by (seed, epoch, step)"
+        do { try checkpoint.write(to: checkpointURL) } catch {
+            throw TrainingError.checkpoint(file: checkpointURL.path, reason: "\(error)")
+        }
     }
 
     /// Loads the checkpoint into `model` and returns the number of completed epochs.
     private func restore(_ model: ContrastiveStep) throws -> Int {
         let file = checkpointURL.path
-        let (tensors, metadata) = try SafeTensors.read(checkpointURL)
-        guard let settings = metadata["configuration"],
+        let checkpoint = try readCheckpoint(checkpointURL)
+        guard let settings = checkpoint.metadata["configuration"],
               let stored = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(settings.utf8)),
-              let completed = metadata["completed_epochs"].flatMap(Int.init),
-              let optimizerSteps = metadata["optimizer_steps"].flatMap(Int.init)
+              let completed = checkpoint.metadata["completed_epochs"].flatMap(Int.init)
         else { throw TrainingError.checkpoint(file: file, reason: "is not an nrcc training checkpoint (metadata missing)") }
         // Only the epoch count may change on resume (to train further).
         var comparable = stored
@@ -204,8 +207,12 @@ public final class Trainer {
             // The schedules depend on the run length: a longer run is a different run.
             throw TrainingError.configurationMismatch(file: file, setting: "epochs (\(stored.epochs) vs \(configuration.epochs))")
         }
-        try SafeTensors.restore(model.namedState, from: tensors, file: file)
-        model.optimizer.restoreStepCount(optimizerSteps)
+        do {
+            try checkpoint.restore(model.networks.namedState)
+            try checkpoint.restore(model.optimizer)
+        } catch {
+            throw TrainingError.checkpoint(file: file, reason: "\(error)")
+        }
         return completed
     }
 
@@ -232,8 +239,8 @@ public final class Trainer {
 public func embed(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFeatures = .projection,
                   batchSize: Int = 256) throws -> [Float] {
     let file = checkpoint.path
-    let (tensors, metadata) = try SafeTensors.read(checkpoint)
-    guard let settings = metadata["configuration"],
+    let stored = try readCheckpoint(checkpoint)
+    guard let settings = stored.metadata["configuration"],
           let configuration = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(settings.utf8)),
           let normalization = configuration.normalization
     else { throw TrainingError.checkpoint(file: file, reason: "is not an nrcc training checkpoint (metadata missing)") }
@@ -242,6 +249,15 @@ public func embed(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFea
                                                 found: "\(dataset.channels) channels in \(dataset.name)")
     }
     let networks = ContrastiveNetworks(configuration: configuration)
-    try SafeTensors.restore(networks.namedState, from: tensors, file: file)
+    do { try stored.restore(networks.namedState) } catch {
+        throw TrainingError.checkpoint(file: file, reason: "\(error)")
+    }
     return networks.embed(dataset, normalization: normalization, features: features, batchSize: batchSize)
+}
+
+/// The checkpoint at `url`, its read errors reported as `TrainingError.checkpoint`.
+private func readCheckpoint(_ url: URL) throws -> Checkpoint {
+    do { return try Checkpoint(contentsOf: url) } catch {
+        throw TrainingError.checkpoint(file: url.path, reason: "\(error)")
+    }
 }

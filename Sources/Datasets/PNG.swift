@@ -9,6 +9,7 @@ public struct DecodedImage: Sendable, Equatable {
     /// C x H x W, row-major.
     public var pixels: [UInt8]
 
+    /// Wraps `pixels` (C x H x W); sizes that disagree trap.
     public init(channels: Int, height: Int, width: Int, pixels: [UInt8]) {
         precondition(channels == 1 || channels == 3, "DecodedImage: channels must be 1 or 3, got \(channels)")
         precondition(pixels.count == channels * height * width,

@@ -193,7 +193,7 @@ private func connectedSpectralLayout(_ graph: FuzzyGraph, dimensions: Int, seed:
     var coefficients = [Float](repeating: 0, count: maximumSteps + 1)
     var steps = 0
     var nextCheck = 2 * dimensions + 10
-    var ritzVectors: [Double] = [], ritzValues: [Double] = []
+    var ritzVectors: [Double] = []
     while steps < maximumSteps {
         let j = steps
         // work = M v_j
@@ -228,17 +228,15 @@ private func connectedSpectralLayout(_ graph: FuzzyGraph, dimensions: Int, seed:
         }
         let beta = Double(norm(work))
         steps += 1
-        let wanted = min(dimensions, steps)
         // Checks at geometrically spaced steps keep the tridiagonal solves (O(m^3)) cheap.
         let check = steps == maximumSteps || beta < 1e-7 || steps >= nextCheck
-        if check && wanted == dimensions {
+        if check && steps >= dimensions {
             nextCheck = steps + max(10, steps / 2)
             var d = alphas, e = betas + [0]
             var vectors: [Double] = []
             tridiagonalEigen(diagonal: &d, offDiagonal: &e, vectors: &vectors)
             let order = (0..<steps).sorted { d[$0] > d[$1] }.prefix(dimensions)
             let converged = order.allSatisfy { abs(beta * vectors[(steps - 1) * steps + $0]) < 1e-4 * max(abs(d[$0]), 1e-3) }
-            ritzValues = order.map { d[$0] }
             ritzVectors = [Double](repeating: 0, count: steps * dimensions)
             for (column, source) in order.enumerated() {
                 for row in 0..<steps { ritzVectors[row * dimensions + column] = vectors[row * steps + source] }
@@ -252,7 +250,6 @@ private func connectedSpectralLayout(_ graph: FuzzyGraph, dimensions: Int, seed:
             for i in 0..<n { v[steps * n + i] = work[i] * scale }
         }
     }
-    _ = ritzValues
     // Ritz vectors: (n x steps) basis^T times (steps x dims) coefficients.
     let steps32 = ritzVectors.map { Float($0) }
     let usedSteps = ritzVectors.count / max(1, dimensions)

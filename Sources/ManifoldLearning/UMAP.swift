@@ -138,8 +138,7 @@ public struct UMAP: Sendable {
     public func embed(
         _ points: [Float], dimension: Int, progress: ((Int, Int) -> Void)? = nil
     ) throws(ManifoldError) -> UMAPResult {
-        let n = try validateInput(points, dimension: dimension, minimumPoints: neighborCount + 1)
-        _ = n
+        _ = try validateInput(points, dimension: dimension, minimumPoints: neighborCount + 1)
         let start = DispatchTime.now().uptimeNanoseconds
         let neighbors = nearestNeighbors(of: points, dimension: dimension, neighborCount: neighborCount,
                                          metric: metric, algorithm: neighborAlgorithm, seed: seed)

@@ -38,78 +38,48 @@ struct LayoutOptimizer {
         let n = graph.vertexCount, dims = dimensions
         let entries = graph.entryCount
         if entries == 0 || epochCount == 0 { return }
-        let maxWeight = graph.weights.max()!
-        let epochsPerSample = graph.weights.map { Double(maxWeight) / Double($0) }
-        let epochsPerNegativeSample = epochsPerSample.map { $0 / Double(negativeSampleRate) }
-        var nextSample = epochsPerSample
-        var nextNegativeSample = epochsPerNegativeSample
+        // Up to 4 dimensions, rows are padded to 4 floats so one SIMD4 holds a point.
+        let stride = dims <= 4 ? 4 : dims
+        var live = [Float](repeating: 0, count: n * stride)
+        for i in 0..<n { for c in 0..<dims { live[i * stride + c] = embedding[i * dims + c] } }
+        var schedule = EdgeSchedule(weights: graph.weights, negativeSampleRate: negativeSampleRate)
         var generators = (0..<n).map { SeededGenerator(seed: seed, stream: [0x0E9A, UInt64($0)]) }
-        var frozen = embedding
+        var frozen = live
         let blocks = balancedBlocks(count: 64)
 
         var alpha = learningRate
         for epoch in 0..<epochCount {
             frozen.withUnsafeMutableBufferPointer { f in
-                embedding.withUnsafeBufferPointer { e in f.baseAddress!.update(from: e.baseAddress!, count: n * dims) }
+                live.withUnsafeBufferPointer { e in f.baseAddress!.update(from: e.baseAddress!, count: n * stride) }
             }
-            let epochValue = Double(epoch), stepSize = alpha
-            embedding.withUnsafeMutableBufferPointer { live in
+            let step = EpochStep(epoch: Double(epoch), alpha: alpha, a: a, b: b, repulsion: repulsion,
+                                 vertexCount: n, dimensions: dims, stride: stride)
+            live.withUnsafeMutableBufferPointer { liveBuffer in
             frozen.withUnsafeBufferPointer { frozenBuffer in
-            nextSample.withUnsafeMutableBufferPointer { next in
-            nextNegativeSample.withUnsafeMutableBufferPointer { nextNegative in
+            schedule.next.withUnsafeMutableBufferPointer { next in
+            schedule.nextNegative.withUnsafeMutableBufferPointer { nextNegative in
+            schedule.perSample.withUnsafeBufferPointer { perSample in
+            schedule.perNegative.withUnsafeBufferPointer { perNegative in
             generators.withUnsafeMutableBufferPointer { streams in
-            epochsPerSample.withUnsafeBufferPointer { perSample in
-            epochsPerNegativeSample.withUnsafeBufferPointer { perNegative in
             graph.columns.withUnsafeBufferPointer { columns in
             graph.rowStarts.withUnsafeBufferPointer { starts in
-                let state = UncheckedSendable((
-                    live.baseAddress!, frozenBuffer.baseAddress!, next.baseAddress!, nextNegative.baseAddress!,
-                    streams.baseAddress!, perSample.baseAddress!, perNegative.baseAddress!,
-                    columns.baseAddress!, starts.baseAddress!))
+                let buffers = UncheckedSendable(EpochBuffers(
+                    live: liveBuffer.baseAddress!, frozen: frozenBuffer.baseAddress!, next: next.baseAddress!,
+                    nextNegative: nextNegative.baseAddress!, perSample: perSample.baseAddress!,
+                    perNegative: perNegative.baseAddress!, streams: streams.baseAddress!,
+                    columns: columns.baseAddress!, starts: starts.baseAddress!))
                 // Block b owns vertices blocks[b]..<blocks[b+1]: their rows of the layout,
                 // their edges' schedules and their random streams. Nothing else is written.
                 parallelFor(blocks.count - 1) { block in
-                    let (live, frozen, next, nextNegative, streams, perSample, perNegative, columns, starts) = state.value
                     for j in blocks[block]..<blocks[block + 1] {
-                        let current = live + j * dims
-                        for edge in starts[j]..<starts[j + 1] where next[edge] <= epochValue {
-                            let k = Int(columns[edge])
-                            let other = frozen + k * dims
-                            var squared: Float = 0
-                            for c in 0..<dims { let t = current[c] - other[c]; squared += t * t }
-                            if squared > 0 {
-                                let powerB = powf(squared, b)
-                                let coefficient = -2 * a * b * (powerB / squared) / (a * powerB + 1)
-                                for c in 0..<dims {
-                                    let gradient = clip(coefficient * (current[c] - other[c]))
-                                    current[c] += 2 * gradient * stepSize
-                                }
-                            }
-                            next[edge] += perSample[edge]
-
-                            let negatives = Int((epochValue - nextNegative[edge]) / perNegative[edge])
-                            if negatives > 0 {
-                                for _ in 0..<negatives {
-                                    let sample = streams[j].nextInt(below: n)
-                                    if sample == j { continue }
-                                    let other = frozen + sample * dims
-                                    var squared: Float = 0
-                                    for c in 0..<dims { let t = current[c] - other[c]; squared += t * t }
-                                    if squared <= 0 { continue }
-                                    let coefficient = 2 * repulsion * b / ((0.001 + squared) * (a * powf(squared, b) + 1))
-                                    for c in 0..<dims {
-                                        current[c] += clip(coefficient * (current[c] - other[c])) * stepSize
-                                    }
-                                }
-                                nextNegative[edge] += Double(negatives) * perNegative[edge]
-                            }
-                        }
+                        if stride == 4 { step.moveSIMD(j, buffers.value) } else { step.move(j, buffers.value) }
                     }
                 }
             }}}}}}}}}
             alpha = learningRate * (1 - Float(epoch) / Float(epochCount))
             progress?(epoch + 1, epochCount)
         }
+        for i in 0..<n { for c in 0..<dims { embedding[i * dims + c] = live[i * stride + c] } }
     }
 
     /// Vertex boundaries of up to `count` blocks with about equal numbers of edges.
@@ -131,4 +101,125 @@ struct LayoutOptimizer {
 @inline(__always)
 func clip(_ value: Float) -> Float {
     value > 4 ? 4 : (value < -4 ? -4 : value)
+}
+
+/// When each edge is next sampled, umap-learn's `epochs_per_sample` bookkeeping (float64).
+struct EdgeSchedule {
+    /// `max w / w`: an edge of weight w is sampled every this many epochs.
+    var perSample: [Double]
+    /// `perSample / negative_sample_rate`.
+    var perNegative: [Double]
+    var next: [Double]
+    var nextNegative: [Double]
+
+    init(weights: [Float], negativeSampleRate: Int) {
+        let maxWeight = Double(weights.max() ?? 1)
+        perSample = weights.map { maxWeight / Double($0) }
+        let rate = Double(max(negativeSampleRate, 0))
+        perNegative = perSample.map { rate > 0 ? $0 / rate : .infinity }
+        next = perSample
+        nextNegative = perNegative
+    }
+}
+
+/// The buffers of one epoch; see `LayoutOptimizer` for who writes what.
+struct EpochBuffers {
+    let live: UnsafeMutablePointer<Float>      // n x stride, rows owned by their block
+    let frozen: UnsafePointer<Float>           // n x stride, read-only this epoch
+    let next: UnsafeMutablePointer<Double>     // entries
+    let nextNegative: UnsafeMutablePointer<Double>
+    let perSample: UnsafePointer<Double>
+    let perNegative: UnsafePointer<Double>
+    let streams: UnsafeMutablePointer<SeededGenerator> // n
+    let columns: UnsafePointer<Int32>
+    let starts: UnsafePointer<Int>
+}
+
+/// One epoch's constants and the per-vertex update.
+struct EpochStep {
+    let epoch: Double
+    let alpha: Float
+    let a: Float
+    let b: Float
+    let repulsion: Float
+    let vertexCount: Int
+    let dimensions: Int
+    let stride: Int
+
+    /// Attraction coefficient `-2ab d^(2(b-1)) / (1 + a d^(2b))`, from d^2 > 0.
+    @inline(__always)
+    func attraction(_ squared: Float) -> Float {
+        let powerB = fastPower(squared, b)
+        return -2 * a * b * (powerB / squared) / (a * powerB + 1)
+    }
+
+    /// Repulsion coefficient `2 gamma b / ((0.001 + d^2)(1 + a d^(2b)))`.
+    @inline(__always)
+    func repulsion(_ squared: Float) -> Float {
+        2 * repulsion * b / ((0.001 + squared) * (a * fastPower(squared, b) + 1))
+    }
+
+    /// Samples vertex j's due edges, 4-wide (rows padded with zeros).
+    @inline(__always)
+    func moveSIMD(_ j: Int, _ buffers: EpochBuffers) {
+        let rowPointer = UnsafeMutableRawPointer(buffers.live + j * 4)
+        var current = rowPointer.loadUnaligned(as: SIMD4<Float>.self)
+        let frozen = UnsafeRawPointer(buffers.frozen)
+        var generator = buffers.streams[j]
+        let low = SIMD4<Float>(repeating: -4), high = SIMD4<Float>(repeating: 4)
+        for edge in buffers.starts[j]..<buffers.starts[j + 1] where buffers.next[edge] <= epoch {
+            let k = Int(buffers.columns[edge])
+            var difference = current - frozen.loadUnaligned(fromByteOffset: k * 16, as: SIMD4<Float>.self)
+            var squared = (difference * difference).sum()
+            if squared > 0 {
+                // Twice the clipped pull: umap-learn also moves j as the tail of edge (k, j).
+                current += 2 * alpha * (attraction(squared) * difference).clamped(lowerBound: low, upperBound: high)
+            }
+            buffers.next[edge] += buffers.perSample[edge]
+            let negatives = Int((epoch - buffers.nextNegative[edge]) / buffers.perNegative[edge])
+            if negatives <= 0 { continue }
+            for _ in 0..<negatives {
+                let sample = generator.nextInt(below: vertexCount)
+                if sample == j { continue }
+                difference = current - frozen.loadUnaligned(fromByteOffset: sample * 16, as: SIMD4<Float>.self)
+                squared = (difference * difference).sum()
+                if squared <= 0 { continue }
+                current += alpha * (repulsion(squared) * difference).clamped(lowerBound: low, upperBound: high)
+            }
+            buffers.nextNegative[edge] += Double(negatives) * buffers.perNegative[edge]
+        }
+        rowPointer.storeBytes(of: current, as: SIMD4<Float>.self)
+        buffers.streams[j] = generator
+    }
+
+    /// Samples vertex j's due edges, any dimension.
+    @inline(__always)
+    func move(_ j: Int, _ buffers: EpochBuffers) {
+        let current = buffers.live + j * stride
+        var generator = buffers.streams[j]
+        for edge in buffers.starts[j]..<buffers.starts[j + 1] where buffers.next[edge] <= epoch {
+            let other = buffers.frozen + Int(buffers.columns[edge]) * stride
+            var squared: Float = 0
+            for c in 0..<dimensions { let t = current[c] - other[c]; squared += t * t }
+            if squared > 0 {
+                let coefficient = attraction(squared)
+                for c in 0..<dimensions { current[c] += 2 * clip(coefficient * (current[c] - other[c])) * alpha }
+            }
+            buffers.next[edge] += buffers.perSample[edge]
+            let negatives = Int((epoch - buffers.nextNegative[edge]) / buffers.perNegative[edge])
+            if negatives <= 0 { continue }
+            for _ in 0..<negatives {
+                let sample = generator.nextInt(below: vertexCount)
+                if sample == j { continue }
+                let other = buffers.frozen + sample * stride
+                var squared: Float = 0
+                for c in 0..<dimensions { let t = current[c] - other[c]; squared += t * t }
+                if squared <= 0 { continue }
+                let coefficient = repulsion(squared)
+                for c in 0..<dimensions { current[c] += clip(coefficient * (current[c] - other[c])) * alpha }
+            }
+            buffers.nextNegative[edge] += Double(negatives) * buffers.perNegative[edge]
+        }
+        buffers.streams[j] = generator
+    }
 }

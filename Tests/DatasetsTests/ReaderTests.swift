@@ -120,6 +120,8 @@ struct ReaderTests {
         let normalization = Normalization(of: dataset)
         #expect(abs(normalization.mean[0] - 0.75) < 1e-6)
         #expect(abs(normalization.std[0] - Float(0.75 * 0.25).squareRoot()) < 1e-6)
+        let features = dataset.featureMatrix()
+        #expect((features.rows, features.columns, features.values) == (2, 2, [0, 1, 1, 1]))
         let batch = dataset.batch([1, 0], normalization: normalization)
         #expect(batch.indices == [1, 0])
         #expect(abs(batch.pixels[2] - (0 - 0.75) / normalization.std[0]) < 1e-5)
@@ -195,6 +197,9 @@ struct ReaderErrorTests {
         let folder = try temporaryFolder("folder")
         try FileManager.default.createDirectory(atPath: folder + "/a", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: fixtures + "/folder/cats/a.png", toPath: folder + "/a/good.png")
+        // A hidden companion file is skipped, not decoded.
+        try writeBytes([0, 5, 22, 7], folder + "/a/._good.png")
+        #expect(try readImageFolder(folder).count == 1)
         var broken = try fileBytes(fixtures + "/folder/cats/b.jpg")
         broken = Array(broken.prefix(broken.count / 2))
         try writeBytes(broken, folder + "/a/broken.jpg")

@@ -77,7 +77,6 @@ import Testing
         let approximate = nearestNeighbors(of: digits, dimension: 64, neighborCount: 10, metric: metric,
                                            algorithm: .approximate(NNDescentParameters()), seed: 3)
         let recall = approximate.recall(against: exact)
-        print("DEBUG recall", metric, recall)
         // pynndescent reaches 0.997 here (quality.json); ours must reach 0.97.
         #expect(recall >= 0.97, "NN-descent recall \(recall) (\(metric))")
         for i in 0..<approximate.pointCount {

@@ -15,7 +15,6 @@ import Testing
                                    neighborCount: 10)
         // umap-learn 0.5.12 reaches min(reference) over three seeds; ours may be at most 0.01 below.
         let floor = reference.min()! - 0.01
-        print("DEBUG trust", ours, reference, result.seconds)
         #expect(ours >= floor, "trustworthiness ours \(ours), umap-learn \(reference), floor \(floor)")
     }
 

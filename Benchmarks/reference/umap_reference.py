@@ -1,0 +1,60 @@
+"""umap-learn on the Fashion-MNIST test split to 3-D, the reference for the manifold suite.
+
+Same input and settings as nrcc's `umap_fashion10k_3d` (SPEC 6: 10 neighbours, min_dist 0,
+cosine, 3-D; 500 epochs at 10k points): pixels scaled to [0, 1]. `NRCC_FASHION_IMAGES` may name
+another copy of the IDX file (gzipped or not). The numba JIT is warmed
+first on a small input; then one seeded single-threaded run (random_state fixes the thread
+count to one) and one unseeded parallel run, each printed as a JSON line with the same keys
+as nrcc's. Trustworthiness: k = 10, euclidean on pixels, the first 5,000 points.
+"""
+import gzip
+import json
+import os
+import resource
+import time
+import warnings
+
+import numpy as np
+from sklearn.manifold import trustworthiness
+import umap
+
+warnings.filterwarnings("ignore")
+PATH = os.environ.get("NRCC_FASHION_IMAGES") or "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+SAMPLE = 5000
+
+
+def peak_rss_mb():
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def main():
+    if not os.path.exists(PATH):
+        print(json.dumps({"name": "umap_fashion10k_3d_reference", "skipped": "Fashion-MNIST not found"}))
+        return
+    raw = (gzip.open if PATH.endswith(".gz") else open)(PATH, "rb").read()
+    images = np.frombuffer(raw[16:], np.uint8).reshape(-1, 784).astype(np.float32) / 255.0
+    n = images.shape[0]
+    settings = dict(n_neighbors=10, min_dist=0.0, metric="cosine", n_components=3)
+
+    # Warm the JIT on a small input, in both modes.
+    umap.UMAP(random_state=0, n_epochs=20, **settings).fit_transform(images[:2000])
+    umap.UMAP(n_epochs=20, **settings).fit_transform(images[:2000])
+
+    for mode, seed in [("seeded_single_thread", 0), ("unseeded_parallel", None)]:
+        start = time.perf_counter()
+        layout = umap.UMAP(random_state=seed, **settings).fit_transform(images)
+        seconds = time.perf_counter() - start
+        trust = trustworthiness(images[:SAMPLE], layout[:SAMPLE], n_neighbors=10)
+        if seed is not None:
+            os.makedirs("/tmp/nrcc-bench", exist_ok=True)
+            layout.astype("<f4").tofile("/tmp/nrcc-bench/fashion10k-umap3d-reference.f32")
+        print(json.dumps({
+            "name": "umap_fashion10k_3d_reference", "mode": mode, "threads": os.cpu_count(),
+            "points": n, "seconds": seconds, "points_per_second": n / seconds,
+            "trustworthiness": float(trust), "trustworthiness_points": SAMPLE,
+            "peak_rss_mb": peak_rss_mb(),
+        }, sort_keys=True), flush=True)
+
+
+if __name__ == "__main__":
+    main()

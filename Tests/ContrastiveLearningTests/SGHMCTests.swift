@@ -1,0 +1,91 @@
+import ContrastiveLearning
+import NeuralNetworks
+import Testing
+import TensorCore
+
+/// conv3x3 (1 -> 4, padding 1, no bias) -> BN2d -> ReLU -> global average pool: the
+/// backbone of Fixtures/sghmc.json.
+final class TinyBackbone: Layer {
+    let convolution: Conv2D
+    let normalization = BatchNorm(channels: 4)
+
+    init(fixture: [String: Any]) {
+        var generator = SeededGenerator(seed: 0)
+        convolution = Conv2D(inputChannels: 1, outputChannels: 4, kernelSize: 3, padding: 1, generator: &generator)
+        convolution.weight.assign(tensor(fixture["convolutionWeight"], [4, 1, 3, 3]))
+        normalization.scale.assign(tensor(fixture["batchNormScale"], [4]))
+        normalization.offset.assign(tensor(fixture["batchNormOffset"], [4]))
+        setRequiresGradient(false)
+    }
+
+    func callAsFunction(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        normalization(convolution(input, mode: mode), mode: mode).relu().globalAveragePooled()
+    }
+
+    var namedParameters: [NamedTensor] { convolution.namedParameters + normalization.namedParameters }
+    var namedBuffers: [NamedTensor] { normalization.namedBuffers }
+}
+
+@Suite struct SGHMCTests {
+    @Test func energyAndItsGradientMatchPyTorch() throws {
+        let fixture = try loadFixture("sghmc.json")
+        let n = fixture["count"] as! Int, size = fixture["size"] as! Int
+        let shape = [n, 1, size, size]
+        let backbone = TinyBackbone(fixture: fixture)
+        let reference = withoutGradient { backbone(tensor(fixture["viewB"], shape), mode: .trainingWithoutStatisticsUpdate) }
+        let images = tensor(fixture["seeds"], shape, requiresGradient: true)
+        let energy = sghmcEnergy(images: images, referenceFeatures: reference, backbone: backbone)
+        let expected = floats([fixture["energy"]!])[0]
+        #expect(closeness([energy.scalar], [expected]) <= 1, "energy \(energy.scalar) vs \(expected)")
+        let gradient = gradients(of: energy, withRespectTo: [images])[0]
+        #expect(closeness(gradient.scalars, floats(fixture["energyGradient"]), absolute: 1e-4, relative: 1e-3) <= 1)
+    }
+
+    /// One (and several) SGHMC steps with fixed noise, and the `hmc` and `mc` ablations.
+    @Test(arguments: ["sghmc1", "sghmc3", "hmc2", "mc2"])
+    func viewsMatchPyTorch(name: String) throws {
+        let fixture = try loadFixture("sghmc.json")
+        let n = fixture["count"] as! Int, size = fixture["size"] as! Int
+        let shape = [n, 1, size, size]
+        let backbone = TinyBackbone(fixture: fixture)
+        let reference = withoutGradient { backbone(tensor(fixture["viewB"], shape), mode: .trainingWithoutStatisticsUpdate) }
+        let entry = (fixture["cases"] as! [String: Any])[name] as! [String: Any]
+        let settings = SGHMCSettings(variant: SGHMCSettings.Variant(rawValue: entry["variant"] as! String)!,
+                                     steps: entry["steps"] as! Int)
+        let noise = SGHMCNoise(initialMomentum: tensor(fixture["initialMomentum"], shape),
+                               stepNoise: (fixture["stepNoise"] as! [Any]).map { tensor($0, shape) })
+        let views = sghmcViews(seeds: tensor(fixture["seeds"], shape), referenceFeatures: reference,
+                               backbone: backbone, settings: settings, noise: noise)
+        #expect(views.shape == shape)
+        #expect(!views.requiresGradient)
+        let distance = closeness(views.scalars, floats(entry["views"]), absolute: 1e-5, relative: 1e-4)
+        #expect(distance <= 1, "\(name): closeness \(distance)")
+    }
+
+    /// The energy passes use batch statistics and leave every running statistic, batch
+    /// counter, parameter and parameter gradient of the frozen backbone untouched.
+    @Test func energyPassLeavesBackboneStateUnchanged() {
+        var generator = SeededGenerator(seed: 11)
+        let backbone = ResNet(depth: .resnet18, width: 2, inputChannels: 1, generator: &generator)
+        // Give the running statistics values that a batch would certainly change.
+        for buffer in backbone.namedBuffers where !buffer.isCounter {
+            buffer.tensor.assign(Tensor.randomUniform(buffer.tensor.shape, lower: 0.5, upper: 2, generator: &generator))
+        }
+        backbone.setRequiresGradient(false)
+        let before = backbone.namedState.map { $0.tensor.scalars }
+        let seeds = Tensor.randomNormal([6, 1, 12, 12], generator: &generator)
+        let viewB = Tensor.randomNormal([6, 1, 12, 12], generator: &generator)
+        let reference = withoutGradient { backbone(viewB, mode: .trainingWithoutStatisticsUpdate) }
+        for settings in [SGHMCSettings(steps: 2), SGHMCSettings(resampleSize: 16)] {
+            let views = sghmcViews(seeds: seeds, referenceFeatures: reference, backbone: backbone,
+                                   settings: settings, generator: &generator)
+            #expect(views.shape == seeds.shape)
+            #expect(views.scalars != seeds.scalars, "SGHMC moved the images")
+        }
+        let after = backbone.namedState.map { $0.tensor.scalars }
+        for (index, entry) in backbone.namedState.enumerated() {
+            #expect(before[index] == after[index], "\(entry.name) changed")
+            #expect(entry.tensor.gradient == nil, "\(entry.name) has a gradient")
+        }
+    }
+}
