@@ -28,6 +28,27 @@ func runDataBenchmarks() throws {
     for dataset in [fashion, cifar] {
         try benchmarkAugmentation(dataset)
     }
+    try benchmarkPrefetch(cifar)
+}
+
+/// How long the training loop waits in `next()` when each step takes `stepSeconds` (a sleep
+/// standing in for the step): near zero when the background thread keeps ahead.
+private func benchmarkPrefetch(_ dataset: ImageDataset) throws {
+    let loader = try TwoViewLoader(dataset: dataset, batchSize: 256, normalization: Normalization(of: dataset), seed: 1)
+    let stepSeconds = 0.5
+    let stream = loader.batches()
+    _ = stream.next()
+    var waits = [Double]()
+    for _ in 0..<6 {
+        usleep(UInt32(stepSeconds * 1e6))
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = stream.next()
+        waits.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    Report.emit("loader_prefetch", [
+        "dataset": dataset.name, "batch": 256, "step_seconds": stepSeconds,
+        "median_wait_seconds": median(waits), "max_wait_seconds": waits.max() ?? 0,
+    ])
 }
 
 private func benchmarkAugmentation(_ dataset: ImageDataset) throws {
@@ -40,6 +61,13 @@ private func benchmarkAugmentation(_ dataset: ImageDataset) throws {
         _ = loader.batch(epoch: 0, step: step % loader.stepsPerEpoch)
         step += 1
     }
+    // CPU time per batch, all threads together: steadier than wall time on a shared machine.
+    let cpuStart = processCPUSeconds()
+    for _ in 0..<10 {
+        _ = loader.batch(epoch: 0, step: step % loader.stepsPerEpoch)
+        step += 1
+    }
+    let cpuSecondsPerBatch = (processCPUSeconds() - cpuStart) / 10
     var withBlur = AugmentationSettings()
     withBlur.blurProbability = 0.5
     let blurLoader = try TwoViewLoader(dataset: dataset, batchSize: batchSize, settings: withBlur,
@@ -60,7 +88,16 @@ private func benchmarkAugmentation(_ dataset: ImageDataset) throws {
         "images_per_second": imagesPerSecond,
         "views_per_second": 2 * imagesPerSecond,
         "images_per_second_with_blur": Double(batchSize) / blurSeconds,
+        "cpu_seconds_per_batch": cpuSecondsPerBatch,
+        "images_per_cpu_second": Double(batchSize) / cpuSecondsPerBatch,
         "training_step_images_per_second": trainingStepImagesPerSecond,
         "ratio_to_training_step": imagesPerSecond / trainingStepImagesPerSecond,
     ])
+}
+
+/// CPU seconds this process has used, all threads together.
+private func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }

@@ -48,15 +48,18 @@ for name, images in [fashion_mnist() if os.path.exists("/usr/share/datasets/fash
         continue
     transform = pipeline(images)
     batch = 256
-    times = []
+    times, cpu_times = [], []
     for repeat in range(5):
         indices = torch.randint(0, images.shape[0], (batch,))
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         first = torch.stack([transform(images[i]) for i in indices])
         second = torch.stack([transform(images[i]) for i in indices])
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
     seconds = statistics.median(times[1:])
+    cpu_seconds = statistics.median(cpu_times[1:])
     print(json.dumps({"name": "augment_reference", "dataset": name,
                       "shape": "x".join(map(str, images.shape[1:])), "batch": batch, "views": 2,
                       "threads": torch.get_num_threads(), "seconds_per_batch": seconds,
-                      "images_per_second": batch / seconds, "views_per_second": 2 * batch / seconds}))
+                      "images_per_second": batch / seconds, "views_per_second": 2 * batch / seconds,
+                      "cpu_seconds_per_batch": cpu_seconds, "images_per_cpu_second": batch / cpu_seconds}))

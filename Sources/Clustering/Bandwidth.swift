@@ -19,26 +19,36 @@ public enum Bandwidth: Sendable, Equatable {
     }
 }
 
-/// The automatic bandwidth of SPEC section 7: the `percentile`-th percentile (4 by default)
-/// of the Chebyshev distances from sampled points to their `n / 14` nearest neighbours.
+/// The automatic bandwidth of SPEC section 7: the `percentile`-th percentile (4 by default),
+/// over sampled points, of each point's Chebyshev distance to its `n / 14`-th nearest
+/// neighbour. It is scikit-learn's `estimate_bandwidth` (the mean distance to the
+/// `quantile * n`-th neighbour, quantile 0.3) made fit for GridShift on UMAP output: a
+/// smaller neighbourhood (1/14 of the points), a low percentile instead of the mean (the
+/// densest regions set the scale), and the grid's own metric.
 ///
 /// Exactly, with `n` points:
 /// 1. `m = min(n, sampleSize)` distinct query points are drawn without replacement
 ///    (a partial Fisher-Yates shuffle driven by `SeededGenerator(seed: seed)`);
 /// 2. `k = min(n - 1, max(1, floor(n * neighborFraction)))` (`neighborFraction` = 1/14);
 /// 3. for each query, the Chebyshev distances `max_a |x_a - y_a|` to all `n - 1` *other*
-///    points of the full set are computed and the `k` smallest kept (a duplicate of the
+///    points of the full set are computed and the `k`-th smallest kept: the radius of the
+///    smallest cube around the query holding its `k` nearest neighbours (a duplicate of the
 ///    query is a neighbour at distance 0; the query itself is not);
-/// 4. the `m * k` kept distances are pooled, and `h` is their `percentile`-th percentile with
-///    linear interpolation between the closest ranks (numpy's default `"linear"` method):
-///    `rank = percentile / 100 * (m k - 1)`, `h = v[floor(rank)] + (rank - floor(rank)) *
-///    (v[ceil(rank)] - v[floor(rank)])` over the sorted pool `v`.
+/// 4. the `m` radii are pooled, and `h` is their `percentile`-th percentile with linear
+///    interpolation between the closest ranks (numpy's default `"linear"` method):
+///    `rank = percentile / 100 * (m - 1)`, `h = v[floor(rank)] + (rank - floor(rank)) *
+///    (v[ceil(rank)] - v[floor(rank)])` over the sorted radii `v`.
 ///
-/// Chebyshev distance matches the grid: a cell of side `h` is a Chebyshev ball's cube. The
-/// cost is `m n d` distance terms plus one selection per query (about 7e7 for 70k 3-D points
-/// with the default 1,000 samples), spread over the cores.
+/// Pooling all `k` distances of every query instead (the other reading of "the distances to
+/// the n/14 nearest neighbours") gives a bandwidth several times smaller that shatters UMAP
+/// clusters: on UMAP-3D of digits, 0.12 and 139 clusters (ACC 0.19) against 0.68 and 12
+/// clusters (ACC 0.94) with this rule.
+///
+/// The cost is `m n d` distance terms (about 2e8 for 70k 3-D points with the default 1,000
+/// samples) plus one selection per query, which a sampled upper bound keeps to little more
+/// than `k` values; spread over the cores.
 public struct AutomaticBandwidth: Sendable, Equatable {
-    /// The percentile `p` of the pooled neighbour distances, in (0, 100].
+    /// The percentile `p` of the sampled points' k-th-neighbour radii, in (0, 100].
     public var percentile: Double
     /// The neighbours per query as a share of `n` (1/14: "the n/14 nearest neighbours").
     public var neighborFraction: Double
@@ -75,31 +85,39 @@ public struct AutomaticBandwidth: Sendable, Equatable {
         }
         let queries = sampledIndices(count: min(n, sampleSize), from: n)
         let k = min(n - 1, max(1, Int((Double(n) * neighborFraction).rounded(.down))))
-        var pool = [Float](repeating: 0, count: queries.count * k)
-        points.withUnsafeBufferPointer { pointBuffer in
-            pool.withUnsafeMutableBufferPointer { poolBuffer in
-                // Each query writes its own k slots of the pool.
-                let output = UncheckedSendable(poolBuffer.baseAddress!)
+        var radii = [Float](repeating: 0, count: queries.count)
+        // Coordinates by axis, so the distance loops run over contiguous memory and vectorise.
+        var columns = [Float](repeating: 0, count: points.count)
+        for point in 0..<n {
+            for axis in 0..<dimension { columns[axis * n + point] = points[point * dimension + axis] }
+        }
+        columns.withUnsafeBufferPointer { columnBuffer in
+            radii.withUnsafeMutableBufferPointer { radiusBuffer in
+                // Each query writes its own slot.
+                let output = UncheckedSendable(radiusBuffer.baseAddress!)
                 parallelChunks(queries.count, minimumChunk: 8) { range in
-                    var distances = [Float](repeating: 0, count: n - 1)
+                    var distances = [Float](repeating: 0, count: n)
                     for slot in range {
                         let query = queries[slot]
-                        let queryRow = pointBuffer.baseAddress! + query * dimension
-                        var filled = 0
-                        for other in 0..<n where other != query {
-                            let row = pointBuffer.baseAddress! + other * dimension
-                            var distance: Float = 0
-                            for axis in 0..<dimension { distance = max(distance, abs(row[axis] - queryRow[axis])) }
-                            distances[filled] = distance
-                            filled += 1
+                        distances.withUnsafeMutableBufferPointer { distances in
+                            for axis in 0..<dimension {
+                                let column = columnBuffer.baseAddress! + axis * n
+                                let centre = column[query]
+                                if axis == 0 {
+                                    for other in 0..<n { distances[other] = abs(column[other] - centre) }
+                                } else {
+                                    for other in 0..<n { distances[other] = max(distances[other], abs(column[other] - centre)) }
+                                }
+                            }
+                            // The query is not its own neighbour.
+                            distances[query] = .infinity
                         }
-                        selectSmallest(&distances, count: k)
-                        for index in 0..<k { output.value[slot * k + index] = distances[index] }
+                        output.value[slot] = distances.withUnsafeMutableBufferPointer { kthSmallest($0, k) }
                     }
                 }
             }
         }
-        let h = interpolatedPercentile(&pool, percentile)
+        let h = interpolatedPercentile(&radii, percentile)
         guard h > 0 else { throw .degenerateBandwidth(sampledPoints: queries.count, neighborCount: k) }
         return h
     }
@@ -119,35 +137,67 @@ public struct AutomaticBandwidth: Sendable, Equatable {
 /// `count`-th smallest at index `count - 1` (Hoare quickselect with median-of-three pivots).
 func selectSmallest(_ values: inout [Float], count: Int) {
     precondition(count >= 1 && count <= values.count, "selectSmallest: count \(count) outside 1...\(values.count)")
-    values.withUnsafeMutableBufferPointer { buffer in
-        let target = count - 1
-        var low = 0, high = buffer.count - 1
-        while low < high {
-            let middle = low + (high - low) / 2
-            // Median of three to the middle, as the pivot.
-            if buffer[middle] < buffer[low] { buffer.swapAt(middle, low) }
-            if buffer[high] < buffer[low] { buffer.swapAt(high, low) }
-            if buffer[high] < buffer[middle] { buffer.swapAt(high, middle) }
-            let pivot = buffer[middle]
-            var i = low, j = high
-            while i <= j {
-                while buffer[i] < pivot { i += 1 }
-                while buffer[j] > pivot { j -= 1 }
-                if i <= j {
-                    buffer.swapAt(i, j)
-                    i += 1
-                    j -= 1
-                }
-            }
-            if target <= j {
-                high = j
-            } else if target >= i {
-                low = i
-            } else {
-                return
+    values.withUnsafeMutableBufferPointer { select($0, prefix: $0.count, rank: count - 1) }
+}
+
+/// Quickselect over `buffer[0..<prefix]`: afterwards `buffer[rank]` holds the element of that
+/// rank, smaller ones before it and larger ones after it.
+private func select(_ buffer: UnsafeMutableBufferPointer<Float>, prefix: Int, rank: Int) {
+    var low = 0, high = prefix - 1
+    while low < high {
+        let middle = low + (high - low) / 2
+        // Median of three to the middle, as the pivot.
+        if buffer[middle] < buffer[low] { buffer.swapAt(middle, low) }
+        if buffer[high] < buffer[low] { buffer.swapAt(high, low) }
+        if buffer[high] < buffer[middle] { buffer.swapAt(high, middle) }
+        let pivot = buffer[middle]
+        var i = low, j = high
+        while i <= j {
+            while buffer[i] < pivot { i += 1 }
+            while buffer[j] > pivot { j -= 1 }
+            if i <= j {
+                buffer.swapAt(i, j)
+                i += 1
+                j -= 1
             }
         }
+        if rank <= j {
+            high = j
+        } else if rank >= i {
+            low = i
+        } else {
+            return
+        }
     }
+}
+
+/// The `k`-th smallest of `values` (k >= 1), reordering them. A strided sample first bounds
+/// it from above; only the values under that bound (a little over `k` of them) go through
+/// quickselect, and when the bound proves too low the whole buffer does. Exact either way.
+func kthSmallest(_ values: UnsafeMutableBufferPointer<Float>, _ k: Int) -> Float {
+    let n = values.count
+    precondition(k >= 1 && k <= n, "kthSmallest: k \(k) outside 1...\(n)")
+    let sampleCount = 1024
+    if n >= 8 * sampleCount && k < n / 2 {
+        var sample = (0..<sampleCount).map { values[$0 * n / sampleCount] }
+        let expectedRank = Double(k) / Double(n) * Double(sampleCount)
+        // About four standard deviations of the sample rank above its expectation.
+        let margin = 4 * (expectedRank * (1 - Double(k) / Double(n))).squareRoot() + 8
+        let boundRank = min(sampleCount, Int(expectedRank + margin) + 1)
+        selectSmallest(&sample, count: boundRank)
+        let bound = sample[boundRank - 1]
+        var kept = 0
+        for index in 0..<n where values[index] <= bound {
+            values.swapAt(kept, index)
+            kept += 1
+        }
+        if kept >= k {
+            select(values, prefix: kept, rank: k - 1)
+            return values[k - 1]
+        }
+    }
+    select(values, prefix: n, rank: k - 1)
+    return values[k - 1]
 }
 
 /// The `percentile`-th percentile of `values` with linear interpolation (numpy's default);

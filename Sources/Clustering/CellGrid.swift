@@ -22,18 +22,27 @@ struct CellGrid {
     let neighborOffsets: [UInt64]
 
     /// The grid over `points` (row-major `n x dimension`, finite) with cells of side `bandwidth`.
-    init(points: [Double], dimension: Int, bandwidth: Double) throws(ClusteringError) {
+    init<Scalar: BinaryFloatingPoint>(points: [Scalar], dimension: Int, bandwidth: Double) throws(ClusteringError) {
         self.dimension = dimension
         self.bandwidth = bandwidth
-        var minimum = [Int](repeating: .max, count: dimension)
-        var maximum = [Int](repeating: .min, count: dimension)
+        // floor(x / h) is monotonic in x, so the extreme cells are those of the extreme coordinates.
+        var lowestCoordinate = [Double](repeating: .infinity, count: dimension)
+        var highestCoordinate = [Double](repeating: -.infinity, count: dimension)
         for row in 0..<(points.count / dimension) {
             for axis in 0..<dimension {
-                let cell = Self.cellIndex(points[row * dimension + axis], bandwidth)
-                minimum[axis] = min(minimum[axis], cell)
-                maximum[axis] = max(maximum[axis], cell)
+                let x = Double(points[row * dimension + axis])
+                lowestCoordinate[axis] = min(lowestCoordinate[axis], x)
+                highestCoordinate[axis] = max(highestCoordinate[axis], x)
             }
         }
+        // Cell indices must fit an Int comfortably before they are computed.
+        for axis in 0..<dimension
+        where abs(lowestCoordinate[axis] / bandwidth) >= 0x1p61 || abs(highestCoordinate[axis] / bandwidth) >= 0x1p61 {
+            let cells = (highestCoordinate[axis] - lowestCoordinate[axis]) / bandwidth
+            throw .gridTooFine(bandwidth: Float(bandwidth), cellsPerAxis: [cells < 0x1p62 ? Int(cells) + 1 : Int.max])
+        }
+        let minimum = lowestCoordinate.map { Self.cellIndex($0, bandwidth) }
+        let maximum = highestCoordinate.map { Self.cellIndex($0, bandwidth) }
         let extents = (0..<dimension).map { maximum[$0] - minimum[$0] + 5 }
         var strides = [UInt64](repeating: 1, count: dimension)
         var total: UInt64 = 1
@@ -69,51 +78,77 @@ struct CellGrid {
     /// `floor(x / h)`: floor, not truncation toward zero, so -0.5 and 0.5 fall in different cells.
     @inline(__always)
     static func cellIndex(_ x: Double, _ bandwidth: Double) -> Int {
-        Int((x / bandwidth).rounded(.down))
+        let quotient = x / bandwidth
+        // Inline floor (the library call dominates binning otherwise); the grid's size check
+        // keeps quotients far inside Int's range.
+        let truncated = Int(quotient)
+        return Double(truncated) > quotient ? truncated - 1 : truncated
     }
 
     /// The packed key of the cell holding `point` (`dimension` coordinates).
     @inline(__always)
-    func key(of point: UnsafePointer<Double>) -> UInt64 {
+    func key<Scalar: BinaryFloatingPoint>(of point: UnsafePointer<Scalar>) -> UInt64 {
         var key: UInt64 = 0
         for axis in 0..<dimension {
-            let cell = min(max(Self.cellIndex(point[axis], bandwidth), lowest[axis]), highest[axis])
+            let cell = min(max(Self.cellIndex(Double(point[axis]), bandwidth), lowest[axis]), highest[axis])
             key &+= UInt64(cell - origin[axis]) &* strides[axis]
         }
         return key
     }
 }
 
-/// An open-addressing hash table from packed cell keys to cell indices (linear probing),
-/// sized once and cleared between passes without reallocating. A class, so that reading it
-/// from parallel chunks never triggers a copy of its storage.
+/// An open-addressing hash table from packed cell keys to cell indices (linear probing, load
+/// at most one half). It grows by doubling while cells are inserted and is cleared between
+/// passes without reallocating; a small table stays in cache, which matters more than the
+/// probe count. A class, so that reading it from parallel chunks never copies its storage.
 final class CellTable {
-    private var keys: [UInt64]
-    private var values: [Int32]
+    // Manually managed storage: no copy-on-write and no dynamic exclusivity checks in the
+    // probe loops, which run once per point per pass.
+    private var keys: UnsafeMutablePointer<UInt64>
+    private var values: UnsafeMutablePointer<Int32>
+    private var allocated: Int
     private var mask: Int
     private var shift: UInt64
+    private var occupied = 0
 
-    /// A table that can hold `capacity` cells at a load factor of at most one half.
-    init(capacity: Int) {
-        var size = 16
-        while size < 2 * capacity { size <<= 1 }
-        keys = [UInt64](repeating: 0, count: size)
-        values = [Int32](repeating: -1, count: size)
+    /// An empty table sized for `expected` cells.
+    init(expected: Int) {
+        let size = Self.size(for: expected)
+        allocated = size
+        keys = .allocate(capacity: size)
+        values = .allocate(capacity: size)
+        values.initialize(repeating: -1, count: size)
+        keys.initialize(repeating: 0, count: size)
         mask = size - 1
         shift = UInt64(64 - size.trailingZeroBitCount)
     }
 
-    /// Empties the table and narrows it to what `count` cells need (storage is kept, so a
-    /// shrinking cell set costs less to clear each pass and nothing to allocate).
-    func reset(for count: Int) {
+    deinit {
+        keys.deallocate()
+        values.deallocate()
+    }
+
+    private static func size(for count: Int) -> Int {
         var size = 16
         while size < 2 * count { size <<= 1 }
-        precondition(size <= values.count, "CellTable: \(count) cells exceed the capacity \(values.count / 2)")
+        return size
+    }
+
+    /// Empties the table, sized for `expected` cells (storage is kept when large enough).
+    func reset(for expected: Int) {
+        let size = Self.size(for: expected)
+        if size > allocated {
+            keys.deallocate()
+            values.deallocate()
+            keys = .allocate(capacity: size)
+            values = .allocate(capacity: size)
+            keys.initialize(repeating: 0, count: size)
+            allocated = size
+        }
         mask = size - 1
         shift = UInt64(64 - size.trailingZeroBitCount)
-        values.withUnsafeMutableBufferPointer { buffer in
-            for slot in 0..<size { buffer[slot] = -1 }
-        }
+        occupied = 0
+        values.update(repeating: -1, count: size)
     }
 
     @inline(__always)
@@ -139,13 +174,28 @@ final class CellTable {
         var slot = home(key)
         while true {
             let value = values[slot]
-            if value < 0 {
-                keys[slot] = key
-                values[slot] = Int32(newIndex)
-                return newIndex
-            }
+            if value < 0 { break }
             if keys[slot] == key { return Int(value) }
             slot = (slot + 1) & mask
+        }
+        if 2 * (occupied + 1) > mask + 1 {
+            grow()
+            return findOrInsert(key, newIndex: newIndex)
+        }
+        keys[slot] = key
+        values[slot] = Int32(newIndex)
+        occupied += 1
+        return newIndex
+    }
+
+    /// Doubles the table and re-inserts its entries.
+    private func grow() {
+        let size = mask + 1
+        let oldKeys = Array(UnsafeBufferPointer(start: keys, count: size))
+        let oldValues = Array(UnsafeBufferPointer(start: values, count: size))
+        reset(for: size)
+        for slot in 0..<size where oldValues[slot] >= 0 {
+            _ = findOrInsert(oldKeys[slot], newIndex: Int(oldValues[slot]))
         }
     }
 }

@@ -21,6 +21,7 @@ public enum ClusteringError: Error, Equatable, Sendable, CustomStringConvertible
     /// k-means was asked for more clusters than there are points, or for none.
     case invalidClusterCount(requested: Int, points: Int)
 
+    /// What was expected, what was found, and how to fix it, in one sentence.
     public var description: String {
         switch self {
         case .noPoints:

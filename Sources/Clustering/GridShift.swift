@@ -33,9 +33,8 @@ public func gridShift(
         throw .invalidParameter(name: "maximumIterations", value: "\(maximumIterations)", expected: ">= 0")
     }
     let h = try bandwidth.resolve(points, dimension: dimension)
-    let coordinates = points.map(Double.init)
-    let grid = try CellGrid(points: coordinates, dimension: dimension, bandwidth: Double(h))
-    var cells = GridShiftCells(points: coordinates, count: n, grid: grid)
+    let grid = try CellGrid(points: points, dimension: dimension, bandwidth: Double(h))
+    var cells = GridShiftCells(points: points, count: n, grid: grid)
     var iterations = 0
     var converged = false
     while iterations < maximumIterations {
@@ -77,28 +76,42 @@ struct GridShiftCells {
     var mergedTails: [Int32]
 
     /// Bins every point at `floor(x / h)`, members in ascending point order.
-    init(points: [Double], count n: Int, grid: CellGrid) {
+    init(points: [Float], count n: Int, grid: CellGrid) {
         let d = grid.dimension
-        let table = CellTable(capacity: n)
-        var keys: [UInt64] = [], sums: [Double] = [], sizes: [Double] = []
-        var heads: [Int32] = [], tails: [Int32] = []
+        let table = CellTable(expected: 64)
+        var keys: [UInt64] = [], heads: [Int32] = [], tails: [Int32] = []
         var nextPoint = [Int32](repeating: -1, count: n)
+        var cellOfPoint = [Int32](repeating: 0, count: n)
+        // Pass 1: cells and member lists.
         points.withUnsafeBufferPointer { buffer in
-            for point in 0..<n {
-                let key = grid.key(of: buffer.baseAddress! + point * d)
-                let cell = table.findOrInsert(key, newIndex: keys.count)
-                if cell == keys.count {
-                    keys.append(key)
-                    sums.append(contentsOf: repeatElement(0, count: d))
-                    sizes.append(0)
-                    heads.append(Int32(point))
-                    tails.append(Int32(point))
-                } else {
-                    nextPoint[Int(tails[cell])] = Int32(point)
-                    tails[cell] = Int32(point)
+            nextPoint.withUnsafeMutableBufferPointer { nextPoint in
+                for point in 0..<n {
+                    let key = grid.key(of: buffer.baseAddress! + point * d)
+                    let cell = table.findOrInsert(key, newIndex: keys.count)
+                    if cell == keys.count {
+                        keys.append(key)
+                        heads.append(Int32(point))
+                        tails.append(Int32(point))
+                    } else {
+                        nextPoint[Int(tails[cell])] = Int32(point)
+                        tails[cell] = Int32(point)
+                    }
+                    cellOfPoint[point] = Int32(cell)
                 }
-                for axis in 0..<d { sums[cell * d + axis] += buffer[point * d + axis] }
-                sizes[cell] += 1
+            }
+        }
+        // Pass 2: sums and counts, now that the number of cells is known.
+        var sums = [Double](repeating: 0, count: keys.count * d)
+        var sizes = [Double](repeating: 0, count: keys.count)
+        points.withUnsafeBufferPointer { buffer in
+            sums.withUnsafeMutableBufferPointer { sums in
+                sizes.withUnsafeMutableBufferPointer { sizes in
+                    for point in 0..<n {
+                        let cell = Int(cellOfPoint[point])
+                        for axis in 0..<d { sums[cell * d + axis] += Double(buffer[point * d + axis]) }
+                        sizes[cell] += 1
+                    }
+                }
             }
         }
         self.dimension = d

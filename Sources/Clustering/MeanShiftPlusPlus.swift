@@ -24,7 +24,7 @@ public func meanShiftPlusPlus(
     let d = dimension
     var positions = points.map(Double.init)
     let grid = try CellGrid(points: positions, dimension: d, bandwidth: Double(h))
-    let table = CellTable(capacity: n)
+    let table = CellTable(expected: 64)
     var cellOfPoint = [Int](repeating: 0, count: n)
     var cellSums = [Double](repeating: 0, count: n * d)
     var cellSizes = [Double](repeating: 0, count: n)
@@ -33,8 +33,8 @@ public func meanShiftPlusPlus(
     var moves = [Double](repeating: 0, count: n)
 
     /// Bins the current positions; returns the number of occupied cells.
-    func binPositions() -> Int {
-        table.reset(for: n)
+    func binPositions(expected: Int) -> Int {
+        table.reset(for: expected)
         var cellCount = 0
         positions.withUnsafeBufferPointer { buffer in
             for point in 0..<n {
@@ -54,7 +54,7 @@ public func meanShiftPlusPlus(
         return cellCount
     }
 
-    var cellCount = binPositions()
+    var cellCount = binPositions(expected: 64)
     var iterations = 0
     var converged = false
     while iterations < maximumIterations {
@@ -95,7 +95,7 @@ public func meanShiftPlusPlus(
         }
         swap(&positions, &shifted)
         iterations += 1
-        cellCount = binPositions()
+        cellCount = binPositions(expected: cellCount)
         let largestMove = (moves.max() ?? 0).squareRoot()
         var cellChanged = false
         for point in 0..<n where cellKeys[cellOfPoint[point]] != previousCells[point] {

@@ -71,42 +71,65 @@ private func rowNormalized(_ features: [Float], dimension: Int) -> [Float] {
     return result
 }
 
-private func knnAccuracy(
-    queries: [Float], queryLabels: [Int], references: [Float], referenceLabels: [Int],
-    dimension: Int, neighborCount: Int, temperature: Float, leaveOneOut: Bool
+/// Weighted k-nearest-neighbour accuracy with the cosine similarities supplied by the caller,
+/// for callers that have a faster product than this dependency-free module (a BLAS `gemm`
+/// of L2-normalised features). The vote is the one of
+/// `weightedKNNAccuracy(features:labels:dimension:neighborCount:temperature:)`.
+///
+/// - Parameters:
+///   - queryLabels: one label per query.
+///   - referenceLabels: one label per reference.
+///   - leaveOneOut: when true, queries and references are the same samples and reference
+///     `i` never votes for query `i`.
+///   - blockSize: the queries per call of `similarities`.
+///   - similarities: fills `output` (row-major `queries.count x referenceLabels.count`) with
+///     the similarity of each query in `queries` to every reference. Called once per block,
+///     in order, never concurrently.
+public func weightedKNNAccuracy(
+    queryLabels: [Int], referenceLabels: [Int], leaveOneOut: Bool,
+    neighborCount: Int = 20, temperature: Float = 0.07, blockSize: Int = 256,
+    similarities: (_ queries: Range<Int>, _ output: UnsafeMutableBufferPointer<Float>) -> Void
 ) -> Double {
+    precondition(!queryLabels.isEmpty && !referenceLabels.isEmpty, "weightedKNNAccuracy: no samples")
+    precondition(!leaveOneOut || queryLabels.count == referenceLabels.count,
+                 "weightedKNNAccuracy: leave-one-out needs as many queries (\(queryLabels.count)) as references (\(referenceLabels.count))")
+    precondition(blockSize > 0, "weightedKNNAccuracy: blockSize must be positive, got \(blockSize)")
     precondition(neighborCount > 0, "weightedKNNAccuracy: neighborCount must be positive, got \(neighborCount)")
     precondition(temperature > 0, "weightedKNNAccuracy: temperature must be positive, got \(temperature)")
-    let queryCount = queryLabels.count, referenceCount = referenceLabels.count
-    let available = leaveOneOut ? referenceCount - 1 : referenceCount
-    let k = min(neighborCount, available)
+    let referenceCount = referenceLabels.count
+    let k = min(neighborCount, leaveOneOut ? referenceCount - 1 : referenceCount)
+    precondition(k >= 1, "weightedKNNAccuracy: leave-one-out needs 2 samples, got \(referenceCount)")
     let (classValues, referenceCodes) = ContingencyTable.denseCodes(referenceLabels)
-    var correct = [Int](repeating: 0, count: queryCount)
-    let chunks = min(queryCount, max(1, activeProcessorCount() * 4))
-    queries.withUnsafeBufferPointer { queryBuffer in
-        references.withUnsafeBufferPointer { referenceBuffer in
+    var block = [Float](repeating: 0, count: min(blockSize, queryLabels.count) * referenceCount)
+    var correct = [Int](repeating: 0, count: queryLabels.count)
+    var start = 0
+    while start < queryLabels.count {
+        let queries = start..<min(start + blockSize, queryLabels.count)
+        block.withUnsafeMutableBufferPointer { buffer in
+            similarities(queries, UnsafeMutableBufferPointer(rebasing: buffer[..<(queries.count * referenceCount)]))
+        }
+        block.withUnsafeBufferPointer { buffer in
             correct.withUnsafeMutableBufferPointer { correctBuffer in
-                // Chunks write disjoint entries of `correct`; everything else is read-only.
-                let shared = SendableBuffers(
-                    queries: queryBuffer, references: referenceBuffer, correct: correctBuffer)
-                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                // Each row writes its own entry of `correct`.
+                let shared = SendablePointers(rows: buffer.baseAddress!, correct: correctBuffer.baseAddress!)
+                concurrentChunks(queries.count) { rows in
                     var bestSimilarity = [Float](repeating: 0, count: k)
                     var bestIndex = [Int](repeating: 0, count: k)
                     var votes = [Double](repeating: 0, count: classValues.count)
-                    for query in (queryCount * chunk / chunks)..<(queryCount * (chunk + 1) / chunks) {
-                        var filled = 0
-                        var weakest = 0
-                        let queryRow = shared.queries.baseAddress! + query * dimension
+                    for row in rows {
+                        let query = queries.lowerBound + row
+                        let similarity = shared.rows + row * referenceCount
+                        var filled = 0, weakest = 0
                         for reference in 0..<referenceCount {
                             if leaveOneOut && reference == query { continue }
-                            let similarity = dot(queryRow, shared.references.baseAddress! + reference * dimension, dimension)
+                            let value = similarity[reference]
                             if filled < k {
-                                bestSimilarity[filled] = similarity
+                                bestSimilarity[filled] = value
                                 bestIndex[filled] = reference
                                 filled += 1
                                 if filled == k { weakest = indexOfMinimum(bestSimilarity) }
-                            } else if similarity > bestSimilarity[weakest] {
-                                bestSimilarity[weakest] = similarity
+                            } else if value > bestSimilarity[weakest] {
+                                bestSimilarity[weakest] = value
                                 bestIndex[weakest] = reference
                                 weakest = indexOfMinimum(bestSimilarity)
                             }
@@ -123,14 +146,80 @@ private func knnAccuracy(
                 }
             }
         }
+        start = queries.upperBound
     }
-    return Double(correct.reduce(0, +)) / Double(queryCount)
+    return Double(correct.reduce(0, +)) / Double(queryLabels.count)
 }
 
-private struct SendableBuffers: @unchecked Sendable {
-    let queries: UnsafeBufferPointer<Float>
-    let references: UnsafeBufferPointer<Float>
-    let correct: UnsafeMutableBufferPointer<Int>
+/// The built-in similarity product: rows of `queries` against all `references` (both
+/// L2-normalised, row-major, `dimension` columns), the references split over the cores and
+/// each reference row reused across the whole block of queries while it is in cache.
+private func knnAccuracy(
+    queries: [Float], queryLabels: [Int], references: [Float], referenceLabels: [Int],
+    dimension: Int, neighborCount: Int, temperature: Float, leaveOneOut: Bool
+) -> Double {
+    let referenceCount = referenceLabels.count
+    return queries.withUnsafeBufferPointer { queryBuffer in
+        references.withUnsafeBufferPointer { referenceBuffer in
+            weightedKNNAccuracy(
+                queryLabels: queryLabels, referenceLabels: referenceLabels, leaveOneOut: leaveOneOut,
+                neighborCount: neighborCount, temperature: temperature, blockSize: 64
+            ) { block, output in
+                // Chunks write disjoint columns (references) of `output`.
+                let shared = SendableProduct(
+                    queries: queryBuffer.baseAddress!, references: referenceBuffer.baseAddress!,
+                    output: output.baseAddress!)
+                concurrentChunks(referenceCount) { referenceRange in
+                    for reference in referenceRange {
+                        let referenceRow = shared.references + reference * dimension
+                        var row = 0
+                        // Four queries per sweep share each load of the reference row.
+                        while row + 4 <= block.count {
+                            let first = shared.queries + (block.lowerBound + row) * dimension
+                            let products = dot4(first, dimension, referenceRow, dimension)
+                            for lane in 0..<4 { shared.output[(row + lane) * referenceCount + reference] = products[lane] }
+                            row += 4
+                        }
+                        while row < block.count {
+                            shared.output[row * referenceCount + reference] =
+                                dot(shared.queries + (block.lowerBound + row) * dimension, referenceRow, dimension)
+                            row += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+private struct SendablePointers: @unchecked Sendable {
+    let rows: UnsafePointer<Float>
+    let correct: UnsafeMutablePointer<Int>
+}
+
+private struct SendableProduct: @unchecked Sendable {
+    let queries: UnsafePointer<Float>
+    let references: UnsafePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+}
+
+/// Runs `body` over `0..<count` in one contiguous chunk per core (inline when small).
+private func concurrentChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
+    let chunks = min(activeProcessorCount(), max(1, count / 64))
+    if chunks == 1 {
+        body(0..<count)
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let shared = SendableBody(body: body)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            shared.body((count * chunk / chunks)..<(count * (chunk + 1) / chunks))
+        }
+    }
+}
+
+private struct SendableBody: @unchecked Sendable {
+    let body: (Range<Int>) -> Void
 }
 
 @inline(__always)
@@ -157,6 +246,27 @@ private func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: 
         index += 1
     }
     return sum
+}
+
+/// The inner products of four consecutive rows (`stride` apart, from `rows`) with `b`.
+@inline(__always)
+private func dot4(_ rows: UnsafePointer<Float>, _ stride: Int, _ b: UnsafePointer<Float>, _ count: Int) -> SIMD4<Float> {
+    var lanes0 = SIMD8<Float>(), lanes1 = SIMD8<Float>(), lanes2 = SIMD8<Float>(), lanes3 = SIMD8<Float>()
+    var index = 0
+    while index + 8 <= count {
+        let y = UnsafeRawPointer(b + index).loadUnaligned(as: SIMD8<Float>.self)
+        lanes0 += UnsafeRawPointer(rows + index).loadUnaligned(as: SIMD8<Float>.self) * y
+        lanes1 += UnsafeRawPointer(rows + stride + index).loadUnaligned(as: SIMD8<Float>.self) * y
+        lanes2 += UnsafeRawPointer(rows + 2 * stride + index).loadUnaligned(as: SIMD8<Float>.self) * y
+        lanes3 += UnsafeRawPointer(rows + 3 * stride + index).loadUnaligned(as: SIMD8<Float>.self) * y
+        index += 8
+    }
+    var sums = SIMD4<Float>(lanes0.sum(), lanes1.sum(), lanes2.sum(), lanes3.sum())
+    while index < count {
+        sums += SIMD4(rows[index], rows[stride + index], rows[2 * stride + index], rows[3 * stride + index]) * b[index]
+        index += 1
+    }
+    return sums
 }
 
 private func activeProcessorCount() -> Int {

@@ -76,9 +76,13 @@ public struct AugmentationSettings: Sendable, Equatable, Codable {
 /// `SeededGenerator(seed: seed, stream: [augmentationStream, epoch, index, view])`, so it is
 /// the same whichever batch, thread or order makes it (a resumed run sees the same views).
 public struct Augmenter: Sendable {
+    /// The images views are made of.
     public let dataset: ImageDataset
+    /// What each view may do.
     public let settings: AugmentationSettings
+    /// Applied last, per channel.
     public let normalization: Normalization
+    /// The run's seed: with (epoch, index, view) it fixes every draw.
     public let seed: UInt64
 
     /// The stream tag that keeps augmentation draws apart from the shuffle's.
@@ -99,10 +103,13 @@ public struct Augmenter: Sendable {
 
     /// The random choices of one view: what `augment` will do.
     public struct Draw: Sendable, Equatable {
+        /// The crop, in source pixels, resized back to the full image size.
         public var box: CropBox
+        /// Whether the view is mirrored left-right.
         public var flip: Bool
         /// Colour adjustments in the order applied (empty when jitter is skipped).
         public var jitter: [ColorOperation]
+        /// Whether the view is turned grey (three equal channels).
         public var grayscale: Bool
         /// Blur deviation, nil when not blurred.
         public var blurSigma: Float?
@@ -203,7 +210,7 @@ public struct Augmenter: Sendable {
         if choice.grayscale { grayscaleKernel(image, plane: plane) }
         if let sigma = choice.blurSigma {
             gaussianBlurKernel(image, channels: channels, height: height, width: width,
-                               kernel: gaussianKernel(size: blurKernelSize, sigma: sigma), scratch: scratch + dataset.imageSize)
+                               size: blurKernelSize, sigma: sigma, scratch: scratch + dataset.imageSize)
         }
         for c in 0..<channels {
             let scale = 1 / normalization.std[c], shift = -normalization.mean[c] / normalization.std[c]

@@ -31,9 +31,12 @@ public enum DatasetContents: Sendable, Equatable {
 /// (when set), then `../shared/data` relative to the current directory. `fashion-mnist` is
 /// also searched in `systemDatasets` (Debian's `/usr/share/datasets`).
 public struct DatasetSearchPaths: Sendable, Equatable {
+    /// Folders searched in order for shared-data names.
     public var dataDirectories: [String]
+    /// Debian's datasets folder (holds `fashion-mnist/`).
     public var systemDatasets: String
 
+    /// Explicit search folders (tests, or a caller with its own data location).
     public init(dataDirectories: [String], systemDatasets: String = "/usr/share/datasets") {
         self.dataDirectories = dataDirectories
         self.systemDatasets = systemDatasets
@@ -58,8 +61,11 @@ public struct DatasetSearchPaths: Sendable, Equatable {
 /// - `coil20`: 1440 32x32 grey, 20 objects; `<data>/coil20`.
 /// - `cifar10`: the real binary folder `<data>/cifar-10-batches-bin` (60,000) when present,
 ///   else the 4000-image subset `<data>/cifar10-subset`.
+/// - `cifar10-lt`: the train split of `cifar10` made long-tailed as CIFAR-10-LT is
+///   (imbalance ratio 10, head class = the smallest class's size, seed 0; 5000 down to 500
+///   on the real CIFAR-10).
 /// - `cifar100` / `cifar20`: `<data>/cifar-100-binary`, fine or super-class labels.
-public let datasetNames = ["digits", "fashion-mnist", "usps", "coil20", "cifar10", "cifar100", "cifar20"]
+public let datasetNames = ["digits", "fashion-mnist", "usps", "coil20", "cifar10", "cifar10-lt", "cifar100", "cifar20"]
 
 /// Loads a named dataset or any path, all splits concatenated (train then test) by default.
 ///
@@ -88,6 +94,14 @@ public func loadDataset(_ nameOrPath: String, split: DatasetSplit = .all,
         let folders = searchPaths.dataDirectories.flatMap { [$0 + "/cifar-10-batches-bin", $0 + "/cifar10-subset"] }
         return .images(try readCIFARFolder(try firstExisting(folders, name: nameOrPath, fix: sharedDataFix),
                                            split: split, name: "cifar10"))
+    case "cifar10-lt":
+        guard split != .test else {
+            throw DatasetError.badHeader(file: nameOrPath, expected: "the train split (CIFAR-10-LT is built from it)", found: "test")
+        }
+        let train = try loadImageDataset("cifar10", split: .train, searchPaths: searchPaths)
+        var longTail = try train.longTailed(imbalanceRatio: 10, seed: 0)
+        longTail.name = "cifar10-lt"
+        return .images(longTail)
     case "cifar100", "cifar20":
         let folders = searchPaths.dataDirectories.map { $0 + "/cifar-100-binary" }
         let folder = try firstExisting(folders, name: nameOrPath,
@@ -202,8 +216,9 @@ private func loadPath(_ path: String, split: DatasetSplit, folderOptions: ImageF
     let fileName = (path as NSString).lastPathComponent
     let labels = labelsFileName(for: fileName).map { (path as NSString).deletingLastPathComponent + "/" + $0 }
         .flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
-    let head = try readFileBytes(path).prefix(4)
-    if head.count == 4, head[head.startIndex] == 0, head[head.startIndex + 1] == 0 {
+    // IDX, raw (00 00 ...) or gzipped: the only gzipped format read here.
+    let head = try readFileBytes(path, decompress: false).prefix(4)
+    if head.count >= 2, (head[head.startIndex] == 0 && head[head.startIndex + 1] == 0) || isGzip(Array(head)) {
         return .images(try readIDXImages(images: path, labels: labels))
     }
     if imageFileExtensions.contains((path as NSString).pathExtension.lowercased()) {

@@ -32,6 +32,7 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A setting is out of its range.
     case invalidSetting(name: String, expected: String, found: String)
 
+    /// One sentence: the file, what was expected, what was found (and the fix when known).
     public var description: String {
         switch self {
         case let .unreadable(file, reason):

@@ -7,6 +7,7 @@ public struct IDXArray: Sendable, Equatable {
     /// Row-major bytes, `shape.reduce(1, *)` of them.
     public var values: [UInt8]
 
+    /// Wraps `values` (row-major) of `shape`.
     public init(shape: [Int], values: [UInt8]) {
         self.shape = shape
         self.values = values

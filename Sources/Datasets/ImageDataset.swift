@@ -61,15 +61,21 @@ public struct ImageDataset: Sendable, Equatable {
         return largest + 1
     }
 
-    /// The bytes of image `index`, C x H x W.
-    public func image(at index: Int) -> ArraySlice<UInt8> {
+    /// The bytes of image `index`, C x H x W (a copy, indexed from 0).
+    public func image(at index: Int) -> [UInt8] {
         precondition(index >= 0 && index < count, "image(at:): index \(index) outside 0..<\(count)")
-        return pixels[index * imageSize ..< (index + 1) * imageSize]
+        return Array(pixels[index * imageSize ..< (index + 1) * imageSize])
     }
 
     /// All pixels as floats in [0, 1] (value / 255), N x C x H x W.
     public func floatPixels() -> [Float] {
         pixels.map { Float($0) * (1 / 255) }
+    }
+
+    /// The raw pixels as features, N x (C * H * W) floats in [0, 1], with the labels: for
+    /// clustering images without training an encoder (a baseline).
+    public func featureMatrix() -> FeatureMatrix {
+        FeatureMatrix(name: name, rows: count, columns: imageSize, values: floatPixels(), labels: labels)
     }
 
     /// The images at `indices` (in that order), with their labels.
@@ -149,6 +155,7 @@ public struct FeatureMatrix: Sendable, Equatable {
     /// One class index per row, for scoring only; nil when unlabelled.
     public var labels: [Int]?
 
+    /// Wraps `values` (N x D row-major); sizes that disagree trap.
     public init(name: String, rows: Int, columns: Int, values: [Float], labels: [Int]? = nil) {
         precondition(rows >= 0 && columns >= 0, "FeatureMatrix: bad size \(rows)x\(columns)")
         precondition(values.count == rows * columns, "FeatureMatrix: \(rows)x\(columns) needs \(rows * columns) values, got \(values.count)")
@@ -168,6 +175,7 @@ public struct FeatureMatrix: Sendable, Equatable {
 public struct ImageBatch: Sendable, Equatable {
     /// Images in the batch, N.
     public let count: Int
+    /// Channels C (1 or 3), rows H, columns W of every image.
     public let channels: Int
     public let height: Int
     public let width: Int
@@ -176,6 +184,7 @@ public struct ImageBatch: Sendable, Equatable {
     /// The dataset index of every image in the batch (for labels, kNN monitors, the report).
     public let indices: [Int]
 
+    /// Wraps `pixels` (N x C x H x W); sizes that disagree trap.
     public init(count: Int, channels: Int, height: Int, width: Int, pixels: [Float], indices: [Int]) {
         precondition(pixels.count == count * channels * height * width,
                      "ImageBatch: \(count)x\(channels)x\(height)x\(width) needs \(count * channels * height * width) floats, got \(pixels.count)")

@@ -4,13 +4,15 @@ import TensorCore
 
 /// How `readImageFolder` shapes the images it decodes.
 public struct ImageFolderOptions: Sendable, Equatable {
-    /// Output rows and columns; nil keeps the images' own size when they all share one no
-    /// larger than 64 x 64, and otherwise resizes to 32 x 32 (the CPU default input size).
+    /// Output rows and columns; one given alone sets both. Both nil keep the images' own size
+    /// when they all share one no larger than 64 x 64, and otherwise resize to 32 x 32 (the
+    /// CPU default input size).
     public var height: Int?
     public var width: Int?
     /// 1 or 3; nil gives 3 when any image is in colour, else 1.
     public var channels: Int?
 
+    /// All nil: the defaults described on each property.
     public init(height: Int? = nil, width: Int? = nil, channels: Int? = nil) {
         self.height = height
         self.width = width
@@ -21,7 +23,8 @@ public struct ImageFolderOptions: Sendable, Equatable {
 /// The file names this reader decodes (case-insensitive).
 public let imageFileExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
-/// Reads every PNG/JPEG under `path` (in sorted path order) into one `ImageDataset`.
+/// Reads every PNG/JPEG under `path` (in sorted path order, hidden entries skipped) into one
+/// `ImageDataset`.
 ///
 /// When every image lies in a first-level sub-folder, the sub-folder names become the class
 /// names (sorted) and each image is labelled with its folder, for scoring only; otherwise
@@ -36,7 +39,9 @@ public func readImageFolder(_ path: String, options: ImageFolderOptions = ImageF
     var files = [String]()
     while let relative = enumerator.nextObject() as? String {
         let fileExtension = (relative as NSString).pathExtension.lowercased()
-        if imageFileExtensions.contains(fileExtension) { files.append(relative) }
+        // Hidden entries (".git", macOS's "._name.png" companions) are not images of the set.
+        let hidden = relative.split(separator: "/").contains { $0.hasPrefix(".") }
+        if imageFileExtensions.contains(fileExtension) && !hidden { files.append(relative) }
     }
     files.sort()
     guard !files.isEmpty else {
@@ -49,6 +54,10 @@ public func readImageFolder(_ path: String, options: ImageFolderOptions = ImageF
         if let value, value < 1 { throw DatasetError.invalidSetting(name: setting, expected: ">= 1", found: "\(value)") }
     }
 
+    // Explicit sizes resize as each image is decoded, and so does any image over 64 x 64 by
+    // default (it forces the 32 x 32 default anyway): only small images stay in memory.
+    let explicitHeight = options.height ?? options.width
+    let explicitWidth = options.width ?? options.height
     var decoded = [Result<DecodedImage, DatasetError>?](repeating: nil, count: files.count)
     decoded.withUnsafeMutableBufferPointer { results in
         let shared = UncheckedSendable(results)
@@ -56,7 +65,15 @@ public func readImageFolder(_ path: String, options: ImageFolderOptions = ImageF
         parallelFor(files.count) { index in
             let file = root + "/" + files[index]
             do {
-                shared.value[index] = .success(try decodeImage(try readFileBytes(file, decompress: false), file: file))
+                var image = try decodeImage(try readFileBytes(file, decompress: false), file: file)
+                let target: (Int, Int)? = if let explicitHeight, let explicitWidth { (explicitHeight, explicitWidth) }
+                    else if image.height > 64 || image.width > 64 { (32, 32) } else { nil }
+                if let (height, width) = target, (height, width) != (image.height, image.width) {
+                    image = DecodedImage(channels: image.channels, height: height, width: width,
+                                         pixels: resizeImage(image.pixels, channels: image.channels, height: image.height,
+                                                             width: image.width, toHeight: height, width: width))
+                }
+                shared.value[index] = .success(image)
             } catch let error as DatasetError {
                 shared.value[index] = .failure(error)
             } catch {
@@ -69,8 +86,8 @@ public func readImageFolder(_ path: String, options: ImageFolderOptions = ImageF
     let firstSize = (images[0].height, images[0].width)
     let sameSize = images.allSatisfy { ($0.height, $0.width) == firstSize }
     let keep = sameSize && firstSize.0 <= 64 && firstSize.1 <= 64
-    let height = options.height ?? (keep ? firstSize.0 : 32)
-    let width = options.width ?? (keep ? firstSize.1 : 32)
+    let height = explicitHeight ?? (keep ? firstSize.0 : 32)
+    let width = explicitWidth ?? (keep ? firstSize.1 : 32)
     let channels = options.channels ?? (images.contains { $0.channels == 3 } ? 3 : 1)
     let size = channels * height * width
 

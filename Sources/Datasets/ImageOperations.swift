@@ -10,6 +10,7 @@ public struct CropBox: Sendable, Equatable {
     public var height: Int
     public var width: Int
 
+    /// A box of `height` x `width` pixels whose top-left pixel is (`top`, `left`).
     public init(top: Int, left: Int, height: Int, width: Int) {
         self.top = top
         self.left = left
@@ -119,7 +120,10 @@ func adjustHueKernel(_ image: UnsafeMutablePointer<Float>, plane: Int, factor: F
         if maximum == red { hue = blueC - greenC }
         else if maximum == green { hue = 2 + redC - blueC }
         else { hue = 4 + greenC - redC }
-        hue = fmodf(hue / 6 + 1, 1)
+        // torchvision's fmod(h / 6 + 1, 1); the argument lies in [0, 2), where subtracting
+        // the floor is exact and avoids a libm call.
+        hue = hue / 6 + 1
+        hue -= hue.rounded(.down)
         hue = hue + factor
         hue -= hue.rounded(.down)  // Python's % 1.0: the result has the divisor's sign.
         let value = maximum
@@ -154,48 +158,57 @@ func grayscaleKernel(_ image: UnsafeMutablePointer<Float>, plane: Int) {
     }
 }
 
-/// The normalised 1-D Gaussian of `size` taps (odd) and standard deviation `sigma`
-/// (torchvision `_get_gaussian_kernel1d`).
-func gaussianKernel(size: Int, sigma: Float) -> [Float] {
-    let half = Float(size - 1) / 2
-    let values = (0..<size).map { expf(-0.5 * powf((Float($0) - half) / sigma, 2)) }
-    let total = values.reduce(0, +)
-    return values.map { $0 / total }
+/// Writes the normalised 1-D Gaussian of `kernel.count` taps (odd) and standard deviation
+/// `sigma` into `kernel` (torchvision `_get_gaussian_kernel1d`).
+func fillGaussianKernel(_ kernel: UnsafeMutableBufferPointer<Float>, sigma: Float) {
+    let half = Float(kernel.count - 1) / 2
+    var total: Float = 0
+    for i in 0..<kernel.count {
+        let x = (Float(i) - half) / sigma
+        kernel[i] = expf(-0.5 * x * x)
+        total += kernel[i]
+    }
+    for i in 0..<kernel.count { kernel[i] /= total }
+}
+
+/// Reflect padding's source index for `i` in a line of `size` (torchvision's "reflect").
+@inline(__always) func reflectIndex(_ i: Int, _ size: Int) -> Int {
+    if size == 1 { return 0 }
+    var index = i
+    while index < 0 || index >= size { index = index < 0 ? -index : 2 * (size - 1) - index }
+    return index
 }
 
 /// Separable Gaussian blur of every channel with reflect padding (torchvision
-/// `gaussian_blur`); `scratch` holds at least H x W floats.
+/// `gaussian_blur`), `size` taps (odd); `scratch` holds at least H x W floats.
 func gaussianBlurKernel(_ image: UnsafeMutablePointer<Float>, channels: Int, height: Int, width: Int,
-                        kernel: [Float], scratch: UnsafeMutablePointer<Float>) {
-    let half = kernel.count / 2
-    func reflect(_ i: Int, _ size: Int) -> Int {
-        if size == 1 { return 0 }
-        var index = i
-        while index < 0 || index >= size { index = index < 0 ? -index : 2 * (size - 1) - index }
-        return index
-    }
-    let rowIndex = (0..<height).map { y in (0..<kernel.count).map { reflect(y + $0 - half, height) } }
-    let columnIndex = (0..<(width + 2 * half)).map { reflect($0 - half, width) }
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: width + 2 * half) { padded in
-        for c in 0..<channels {
-            let plane = image + c * height * width
-            // Rows: copy each into a reflect-padded line, then convolve along it.
-            for y in 0..<height {
-                let row = plane + y * width
-                for i in 0..<(width + 2 * half) { padded[i] = row[columnIndex[i]] }
-                let destination = scratch + y * width
-                for x in 0..<width { destination[x] = 0 }
-                for (k, weight) in kernel.enumerated() {
-                    for x in 0..<width { destination[x] += weight * padded[x + k] }
+                        size: Int, sigma: Float, scratch: UnsafeMutablePointer<Float>) {
+    let half = size / 2
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: size) { kernel in
+        fillGaussianKernel(kernel, sigma: sigma)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: width + 2 * half) { padded in
+            for c in 0..<channels {
+                let plane = image + c * height * width
+                // Rows: copy each into a reflect-padded line, then convolve along it.
+                for y in 0..<height {
+                    let row = plane + y * width
+                    for i in 0..<(width + 2 * half) { padded[i] = row[reflectIndex(i - half, width)] }
+                    let destination = scratch + y * width
+                    for x in 0..<width { destination[x] = 0 }
+                    for k in 0..<size {
+                        let weight = kernel[k]
+                        for x in 0..<width { destination[x] += weight * padded[x + k] }
+                    }
                 }
-            }
-            // Columns: each output row is a weighted sum of (reflected) rows.
-            for y in 0..<height {
-                let destination = plane + y * width
-                for x in 0..<width { destination[x] = 0 }
-                for (k, weight) in kernel.enumerated() {
-                    let source = scratch + rowIndex[y][k] * width
-                    for x in 0..<width { destination[x] += weight * source[x] }
+                // Columns: each output row is a weighted sum of (reflected) rows.
+                for y in 0..<height {
+                    let destination = plane + y * width
+                    for x in 0..<width { destination[x] = 0 }
+                    for k in 0..<size {
+                        let weight = kernel[k]
+                        let source = scratch + reflectIndex(y + k - half, height) * width
+                        for x in 0..<width { destination[x] += weight * source[x] }
+                    }
                 }
             }
         }
@@ -238,11 +251,10 @@ public func gaussianBlur(_ image: inout [Float], channels: Int, height: Int, wid
     precondition(image.count == channels * height * width, "gaussianBlur: \(image.count) values for \(channels)x\(height)x\(width)")
     precondition(size % 2 == 1 && size > 0, "gaussianBlur: size must be odd and positive, got \(size)")
     var scratch = [Float](repeating: 0, count: height * width)
-    let kernel = gaussianKernel(size: size, sigma: sigma)
     image.withUnsafeMutableBufferPointer { buffer in
         scratch.withUnsafeMutableBufferPointer { scratch in
             gaussianBlurKernel(buffer.baseAddress!, channels: channels, height: height, width: width,
-                               kernel: kernel, scratch: scratch.baseAddress!)
+                               size: size, sigma: sigma, scratch: scratch.baseAddress!)
         }
     }
 }

@@ -25,9 +25,11 @@ public struct TwoViewBatch: Sendable, Equatable {
 /// Everything is a function of (seed, epoch, step), so `batch(epoch:step:)` and
 /// `batches(from:)` starting anywhere give bit-identical batches: resuming is exact.
 public struct TwoViewLoader: Sendable {
+    /// Makes the views (and holds the dataset and seed).
     public let augmenter: Augmenter
     /// Samples per batch; the last incomplete batch of an epoch is dropped when `dropLast`.
     public let batchSize: Int
+    /// Whether an epoch's last, smaller batch is skipped (keeps batch statistics comparable).
     public let dropLast: Bool
 
     static let shuffleStream: UInt64 = 0x5348_5546  // "SHUF"
@@ -148,6 +150,7 @@ public final class PrefetchingBatches: Sequence, IteratorProtocol {
         pending = work
     }
 
+    /// The next batch (waiting for it if needed), or nil after the last epoch.
     public func next() -> TwoViewBatch? {
         guard let work = pending else { return nil }
         work.ready.wait()

@@ -36,6 +36,7 @@ public struct NPYArray: Sendable, Equatable {
     /// The elements, `shape.reduce(1, *)` of them, C order.
     public var elements: NPYElements
 
+    /// Wraps `elements` (C order) of `shape`; sizes that disagree trap.
     public init(shape: [Int], elements: NPYElements) {
         precondition(shape.allSatisfy { $0 >= 0 }, "NPYArray: negative dimension in \(shape)")
         precondition(shape.reduce(1, *) == elements.count,

@@ -9,6 +9,7 @@ public struct Normalization: Sendable, Equatable, Codable {
     /// One standard deviation per channel, [0, 1] scale, all > 0.
     public var std: [Float]
 
+    /// Explicit statistics, e.g. from a checkpoint's settings.
     public init(mean: [Float], std: [Float]) {
         precondition(mean.count == std.count, "Normalization: \(mean.count) means but \(std.count) stds")
         precondition(std.allSatisfy { $0 > 0 }, "Normalization: every std must be > 0, got \(std)")

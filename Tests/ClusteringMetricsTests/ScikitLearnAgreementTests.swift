@@ -92,3 +92,28 @@ let referenceTolerance = 1e-10
         #expect(abs(accuracy - knn.trainTestK20) < 1e-12, "\(accuracy) vs reference \(knn.trainTestK20)")
     }
 }
+
+@Suite struct SuppliedSimilarityTests {
+    @Test func suppliedSimilaritiesGiveTheBuiltInAccuracy() {
+        let knn = MetricsFixture.loaded.knn
+        let d = knn.dimension, n = knn.labels.count
+        // Plain cosine similarities, computed here independently of the module.
+        var normalized = knn.features
+        for row in 0..<n {
+            let norm = (0..<d).reduce(Float(0)) { $0 + knn.features[row * d + $1] * knn.features[row * d + $1] }.squareRoot()
+            for column in 0..<d { normalized[row * d + column] /= norm }
+        }
+        let accuracy = weightedKNNAccuracy(
+            queryLabels: knn.labels, referenceLabels: knn.labels, leaveOneOut: true, blockSize: 7
+        ) { queries, output in
+            for (row, query) in queries.enumerated() {
+                for reference in 0..<n {
+                    output[row * n + reference] = (0..<d).reduce(Float(0)) {
+                        $0 + normalized[query * d + $1] * normalized[reference * d + $1]
+                    }
+                }
+            }
+        }
+        #expect(abs(accuracy - knn.leaveOneOutK20) < 1e-12, "\(accuracy) vs reference \(knn.leaveOneOutK20)")
+    }
+}

@@ -48,5 +48,9 @@ import Testing
         #expect(throws: ClusteringError.self) {
             try gridShift([0, 0, 0, 1e6, 1e6, 1e6], dimension: 3, bandwidth: .fixed(1e-4))
         }
+        // Cell indices beyond Int's range are refused before they are computed.
+        #expect(throws: ClusteringError.self) {
+            try gridShift([-3e38, 3e38], dimension: 1, bandwidth: .fixed(1e-30))
+        }
     }
 }

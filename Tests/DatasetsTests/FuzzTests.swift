@@ -7,7 +7,8 @@ import Testing
 /// must throw a `DatasetError` (or, for flips that keep a file valid, return) and never crash.
 @Suite("Fuzzing the readers")
 struct FuzzTests {
-    static let iterations = 120
+    /// Inputs per kind and reader; `NRCC_FUZZ_ITERATIONS` raises it for a deeper run.
+    static let iterations = Int(ProcessInfo.processInfo.environment["NRCC_FUZZ_ITERATIONS"] ?? "") ?? 120
 
     func randomBytes(_ random: inout SeededGenerator, count: Int, prefix: [UInt8] = []) -> [UInt8] {
         prefix + (0..<max(0, count - prefix.count)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
@@ -134,6 +135,18 @@ struct FuzzTests {
         for bytes in flips(of: real, &random) {
             _ = throwsDatasetError { _ = try decodeImage(bytes, file: "flipped.jpg") }
         }
+    }
+
+    @Test func jpegFatalErrorsBecomeErrors() throws {
+        // libjpeg's fatal path (error_exit) on a stream that is a JPEG only by its signature.
+        #expect {
+            try decodeJPEG([0xFF, 0xD8, 0xFF, 0x01, 0x00, 0x10] + [UInt8](repeating: 0x55, count: 64), file: "bad.jpg")
+        } throws: { error in
+            guard case let DatasetError.undecodableImage(file, reason) = error else { return false }
+            return file == "bad.jpg" && !reason.isEmpty && reason != "libjpeg stopped"
+        }
+        // And the decoder still works after it.
+        #expect(try decodeJPEG(try fileBytes(fixtures + "/folder/cats/b.jpg"), file: "b.jpg").width == 16)
     }
 
     @Test func datasetPaths() throws {

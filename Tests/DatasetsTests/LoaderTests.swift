@@ -79,6 +79,11 @@ struct LongTailTests {
         // Seeded: same seed same images, another seed other images.
         #expect(try cifar.longTailed(imbalanceRatio: 10, seed: 1, maximumPerClass: 300) == longTail)
         #expect(try cifar.longTailed(imbalanceRatio: 10, seed: 2, maximumPerClass: 300).pixels != longTail.pixels)
+        // The named CIFAR-10-LT: head class as large as the smallest class, tail 10x smaller.
+        let named = try loadImageDataset("cifar10-lt", searchPaths: testSearchPaths)
+        let smallest = histogram(cifar.labels!, classes: 10).min()!
+        #expect(histogram(named.labels!, classes: 10) == longTailClassCounts(maximum: smallest, classCount: 10, imbalanceRatio: 10))
+        #expect(named.name == "cifar10-lt")
         #expect(throws: DatasetError.self) { try cifar.longTailed(imbalanceRatio: 0.5, seed: 1) }
         #expect(throws: DatasetError.self) { try cifar.longTailed(imbalanceRatio: 10, seed: 1, maximumPerClass: 5000) }
     }

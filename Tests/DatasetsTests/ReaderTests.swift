@@ -85,6 +85,9 @@ struct ReaderTests {
         #expect(try loadImageDataset(sharedData + "/usps").count == 9298)
         #expect(try loadImageDataset(sharedData + "/cifar10-subset/data_batch_1_first4000.bin").count == 4000)
         #expect(try loadImageDataset(sharedData + "/cifar10-subset").classNames?.first == "airplane")
+        // A folder of images with class sub-folders.
+        let folder = try loadImageDataset(fixtures + "/folder")
+        #expect((folder.count, folder.classNames) == (4, ["cats", "dogs"]))
         // An .npy of images with its labels beside it, and one of features.
         let images = try loadImageDataset(fixtures + "/npy/digits_like.npy")
         #expect((images.count, images.height, images.labels!) == (6, 8, [0, 1, 2, 0, 1, 2]))
@@ -120,6 +123,8 @@ struct ReaderTests {
         let normalization = Normalization(of: dataset)
         #expect(abs(normalization.mean[0] - 0.75) < 1e-6)
         #expect(abs(normalization.std[0] - Float(0.75 * 0.25).squareRoot()) < 1e-6)
+        let features = dataset.featureMatrix()
+        #expect((features.rows, features.columns, features.values) == (2, 2, [0, 1, 1, 1]))
         let batch = dataset.batch([1, 0], normalization: normalization)
         #expect(batch.indices == [1, 0])
         #expect(abs(batch.pixels[2] - (0 - 0.75) / normalization.std[0]) < 1e-5)
@@ -161,6 +166,10 @@ struct ReaderErrorTests {
         }
         // The folder reader pairs the files by name and reports the same.
         #expect(throws: DatasetError.self) { try readIDXFolder(folder) }
+        // Raw (not gzipped) IDX files with matching counts read fine.
+        try writeBytes(idxBytes(IDXArray(shape: [3], values: [2, 0, 1])), folder + "/x-labels-idx1-ubyte")
+        let dataset = try loadImageDataset(folder + "/x-images-idx3-ubyte")
+        #expect((dataset.count, dataset.height, dataset.width, dataset.labels) == (3, 2, 2, [2, 0, 1]))
     }
 
     @Test func cifarSizeNotAWholeNumberOfRecords() throws {
@@ -195,6 +204,9 @@ struct ReaderErrorTests {
         let folder = try temporaryFolder("folder")
         try FileManager.default.createDirectory(atPath: folder + "/a", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: fixtures + "/folder/cats/a.png", toPath: folder + "/a/good.png")
+        // A hidden companion file is skipped, not decoded.
+        try writeBytes([0, 5, 22, 7], folder + "/a/._good.png")
+        #expect(try readImageFolder(folder).count == 1)
         var broken = try fileBytes(fixtures + "/folder/cats/b.jpg")
         broken = Array(broken.prefix(broken.count / 2))
         try writeBytes(broken, folder + "/a/broken.jpg")
