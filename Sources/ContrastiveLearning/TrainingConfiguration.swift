@@ -22,6 +22,7 @@ public enum MomentumSchedule: String, Sendable, Codable, CaseIterable {
 /// dataset alone. Codable: it is written to `settings.json` and into every checkpoint.
 public struct TrainingConfiguration: Sendable, Codable, Equatable {
     // Networks (SPEC §1).
+    /// BYOL or InfoNCE.
     public var paradigm: Paradigm
     /// ResNet depth: 18 or 34.
     public var depth: Int
@@ -45,17 +46,23 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var usesRegularizer: Bool
     /// The preset `regularizer` started from (recorded; `regularizer` holds the values used).
     public var preset: RegularizerSettings.Preset
+    /// The regularizer's values (those of `preset` unless changed).
     public var regularizer: RegularizerSettings
+    /// The SGHMC view generator's settings.
     public var sghmc: SGHMCSettings
 
     // Optimisation (SPEC §5).
+    /// n, images per step.
     public var batchSize: Int
+    /// Passes over the dataset.
     public var epochs: Int
     /// The learning rate after warm-up: 0.05 batchSize / 256 unless set.
     public var learningRate: Float
     /// Linear warm-up length in epochs (may be fractional).
     public var warmupEpochs: Double
+    /// SGD momentum (0.9).
     public var momentum: Float
+    /// SGD weight decay (5e-4), on every parameter.
     public var weightDecay: Float
     /// The predictor's learning rate is this times the others'.
     public var predictorLearningRateScale: Float
@@ -64,9 +71,11 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var targetMomentumSchedule: MomentumSchedule
 
     // Data (SPEC §4).
+    /// The two positive views' augmentations (SPEC §4).
     public var augmentation: AugmentationSettings
     /// Per-channel mean and std; resolved from the dataset when a trainer is made.
     public var normalization: Normalization?
+    /// The seed of every random draw: initialisation, shuffle, views, SGHMC noise.
     public var seed: UInt64
 
     // Monitors.
