@@ -69,7 +69,8 @@ private func alternatingStepSeconds(_ first: StepKind, _ second: StepKind, repea
 /// `nrcc-bench contrastive` trains instead of timing steps. For each dataset in
 /// `NRCC_QUALITY_DATASETS` (default `digits`) and each run in `NRCC_QUALITY_RUNS` (default
 /// `byol+nrcc,byol,infonce+nrcc,infonce`), it trains the CPU default configuration sized for
-/// `NRCC_QUALITY_MINUTES` (default 5) and writes `<dir>/<dataset>-<run>.npy` (the embedding),
+/// `NRCC_QUALITY_MINUTES` (default 5; `NRCC_QUALITY_CROP_MIN` overrides the smallest crop
+/// area) and writes `<dir>/<dataset>-<run>.npy` (the embedding),
 /// `<dir>/<dataset>-labels.npy`, `<dir>/<dataset>-pixels.npy` and one JSON line per run.
 func runContrastiveQuality(output: String) throws {
     let environment = ProcessInfo.processInfo.environment
@@ -85,9 +86,12 @@ func runContrastiveQuality(output: String) throws {
         try writeNPY(dataset.floatPixels(), shape: [dataset.count, dataset.imageSize], to: "\(output)/\(name)-pixels.npy")
         for run in runs {
             let paradigm: Paradigm = run.hasPrefix("infonce") ? .infonce : .byol
-            let configuration = TrainingConfiguration.cpuDefault(
+            var configuration = TrainingConfiguration.cpuDefault(
                 paradigm: paradigm, usesRegularizer: run.hasSuffix("+nrcc"), preset: .paper,
                 for: dataset, minutes: minutes, seed: 1)
+            if let smallest = environment["NRCC_QUALITY_CROP_MIN"].flatMap(Float.init) {
+                configuration.augmentation.cropScale = smallest...1
+            }
             let directory = URL(fileURLWithPath: "\(output)/\(name)-\(run)")
             let trainer = try Trainer(configuration: configuration, dataset: dataset, outputDirectory: directory)
             let start = DispatchTime.now().uptimeNanoseconds
