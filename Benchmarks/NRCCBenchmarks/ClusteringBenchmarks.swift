@@ -8,6 +8,9 @@
 // for the 70k ones; otherwise seeded Gaussian blobs shaped like a UMAP output (10 clusters
 // in a [0, 10]^3 box), 70k of them written once to `/tmp/nrcc-bench/blobs-3d.f32`, whose
 // first 10k rows are the 10k set.
+//
+// k-means also runs on 10k seeded points in 784 dimensions (the size of raw Fashion-MNIST,
+// where its distances go through gemm), written to `/tmp/nrcc-bench/blobs-784d.f32`.
 import Clustering
 import Foundation
 import TensorCore
@@ -64,17 +67,45 @@ func runClusteringBenchmarks() throws {
             "points_per_second": Double(n) / kMeansSeconds, "inertia": means!.inertia,
         ]) { $1 })
     }
+
+    let wide = try wideBenchmarkPoints()
+    var wideMeans: KMeansResult?
+    let wideSeconds = try medianSeconds(warmup: 0, repeats: 3) {
+        wideMeans = try kMeans(wide.points, dimension: 784, clusterCount: 10, restarts: 10, seed: 0)
+    }
+    Report.emit("clustering_kmeans_784d_10k", [
+        "points": wide.points.count / 784, "dimension": 784, "source": wide.source,
+        "method": "kmeans", "k": 10, "restarts": 10, "seconds": wideSeconds,
+        "points_per_second": Double(wide.points.count / 784) / wideSeconds, "inertia": wideMeans!.inertia,
+    ])
+}
+
+/// 10k seeded points in 784 dimensions (10 Gaussian blobs, centres in [0, 1)^784, spread
+/// 0.2, interleaved), written once to `/tmp/nrcc-bench/blobs-784d.f32` for the reference.
+func wideBenchmarkPoints() throws -> (points: [Float], source: String) {
+    let file = URL(fileURLWithPath: "/tmp/nrcc-bench/blobs-784d.f32")
+    if let points = readFloat32(file), points.count == 10_000 * 784 { return (points, file.path) }
+    var generator = SeededGenerator(seed: 784)
+    let centres = (0..<(10 * 784)).map { _ in generator.nextUniform() }
+    var points = [Float]()
+    points.reserveCapacity(10_000 * 784)
+    for point in 0..<10_000 {
+        for axis in 0..<784 { points.append(centres[(point % 10) * 784 + axis] + 0.2 * generator.nextGaussian()) }
+    }
+    try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try points.withUnsafeBytes { Data($0) }.write(to: file, options: .atomic)
+    return (points, file.path)
 }
 
 /// The benchmark's `count` 3-D points and where they came from (see the file comment).
 func clusteringBenchmarkPoints(count: Int) throws -> (points: [Float], source: String) {
     let directory = URL(fileURLWithPath: "/tmp/nrcc-bench")
     let umapFile = directory.appendingPathComponent(count == 10_000 ? "fashion10k-umap3d.f32" : "fashion70k-umap3d.f32")
-    if let points = readFloat32(umapFile), points.count >= count * 3 {
+    if let points = readFloat32(umapFile), points.count % 3 == 0, points.count >= count * 3 {
         return (Array(points[..<(count * 3)]), umapFile.path)
     }
     let blobFile = directory.appendingPathComponent("blobs-3d.f32")
-    if readFloat32(blobFile)?.count != 70_000 * 3 {
+    if readFloat32(blobFile)?.count != 70_000 * 3 {  // absent or not ours: write it
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let blobs = umapShapedBlobs(count: 70_000, seed: 2024)
         try blobs.withUnsafeBytes { Data($0) }.write(to: blobFile, options: .atomic)
@@ -85,7 +116,7 @@ func clusteringBenchmarkPoints(count: Int) throws -> (points: [Float], source: S
 
 /// Raw little-endian float32 values of a file, or nil when it is absent or ragged.
 private func readFloat32(_ url: URL) -> [Float]? {
-    guard let data = try? Data(contentsOf: url), data.count % 12 == 0, !data.isEmpty else { return nil }
+    guard let data = try? Data(contentsOf: url), data.count % 4 == 0, !data.isEmpty else { return nil }
     return data.withUnsafeBytes { raw in
         (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
     }

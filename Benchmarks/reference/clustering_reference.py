@@ -5,7 +5,8 @@ its figures (`clustering_modeseeking_10k` -> `clustering_modeseeking_10k_referen
 Points, as in Benchmarks/NRCCBenchmarks/ClusteringBenchmarks.swift: the UMAP output
 /tmp/nrcc-bench/fashion10k-umap3d.f32 (fashion70k-umap3d.f32 for 70k) when present, else
 the first 10k (all 70k) rows of /tmp/nrcc-bench/blobs-3d.f32, which `nrcc-bench clustering`
-writes; raw little-endian float32, n x 3. Run `nrcc-bench clustering` first.
+writes; raw little-endian float32, n x 3. KMeans also runs on the 10k x 784 points of
+/tmp/nrcc-bench/blobs-784d.f32. Run `nrcc-bench clustering` first.
 """
 import json
 import os
@@ -72,6 +73,19 @@ def main():
         emit(f"clustering_kmeans_{label}_reference", dict(
             common, method="sklearn KMeans", k=10, restarts=10, seconds=seconds,
             points_per_second=count / seconds, inertia=float(result["kmeans"].inertia_)))
+
+    path = os.path.join(DIRECTORY, "blobs-784d.f32")
+    if os.path.exists(path):
+        points = np.fromfile(path, dtype="<f4").reshape(-1, 784)
+        result = {}
+
+        def wide_k_means():
+            result["kmeans"] = KMeans(n_clusters=10, n_init=10, random_state=0).fit(points)
+
+        seconds = median_seconds(wide_k_means, warmup=0)
+        emit("clustering_kmeans_784d_10k_reference", dict(
+            points=len(points), dimension=784, source=path, method="sklearn KMeans", k=10, restarts=10,
+            seconds=seconds, points_per_second=len(points) / seconds, inertia=float(result["kmeans"].inertia_)))
 
 
 if __name__ == "__main__":

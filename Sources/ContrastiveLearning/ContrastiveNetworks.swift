@@ -16,7 +16,9 @@ public enum EmbeddingFeatures: String, Sendable, Codable, CaseIterable {
 /// Checkpoint names: `online.backbone.*` (torchvision ResNet names), `online.projector.*`,
 /// `online.predictor.*`, `target.backbone.*`, `target.projector.*` (`nn.Sequential` names).
 public final class ContrastiveNetworks {
+    /// f, the online backbone.
     public let backbone: ResNet
+    /// g, the online projector.
     public let projector: ProjectionHead
     /// q, BYOL only.
     public let predictor: ProjectionHead?

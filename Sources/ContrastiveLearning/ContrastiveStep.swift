@@ -25,8 +25,11 @@ public struct StepLosses: Sendable, Equatable {
 /// InfoNCE has one network: the online pass comes first and f(x^b), z^a, z^b, detached, play
 /// the target's parts.
 public final class ContrastiveStep {
+    /// The settings of the networks, losses and optimiser.
     public let configuration: TrainingConfiguration
+    /// The online (and target) networks being trained.
     public let networks: ContrastiveNetworks
+    /// SGD over f+g (group 0) and q (group 1, learning rate x `predictorLearningRateScale`).
     public let optimizer: SGD
 
     /// Networks initialised from the configuration's seed and a fresh optimiser.

@@ -15,6 +15,7 @@ public struct SGHMCSettings: Sendable, Codable, Equatable {
         case mc
     }
 
+    /// The update rule (SGHMC or one of the two ablations).
     public var variant: Variant
     /// delta1: the friction.
     public var friction: Float
@@ -82,7 +83,9 @@ public func sghmcEnergy(images: Tensor, referenceFeatures: Tensor, backbone: any
 /// The random draws of one SGHMC run: the initial momentum p ~ N(0, I) and one noise tensor
 /// xi ~ N(0, I) per step, each shaped like the images.
 public struct SGHMCNoise {
+    /// p0, shaped like the images.
     public var initialMomentum: Tensor
+    /// xi of each step, shaped like the images.
     public var stepNoise: [Tensor]
 
     public init(initialMomentum: Tensor, stepNoise: [Tensor]) {

@@ -18,8 +18,11 @@ import TensorCore
 /// Labels, when the dataset has them, feed the kNN monitor only; the result is always the
 /// last epoch's networks.
 public final class Trainer {
+    /// The resolved settings (normalisation filled in).
     public let configuration: TrainingConfiguration
+    /// The images trained on (labels, if any, feed the kNN monitor only).
     public let dataset: ImageDataset
+    /// Where settings, checkpoint and log go.
     public let outputDirectory: URL
     /// For tests of the non-finite guard: the loss of this global step is replaced by NaN.
     public var nonFiniteLossInjectionStep: Int?

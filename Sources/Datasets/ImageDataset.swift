@@ -61,10 +61,10 @@ public struct ImageDataset: Sendable, Equatable {
         return largest + 1
     }
 
-    /// The bytes of image `index`, C x H x W.
-    public func image(at index: Int) -> ArraySlice<UInt8> {
+    /// The bytes of image `index`, C x H x W (a copy, indexed from 0).
+    public func image(at index: Int) -> [UInt8] {
         precondition(index >= 0 && index < count, "image(at:): index \(index) outside 0..<\(count)")
-        return pixels[index * imageSize ..< (index + 1) * imageSize]
+        return Array(pixels[index * imageSize ..< (index + 1) * imageSize])
     }
 
     /// All pixels as floats in [0, 1] (value / 255), N x C x H x W.

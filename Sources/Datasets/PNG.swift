@@ -87,7 +87,7 @@ public func writePNG(_ pixels: [UInt8], channels: Int, height: Int, width: Int, 
 extension ImageDataset {
     /// PNG bytes of image `index` (for the report).
     public func pngBytes(ofImage index: Int) throws -> [UInt8] {
-        try encodePNG(Array(image(at: index)), channels: channels, height: height, width: width)
+        try encodePNG(image(at: index), channels: channels, height: height, width: width)
     }
 }
 
@@ -142,5 +142,34 @@ func checkPNGChunks(_ bytes: [UInt8], file: String) throws {
         try cursor.require(length + 4)
         cursor.offset += length + 4
         if Array(type) == Array("IEND".utf8) { return }
+    }
+}
+
+extension ImageDataset {
+    /// PNG bytes of the images at `indices` tiled row by row, `columns` per row, with
+    /// `padding` pixels of `background` between and around them (a report's image grid).
+    ///
+    /// The grid is (rows * (H + padding) + padding) x (columns * (W + padding) + padding),
+    /// rows = ceil(indices.count / columns); empty cells stay `background`.
+    public func gridPNG(of indices: [Int], columns: Int, padding: Int = 1, background: UInt8 = 255) throws -> [UInt8] {
+        precondition(columns >= 1 && padding >= 0, "gridPNG: columns \(columns), padding \(padding)")
+        precondition(!indices.isEmpty, "gridPNG: no images")
+        let rows = (indices.count + columns - 1) / columns
+        let gridHeight = rows * (height + padding) + padding
+        let gridWidth = columns * (width + padding) + padding
+        var grid = [UInt8](repeating: background, count: channels * gridHeight * gridWidth)
+        for (position, index) in indices.enumerated() {
+            let image = image(at: index)
+            let top = padding + (position / columns) * (height + padding)
+            let left = padding + (position % columns) * (width + padding)
+            for c in 0..<channels {
+                for y in 0..<height {
+                    let source = image.startIndex + (c * height + y) * width
+                    let destination = (c * gridHeight + top + y) * gridWidth + left
+                    grid.replaceSubrange(destination..<(destination + width), with: image[source..<(source + width)])
+                }
+            }
+        }
+        return try encodePNG(grid, channels: channels, height: gridHeight, width: gridWidth)
     }
 }

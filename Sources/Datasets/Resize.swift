@@ -79,7 +79,7 @@ extension ImageDataset {
         var output = [UInt8]()
         output.reserveCapacity(count * channels * newHeight * newWidth)
         for n in 0..<count {
-            output += resizeImage(Array(image(at: n)), channels: channels, height: height, width: width,
+            output += resizeImage(image(at: n), channels: channels, height: height, width: width,
                                   toHeight: newHeight, width: newWidth)
         }
         return ImageDataset(name: name, count: count, channels: channels, height: newHeight, width: newWidth,

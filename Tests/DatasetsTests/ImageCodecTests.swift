@@ -73,6 +73,17 @@ struct ImageCodecTests {
         #expect(shrunk[8 * 3 + 3] > 100 && shrunk[8 * 3 + 3] < 155)
     }
 
+    @Test func gridOfImages() throws {
+        let cifar = try loadImageDataset("cifar10", searchPaths: testSearchPaths)
+        let grid = try decodePNG(try cifar.gridPNG(of: [0, 1, 2], columns: 2, padding: 2, background: 7), file: "grid")
+        #expect((grid.channels, grid.height, grid.width) == (3, 2 * 34 + 2, 2 * 34 + 2))
+        let plane = grid.height * grid.width
+        // Image 1 sits in row 0, column 1: its green pixel (5, 6) lands at (2 + 5, 36 + 6).
+        #expect(grid.pixels[plane + 7 * grid.width + 42] == cifar.image(at: 1)[1024 + 5 * 32 + 6])
+        // Padding and the empty fourth cell keep the background.
+        #expect(grid.pixels[0] == 7 && grid.pixels[40 * grid.width + 40] == 7)
+    }
+
     @Test func batchPNGUndoesNormalization() throws {
         let dataset = try embeddedDigits()
         let normalization = Normalization(of: dataset)

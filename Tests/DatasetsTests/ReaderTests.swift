@@ -85,6 +85,9 @@ struct ReaderTests {
         #expect(try loadImageDataset(sharedData + "/usps").count == 9298)
         #expect(try loadImageDataset(sharedData + "/cifar10-subset/data_batch_1_first4000.bin").count == 4000)
         #expect(try loadImageDataset(sharedData + "/cifar10-subset").classNames?.first == "airplane")
+        // A folder of images with class sub-folders.
+        let folder = try loadImageDataset(fixtures + "/folder")
+        #expect((folder.count, folder.classNames) == (4, ["cats", "dogs"]))
         // An .npy of images with its labels beside it, and one of features.
         let images = try loadImageDataset(fixtures + "/npy/digits_like.npy")
         #expect((images.count, images.height, images.labels!) == (6, 8, [0, 1, 2, 0, 1, 2]))
@@ -163,6 +166,10 @@ struct ReaderErrorTests {
         }
         // The folder reader pairs the files by name and reports the same.
         #expect(throws: DatasetError.self) { try readIDXFolder(folder) }
+        // Raw (not gzipped) IDX files with matching counts read fine.
+        try writeBytes(idxBytes(IDXArray(shape: [3], values: [2, 0, 1])), folder + "/x-labels-idx1-ubyte")
+        let dataset = try loadImageDataset(folder + "/x-images-idx3-ubyte")
+        #expect((dataset.count, dataset.height, dataset.width, dataset.labels) == (3, 2, 2, [2, 0, 1]))
     }
 
     @Test func cifarSizeNotAWholeNumberOfRecords() throws {
