@@ -1,4 +1,5 @@
 import Foundation
+import NeuralNetworks
 
 extension ContrastiveNetworks {
     /// The networks stored in a training checkpoint, with the configuration they were trained
@@ -8,12 +9,17 @@ extension ContrastiveNetworks {
     ///   or whose tensors do not match the recorded architecture.
     public static func load(checkpoint: URL) throws -> (networks: ContrastiveNetworks, configuration: TrainingConfiguration) {
         let file = checkpoint.path
-        let (tensors, metadata) = try SafeTensors.read(checkpoint)
-        guard let settings = metadata["configuration"],
+        let stored: Checkpoint
+        do { stored = try Checkpoint(contentsOf: checkpoint) } catch {
+            throw TrainingError.checkpoint(file: file, reason: "\(error)")
+        }
+        guard let settings = stored.metadata["configuration"],
               let configuration = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(settings.utf8))
         else { throw TrainingError.checkpoint(file: file, reason: "is not an nrcc training checkpoint (metadata missing)") }
         let networks = ContrastiveNetworks(configuration: configuration)
-        try SafeTensors.restore(networks.namedState, from: tensors, file: file)
+        do { try stored.restore(networks.namedState) } catch {
+            throw TrainingError.checkpoint(file: file, reason: "\(error)")
+        }
         return (networks, configuration)
     }
 }

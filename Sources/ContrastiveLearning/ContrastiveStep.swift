@@ -51,9 +51,10 @@ public final class ContrastiveStep {
     ///
     /// The parameters are updated only when the loss is finite; a non-finite loss leaves the
     /// networks as they were (gradients cleared) and returns it for the caller to stop on.
-    /// `sghmcGenerator` supplies the SGHMC noise.
+    /// `sghmcGenerator` supplies the SGHMC noise. `viewC` is x^c itself, a third augmented
+    /// view, when the SGHMC variant is `.augmentation` (and is ignored otherwise).
     @discardableResult
-    public func step(viewA: Tensor, viewB: Tensor, learningRate: Float, targetMomentum: Float,
+    public func step(viewA: Tensor, viewB: Tensor, viewC: Tensor? = nil, learningRate: Float, targetMomentum: Float,
                      sghmcGenerator: inout SeededGenerator, injectsNonFiniteLoss: Bool = false) -> StepLosses {
         let settings = configuration.regularizer
         let useRegularizer = configuration.usesRegularizer && settings.weight > 0
@@ -72,7 +73,7 @@ public final class ContrastiveStep {
             if useRegularizer {
                 let encoder: (ResNet, ProjectionHead) = settings.contrastEncoder == .target
                     ? (targetBackbone, targetProjector) : (backbone, projector)
-                contrast = contrastViews(seeds: viewA, viewB: viewB, referenceFeatures: featuresB,
+                contrast = contrastViews(seeds: viewA, viewB: viewB, viewC: viewC, referenceFeatures: featuresB,
                                          energyBackbone: targetBackbone, encoder: encoder, generator: &sghmcGenerator)
             }
             let onlineA = projector(backbone(viewA, mode: .training), mode: .training)
@@ -95,7 +96,7 @@ public final class ContrastiveStep {
             contrastive = ntXentLoss(onlineA, onlineB, temperature: configuration.temperature,
                                      decoupled: configuration.decoupled)
             if useRegularizer {
-                let contrast = contrastViews(seeds: viewA, viewB: viewB, referenceFeatures: featuresB.detached(),
+                let contrast = contrastViews(seeds: viewA, viewB: viewB, viewC: viewC, referenceFeatures: featuresB.detached(),
                                              energyBackbone: backbone, encoder: (backbone, projector),
                                              generator: &sghmcGenerator)
                 regularizer = nrccRegularizer(anchors: settings.symmetric ? [onlineA, onlineB] : [onlineA],
@@ -122,11 +123,19 @@ public final class ContrastiveStep {
         return losses
     }
 
-    /// w^c: SGHMC views of the batch, encoded by `encoder` with batch statistics and no
+    /// w^c: SGHMC views of the batch (or, with the `.augmentation` variant, the third
+    /// augmented views `viewC`), encoded by `encoder` with batch statistics and no
     /// running-statistics update, as constants.
-    private func contrastViews(seeds: Tensor, viewB: Tensor, referenceFeatures: Tensor, energyBackbone: ResNet,
-                               encoder: (ResNet, ProjectionHead), generator: inout SeededGenerator) -> Tensor {
+    private func contrastViews(seeds: Tensor, viewB: Tensor, viewC: Tensor?, referenceFeatures: Tensor,
+                               energyBackbone: ResNet, encoder: (ResNet, ProjectionHead),
+                               generator: inout SeededGenerator) -> Tensor {
         let sghmc = configuration.sghmc
+        if sghmc.variant == .augmentation {
+            guard let viewC else { preconditionFailure("step: the augmentation variant needs viewC, the third view") }
+            return withoutGradient {
+                encoder.1(encoder.0(viewC, mode: .trainingWithoutStatisticsUpdate), mode: .trainingWithoutStatisticsUpdate)
+            }
+        }
         var reference = referenceFeatures
         if let size = sghmc.resampleSize {
             // The energy compares resampled images, so f̄(x^b) is taken at that size too.

@@ -13,6 +13,9 @@ public struct SGHMCSettings: Sendable, Codable, Equatable {
         case hmc
         /// Random walk, no gradient: `p = (1 - delta1) p + delta3 xi`.
         case mc
+        /// No sampling: x^c is a third ordinary augmentation of the sample (the "NRCC without
+        /// SGHMC" rows of the paper's Table 2). The trainer supplies it; `sghmcViews` is not used.
+        case augmentation
     }
 
     /// The update rule (SGHMC or one of the two ablations).
@@ -131,7 +134,7 @@ public func sghmcViews(seeds: Tensor, referenceFeatures: Tensor, backbone: any L
     let bound = settings.gradientClamp
     for iteration in 0..<settings.steps {
         var gradient: Tensor?
-        if settings.variant != .mc {
+        if settings.variant == .sghmc || settings.variant == .hmc {
             let position = x.copy()
             position.requiresGradient = true
             let energy = sghmcEnergy(images: position, referenceFeatures: referenceFeatures,
@@ -155,6 +158,8 @@ public func sghmcViews(seeds: Tensor, referenceFeatures: Tensor, backbone: any L
                         }
                     case .mc:
                         for i in 0..<count { p[i] = (1 - friction) * p[i] + scale * xi[i] }
+                    case .augmentation:
+                        preconditionFailure("sghmcViews: the augmentation variant makes x^c by augmenting, not sampling")
                     }
                     for i in 0..<count { x[i] += step * p[i] }
                 }

@@ -35,6 +35,8 @@ public final class Trainer {
     public var settingsURL: URL { outputDirectory.appendingPathComponent("settings.json") }
 
     private let loader: TwoViewLoader
+    /// Makes x^c as a third augmented view (view index 2) for the `.augmentation` variant.
+    private let thirdViews: Augmenter?
     private let monitorIndices: [Int]
     static let sghmcStream: UInt64 = 0x5347_484D  // "SGHM"
     static let monitorStream: UInt64 = 0x4D4F_4E49  // "MONI"
@@ -64,6 +66,10 @@ public final class Trainer {
         loader = try TwoViewLoader(dataset: dataset, batchSize: configuration.batchSize,
                                    settings: configuration.augmentation, normalization: configuration.normalization!,
                                    seed: configuration.seed)
+        thirdViews = configuration.usesRegularizer && configuration.sghmc.variant == .augmentation
+            ? try Augmenter(dataset: dataset, settings: configuration.augmentation,
+                            normalization: configuration.normalization!, seed: configuration.seed)
+            : nil
         var random = SeededGenerator(seed: configuration.seed, stream: [Self.monitorStream])
         var order = Array(0..<dataset.count)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, random.nextInt(below: i + 1)) }
@@ -128,8 +134,11 @@ public final class Trainer {
                 rate = learningRate(atStep: globalStep)
                 momentum = targetMomentum(atStep: globalStep)
                 var generator = SeededGenerator(seed: configuration.seed, stream: [Self.sghmcStream, UInt64(globalStep)])
+                let viewC = thirdViews.map { augmenter in
+                    Tensor(shape: shape, scalars: augmenter.batch(batch.first.indices, epoch: epoch, view: 2).pixels)
+                }
                 let losses = model.step(viewA: Tensor(shape: shape, scalars: batch.first.pixels),
-                                        viewB: Tensor(shape: shape, scalars: batch.second.pixels),
+                                        viewB: Tensor(shape: shape, scalars: batch.second.pixels), viewC: viewC,
                                         learningRate: rate, targetMomentum: momentum, sghmcGenerator: &generator,
                                         injectsNonFiniteLoss: globalStep == nonFiniteLossInjectionStep)
                 guard losses.total.isFinite else {

@@ -55,6 +55,9 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
         }
         try check(dimensions >= 1 && dimensions <= 6, "--dimensions", dimensions,
                   "1 to 6 (GridShift visits 3^d cells per cell); 3 is the default")
+        if reducer == .tsne {
+            try check(dimensions == 2 || dimensions == 3, "--dimensions", dimensions, "2 or 3 with t-SNE")
+        }
         try check(neighborCount >= 2, "--neighbors", neighborCount, "at least 2")
         try check(minimumDistance >= 0 && minimumDistance <= 1, "--min-dist", minimumDistance, "in [0, 1]")
         try check(perplexity > 1, "--perplexity", perplexity, "more than 1")

@@ -55,7 +55,11 @@ public func reduce(
         }
         return (result.embedding, settings.dimensions)
     case .tsne:
-        throw PipelineError.invalidSetting(name: "--reducer", value: "tsne", expected: "umap")
+        let tsne = try TSNE(dimensions: settings.dimensions, perplexity: Float(settings.perplexity), seed: settings.seed)
+        let embedding = try tsne.embed(features, dimension: dimension) { iteration, iterations in
+            progress?(ProgressEvent(stage: "t-SNE", completed: iteration, total: iterations, unit: "iteration"))
+        }
+        return (embedding, settings.dimensions)
     }
 }
 

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Pipeline
+
+/// `nrcc ablation`: the paper's Table 2 for any labelled dataset.
+struct AblationCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ablation",
+        abstract: "Reproduce the layout of the paper's Table 2 on a labelled dataset.",
+        discussion: """
+            {InfoNCE, BYOL} x {no regularizer, NRCC with an ordinary augmentation, NRCC with \
+            SGHMC} x {k-means on the embedding, t-SNE + GridShift, UMAP + GridShift}. Six \
+            trainings, each clustered three ways; writes ablation.md and ablation.csv into \
+            --output, with one run folder per training (re-runs skip finished stages).
+            """)
+
+    @Option(help: "A labelled dataset name or path.")
+    var dataset: String = "digits"
+
+    @Option(help: "The ablation folder.")
+    var output: String?
+
+    @OptionGroup var training: TrainingOptions
+    @OptionGroup var clustering: ClusterOptions
+    @OptionGroup var display: DisplayOptions
+
+    func run() throws {
+        let images = try loadImageDataset(dataset)
+        let directory = try RunDirectory(
+            path: output ?? "runs/ablation-\(URL(fileURLWithPath: dataset).lastPathComponent)")
+        let printer = display.progressPrinter()
+        let ablation = try Ablation(
+            dataset: images, datasetName: dataset, training: try training.configuration(for: images),
+            clustering: try clustering.settings(), directory: directory)
+        let rows = try ablation.run(progress: printer.handler, message: { printer.message($0) })
+        if display.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+        } else {
+            print(ablationMarkdown(rows, dataset: dataset))
+            print("written: \(directory.file("ablation.md").path), \(directory.file("ablation.csv").path)")
+        }
+    }
+}

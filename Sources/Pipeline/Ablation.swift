@@ -1,0 +1,144 @@
+import ClusteringMetrics
+import ContrastiveLearning
+import Datasets
+import Foundation
+
+/// The paper's Table 2 for any dataset: {InfoNCE, BYOL} x {no regularizer, NRCC with an
+/// ordinary augmentation as x^c, NRCC with SGHMC views} x {k-means on the embedding,
+/// t-SNE + GridShift, UMAP + GridShift}, scored by NMI, ACC and ARI.
+///
+/// Each of the six trainings runs once, in a run folder of its own under the ablation folder
+/// (`byol-sghmc/`, ...), and its embedding feeds all three clusterings; every stage is cached
+/// by the run folders' ledgers, so an interrupted ablation continues where it stopped.
+public struct Ablation {
+    /// How the regularizer's x^c is made, or no regularizer at all.
+    public enum Negatives: String, CaseIterable, Codable, Sendable {
+        case none
+        /// NRCC with x^c a third ordinary augmentation of the sample.
+        case augmentation
+        /// NRCC with x^c from SGHMC (the paper's method).
+        case sghmc
+    }
+
+    /// How the embedding is clustered.
+    public enum Clusterer: String, CaseIterable, Codable, Sendable {
+        case kmeans, tsneGridShift = "tsne+gridshift", umapGridShift = "umap+gridshift"
+    }
+
+    /// One row of the table.
+    public struct Row: Codable, Sendable, Equatable {
+        public var paradigm: Paradigm
+        public var negatives: Negatives
+        public var clusterer: Clusterer
+        public var scores: ClusteringScoreSet
+    }
+
+    public let dataset: ImageDataset
+    public let datasetName: String
+    /// The training settings shared by all six runs (paradigm and regularizer are set per run).
+    public let training: TrainingConfiguration
+    /// The UMAP / t-SNE / GridShift settings shared by all clusterings.
+    public let clustering: ClusterSettings
+    public let directory: RunDirectory
+
+    public init(dataset: ImageDataset, datasetName: String, training: TrainingConfiguration,
+                clustering: ClusterSettings, directory: RunDirectory) throws {
+        guard let labels = dataset.labels, Set(labels).count > 1 else {
+            throw PipelineError.invalidSetting(
+                name: "--dataset", value: datasetName, expected: "a labelled dataset: the ablation scores against labels")
+        }
+        self.dataset = dataset
+        self.datasetName = datasetName
+        self.training = training
+        self.clustering = clustering
+        self.directory = directory
+    }
+
+    /// Trains what is not trained yet, clusters every embedding three ways, and writes
+    /// `ablation.md` and `ablation.csv`.
+    public func run(progress: ProgressHandler? = nil, message: @escaping (String) -> Void = { _ in }) throws -> [Row] {
+        let truth = dataset.labels!
+        var rows: [Row] = []
+        for paradigm in [Paradigm.infonce, .byol] {
+            for negatives in Negatives.allCases {
+                let name = "\(paradigm.rawValue)-\(negatives.rawValue)"
+                message("ablation: \(name)")
+                let runDirectory = try RunDirectory(path: directory.file(name).path)
+                var umapSettings = clustering
+                umapSettings.reducer = .umap
+                umapSettings.method = .gridshift
+                let job = RunJob(
+                    settings: RunSettings(dataset: datasetName, training: configuration(paradigm, negatives),
+                                          clustering: umapSettings),
+                    source: .images(dataset), directory: runDirectory)
+                let summary = try job.run(progress: progress, message: message)
+                let embeddings = try job.readMatrix("embeddings.npy", stage: .embed)
+
+                var kmeansSettings = clustering
+                kmeansSettings.reducer = .none
+                kmeansSettings.method = .kmeans
+                kmeansSettings.clusterCount = clustering.clusterCount ?? Set(truth).count
+                let kmeans = try cluster(embeddings.values, dimension: embeddings.columns, settings: kmeansSettings)
+
+                var tsneSettings = clustering
+                tsneSettings.reducer = .tsne
+                tsneSettings.method = .gridshift
+                let tsne = try reduceAndCluster(
+                    embeddings.values, dimension: embeddings.columns, settings: tsneSettings, progress: progress)
+                try writeNPY(tsne.coordinates, shape: [dataset.count, tsne.dimensions],
+                             to: runDirectory.file("tsne-coordinates.npy").path)
+
+                for (clusterer, labels) in [(Clusterer.kmeans, kmeans.labels), (.tsneGridShift, tsne.labels),
+                                            (.umapGridShift, summary.outcome.labels)] {
+                    rows.append(Row(paradigm: paradigm, negatives: negatives, clusterer: clusterer,
+                                    scores: ClusteringScoreSet(truth: truth, predicted: labels)))
+                }
+                try write(rows)
+            }
+        }
+        return rows
+    }
+
+    /// The training configuration of one run.
+    func configuration(_ paradigm: Paradigm, _ negatives: Negatives) -> TrainingConfiguration {
+        var configuration = training
+        configuration.paradigm = paradigm
+        configuration.usesRegularizer = negatives != .none
+        if negatives == .augmentation { configuration.sghmc.variant = .augmentation }
+        return configuration
+    }
+
+    /// Writes the rows so far as `ablation.md` and `ablation.csv`.
+    func write(_ rows: [Row]) throws {
+        try directory.write(Data(ablationMarkdown(rows, dataset: datasetName).utf8), to: "ablation.md")
+        var csv = "paradigm,negatives,clusterer,clusters,nmi,acc,ari,ami\n"
+        for row in rows {
+            let s = row.scores
+            csv += "\(row.paradigm.rawValue),\(row.negatives.rawValue),\(row.clusterer.rawValue),\(s.clusters),"
+            csv += "\(s.nmi),\(s.acc),\(s.ari),\(s.ami)\n"
+        }
+        try directory.write(Data(csv.utf8), to: "ablation.csv")
+    }
+}
+
+/// The rows in the layout of the paper's Table 2 (scores in percent).
+public func ablationMarkdown(_ rows: [Ablation.Row], dataset: String) -> String {
+    func percent(_ value: Double) -> String { String(format: "%.1f", 100 * value) }
+    var text = "# Ablation on \(dataset)\n\n"
+    text += "| CL | NRCC | Aug | SGHMC | DR | CA | clusters | NMI | ACC | ARI |\n"
+    text += "|---|---|---|---|---|---|---|---|---|---|\n"
+    for row in rows {
+        let nrcc = row.negatives == .none ? "✗" : "✓"
+        let augmentation = row.negatives == .augmentation ? "✓" : "✗"
+        let sghmc = row.negatives == .sghmc ? "✓" : "✗"
+        let (reduction, algorithm) = switch row.clusterer {
+        case .kmeans: ("-", "k-means")
+        case .tsneGridShift: ("t-SNE", "GridShift")
+        case .umapGridShift: ("UMAP", "GridShift")
+        }
+        let paradigm = row.paradigm == .byol ? "BYOL" : "InfoNCE"
+        text += "| \(paradigm) | \(nrcc) | \(augmentation) | \(sghmc) | \(reduction) | \(algorithm) | "
+        text += "\(row.scores.clusters) | \(percent(row.scores.nmi)) | \(percent(row.scores.acc)) | \(percent(row.scores.ari)) |\n"
+    }
+    return text
+}

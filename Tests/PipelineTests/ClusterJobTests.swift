@@ -1,0 +1,110 @@
+import Datasets
+import Foundation
+import Pipeline
+import Testing
+
+/// Seeded Gaussian blobs: `clusters` centres in `dimension`-D, `perCluster` points each.
+func blobs(clusters: Int, perCluster: Int, dimension: Int, spread: Float = 0.05, seed: UInt64 = 1) -> FeatureMatrix {
+    var state = seed
+    func uniform() -> Float {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(state >> 40) / Float(1 << 24)
+    }
+    let centres = (0..<clusters * dimension).map { _ in uniform() * 10 }
+    var values: [Float] = []
+    var labels: [Int] = []
+    for point in 0..<clusters * perCluster {
+        let cluster = point % clusters
+        for d in 0..<dimension { values.append(centres[cluster * dimension + d] + spread * (uniform() - 0.5)) }
+        labels.append(cluster)
+    }
+    return FeatureMatrix(name: "blobs", rows: labels.count, columns: dimension, values: values, labels: labels)
+}
+
+func temporaryFolder(_ name: String) -> String {
+    let path = NSTemporaryDirectory() + "nrcc-pipeline-tests-\(name)-\(getpid())"
+    try? FileManager.default.removeItem(atPath: path)
+    return path
+}
+
+@Suite struct ClusterJobTests {
+    @Test func kMeansWithoutReductionRecoversBlobsAndWritesArtefacts() throws {
+        var settings = ClusterSettings()
+        settings.reducer = .none
+        settings.method = .kmeans
+        settings.clusterCount = 4
+        let input = ClusterInput(features: blobs(clusters: 4, perCluster: 50, dimension: 5), images: nil)
+        let directory = try RunDirectory(path: temporaryFolder("kmeans"))
+        let (outcome, report) = try ClusterJob(input: input, settings: settings).run(writingTo: directory)
+        #expect(outcome.clusterCount == 4)
+        #expect(report.acc == 1)
+        #expect(report.nmi.map { abs($0 - 1) < 1e-9 } == true)
+        for file in ["coordinates.npy", "labels.csv", "metrics.json", "report.html"] {
+            #expect(directory.contains(file), "missing \(file)")
+        }
+        let coordinates = try readNPY(directory.file("coordinates.npy").path)
+        #expect(coordinates.shape == [200, 5])
+        let csv = try String(contentsOf: directory.file("labels.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix("index,cluster,label\n0,"))
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.file("metrics.json"))) as? [String: Any]
+        #expect(Set(["acc", "nmi", "ari", "ami", "clusters"]).isSubset(of: Set(metrics?.keys ?? [:].keys)))
+    }
+
+    @Test func umapAndGridShiftFindSeparatedBlobsWithoutK() throws {
+        var settings = ClusterSettings()
+        settings.metric = .euclidean
+        let input = ClusterInput(features: blobs(clusters: 5, perCluster: 60, dimension: 8), images: nil)
+        let (outcome, report) = try ClusterJob(input: input, settings: settings).run(writingTo: nil)
+        #expect(outcome.dimensions == 3)
+        #expect(outcome.coordinates.count == 300 * 3)
+        #expect(outcome.clusterCount == 5, "found \(outcome.clusterCount) clusters")
+        #expect((report.acc ?? 0) > 0.99)
+    }
+
+    @Test func nonFiniteFeatureIsReportedWithItsRow() throws {
+        let folder = temporaryFolder("nan")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var values = [Float](repeating: 0.5, count: 20 * 3)
+        values[7 * 3 + 2] = .nan
+        let path = folder + "/features.npy"
+        try writeNPY(values, shape: [20, 3], to: path)
+        do {
+            _ = try ClusterInput(path)
+            Issue.record("a NaN feature was accepted")
+        } catch {
+            #expect("\(error)".contains("row 7"), "\(error)")
+        }
+    }
+
+    @Test func labelsOfAnotherLengthAreRefused() throws {
+        let folder = temporaryFolder("labels")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try writeNPY([Float](repeating: 1, count: 30), shape: [10, 3], to: folder + "/features.npy")
+        try "0\n1\n2\n".write(toFile: folder + "/labels.csv", atomically: true, encoding: .utf8)
+        #expect(throws: DatasetError.countMismatch(file: folder + "/labels.csv", expected: 10, found: 3)) {
+            _ = try ClusterInput(folder + "/features.npy", labelsPath: folder + "/labels.csv")
+        }
+    }
+
+    @Test func tooFewPointsForTheNeighbourGraphIsASettingError() throws {
+        let input = ClusterInput(features: blobs(clusters: 2, perCluster: 4, dimension: 3), images: nil)
+        #expect(throws: PipelineError.self) {
+            _ = try ClusterJob(input: input, settings: ClusterSettings()).run(writingTo: nil)
+        }
+    }
+
+    @Test func impossibleSettingsAreRefusedBeforeAnyWork() {
+        var settings = ClusterSettings()
+        settings.method = .kmeans
+        #expect(throws: PipelineError.invalidSetting(name: "--k", value: "missing", expected: "a cluster count with --method kmeans")) {
+            try settings.validate()
+        }
+        settings = ClusterSettings()
+        settings.bandwidth = -1
+        #expect(throws: PipelineError.self) { try settings.validate() }
+        settings = ClusterSettings()
+        settings.reducer = .tsne
+        settings.dimensions = 4
+        #expect(throws: PipelineError.self) { try settings.validate() }
+    }
+}
