@@ -15,8 +15,10 @@ import Darwin
 ///
 /// The gradient is the exact derivative of KL(P || Q) for that kernel,
 /// `dC/dy_i = (2 (a + 1) / a) sum_j (p_ij - q_ij) (1 + d_ij^2 / a)^-1 (y_i - y_j)`, with
-/// a = degrees of freedom; for a = 1 (2-D) this is scikit-learn's. Seeded and reproducible:
-/// the only randomness is the PCA start's sign-free power iteration.
+/// a = degrees of freedom; for a = 1 (2-D) this is scikit-learn's (for a = 2 scikit-learn
+/// weights the pairs by `(1 + d^2 / a)^(-(a + 1) / 2)` instead). Reproducible from the seed:
+/// the PCA start comes from a seeded block power iteration with signs fixed, and the
+/// gradient is summed in a fixed order whatever the number of cores.
 public struct TSNE: Sendable {
     /// How the gradient is computed.
     public enum Method: Sendable, Equatable {

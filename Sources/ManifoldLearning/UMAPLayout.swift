@@ -150,7 +150,7 @@ struct EpochStep {
     @inline(__always)
     func attraction(_ squared: Float) -> Float {
         let powerB = fastPower(squared, b)
-        return -2 * a * b * (powerB / squared) / (a * powerB + 1)
+        return -2 * a * b * powerB / (squared * (a * powerB + 1))
     }
 
     /// Repulsion coefficient `2 gamma b / ((0.001 + d^2)(1 + a d^(2b)))`.
