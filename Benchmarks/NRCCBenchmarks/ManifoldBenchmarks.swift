@@ -64,4 +64,21 @@ func runManifoldBenchmarks() throws {
         "stage_seconds": result.seconds,
         "output": output.path,
     ])
+
+    // The two neighbour searches on the same pixels (k = 10, cosine): time and recall.
+    var exact: NeighborGraph?, approximate: NeighborGraph?
+    let exactSeconds = medianSeconds(warmup: 0, repeats: 1) {
+        exact = nearestNeighbors(of: images, dimension: dimension, neighborCount: 10, metric: .cosine, algorithm: .exact)
+    }
+    let approximateSeconds = medianSeconds(warmup: 0, repeats: 1) {
+        approximate = nearestNeighbors(of: images, dimension: dimension, neighborCount: 10, metric: .cosine,
+                                       algorithm: .approximate(NNDescentParameters()), seed: 0)
+    }
+    if let exact, let approximate {
+        Report.emit("knn_fashion10k_cosine", [
+            "points": n, "neighbors": 10,
+            "exact_seconds": exactSeconds, "nndescent_seconds": approximateSeconds,
+            "nndescent_recall": approximate.recall(against: exact),
+        ])
+    }
 }
