@@ -22,7 +22,7 @@ import Darwin
 public struct TSNE: Sendable {
     /// How the gradient is computed.
     public enum Method: Sendable, Equatable {
-        /// All pairs: O(n^2) per iteration; affinities over all points.
+        /// All pairs: O(n^2) time per iteration and O(n^2) memory; affinities over all points.
         case exact
         /// Barnes-Hut trees with opening angle `theta` [`angle`]; affinities over the
         /// `3 perplexity + 1` nearest neighbours.
