@@ -110,7 +110,12 @@ func nnDescent(
                             if j >= lower && j < upper { offer(j, Int32(i), isNew: isNew) }
                         }
                     }
-                    // Entries sampled as new from a point's own heap become old.
+                }
+                // Entries sampled as new from a point's own heap become old; a second pass,
+                // since every bucket above reads every heap's marks.
+                parallelFor(bucketCount) { bucket in
+                    let lower = (bucket * n + bucketCount - 1) / bucketCount
+                    let upper = ((bucket + 1) * n + bucketCount - 1) / bucketCount
                     for i in lower..<upper {
                         let h = heap(i)
                         let sampled = lists.value.0 + i * maxCandidates

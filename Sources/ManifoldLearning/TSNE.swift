@@ -15,12 +15,14 @@ import Darwin
 ///
 /// The gradient is the exact derivative of KL(P || Q) for that kernel,
 /// `dC/dy_i = (2 (a + 1) / a) sum_j (p_ij - q_ij) (1 + d_ij^2 / a)^-1 (y_i - y_j)`, with
-/// a = degrees of freedom; for a = 1 (2-D) this is scikit-learn's. Seeded and reproducible:
-/// the only randomness is the PCA start's sign-free power iteration.
+/// a = degrees of freedom; for a = 1 (2-D) this is scikit-learn's (for a = 2 scikit-learn
+/// weights the pairs by `(1 + d^2 / a)^(-(a + 1) / 2)` instead). Reproducible from the seed:
+/// the PCA start comes from a seeded block power iteration with signs fixed, and the
+/// gradient is summed in a fixed order whatever the number of cores.
 public struct TSNE: Sendable {
     /// How the gradient is computed.
     public enum Method: Sendable, Equatable {
-        /// All pairs: O(n^2) per iteration; affinities over all points.
+        /// All pairs: O(n^2) time per iteration and O(n^2) memory; affinities over all points.
         case exact
         /// Barnes-Hut trees with opening angle `theta` [`angle`]; affinities over the
         /// `3 perplexity + 1` nearest neighbours.

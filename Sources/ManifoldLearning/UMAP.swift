@@ -22,6 +22,7 @@ public enum ManifoldError: Error, Equatable, CustomStringConvertible {
     /// Row `row`, column `column` is NaN or infinite.
     case nonFinite(row: Int, column: Int)
 
+    /// The message: what was expected, what was found, and how to fix it.
     public var description: String {
         switch self {
         case let .invalidParameter(name, value, expected):
@@ -46,9 +47,9 @@ public struct UMAPResult: Sendable {
     public var neighbors: NeighborGraph
     /// The fuzzy simplicial set (after the fuzzy union, before pruning).
     public var graph: FuzzyGraph
-    /// The fitted curve parameters.
+    /// a of the fitted curve `1 / (1 + a d^(2b))` (`findABParameters`).
     public var a: Float
-    /// The fitted curve parameters.
+    /// b of the fitted curve `1 / (1 + a d^(2b))`.
     public var b: Float
     /// Wall-clock seconds of each stage: `neighbors`, `graph`, `initialization`, `optimization`.
     public var seconds: [String: Double]
@@ -151,7 +152,8 @@ public struct UMAP: Sendable {
     /// Embeds from a neighbour graph already computed (umap-learn's `precomputed_knn`).
     ///
     /// - Parameters:
-    ///   - neighbors: k = `neighborCount` neighbours per point, itself first.
+    ///   - neighbors: the neighbours of each point, itself first; the smoothing uses this
+    ///     graph's k (normally `neighborCount`).
     ///   - points: the input (n x `pointDimension`), used only to place disconnected components.
     public func embed(
         neighbors: NeighborGraph, points: [Float]? = nil, pointDimension: Int = 0,
