@@ -56,7 +56,7 @@ let package = Package(
             "ManifoldLearning", "Clustering", "ClusteringMetrics", "Reporting",
         ]),
         .executableTarget(name: "NRCCCommand", dependencies: [
-            "Pipeline", "Datasets", "ContrastiveLearning", "Reporting",
+            "Pipeline", "Datasets", "ContrastiveLearning", "Reporting", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,6 +1,14 @@
 // `nrcc-bench [suite ...]`: throughput figures as JSON lines, one object per figure.
 // Suites: engine, data, manifold, clustering, contrastive (all by default).
+//
+// Like `nrcc`, the benchmark restarts itself with OPENBLAS_CORETYPE=Haswell when Debian's
+// OpenBLAS fell back to its Prescott kernel on an AVX2 CPU and the variable is unset (a value
+// set by the environment is kept); `blas_kernel` in the first line says which kernel ran.
 import Foundation
+import TensorCore
+
+BLASKernel.relaunchIfSlowFallback()
+Report.emit("environment", ["blas_kernel": BLASKernel.name, "cores": processorCount])
 
 let suites: [(name: String, run: () throws -> Void)] = [
     ("engine", runEngineBenchmarks),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TensorCore
 
 @main
 struct NRCC: ParsableCommand {
@@ -6,4 +7,9 @@ struct NRCC: ParsableCommand {
         commandName: "nrcc",
         abstract: "Find the natural groups in unlabelled images without being told how many.",
         subcommands: [RunCommand.self, TrainCommand.self, EmbedCommand.self, ClusterCommand.self, AblationCommand.self])
+
+    static func main() {
+        BLASKernel.relaunchIfSlowFallback()
+        main(nil)
+    }
 }
