@@ -24,9 +24,11 @@ func sghmcViewPairs(checkpoint: URL, dataset: ImageDataset, count: Int = 8) thro
         backbone(Tensor(shape: shape, scalars: references.pixels), mode: .trainingWithoutStatisticsUpdate)
     }
     var generator = SeededGenerator(seed: configuration.seed, stream: [0x4649_4732])  // "FIG2"
+    var settings = configuration.sghmc
+    if settings.variant == .augmentation { settings.variant = .sghmc }  // the figure always samples
     let views = sghmcViews(
         seeds: Tensor(shape: shape, scalars: seeds.pixels), referenceFeatures: referenceFeatures,
-        backbone: backbone, settings: configuration.sghmc, generator: &generator)
+        backbone: backbone, settings: settings, generator: &generator)
     let viewBatch = ImageBatch(
         count: count, channels: dataset.channels, height: dataset.height, width: dataset.width,
         pixels: views.scalars, indices: indices)
