@@ -9,10 +9,7 @@ extension ContrastiveNetworks {
     ///   or whose tensors do not match the recorded architecture.
     public static func load(checkpoint: URL) throws -> (networks: ContrastiveNetworks, configuration: TrainingConfiguration) {
         let file = checkpoint.path
-        let stored: Checkpoint
-        do { stored = try Checkpoint(contentsOf: checkpoint) } catch {
-            throw TrainingError.checkpoint(file: file, reason: "\(error)")
-        }
+        let stored = try readCheckpoint(checkpoint)
         guard let settings = stored.metadata["configuration"],
               let configuration = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(settings.utf8))
         else { throw TrainingError.checkpoint(file: file, reason: "is not an nrcc training checkpoint (metadata missing)") }

@@ -250,25 +250,19 @@ public final class Trainer {
 /// - Returns: row-major [dataset.count, D], D = 256 (projection) or 8 width (backbone).
 public func embed(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFeatures = .projection,
                   batchSize: Int = 256) throws -> [Float] {
-    let file = checkpoint.path
-    let stored = try readCheckpoint(checkpoint)
-    guard let settings = stored.metadata["configuration"],
-          let configuration = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(settings.utf8)),
-          let normalization = configuration.normalization
-    else { throw TrainingError.checkpoint(file: file, reason: "is not an nrcc training checkpoint (metadata missing)") }
+    let (networks, configuration) = try ContrastiveNetworks.load(checkpoint: checkpoint)
+    guard let normalization = configuration.normalization else {
+        throw TrainingError.checkpoint(file: checkpoint.path, reason: "records no input normalisation")
+    }
     guard dataset.channels == configuration.inputChannels else {
         throw TrainingError.incompatibleDataset(expected: "\(configuration.inputChannels)-channel images (as trained)",
                                                 found: "\(dataset.channels) channels in \(dataset.name)")
-    }
-    let networks = ContrastiveNetworks(configuration: configuration)
-    do { try stored.restore(networks.namedState) } catch {
-        throw TrainingError.checkpoint(file: file, reason: "\(error)")
     }
     return networks.embed(dataset, normalization: normalization, features: features, batchSize: batchSize)
 }
 
 /// The checkpoint at `url`, its read errors reported as `TrainingError.checkpoint`.
-private func readCheckpoint(_ url: URL) throws -> Checkpoint {
+func readCheckpoint(_ url: URL) throws -> Checkpoint {
     do { return try Checkpoint(contentsOf: url) } catch {
         throw TrainingError.checkpoint(file: url.path, reason: "\(error)")
     }
