@@ -89,7 +89,7 @@ extension Tensor {
         } else {
             precondition(count == 1, "backward: output has shape \(shape); pass a seed of that shape or reduce to one element")
         }
-        let order = topologicalOrder()
+        var order = topologicalOrder()
         let requestedSet = requested.map { Set($0.map(ObjectIdentifier.init)) }
         func isRequested(_ tensor: Tensor) -> Bool {
             if let requestedSet { return requestedSet.contains(ObjectIdentifier(tensor)) }
@@ -121,7 +121,13 @@ extension Tensor {
                 rootGradient[0] += 1
             }
         }
-        for tensor in order.reversed() {
+        // Outputs before inputs. Each tensor is let go as soon as its pullback has run, so
+        // activations and intermediate gradients are freed during the pass, not after it.
+        var pending: [Tensor?] = order
+        order.removeAll()
+        for position in pending.indices.reversed() {
+            let tensor = pending[position]!
+            pending[position] = nil
             let node = tensor.node!
             if tensor.isGradientNeeded, let gradient = tensor.gradient {
                 node.pullback(tensor, gradient.storage.pointer)
