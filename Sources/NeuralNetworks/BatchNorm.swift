@@ -20,7 +20,7 @@ public final class BatchNorm: Layer {
     public let epsilon: Float
 
     public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
-        precondition(channels > 0, "BatchNorm: channels (\(channels)) must be positive")
+        checkArgument(channels > 0, "BatchNorm: channels (\(channels)) must be positive")
         scale = Tensor(shape: [channels], repeating: 1, requiresGradient: true)
         offset = Tensor(shape: [channels], repeating: 0, requiresGradient: true)
         runningMean = Tensor(shape: [channels], repeating: 0)
