@@ -48,3 +48,8 @@ public final class BatchNorm: Layer {
          NamedTensor("num_batches_tracked", batchesTracked, isCounter: true)]
     }
 }
+
+/// PyTorch's name for batch normalisation of [N, C] inputs (the projection heads).
+public typealias BatchNorm1d = BatchNorm
+/// PyTorch's name for batch normalisation of [N, C, H, W] inputs (the ResNet).
+public typealias BatchNorm2d = BatchNorm

@@ -67,3 +67,24 @@ public func concatenate(batch tensors: [Tensor]) -> Tensor {
     }
     return result
 }
+
+extension Tensor {
+    /// The transpose of a 2-D tensor [M, N] -> [N, M] (a copy). d/dx = g transposed back.
+    /// Prefer `matmul(_:_:transposeA:transposeB:)` where the transpose feeds a product.
+    public func transposed() -> Tensor {
+        checkArgument(rank == 2, "transposed: expected a 2-D tensor, got shape \(shape)")
+        let rows = shape[0], columns = shape[1]
+        let result = Tensor.uninitialized([columns, rows])
+        let x = storage.pointer, z = result.storage.pointer
+        for row in 0..<rows {
+            for column in 0..<columns { z[column * rows + row] = x[row * columns + column] }
+        }
+        result.record([self]) { _, g in
+            let gradX = self.gradientPointer()
+            for row in 0..<rows {
+                for column in 0..<columns { gradX[row * columns + column] += g[column * rows + row] }
+            }
+        }
+        return result
+    }
+}
