@@ -21,7 +21,7 @@ import TensorCore
         return out
     }
 
-    @Test(arguments: [(1, 1, 3), (2, 1, 3), (2, 0, 1), (1, 0, 2), (3, 2, 5), (2, 3, 7)])
+    @Test(arguments: [(1, 1, 3), (2, 1, 3), (2, 0, 1), (1, 0, 2), (3, 2, 5), (2, 3, 7), (1, 2, 5), (1, 0, 1), (1, 4, 3)])
     func matchesDirectConvolution(stride: Int, padding: Int, kernel: Int) {
         let x = random([3, 4, 11, 9], seed: 50)
         let w = random([5, 4, kernel, kernel], seed: 51)

@@ -81,6 +81,10 @@ func im2col(columns: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
             for sample in 0..<count {
                 let plane = input + ((first + sample) * g.channels + channel) * g.height * g.width
                 let destination = shared.value + row * rowLength + sample * positions
+                if g.stride == 1 && outputWidth == g.width {
+                    sameWidthRow(destination, plane, kh: kh, kw: kw, lowOW: lowOW, highOW: highOW, g)
+                    continue
+                }
                 for oh in 0..<outputHeight {
                     let ih = oh * g.stride - g.padding + kh
                     let out = destination + oh * outputWidth
@@ -98,6 +102,35 @@ func im2col(columns: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                     for ow in highOW..<outputWidth { out[ow] = 0 }
                 }
             }
+        }
+    }
+}
+
+/// One row of `im2col` for a stride-1 convolution whose output is as wide as its input (the
+/// 3x3, padding 1 convolutions of ResNet): the row is the input plane shifted by
+/// (kh - padding) rows and (kw - padding) columns, so one block copy fills it and only the
+/// overhanging rows and edge columns are then set to zero.
+@inline(__always)
+private func sameWidthRow(_ destination: UnsafeMutablePointer<Float>, _ plane: UnsafePointer<Float>,
+                          kh: Int, kw: Int, lowOW: Int, highOW: Int, _ g: ConvolutionGeometry) {
+    let width = g.width, outputHeight = g.outputHeight, area = g.height * g.width
+    // Output rows whose input row lies inside the image.
+    let lowOH = max(0, g.padding - kh), highOH = min(outputHeight, g.height + g.padding - kh)
+    if lowOH >= highOH {
+        destination.initialize(repeating: 0, count: outputHeight * width)
+        return
+    }
+    // destination[d] = plane[d + shift], clipped to the plane so nothing outside it is read.
+    let shift = (kh - g.padding) * width + (kw - g.padding)
+    let low = max(lowOH * width, -shift), high = min(highOH * width, area - shift)
+    if low < high { (destination + low).update(from: plane + low + shift, count: high - low) }
+    destination.initialize(repeating: 0, count: lowOH * width)
+    (destination + highOH * width).initialize(repeating: 0, count: (outputHeight - highOH) * width)
+    if lowOW > 0 || highOW < width {
+        for oh in lowOH..<highOH {
+            let out = destination + oh * width
+            for ow in 0..<min(lowOW, width) { out[ow] = 0 }
+            for ow in max(0, highOW)..<width { out[ow] = 0 }
         }
     }
 }
