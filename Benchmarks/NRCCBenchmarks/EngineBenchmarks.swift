@@ -5,9 +5,15 @@ import NeuralNetworks
 import TensorCore
 
 func runEngineBenchmarks() throws {
-    BLASThreads.set(processorCount)
+    // Training runs with single-threaded BLAS: convolutions then split the batch over the
+    // cores themselves, which costs less CPU than synchronising BLAS threads on every small
+    // product. NRCC_BLAS_THREADS overrides it, for comparison.
+    let blasThreads = ProcessInfo.processInfo.environment["NRCC_BLAS_THREADS"].flatMap(Int.init)
+    BLASThreads.set(blasThreads ?? 1)
     benchmarkBYOLStep()
+    BLASThreads.set(processorCount)
     benchmarkGEMM()
+    BLASThreads.set(blasThreads ?? 1)
     benchmarkConvolutions()
 }
 
@@ -81,7 +87,10 @@ private func benchmarkBYOLStep() {
         (2 - 2 * cosineSimilarity(prediction, target)).mean()
     }
     var lastLoss: Float = 0
+    var processorSeconds: [Double] = []
     let seconds = medianSeconds(warmup: 1, repeats: 5) {
+        let startCPU = processorTime()
+        defer { processorSeconds.append(processorTime() - startCPU) }
         let onlineA = predictor(projector(backbone(viewA, mode: .training), mode: .training), mode: .training)
         let onlineB = predictor(projector(backbone(viewB, mode: .training), mode: .training), mode: .training)
         let (targetA, targetB) = withoutGradient {
@@ -98,5 +107,14 @@ private func benchmarkBYOLStep() {
     }
     Report.emit("byol_step", ["images_per_second": Double(batch) / seconds, "batch": batch,
                               "step_seconds": seconds, "loss": Double(lastLoss),
+                              "cpu_seconds_per_step": median(Array(processorSeconds.suffix(5))),
                               "threads": processorCount])
+}
+
+/// CPU time of the whole process (all threads), in seconds: less sensitive than wall time to
+/// other work on a shared machine.
+private func processorTime() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }

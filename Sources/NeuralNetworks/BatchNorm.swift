@@ -20,7 +20,7 @@ public final class BatchNorm: Layer {
     public let epsilon: Float
 
     public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
-        precondition(channels > 0, "BatchNorm: channels (\(channels)) must be positive")
+        checkArgument(channels > 0, "BatchNorm: channels (\(channels)) must be positive")
         scale = Tensor(shape: [channels], repeating: 1, requiresGradient: true)
         offset = Tensor(shape: [channels], repeating: 0, requiresGradient: true)
         runningMean = Tensor(shape: [channels], repeating: 0)
@@ -48,3 +48,8 @@ public final class BatchNorm: Layer {
          NamedTensor("num_batches_tracked", batchesTracked, isCounter: true)]
     }
 }
+
+/// PyTorch's name for batch normalisation of [N, C] inputs (the projection heads).
+public typealias BatchNorm1d = BatchNorm
+/// PyTorch's name for batch normalisation of [N, C, H, W] inputs (the ResNet).
+public typealias BatchNorm2d = BatchNorm

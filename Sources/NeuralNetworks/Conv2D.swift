@@ -15,7 +15,7 @@ public final class Conv2D: Layer {
 
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
                 padding: Int = 0, generator: inout SeededGenerator) {
-        precondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0,
+        checkArgument(inputChannels > 0 && outputChannels > 0 && kernelSize > 0,
                      "Conv2D: channels \(inputChannels) -> \(outputChannels), kernel \(kernelSize) must be positive")
         let deviation = (2 / Float(outputChannels * kernelSize * kernelSize)).squareRoot()
         weight = .randomNormal([outputChannels, inputChannels, kernelSize, kernelSize],

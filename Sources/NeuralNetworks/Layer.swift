@@ -64,10 +64,10 @@ extension Layer {
     /// architecture (how the BYOL target network starts as a copy of the online network).
     public func copyState(from source: some Layer) {
         let mine = namedState, theirs = source.namedState
-        precondition(mine.count == theirs.count,
+        checkArgument(mine.count == theirs.count,
                      "copyState: destination has \(mine.count) tensors, source has \(theirs.count)")
         for (destination, origin) in zip(mine, theirs) {
-            precondition(destination.name == origin.name && destination.tensor.shape == origin.tensor.shape,
+            checkArgument(destination.name == origin.name && destination.tensor.shape == origin.tensor.shape,
                          "copyState: \(destination.name) \(destination.tensor.shape) vs \(origin.name) \(origin.tensor.shape)")
             destination.tensor.assign(origin.tensor)
         }
@@ -77,10 +77,10 @@ extension Layer {
     /// SPEC §1): `target = momentum target + (1 - momentum) online`, with `self` the target.
     public func updateExponentialMovingAverage(toward online: some Layer, momentum: Float) {
         let mine = parameters, theirs = online.parameters
-        precondition(mine.count == theirs.count,
+        checkArgument(mine.count == theirs.count,
                      "updateExponentialMovingAverage: target has \(mine.count) parameters, online has \(theirs.count)")
         for (target, source) in zip(mine, theirs) {
-            precondition(target.shape == source.shape,
+            checkArgument(target.shape == source.shape,
                          "updateExponentialMovingAverage: target shape \(target.shape), online shape \(source.shape)")
             source.withUnsafeBufferPointer { s in
                 target.withUnsafeMutableBufferPointer { t in

@@ -1,3 +1,4 @@
+import TensorCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,7 +16,7 @@ public struct WarmupCosineSchedule: Sendable, Equatable {
     public var finalLearningRate: Float
 
     public init(baseLearningRate: Float, warmupSteps: Int, totalSteps: Int, finalLearningRate: Float = 0) {
-        precondition(warmupSteps >= 0 && totalSteps > 0 && warmupSteps <= totalSteps,
+        checkArgument(warmupSteps >= 0 && totalSteps > 0 && warmupSteps <= totalSteps,
                      "WarmupCosineSchedule: warmupSteps \(warmupSteps) must lie in 0...totalSteps \(totalSteps)")
         self.baseLearningRate = baseLearningRate
         self.warmupSteps = warmupSteps

@@ -10,7 +10,7 @@ public final class Linear: Layer {
 
     public init(inputSize: Int, outputSize: Int, bias hasBias: Bool = true,
                 generator: inout SeededGenerator) {
-        precondition(inputSize > 0 && outputSize > 0, "Linear: sizes \(inputSize) -> \(outputSize) must be positive")
+        checkArgument(inputSize > 0 && outputSize > 0, "Linear: sizes \(inputSize) -> \(outputSize) must be positive")
         let bound = 1 / Float(inputSize).squareRoot()
         weight = .randomUniform([outputSize, inputSize], lower: -bound, upper: bound,
                                 generator: &generator, requiresGradient: true)

@@ -46,8 +46,8 @@ public final class ResNet: Layer {
     /// offset 0), drawing from `generator`.
     public init(depth: Depth = .resnet18, width: Int = 64, inputChannels: Int = 3,
                 stem: Stem = .cifar, generator: inout SeededGenerator) {
-        precondition(width > 0, "ResNet: width (\(width)) must be positive")
-        precondition(inputChannels > 0, "ResNet: inputChannels (\(inputChannels)) must be positive")
+        checkArgument(width > 0, "ResNet: width (\(width)) must be positive")
+        checkArgument(inputChannels > 0, "ResNet: inputChannels (\(inputChannels)) must be positive")
         self.depth = depth
         self.stem = stem
         self.width = width
@@ -79,7 +79,7 @@ public final class ResNet: Layer {
 
     /// Features [N, 8 width] of images [N, inputChannels, H, W].
     public func callAsFunction(_ input: Tensor, mode: ForwardMode) -> Tensor {
-        precondition(input.rank == 4 && input.shape[1] == inputChannels,
+        checkArgument(input.rank == 4 && input.shape[1] == inputChannels,
                      "ResNet: input has shape \(input.shape), expected [N, \(inputChannels), H, W]")
         var x = bn1(conv1(input, mode: mode), mode: mode).relu()
         if stem == .imagenet { x = x.maxPooled(kernelSize: 3, stride: 2, padding: 1) }

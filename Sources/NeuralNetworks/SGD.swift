@@ -30,7 +30,7 @@ public final class SGD {
     public private(set) var stepCount = 0
 
     public init(groups: [ParameterGroup], momentum: Float = 0.9) {
-        precondition(momentum >= 0, "SGD: momentum (\(momentum)) must be >= 0")
+        checkArgument(momentum >= 0, "SGD: momentum (\(momentum)) must be >= 0")
         self.groups = groups
         self.momentum = momentum
         momentumBuffers = groups.map { group in group.parameters.map { Tensor.zeros($0.shape) } }

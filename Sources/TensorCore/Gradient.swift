@@ -72,7 +72,7 @@ extension Tensor {
 /// This is how SGHMC gets `grad_x E(x)` for input images without touching parameter
 /// gradients: `gradients(of: energy, withRespectTo: [images])[0]`.
 public func gradients(of output: Tensor, withRespectTo tensors: [Tensor]) -> [Tensor] {
-    precondition(output.count == 1, "gradients(of:): output has shape \(output.shape); pass a one-element tensor")
+    checkArgument(output.count == 1, "gradients(of:): output has shape \(output.shape); pass a one-element tensor")
     let saved = tensors.map { $0.gradient }
     for tensor in tensors { tensor.gradient = nil }
     output.runBackward(seed: nil, requested: tensors)
@@ -85,11 +85,13 @@ extension Tensor {
     /// The reverse pass. `requested == nil` means every leaf that requires a gradient.
     fileprivate func runBackward(seed: Tensor?, requested: [Tensor]?) {
         if let seed {
-            precondition(seed.shape == shape, "backward: seed has shape \(seed.shape), output has shape \(shape)")
+            checkArgument(seed.shape == shape, "backward: seed has shape \(seed.shape), output has shape \(shape)")
         } else {
-            precondition(count == 1, "backward: output has shape \(shape); pass a seed of that shape or reduce to one element")
+            checkArgument(count == 1, "backward: output has shape \(shape); pass a seed of that shape or reduce to one element")
         }
-        let order = topologicalOrder()
+        checkArgument(!isGraphReleased,
+                     "backward: the graph of this tensor (shape \(shape)) was released by an earlier backward pass; run the forward pass again")
+        var order = topologicalOrder()
         let requestedSet = requested.map { Set($0.map(ObjectIdentifier.init)) }
         func isRequested(_ tensor: Tensor) -> Bool {
             if let requestedSet { return requestedSet.contains(ObjectIdentifier(tensor)) }
@@ -121,7 +123,13 @@ extension Tensor {
                 rootGradient[0] += 1
             }
         }
-        for tensor in order.reversed() {
+        // Outputs before inputs. Each tensor is let go as soon as its pullback has run, so
+        // activations and intermediate gradients are freed during the pass, not after it.
+        var pending: [Tensor?] = order
+        order.removeAll()
+        for position in pending.indices.reversed() {
+            let tensor = pending[position]!
+            pending[position] = nil
             let node = tensor.node!
             if tensor.isGradientNeeded, let gradient = tensor.gradient {
                 node.pullback(tensor, gradient.storage.pointer)
@@ -129,6 +137,7 @@ extension Tensor {
             // Release the saved inputs, the pullback and (unless asked for) the gradient.
             tensor.node = nil
             tensor.requiresGradient = false
+            tensor.isGraphReleased = true
             if !(requestedSet?.contains(ObjectIdentifier(tensor)) ?? false) {
                 tensor.gradient = nil
             }

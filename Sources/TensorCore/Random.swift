@@ -75,7 +75,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// A uniform integer in `0..<bound`.
     @inlinable
     public mutating func nextInt(below bound: Int) -> Int {
-        precondition(bound > 0, "nextInt(below:): bound must be positive, got \(bound)")
+        checkArgument(bound > 0, "nextInt(below:): bound must be positive, got \(bound)")
         return Int(next(upperBound: UInt64(bound)))
     }
 }

@@ -10,16 +10,16 @@
 /// and must not be shared by ops running concurrently.
 public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: Int = 0,
                    workspace: ConvolutionWorkspace? = nil) -> Tensor {
-    precondition(input.rank == 4, "conv2d: input must be [N, C, H, W], got shape \(input.shape)")
-    precondition(weight.rank == 4, "conv2d: weight must be [F, C, KH, KW], got shape \(weight.shape)")
-    precondition(input.shape[1] == weight.shape[1],
+    checkArgument(input.rank == 4, "conv2d: input must be [N, C, H, W], got shape \(input.shape)")
+    checkArgument(weight.rank == 4, "conv2d: weight must be [F, C, KH, KW], got shape \(weight.shape)")
+    checkArgument(input.shape[1] == weight.shape[1],
                  "conv2d: input has shape \(input.shape) (\(input.shape[1]) channels), weight has shape \(weight.shape) (\(weight.shape[1]) channels)")
-    precondition(stride >= 1 && padding >= 0, "conv2d: stride \(stride) must be >= 1, padding \(padding) >= 0")
+    checkArgument(stride >= 1 && padding >= 0, "conv2d: stride \(stride) must be >= 1, padding \(padding) >= 0")
     let geometry = ConvolutionGeometry(
         batch: input.shape[0], channels: input.shape[1], height: input.shape[2], width: input.shape[3],
         filters: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
         stride: stride, padding: padding)
-    precondition(geometry.outputHeight >= 1 && geometry.outputWidth >= 1,
+    checkArgument(geometry.outputHeight >= 1 && geometry.outputWidth >= 1,
                  "conv2d: input \(input.shape) is smaller than kernel \(weight.shape) with padding \(padding)")
     let workspace = workspace ?? ConvolutionWorkspace()
     let result = Tensor.uninitialized(

@@ -8,7 +8,7 @@ public func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int] {
     for axis in 0..<rank {
         let x = axis - (rank - a.count) >= 0 ? a[axis - (rank - a.count)] : 1
         let y = axis - (rank - b.count) >= 0 ? b[axis - (rank - b.count)] : 1
-        precondition(x == y || x == 1 || y == 1, "broadcast: shapes \(a) and \(b) are incompatible")
+        checkArgument(x == y || x == 1 || y == 1, "broadcast: shapes \(a) and \(b) are incompatible")
         result[axis] = x == 1 ? y : x
     }
     return result
@@ -199,7 +199,7 @@ extension Tensor {
     /// `min(max(x, lower), upper)` elementwise. d/dx = 1 where lower <= x <= upper, else 0
     /// (PyTorch's convention at the boundaries).
     public func clamped(lower: Float = -.infinity, upper: Float = .infinity) -> Tensor {
-        precondition(lower <= upper, "clamped: lower \(lower) > upper \(upper)")
+        checkArgument(lower <= upper, "clamped: lower \(lower) > upper \(upper)")
         return unary({ min(max($0, lower), upper) },
                      derivative: { g, x, _ in (x >= lower && x <= upper) ? g : 0 })
     }

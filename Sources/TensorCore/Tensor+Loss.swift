@@ -6,10 +6,10 @@
 ///
 /// d/dx_ij = g (softmax(x_i)_j - [j == label_i]) / N.
 public func softmaxCrossEntropy(logits: Tensor, labels: [Int]) -> Tensor {
-    precondition(logits.rank == 2, "softmaxCrossEntropy: logits must be [N, C], got shape \(logits.shape)")
+    checkArgument(logits.rank == 2, "softmaxCrossEntropy: logits must be [N, C], got shape \(logits.shape)")
     let rows = logits.shape[0], columns = logits.shape[1]
-    precondition(labels.count == rows, "softmaxCrossEntropy: logits have shape \(logits.shape), \(labels.count) labels")
-    precondition(labels.allSatisfy { $0 >= 0 && $0 < columns },
+    checkArgument(labels.count == rows, "softmaxCrossEntropy: logits have shape \(logits.shape), \(labels.count) labels")
+    checkArgument(labels.allSatisfy { $0 >= 0 && $0 < columns },
                  "softmaxCrossEntropy: labels must lie in 0..<\(columns)")
     let x = logits.storage.pointer
     var logNormalisers = [Float](repeating: 0, count: rows)

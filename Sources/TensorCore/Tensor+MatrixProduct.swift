@@ -6,12 +6,12 @@
 /// With C = op(A) op(B): dA = dC op(B)^T (transposed back when `transposeA`),
 /// dB = op(A)^T dC (transposed back when `transposeB`).
 public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
-    precondition(a.rank == 2 && b.rank == 2, "matmul: expected 2-D operands, got shapes \(a.shape) and \(b.shape)")
+    checkArgument(a.rank == 2 && b.rank == 2, "matmul: expected 2-D operands, got shapes \(a.shape) and \(b.shape)")
     let m = transposeA ? a.shape[1] : a.shape[0]
     let k = transposeA ? a.shape[0] : a.shape[1]
     let kB = transposeB ? b.shape[1] : b.shape[0]
     let n = transposeB ? b.shape[0] : b.shape[1]
-    precondition(k == kB, "matmul: lhs \(a.shape)\(transposeA ? "^T" : "") has \(k) columns, rhs \(b.shape)\(transposeB ? "^T" : "") has \(kB) rows")
+    checkArgument(k == kB, "matmul: lhs \(a.shape)\(transposeA ? "^T" : "") has \(k) columns, rhs \(b.shape)\(transposeB ? "^T" : "") has \(kB) rows")
     let result = Tensor.uninitialized([m, n])
     let lda = a.shape[1], ldb = b.shape[1]
     gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
@@ -51,10 +51,10 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
 /// The affine map of a fully connected layer, PyTorch's `F.linear`:
 /// `input [N, in] x weight[out, in]^T + bias [out]` -> [N, out].
 public func linear(_ input: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
-    precondition(input.rank == 2 && weight.rank == 2 && input.shape[1] == weight.shape[1],
+    checkArgument(input.rank == 2 && weight.rank == 2 && input.shape[1] == weight.shape[1],
                  "linear: input has shape \(input.shape), weight has shape \(weight.shape) (expected [out, \(input.rank == 2 ? input.shape[1] : -1)])")
     let product = matmul(input, weight, transposeB: true)
     guard let bias else { return product }
-    precondition(bias.shape == [weight.shape[0]], "linear: bias has shape \(bias.shape), weight has shape \(weight.shape)")
+    checkArgument(bias.shape == [weight.shape[0]], "linear: bias has shape \(bias.shape), weight has shape \(weight.shape)")
     return product + bias
 }

@@ -34,19 +34,19 @@ public func batchNormalized(
     runningMean: Tensor, runningVariance: Tensor,
     mode: ForwardMode, momentum: Float = 0.1, epsilon: Float = 1e-5
 ) -> Tensor {
-    precondition(input.rank == 2 || input.rank == 4,
+    checkArgument(input.rank == 2 || input.rank == 4,
                  "batchNormalized: input must be [N, C] or [N, C, H, W], got shape \(input.shape)")
     let channels = input.shape[1]
     for (name, tensor) in [("scale", scale), ("offset", offset), ("runningMean", runningMean),
                            ("runningVariance", runningVariance)] {
-        precondition(tensor.shape == [channels],
+        checkArgument(tensor.shape == [channels],
                      "batchNormalized: input has shape \(input.shape), \(name) has shape \(tensor.shape), expected [\(channels)]")
     }
     let batch = input.shape[0]
     let area = input.rank == 4 ? input.shape[2] * input.shape[3] : 1
     let reduced = batch * area
     if mode.usesBatchStatistics {
-        precondition(reduced > 1, "batchNormalized: training needs more than one value per channel, input has shape \(input.shape)")
+        checkArgument(reduced > 1, "batchNormalized: training needs more than one value per channel, input has shape \(input.shape)")
     }
     let x = input.storage.pointer
     let result = Tensor.uninitialized(input.shape)
@@ -168,7 +168,7 @@ extension Tensor {
     /// d/dx_i = (g_i - u_i <u_i, g_i>) / ||x_i|| with u_i = x_i / ||x_i|| (g_i / epsilon
     /// when the norm is below epsilon).
     public func l2NormalizedRows(epsilon: Float = 1e-12) -> Tensor {
-        precondition(rank == 2, "l2NormalizedRows: expected [N, D], got shape \(shape)")
+        checkArgument(rank == 2, "l2NormalizedRows: expected [N, D], got shape \(shape)")
         let rows = shape[0], columns = shape[1]
         let result = Tensor.uninitialized(shape)
         let x = storage.pointer, z = result.storage.pointer
@@ -203,7 +203,7 @@ extension Tensor {
 /// Row-wise cosine similarity of two [N, D] tensors -> [N]:
 /// `<a_i, b_i> / (max(||a_i||, eps) max(||b_i||, eps))`.
 public func cosineSimilarity(_ a: Tensor, _ b: Tensor, epsilon: Float = 1e-8) -> Tensor {
-    precondition(a.shape == b.shape && a.rank == 2,
+    checkArgument(a.shape == b.shape && a.rank == 2,
                  "cosineSimilarity: shapes \(a.shape) and \(b.shape) must be equal [N, D]")
     return (a.l2NormalizedRows(epsilon: epsilon) * b.l2NormalizedRows(epsilon: epsilon)).sum(alongAxis: 1)
 }

@@ -7,13 +7,13 @@ extension Tensor {
     ///
     /// The gradient goes to the first maximum of each window.
     public func maxPooled(kernelSize: Int, stride: Int, padding: Int = 0) -> Tensor {
-        precondition(rank == 4, "maxPooled: expected [N, C, H, W], got shape \(shape)")
-        precondition(kernelSize >= 1 && stride >= 1 && padding >= 0 && 2 * padding <= kernelSize,
+        checkArgument(rank == 4, "maxPooled: expected [N, C, H, W], got shape \(shape)")
+        checkArgument(kernelSize >= 1 && stride >= 1 && padding >= 0 && 2 * padding <= kernelSize,
                      "maxPooled: kernel \(kernelSize), stride \(stride), padding \(padding) are invalid")
         let planes = shape[0] * shape[1], height = shape[2], width = shape[3]
         let outHeight = (height + 2 * padding - kernelSize) / stride + 1
         let outWidth = (width + 2 * padding - kernelSize) / stride + 1
-        precondition(outHeight >= 1 && outWidth >= 1, "maxPooled: input \(shape) smaller than the window \(kernelSize)")
+        checkArgument(outHeight >= 1 && outWidth >= 1, "maxPooled: input \(shape) smaller than the window \(kernelSize)")
         let result = Tensor.uninitialized([shape[0], shape[1], outHeight, outWidth])
         let x = storage.pointer
         let z = UncheckedSendable(result.storage.pointer)

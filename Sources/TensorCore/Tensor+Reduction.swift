@@ -6,7 +6,7 @@ extension Tensor {
     public func sum(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
         let reduced = Set((axes ?? Array(0..<rank)).map { axis in
             let resolved = axis < 0 ? axis + rank : axis
-            precondition(resolved >= 0 && resolved < rank, "sum: axis \(axis) out of range for shape \(shape)")
+            checkArgument(resolved >= 0 && resolved < rank, "sum: axis \(axis) out of range for shape \(shape)")
             return resolved
         })
         let keptShape = shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
@@ -56,7 +56,7 @@ extension Tensor {
     /// Global average pooling: [N, C, H, W] -> [N, C], the mean over H and W.
     /// d/dx = g / (H W) at every position.
     public func globalAveragePooled() -> Tensor {
-        precondition(rank == 4, "globalAveragePooled: expected [N, C, H, W], got shape \(shape)")
+        checkArgument(rank == 4, "globalAveragePooled: expected [N, C, H, W], got shape \(shape)")
         let planes = shape[0] * shape[1], area = shape[2] * shape[3]
         let result = Tensor.uninitialized([shape[0], shape[1]])
         let x = storage.pointer
@@ -84,7 +84,7 @@ extension Tensor {
     /// `log(sum_j exp(x_ij))` over the last axis of a 2-D tensor [N, M] -> [N], computed
     /// stably (max subtracted). d/dx_ij = g_i softmax(x_i)_j.
     public func logSumExp() -> Tensor {
-        precondition(rank == 2, "logSumExp: expected [N, M], got shape \(shape)")
+        checkArgument(rank == 2, "logSumExp: expected [N, M], got shape \(shape)")
         let rows = shape[0], columns = shape[1]
         let result = Tensor.uninitialized([rows])
         let x = storage.pointer, z = result.storage.pointer

@@ -8,8 +8,8 @@ extension Tensor {
     /// The pullback spreads each output gradient over its four source pixels with the same
     /// weights.
     public func resizedBilinear(height: Int, width: Int) -> Tensor {
-        precondition(rank == 4, "resizedBilinear: expected [N, C, H, W], got shape \(shape)")
-        precondition(height >= 1 && width >= 1, "resizedBilinear: target size \(height)x\(width) must be positive")
+        checkArgument(rank == 4, "resizedBilinear: expected [N, C, H, W], got shape \(shape)")
+        checkArgument(height >= 1 && width >= 1, "resizedBilinear: target size \(height)x\(width) must be positive")
         let planes = shape[0] * shape[1], inHeight = shape[2], inWidth = shape[3]
         let rowTaps = Self.bilinearTaps(input: inHeight, output: height)
         let columnTaps = Self.bilinearTaps(input: inWidth, output: width)

@@ -7,10 +7,10 @@ extension Tensor {
         var resolved = newShape
         if let inferred = newShape.firstIndex(of: -1) {
             let known = newShape.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
-            precondition(known > 0 && count % known == 0, "reshaped: cannot reshape \(shape) to \(newShape)")
+            checkArgument(known > 0 && count % known == 0, "reshaped: cannot reshape \(shape) to \(newShape)")
             resolved[inferred] = count / known
         }
-        precondition(resolved.reduce(1, *) == count, "reshaped: cannot reshape \(shape) (\(count) elements) to \(newShape)")
+        checkArgument(resolved.reduce(1, *) == count, "reshaped: cannot reshape \(shape) (\(count) elements) to \(newShape)")
         let result = Tensor(shape: resolved, storage: storage)
         let total = count
         result.record([self]) { _, g in
@@ -24,7 +24,7 @@ extension Tensor {
 
     /// Rows `range` of the outermost (batch) axis, copied. d/dx = g placed back in `range`.
     public func slice(batch range: Range<Int>) -> Tensor {
-        precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
+        checkArgument(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
                      "slice: range \(range) out of bounds for shape \(shape)")
         let rowSize = count / max(1, shape[0])
         var resultShape = shape
@@ -44,10 +44,10 @@ extension Tensor {
 /// The tensors stacked along the outermost (batch) axis; all other extents must agree.
 /// d/dx_t = the rows of g that came from x_t.
 public func concatenate(batch tensors: [Tensor]) -> Tensor {
-    precondition(!tensors.isEmpty, "concatenate: no tensors")
+    checkArgument(!tensors.isEmpty, "concatenate: no tensors")
     let tail = Array(tensors[0].shape.dropFirst())
     for tensor in tensors {
-        precondition(tensor.rank >= 1 && Array(tensor.shape.dropFirst()) == tail,
+        checkArgument(tensor.rank >= 1 && Array(tensor.shape.dropFirst()) == tail,
                      "concatenate: shapes \(tensors[0].shape) and \(tensor.shape) differ beyond the batch axis")
     }
     let rows = tensors.reduce(0) { $0 + $1.shape[0] }
@@ -66,4 +66,25 @@ public func concatenate(batch tensors: [Tensor]) -> Tensor {
         }
     }
     return result
+}
+
+extension Tensor {
+    /// The transpose of a 2-D tensor [M, N] -> [N, M] (a copy). d/dx = g transposed back.
+    /// Prefer `matmul(_:_:transposeA:transposeB:)` where the transpose feeds a product.
+    public func transposed() -> Tensor {
+        checkArgument(rank == 2, "transposed: expected a 2-D tensor, got shape \(shape)")
+        let rows = shape[0], columns = shape[1]
+        let result = Tensor.uninitialized([columns, rows])
+        let x = storage.pointer, z = result.storage.pointer
+        for row in 0..<rows {
+            for column in 0..<columns { z[column * rows + row] = x[row * columns + column] }
+        }
+        result.record([self]) { _, g in
+            let gradX = self.gradientPointer()
+            for row in 0..<rows {
+                for column in 0..<columns { gradX[row * columns + column] += g[column * rows + row] }
+            }
+        }
+        return result
+    }
 }

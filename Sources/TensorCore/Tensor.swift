@@ -32,12 +32,40 @@
 /// graph traps. Only leaves keep `.gradient`. A tensor that was never differentiated releases
 /// its graph when its last reference goes.
 ///
-/// Ops never modify their inputs. Code that writes a tensor in place
+/// Ops never modify their inputs (batch normalisation in `.training` mode updates the
+/// running-statistics tensors it is given, as documented there). Code that writes a tensor in place
 /// (`withUnsafeMutableBufferPointer`, optimizers, EMA) must not do it to a tensor that a
 /// graph still holds for its backward pass.
 ///
 /// Tensors are reference types owned by one task at a time; ops spread their own work over
 /// the cores internally.
+///
+/// ## A training step (NeuralNetworks), for orientation
+///
+///     BLASThreads.set(1)   // once: convolutions then split each batch over the cores
+///     let f = ResNet(depth: .resnet18, width: 16, inputChannels: 1, generator: &generator)
+///     let g = ProjectionHead(inputSize: f.featureSize, hiddenSize: 1024, outputSize: 256, generator: &generator)
+///     let optimizer = SGD(groups: [.init(parameters: f.parameters + g.parameters, weightDecay: 5e-4)])
+///     // Target network: same architecture, a copy of the state, never differentiated.
+///     let targetF = ResNet(depth: .resnet18, width: 16, inputChannels: 1, generator: &generator)
+///     targetF.copyState(from: f)
+///     targetF.setRequiresGradient(false)
+///
+///     let z = g(f(images, mode: .training), mode: .training)          // batch statistics, running ones updated
+///     let t = withoutGradient { targetF(images, mode: .training) }    // no graph at all
+///     let loss = ...                                                  // ops on z and t
+///     optimizer.zeroGradients()
+///     loss.backward()
+///     optimizer.step(learningRate: schedule.learningRate(atStep: step))
+///     targetF.updateExponentialMovingAverage(toward: f, momentum: 0.996)
+///
+///     // SGHMC: gradient w.r.t. images through the frozen target, running statistics untouched.
+///     let x = images.copy(); x.requiresGradient = true
+///     let energy = ...targetF(x, mode: .trainingWithoutStatisticsUpdate)...
+///     let dx = gradients(of: energy, withRespectTo: [x])[0]
+///
+///     // Features for clustering: running statistics, no graph.
+///     let features = withoutGradient { f(images, mode: .evaluation) }
 public final class Tensor {
     /// The extent of every dimension, outermost first (NCHW for images).
     public let shape: [Int]
@@ -56,11 +84,13 @@ public final class Tensor {
     var node: GradientNode?
     /// Set during a backward pass: whether some requested gradient depends on this tensor.
     var isGradientNeeded = false
+    /// Set when a backward pass released the graph that made this tensor.
+    var isGraphReleased = false
 
     init(shape: [Int], storage: TensorStorage, requiresGradient: Bool = false) {
         let count = shape.reduce(1, *)
-        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(shape)")
-        precondition(storage.count >= count, "Tensor: storage of \(storage.count) elements for shape \(shape)")
+        checkArgument(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(shape)")
+        checkArgument(storage.count >= count, "Tensor: storage of \(storage.count) elements for shape \(shape)")
         self.shape = shape
         self.count = count
         self.storage = storage
@@ -78,7 +108,7 @@ public final class Tensor {
     /// A tensor of `shape` holding `scalars` in row-major order.
     public convenience init(shape: [Int], scalars: [Float], requiresGradient: Bool = false) {
         let count = shape.reduce(1, *)
-        precondition(scalars.count == count,
+        checkArgument(scalars.count == count,
                      "Tensor: shape \(shape) needs \(count) scalars, got \(scalars.count)")
         let storage = TensorStorage(count: count)
         scalars.withUnsafeBufferPointer { source in
@@ -139,7 +169,7 @@ public final class Tensor {
 
     /// The single element of a one-element tensor.
     public var scalar: Float {
-        precondition(count == 1, "scalar: tensor of shape \(shape) has \(count) elements, not 1")
+        checkArgument(count == 1, "scalar: tensor of shape \(shape) has \(count) elements, not 1")
         return storage.pointer[0]
     }
 
@@ -160,7 +190,7 @@ public final class Tensor {
 
     /// Overwrites the elements with those of `source`, which must have the same shape.
     public func assign(_ source: Tensor) {
-        precondition(source.shape == shape, "assign: destination has shape \(shape), source has shape \(source.shape)")
+        checkArgument(source.shape == shape, "assign: destination has shape \(shape), source has shape \(source.shape)")
         if source.storage === storage { return }
         storage.pointer.update(from: source.storage.pointer, count: count)
     }
@@ -203,7 +233,7 @@ final class TensorStorage {
         var raw: UnsafeMutableRawPointer?
         let bytes = max(64, count * MemoryLayout<Float>.stride)
         let status = posix_memalign(&raw, 64, bytes)
-        precondition(status == 0 && raw != nil, "Tensor: cannot allocate \(bytes) bytes")
+        checkArgument(status == 0 && raw != nil, "Tensor: cannot allocate \(bytes) bytes")
         pointer = raw!.bindMemory(to: Float.self, capacity: max(1, count))
     }
 

@@ -64,3 +64,31 @@ import TensorCore
         #expect(zip(target.parameters, online.parameters).allSatisfy { $0.scalars == $1.scalars })
     }
 }
+
+/// The pieces together: a narrow ResNet with a linear classifier fits a small labelled
+/// batch; the training loss falls to under a third of its start within 40 steps.
+@Suite struct TrainingTests {
+    @Test func lossFallsWhenFittingASmallBatch() {
+        var generator = SeededGenerator(seed: 17)
+        let backbone = ResNet(depth: .resnet18, width: 4, inputChannels: 1, generator: &generator)
+        let classifier = Linear(inputSize: backbone.featureSize, outputSize: 4, generator: &generator)
+        let optimizer = SGD(groups: [.init(parameters: backbone.parameters + classifier.parameters, weightDecay: 5e-4)],
+                            momentum: 0.9)
+        let images = random([16, 1, 8, 8], seed: 18)
+        let labels = (0..<16).map { $0 % 4 }
+        func loss() -> Tensor {
+            softmaxCrossEntropy(logits: classifier(backbone(images, mode: .training), mode: .training), labels: labels)
+        }
+        let schedule = WarmupCosineSchedule(baseLearningRate: 0.05, warmupSteps: 5, totalSteps: 40)
+        var losses: [Float] = []
+        for step in 0..<40 {
+            let value = loss()
+            losses.append(value.scalar)
+            optimizer.zeroGradients()
+            value.backward()
+            optimizer.step(learningRate: schedule.learningRate(atStep: step))
+        }
+        #expect(losses.allSatisfy { $0.isFinite })
+        #expect(losses.last! < losses.first! / 3, "losses \(losses.first!) -> \(losses.last!)")
+    }
+}

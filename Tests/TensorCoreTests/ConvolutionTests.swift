@@ -21,7 +21,7 @@ import TensorCore
         return out
     }
 
-    @Test(arguments: [(1, 1, 3), (2, 1, 3), (2, 0, 1), (1, 0, 2), (3, 2, 5), (2, 3, 7)])
+    @Test(arguments: [(1, 1, 3), (2, 1, 3), (2, 0, 1), (1, 0, 2), (3, 2, 5), (2, 3, 7), (1, 2, 5), (1, 0, 1), (1, 4, 3)])
     func matchesDirectConvolution(stride: Int, padding: Int, kernel: Int) {
         let x = random([3, 4, 11, 9], seed: 50)
         let w = random([5, 4, kernel, kernel], seed: 51)
@@ -33,8 +33,15 @@ import TensorCore
     }
 
     /// A batch larger than one chunk of the unfolded matrix gives the same result and
-    /// gradients as its samples one by one (chunking and workspace reuse are invisible).
-    @Test func chunkedBatchEqualsSamplesOneByOne() {
+    /// gradients as its samples one by one (chunking and workspace reuse are invisible),
+    /// with multi-threaded BLAS (chunks in sequence) and with single-threaded BLAS (the
+    /// batch split over workers). Both strategies are exact, so other tests running while
+    /// the thread count is changed are unaffected.
+    @Test(arguments: [1, 2])
+    func chunkedBatchEqualsSamplesOneByOne(blasThreads: Int) {
+        let saved = BLASThreads.count
+        BLASThreads.set(blasThreads)
+        defer { BLASThreads.set(saved) }
         let x = random([40, 3, 28, 28], seed: 52)
         let w = random([4, 3, 3, 3], seed: 53)
         x.requiresGradient = true

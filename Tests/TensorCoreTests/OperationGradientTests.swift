@@ -89,6 +89,7 @@ import TensorCore
         checkGradients([random([2, 2, 5, 5], seed: 35)]) { $0[0].maxPooled(kernelSize: 3, stride: 2, padding: 1) }
         checkGradients([random([3, 4], seed: 36), random([2, 4], seed: 37)]) { concatenate(batch: [$0[0], $0[1]]) }
         checkGradients([random([5, 2, 2], seed: 38)]) { $0[0].slice(batch: 1..<4) }
+        checkGradients([random([3, 4], seed: 40)]) { $0[0].transposed() }
         checkGradients([random([2, 6], seed: 39)]) { $0[0].reshaped([3, -1]) * $0[0].reshaped([3, 4]) }
     }
 }

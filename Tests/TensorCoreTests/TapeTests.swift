@@ -77,3 +77,29 @@ import TensorCore
         #expect(x.gradient!.scalars == [5, -5])
     }
 }
+
+/// Programmer errors trap (checked in a child process) with both shapes in the message.
+@Suite struct ShapeErrorTests {
+    @Test func mismatchedMatrixProductTraps() async throws {
+        let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = matmul(Tensor.zeros([2, 3]), Tensor.zeros([4, 5]))
+        }
+        let message = String(decoding: result.standardErrorContent, as: UTF8.self)
+        #expect(message.contains("[2, 3]") && message.contains("[4, 5]"), "\(message)")
+    }
+
+    @Test func incompatibleBroadcastTraps() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Tensor.zeros([2, 3]) + Tensor.zeros([4])
+        }
+    }
+
+    @Test func secondBackwardThroughAReleasedGraphTraps() async {
+        await #expect(processExitsWith: .failure) {
+            let x = Tensor(shape: [2], scalars: [1, 2], requiresGradient: true)
+            let loss = x.exp().sum()
+            loss.backward()
+            loss.backward()
+        }
+    }
+}

@@ -35,49 +35,43 @@ public struct ConvolutionGeometry: Sendable, Equatable {
     }
 }
 
-/// Scratch memory reused across calls (and across steps, when a layer owns it): the
-/// unfolded columns and the output block of one chunk.
+/// Scratch memory reused across calls (and across steps, when a layer owns it): per worker,
+/// the unfolded columns and the output block of one chunk, plus a weight-gradient buffer.
 public final class ConvolutionWorkspace {
-    private var columns = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-    private var columnsCapacity = 1
-    private var block = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-    private var blockCapacity = 1
+    private var slots: [UnsafeMutablePointer<Float>] = []
+    private var capacities: [Int] = []
 
     public init() {}
 
     deinit {
-        columns.deallocate()
-        block.deallocate()
+        for slot in slots { slot.deallocate() }
     }
 
-    /// Buffers of at least the sizes asked for (contents undefined).
-    func buffers(columns columnsCount: Int, block blockCount: Int)
-        -> (columns: UnsafeMutablePointer<Float>, block: UnsafeMutablePointer<Float>)
-    {
-        if columnsCount > columnsCapacity {
-            columns.deallocate()
-            columns = .allocate(capacity: columnsCount)
-            columnsCapacity = columnsCount
+    /// Buffer `index` with room for at least `count` floats (contents undefined).
+    func buffer(_ index: Int, count: Int) -> UnsafeMutablePointer<Float> {
+        while slots.count <= index {
+            slots.append(.allocate(capacity: 1))
+            capacities.append(1)
         }
-        if blockCount > blockCapacity {
-            block.deallocate()
-            block = .allocate(capacity: blockCount)
-            blockCapacity = blockCount
+        if count > capacities[index] {
+            slots[index].deallocate()
+            slots[index] = .allocate(capacity: count)
+            capacities[index] = count
         }
-        return (columns, block)
+        return slots[index]
     }
 }
 
 /// Unfolds samples `first..<first+count` of `input` [N, C, H, W] into
 /// `columns` [C KH KW, count P] (zeros where the kernel overhangs the padding).
 func im2col(columns: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-            first: Int, count: Int, _ g: ConvolutionGeometry) {
+            first: Int, count: Int, _ g: ConvolutionGeometry, parallel: Bool = true) {
     let kernelArea = g.kernelHeight * g.kernelWidth
     let outputHeight = g.outputHeight, outputWidth = g.outputWidth, positions = g.positions
     let rowLength = count * positions
     let shared = UncheckedSendable(columns)
     // Each row (c, kh, kw) of the columns is written by exactly one chunk.
-    parallelChunks(g.patchSize, minimumChunk: max(1, 8192 / max(1, rowLength))) { rows in
+    parallelChunks(g.patchSize, minimumChunk: parallel ? max(1, 8192 / max(1, rowLength)) : g.patchSize) { rows in
         for row in rows {
             let channel = row / kernelArea
             let kh = (row % kernelArea) / g.kernelWidth, kw = row % g.kernelWidth
@@ -87,6 +81,10 @@ func im2col(columns: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
             for sample in 0..<count {
                 let plane = input + ((first + sample) * g.channels + channel) * g.height * g.width
                 let destination = shared.value + row * rowLength + sample * positions
+                if g.stride == 1 && outputWidth == g.width {
+                    sameWidthRow(destination, plane, kh: kh, kw: kw, lowOW: lowOW, highOW: highOW, g)
+                    continue
+                }
                 for oh in 0..<outputHeight {
                     let ih = oh * g.stride - g.padding + kh
                     let out = destination + oh * outputWidth
@@ -108,16 +106,45 @@ func im2col(columns: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
     }
 }
 
+/// One row of `im2col` for a stride-1 convolution whose output is as wide as its input (the
+/// 3x3, padding 1 convolutions of ResNet): the row is the input plane shifted by
+/// (kh - padding) rows and (kw - padding) columns, so one block copy fills it and only the
+/// overhanging rows and edge columns are then set to zero.
+@inline(__always)
+private func sameWidthRow(_ destination: UnsafeMutablePointer<Float>, _ plane: UnsafePointer<Float>,
+                          kh: Int, kw: Int, lowOW: Int, highOW: Int, _ g: ConvolutionGeometry) {
+    let width = g.width, outputHeight = g.outputHeight, area = g.height * g.width
+    // Output rows whose input row lies inside the image.
+    let lowOH = max(0, g.padding - kh), highOH = min(outputHeight, g.height + g.padding - kh)
+    if lowOH >= highOH {
+        destination.initialize(repeating: 0, count: outputHeight * width)
+        return
+    }
+    // destination[d] = plane[d + shift], clipped to the plane so nothing outside it is read.
+    let shift = (kh - g.padding) * width + (kw - g.padding)
+    let low = max(lowOH * width, -shift), high = min(highOH * width, area - shift)
+    if low < high { (destination + low).update(from: plane + low + shift, count: high - low) }
+    destination.initialize(repeating: 0, count: lowOH * width)
+    (destination + highOH * width).initialize(repeating: 0, count: (outputHeight - highOH) * width)
+    if lowOW > 0 || highOW < width {
+        for oh in lowOH..<highOH {
+            let out = destination + oh * width
+            for ow in 0..<min(lowOW, width) { out[ow] = 0 }
+            for ow in max(0, highOW)..<width { out[ow] = 0 }
+        }
+    }
+}
+
 /// Folds `columns` [C KH KW, count P] back, adding into samples `first..<first+count` of
 /// `inputGradient` [N, C, H, W] (the adjoint of `im2col`).
 func col2im(inputGradient: UnsafeMutablePointer<Float>, columns: UnsafePointer<Float>,
-            first: Int, count: Int, _ g: ConvolutionGeometry) {
+            first: Int, count: Int, _ g: ConvolutionGeometry, parallel: Bool = true) {
     let kernelArea = g.kernelHeight * g.kernelWidth
     let outputHeight = g.outputHeight, outputWidth = g.outputWidth, positions = g.positions
     let rowLength = count * positions
     let shared = UncheckedSendable(inputGradient)
     // Each (sample, channel) plane of the gradient is written by exactly one chunk.
-    parallelChunks(count * g.channels, minimumChunk: 4) { planes in
+    parallelChunks(count * g.channels, minimumChunk: parallel ? 4 : count * g.channels) { planes in
         for planeIndex in planes {
             let sample = planeIndex / g.channels, channel = planeIndex % g.channels
             let plane = shared.value + ((first + sample) * g.channels + channel) * g.height * g.width
@@ -145,23 +172,48 @@ func col2im(inputGradient: UnsafeMutablePointer<Float>, columns: UnsafePointer<F
     }
 }
 
+/// How a convolution spreads over the cores. With multi-threaded BLAS, chunks run one after
+/// another and each GEMM uses every core. With single-threaded BLAS, each core takes a
+/// contiguous share of the samples and runs its own chunks (unfold, GEMM, fold) without
+/// synchronising with the others, which suits the small matrices of narrow networks.
+func convolutionWorkers(_ g: ConvolutionGeometry) -> Int {
+    BLASThreads.count == 1 ? max(1, min(processorCount, g.batch)) : 1
+}
+
+/// Runs `body(worker, samples)` for each worker's contiguous share of the batch.
+private func forEachWorker(_ workers: Int, _ g: ConvolutionGeometry, _ body: (Int, Range<Int>) -> Void) {
+    if workers == 1 { body(0, 0..<g.batch); return }
+    parallelFor(workers) { worker in
+        body(worker, (g.batch * worker / workers)..<(g.batch * (worker + 1) / workers))
+    }
+}
+
 /// output [N, F, OH, OW] = conv(input [N, C, H, W], weight [F, C, KH, KW]).
 func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                    weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
                    workspace: ConvolutionWorkspace) {
     let chunk = g.samplesPerChunk, positions = g.positions, patch = g.patchSize
-    let buffers = workspace.buffers(columns: patch * chunk * positions, block: g.filters * chunk * positions)
-    var first = 0
-    while first < g.batch {
-        let count = min(chunk, g.batch - first)
-        let columnsCount = count * positions
-        im2col(columns: buffers.columns, input: input, first: first, count: count, g)
-        // block [F, count P] = weight [F, K] x columns [K, count P]
-        gemm(m: g.filters, n: columnsCount, k: patch, a: weight, lda: patch,
-             b: buffers.columns, ldb: columnsCount, beta: 0, c: buffers.block, ldc: columnsCount)
-        scatterBlock(output: output, block: buffers.block, first: first, count: count,
-                     filters: g.filters, positions: positions)
-        first += count
+    let workers = convolutionWorkers(g)
+    let buffers = (0..<workers).map { worker in
+        (columns: UncheckedSendable(workspace.buffer(3 * worker, count: patch * chunk * positions)),
+         block: UncheckedSendable(workspace.buffer(3 * worker + 1, count: g.filters * chunk * positions)))
+    }
+    let sharedOutput = UncheckedSendable(output)
+    // Workers own disjoint samples of the output and their own buffers.
+    forEachWorker(workers, g) { worker, samples in
+        let columns = buffers[worker].columns.value, block = buffers[worker].block.value
+        var first = samples.lowerBound
+        while first < samples.upperBound {
+            let count = min(chunk, samples.upperBound - first)
+            let columnsCount = count * positions
+            im2col(columns: columns, input: input, first: first, count: count, g, parallel: workers == 1)
+            // block [F, count P] = weight [F, K] x columns [K, count P]
+            gemm(m: g.filters, n: columnsCount, k: patch, a: weight, lda: patch,
+                 b: columns, ldb: columnsCount, beta: 0, c: block, ldc: columnsCount)
+            scatterBlock(output: sharedOutput.value, block: block, first: first, count: count,
+                         filters: g.filters, positions: positions, parallel: workers == 1)
+            first += count
+        }
     }
 }
 
@@ -173,36 +225,60 @@ func conv2dBackward(inputGradient: UnsafeMutablePointer<Float>?,
                     weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
                     workspace: ConvolutionWorkspace) {
     let chunk = g.samplesPerChunk, positions = g.positions, patch = g.patchSize
-    let buffers = workspace.buffers(columns: patch * chunk * positions, block: g.filters * chunk * positions)
-    var first = 0
-    while first < g.batch {
-        let count = min(chunk, g.batch - first)
-        let columnsCount = count * positions
-        gatherBlock(block: buffers.block, outputGradient: outputGradient, first: first, count: count,
-                    filters: g.filters, positions: positions)
+    let workers = convolutionWorkers(g)
+    let weightCount = g.filters * patch
+    let buffers = (0..<workers).map { worker in
+        (columns: UncheckedSendable(workspace.buffer(3 * worker, count: patch * chunk * positions)),
+         block: UncheckedSendable(workspace.buffer(3 * worker + 1, count: g.filters * chunk * positions)),
+         weight: UncheckedSendable(workspace.buffer(3 * worker + 2, count: weightCount)))
+    }
+    let sharedInputGradient = inputGradient.map { UncheckedSendable($0) }
+    // Workers own disjoint samples of the input gradient; each sums its weight gradient
+    // privately (worker 0 directly into the result), added up after the join.
+    forEachWorker(workers, g) { worker, samples in
+        let columns = buffers[worker].columns.value, block = buffers[worker].block.value
+        var weightSum: UnsafeMutablePointer<Float>? = nil
         if let weightGradient {
-            im2col(columns: buffers.columns, input: input, first: first, count: count, g)
-            // dW [F, K] += dBlock [F, count P] x columns^T [count P, K]
-            gemm(transposeB: true, m: g.filters, n: patch, k: columnsCount,
-                 a: buffers.block, lda: columnsCount, b: buffers.columns, ldb: columnsCount,
-                 beta: 1, c: weightGradient, ldc: patch)
+            weightSum = worker == 0 ? weightGradient : buffers[worker].weight.value
+            if worker != 0 { weightSum!.initialize(repeating: 0, count: weightCount) }
         }
-        if let inputGradient {
-            // dColumns [K, count P] = W^T [K, F] x dBlock [F, count P]
-            gemm(transposeA: true, m: patch, n: columnsCount, k: g.filters,
-                 a: weight, lda: patch, b: buffers.block, ldb: columnsCount,
-                 beta: 0, c: buffers.columns, ldc: columnsCount)
-            col2im(inputGradient: inputGradient, columns: buffers.columns, first: first, count: count, g)
+        var first = samples.lowerBound
+        while first < samples.upperBound {
+            let count = min(chunk, samples.upperBound - first)
+            let columnsCount = count * positions
+            gatherBlock(block: block, outputGradient: outputGradient, first: first, count: count,
+                        filters: g.filters, positions: positions, parallel: workers == 1)
+            if let weightSum {
+                im2col(columns: columns, input: input, first: first, count: count, g, parallel: workers == 1)
+                // dW [F, K] += dBlock [F, count P] x columns^T [count P, K]
+                gemm(transposeB: true, m: g.filters, n: patch, k: columnsCount,
+                     a: block, lda: columnsCount, b: columns, ldb: columnsCount,
+                     beta: 1, c: weightSum, ldc: patch)
+            }
+            if let sharedInputGradient {
+                // dColumns [K, count P] = W^T [K, F] x dBlock [F, count P]
+                gemm(transposeA: true, m: patch, n: columnsCount, k: g.filters,
+                     a: weight, lda: patch, b: block, ldb: columnsCount,
+                     beta: 0, c: columns, ldc: columnsCount)
+                col2im(inputGradient: sharedInputGradient.value, columns: columns, first: first, count: count, g,
+                       parallel: workers == 1)
+            }
+            first += count
         }
-        first += count
+    }
+    if let weightGradient {
+        for worker in 1..<max(1, workers) {
+            let partial = buffers[worker].weight.value
+            for i in 0..<weightCount { weightGradient[i] += partial[i] }
+        }
     }
 }
 
 /// block [F, count P] -> output [first..<first+count, F, P].
 private func scatterBlock(output: UnsafeMutablePointer<Float>, block: UnsafePointer<Float>,
-                          first: Int, count: Int, filters: Int, positions: Int) {
+                          first: Int, count: Int, filters: Int, positions: Int, parallel: Bool) {
     let shared = UncheckedSendable(output)
-    parallelChunks(count * filters, minimumChunk: max(1, 4096 / max(1, positions))) { range in
+    parallelChunks(count * filters, minimumChunk: parallel ? max(1, 4096 / max(1, positions)) : count * filters) { range in
         for index in range {
             let sample = index / filters, filter = index % filters
             let destination = shared.value + ((first + sample) * filters + filter) * positions
@@ -214,9 +290,9 @@ private func scatterBlock(output: UnsafeMutablePointer<Float>, block: UnsafePoin
 
 /// outputGradient [first..<first+count, F, P] -> block [F, count P].
 private func gatherBlock(block: UnsafeMutablePointer<Float>, outputGradient: UnsafePointer<Float>,
-                         first: Int, count: Int, filters: Int, positions: Int) {
+                         first: Int, count: Int, filters: Int, positions: Int, parallel: Bool) {
     let shared = UncheckedSendable(block)
-    parallelChunks(count * filters, minimumChunk: max(1, 4096 / max(1, positions))) { range in
+    parallelChunks(count * filters, minimumChunk: parallel ? max(1, 4096 / max(1, positions)) : count * filters) { range in
         for index in range {
             let sample = index / filters, filter = index % filters
             let source = outputGradient + ((first + sample) * filters + filter) * positions
