@@ -109,6 +109,11 @@ public final class Trainer {
     /// run with other settings, and `checkpoint` for unreadable files.
     @discardableResult
     public func run(resume: Bool = false, untilEpoch: Int? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws -> [EpochMonitors] {
+        // Convolutions split each batch over the cores themselves, which costs less CPU than
+        // BLAS threads inside every small product (the engine benchmark's finding).
+        let blasThreads = BLASThreads.count
+        BLASThreads.set(1)
+        defer { BLASThreads.set(blasThreads) }
         let model = ContrastiveStep(configuration: configuration)
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         var startEpoch = 0
