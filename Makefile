@@ -37,8 +37,13 @@ test: setup fashion-mnist chromium
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build
 
+## The pipeline on the embedded digits (InfoNCE + NRCC, 20 epochs, then UMAP + GridShift
+## without k), and beside it the raw-pixel baseline: UMAP + GridShift on the pixels.
 demo: build
-	$(BIN)/nrcc run --dataset digits --output runs/demo
+	$(BIN)/nrcc run --dataset digits --epochs 20 --flip 0 --output runs/demo
+	@echo
+	@echo "raw-pixel baseline (UMAP + GridShift on the pixels, no training):"
+	$(BIN)/nrcc cluster digits --quiet --output runs/demo-raw-pixels
 
 ## Throughput figures as JSON lines: ours, then the Python references on the same inputs.
 bench: build fashion-mnist
