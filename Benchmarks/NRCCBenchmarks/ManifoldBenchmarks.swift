@@ -54,7 +54,7 @@ func runManifoldBenchmarks() throws {
     let output = URL(fileURLWithPath: "/tmp/nrcc-bench/fashion10k-umap3d.f32")
     try result.embedding.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: output)
     Report.emit("umap_fashion10k_3d", [
-        "mode": "seeded_parallel",
+        "mode": "seeded (neighbours and initialisation on every core, SGD sweep on one)",
         "threads": ProcessInfo.processInfo.activeProcessorCount,
         "points": n,
         "seconds": seconds,
