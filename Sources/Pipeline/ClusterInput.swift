@@ -70,18 +70,22 @@ public func readLabels(_ path: String) throws -> [Int] {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
         throw DatasetError.unreadable(file: path, reason: "not a UTF-8 text file")
     }
+    var fields = text.split(whereSeparator: \.isNewline).compactMap { line -> String? in
+        let field = line.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        return field.isEmpty ? nil : field
+    }
+    // A first line that is a name found nowhere else ("label", "class") is a header.
+    if let first = fields.first, Int(first) == nil, !fields.dropFirst().contains(first) {
+        fields.removeFirst()
+    }
     var names: [String: Int] = [:]
     var labels: [Int] = []
-    for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
-        let field = line.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        if field.isEmpty { continue }
-        if number == 0 && Int(field) == nil && !text.contains("\n\(field)") { continue }  // header
+    for field in fields {
         if let value = Int(field) {
             labels.append(value)
         } else {
-            let next = names.count
-            labels.append(names[field, default: next])
-            names[field] = names[field] ?? next
+            if names[field] == nil { names[field] = names.count }
+            labels.append(names[field]!)
         }
     }
     return labels

@@ -1,0 +1,56 @@
+import ContrastiveLearning
+import Datasets
+import Foundation
+import Pipeline
+import Testing
+
+/// The whole pipeline on 96 digits with a tiny network: stages, their artefacts, and skipping.
+@Suite struct RunJobTests {
+    func tinySettings(_ digits: ImageDataset) -> RunSettings {
+        var training = TrainingConfiguration(
+            paradigm: .infonce, usesRegularizer: true, preset: .paper, inputChannels: 1,
+            inputHeight: digits.height, inputWidth: digits.width, width: 2, batchSize: 32, epochs: 1, seed: 3)
+        training.hiddenSize = 16
+        training.projectionSize = 16
+        training.warmupEpochs = 0.5
+        training.monitorSampleCount = 48
+        var clustering = ClusterSettings()
+        clustering.neighborCount = 5
+        clustering.reductionEpochs = 50
+        return RunSettings(dataset: "digits", training: training, clustering: clustering)
+    }
+
+    @Test func everyStageWritesItsArtefactAndAReRunSkipsThem() throws {
+        let digits = try embeddedDigits().subset(Array(0..<96))
+        let directory = try RunDirectory(path: temporaryFolder("run"))
+        let job = RunJob(settings: tinySettings(digits), source: .images(digits), directory: directory)
+
+        let first = try job.run()
+        #expect(first.stagesRun == [.train, .embed, .reduce, .cluster, .report])
+        for file in ["settings.json", "training/checkpoint.safetensors", "training/training.jsonl",
+                     "embeddings.npy", "coordinates.npy", "labels.csv", "metrics.json", "report.html"] {
+            #expect(directory.contains(file), "missing \(file)")
+        }
+        #expect(try readNPY(directory.file("embeddings.npy").path).shape == [96, 16])
+
+        let second = try job.run()
+        #expect(second.stagesRun == [.report])
+        #expect(second.outcome.labels == first.outcome.labels)
+
+        let redone = try job.run(from: .reduce)
+        #expect(redone.stagesRun == [.reduce, .cluster, .report])
+        #expect(redone.outcome.labels == first.outcome.labels, "the same settings and seed give the same clusters")
+    }
+
+    @Test func changedClusteringSettingsRedoOnlyTheClustering() throws {
+        let digits = try embeddedDigits().subset(Array(0..<96))
+        let directory = try RunDirectory(path: temporaryFolder("changed"))
+        var settings = tinySettings(digits)
+        _ = try RunJob(settings: settings, source: .images(digits), directory: directory).run()
+        settings.clustering.method = .kmeans
+        settings.clustering.clusterCount = 10
+        let rerun = try RunJob(settings: settings, source: .images(digits), directory: directory).run()
+        #expect(rerun.stagesRun == [.cluster, .report])
+        #expect(rerun.outcome.clusterCount == 10)
+    }
+}
