@@ -27,7 +27,7 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .customLong("k"), help: "Number of clusters for k-means.")
     var clusterCount: Int?
 
-    @Option(help: "GridShift cell side h, or auto (the SPEC's automatic bandwidth).")
+    @Option(help: "GridShift cell side h, or auto: the 4th percentile of sampled points' Chebyshev distances to their n/14-th neighbour.")
     var bandwidth: String = "auto"
 
     @Option(help: "Seed of every random choice.")

@@ -13,7 +13,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "The NRCC regularizer: on or off.")
     var nrcc: Switch = .on
 
-    @Option(help: "Regularizer preset: paper (SPEC defaults) or reference (the authors' code).")
+    @Option(help: "Regularizer preset: paper (the paper as published, sign fixed) or reference (what the authors' code does).")
     var preset: RegularizerSettings.Preset = .paper
 
     @Option(help: "Training epochs (default: what fits --minutes on this CPU).")
@@ -46,10 +46,10 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Weight beta of the positive term of the regularizer (default from the preset).")
     var beta: Float?
 
-    @Option(name: .customLong("crop-scale"), help: "Smallest crop area of RandomResizedCrop, as a share of the image (SPEC 0.08; CPU default 0.3 on images of 32 px or less).")
+    @Option(name: .customLong("crop-scale"), help: "Smallest crop area of RandomResizedCrop, as a share of the image (the paper: 0.08; CPU default 0.3 on images of 32 px or less, 0.7 on 16 px or less).")
     var cropScale: Float?
 
-    @Option(name: .customLong("flip"), help: "Probability of a horizontal flip (SPEC 0.5; 0 for digits and text).")
+    @Option(name: .customLong("flip"), help: "Probability of a horizontal flip (the paper: 0.5; use 0 for digits and text).")
     var flipProbability: Float?
 
     @Option(name: .customLong("training-seed"), help: "Seed of the training run.")
