@@ -24,8 +24,11 @@ public enum NeighborAlgorithm: Sendable, Equatable {
     /// NN-descent (Dong, Moses and Li 2011), seeded; see `NNDescentParameters`.
     case approximate(NNDescentParameters)
 
-    /// The largest point count that `automatic` searches exactly.
-    public static let exactPointLimit = 30_000
+    /// The largest point count that `automatic` searches exactly: umap-learn's own switch to
+    /// NN-descent. On Fashion-MNIST 10k x 784 NN-descent (recall 0.986) halves the search
+    /// (0.69 s against 1.33 s) with the same trustworthiness (0.917) and clusters (ACC 0.576
+    /// against 0.574).
+    public static let exactPointLimit = 4_096
     /// The largest `n^2 d` that `automatic` searches exactly (10k x 784 is 7.8e10).
     public static let exactWorkLimit: Double = 4e11
 }
