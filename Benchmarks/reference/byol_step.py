@@ -59,8 +59,12 @@ def head(inputs, hidden, outputs):
     return nn.Sequential(nn.Linear(inputs, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, outputs))
 
 
-def main():
-    batch, width, hidden = 256, 16, 1024
+def byol(p, z):
+    return (2 - 2 * F.cosine_similarity(p, z, dim=1)).mean()
+
+
+def byol_setup(batch, width, hidden):
+    """Online f+g+q, target f+g (EMA copies), SGD with the predictor at 10x, two random views."""
     backbone = ResNet18(width)
     projector = head(8 * width, hidden, 256)
     predictor = head(256, hidden, 256)
@@ -72,9 +76,13 @@ def main():
     ], lr=0.05, momentum=0.9, weight_decay=5e-4)
     view_a = torch.randn(batch, 1, 28, 28)
     view_b = torch.randn(batch, 1, 28, 28)
+    return backbone, projector, predictor, target_backbone, target_projector, optimizer, view_a, view_b
 
-    def byol(p, z):
-        return (2 - 2 * F.cosine_similarity(p, z, dim=1)).mean()
+
+def main():
+    batch, width, hidden = 256, 16, 1024
+    (backbone, projector, predictor, target_backbone, target_projector, optimizer,
+     view_a, view_b) = byol_setup(batch, width, hidden)
 
     def step():
         online_a = predictor(projector(backbone(view_a)))

@@ -8,7 +8,6 @@ BYOL and BYOL + NRCC steps alternate; the ratio of their medians is the figure t
 with the Swift one. Prints JSON lines with the same keys as the Swift benchmark.
 """
 import contextlib
-import copy
 import json
 import os
 import resource
@@ -20,7 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from byol_step import ResNet18, head  # noqa: E402  (same networks as the BYOL reference)
+from byol_step import byol, byol_setup  # noqa: E402  (same networks as the BYOL reference)
 
 torch.set_num_threads(2)
 torch.manual_seed(0)
@@ -66,20 +65,8 @@ def regularizer(anchors, contrast, others, tau=0.1, beta=1.0):
 
 def main():
     batch, width, hidden = 256, 16, 1024
-    backbone = ResNet18(width)
-    projector = head(8 * width, hidden, 256)
-    predictor = head(256, hidden, 256)
-    target_backbone = copy.deepcopy(backbone).requires_grad_(False)
-    target_projector = copy.deepcopy(projector).requires_grad_(False)
-    optimizer = torch.optim.SGD([
-        {"params": list(backbone.parameters()) + list(projector.parameters())},
-        {"params": predictor.parameters(), "lr": 0.5},
-    ], lr=0.05, momentum=0.9, weight_decay=5e-4)
-    view_a = torch.randn(batch, 1, 28, 28)
-    view_b = torch.randn(batch, 1, 28, 28)
-
-    def byol(p, z):
-        return (2 - 2 * F.cosine_similarity(p, z, dim=1)).mean()
+    (backbone, projector, predictor, target_backbone, target_projector, optimizer,
+     view_a, view_b) = byol_setup(batch, width, hidden)
 
     def step(nrcc):
         with torch.no_grad():

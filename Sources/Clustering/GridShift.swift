@@ -28,11 +28,8 @@ import TensorCore
 public func gridShift(
     _ points: [Float], dimension: Int, bandwidth: Bandwidth = .automatic(), maximumIterations: Int = 200
 ) throws(ClusteringError) -> ModeSeekingResult {
-    let n = try validatePoints(points, dimension: dimension)
-    guard maximumIterations >= 0 else {
-        throw .invalidParameter(name: "maximumIterations", value: "\(maximumIterations)", expected: ">= 0")
-    }
-    let h = try bandwidth.resolve(points, dimension: dimension)
+    let (n, h) = try validateModeSeeking(points, dimension: dimension, bandwidth: bandwidth,
+                                         maximumIterations: maximumIterations)
     let grid = try CellGrid(points: points, dimension: dimension, bandwidth: Double(h))
     var cells = GridShiftCells(points: points, count: n, grid: grid)
     var iterations = 0

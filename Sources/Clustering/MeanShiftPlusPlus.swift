@@ -16,11 +16,8 @@ import TensorCore
 public func meanShiftPlusPlus(
     _ points: [Float], dimension: Int, bandwidth: Bandwidth = .automatic(), maximumIterations: Int = 200
 ) throws(ClusteringError) -> ModeSeekingResult {
-    let n = try validatePoints(points, dimension: dimension)
-    guard maximumIterations >= 0 else {
-        throw .invalidParameter(name: "maximumIterations", value: "\(maximumIterations)", expected: ">= 0")
-    }
-    let h = try bandwidth.resolve(points, dimension: dimension)
+    let (n, h) = try validateModeSeeking(points, dimension: dimension, bandwidth: bandwidth,
+                                         maximumIterations: maximumIterations)
     let d = dimension
     var positions = points.map(Double.init)
     let grid = try CellGrid(points: positions, dimension: d, bandwidth: Double(h))

@@ -43,3 +43,15 @@ func labelsByFirstAppearance(_ groupOfPoint: [Int], groupCount: Int) -> (labels:
     }
     return (labels, groups)
 }
+
+/// The checks shared by GridShift and MeanShift++: valid points, a non-negative pass cap,
+/// and the resolved bandwidth. Returns the point count and `h`.
+func validateModeSeeking(
+    _ points: [Float], dimension: Int, bandwidth: Bandwidth, maximumIterations: Int
+) throws(ClusteringError) -> (count: Int, bandwidth: Float) {
+    let n = try validatePoints(points, dimension: dimension)
+    guard maximumIterations >= 0 else {
+        throw .invalidParameter(name: "maximumIterations", value: "\(maximumIterations)", expected: ">= 0")
+    }
+    return (n, try bandwidth.resolve(points, dimension: dimension))
+}

@@ -29,7 +29,7 @@ struct ClusterCommand: ParsableCommand {
         let printer = display.progressPrinter()
         let job = ClusterJob(input: try ClusterInput(input, labelsPath: labels), settings: settings)
         let directory = try RunDirectory(path: output)
-        let (outcome, report) = try job.run(writingTo: directory, progress: printer.handler)
-        display.show(report, clusters: outcome.clusterCount, method: settings, printer: printer, output: directory)
+        let (_, report) = try job.run(writingTo: directory, progress: printer.handler)
+        display.show(report, settings: settings, output: directory)
     }
 }

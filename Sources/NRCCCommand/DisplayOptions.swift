@@ -17,22 +17,15 @@ struct DisplayOptions: ParsableArguments {
     }
 
     /// Prints the scores of a clustering and where its outputs are.
-    func show(
-        _ report: ClusteringReport, clusters: Int, method: ClusterSettings,
-        printer: ProgressPrinter, output: RunDirectory
-    ) {
+    func show(_ report: ClusteringReport, settings: ClusterSettings, output: RunDirectory) {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             if let data = try? encoder.encode(report) { print(String(decoding: data, as: UTF8.self)) }
             return
         }
-        let name = method.reducer == .none ? method.method.rawValue : "\(method.reducer.rawValue) + \(method.method.rawValue)"
-        var rows = [MetricsRow(name: name, clusters: clusters, scores: report.scores)]
-        if let merged = report.smallClustersMerged {
-            rows.append(MetricsRow(name: "small clusters merged", clusters: merged.clusters, scores: merged.reportScores))
-        }
-        print(formatMetricsTable(ReportMetrics(rows: rows, classes: report.classes)))
+        let name = displayName(of: settings.method, reducer: settings.reducer)
+        print(formatMetricsTable(report.reportMetrics(methodName: name)))
         print("outputs: \(output.url.path) (report: \(output.file("report.html").path))")
     }
 }

@@ -49,8 +49,7 @@ struct RunCommand: ParsableCommand {
         }
         let job = RunJob(settings: settings, source: source, directory: directory)
         let summary = try job.run(from: from, progress: printer.handler, message: { printer.message($0) })
-        display.show(summary.report, clusters: summary.outcome.clusterCount, method: settings.clustering,
-                     printer: printer, output: directory)
+        display.show(summary.report, settings: settings.clustering, output: directory)
     }
 }
 

@@ -83,10 +83,20 @@ public struct Ablation {
                 var tsneSettings = clustering
                 tsneSettings.reducer = .tsne
                 tsneSettings.method = .gridshift
-                let tsne = try reduceAndCluster(
-                    embeddings.values, dimension: embeddings.columns, settings: tsneSettings, progress: progress)
-                try writeNPY(tsne.coordinates, shape: [dataset.count, tsne.dimensions],
-                             to: runDirectory.file("tsne-coordinates.npy").path)
+                // t-SNE is the slow one: its layout is kept like a stage of the run folder.
+                let tsnePrint = try fingerprint(tsneSettings, after: try fingerprint(job.settings))
+                var tsneLayout: (values: [Float], columns: Int)
+                if runDirectory.isFinished("tsne", fingerprint: tsnePrint) {
+                    tsneLayout = try job.readMatrix("tsne-coordinates.npy", stage: .reduce)
+                } else {
+                    let reduced = try reduce(embeddings.values, dimension: embeddings.columns,
+                                             settings: tsneSettings, progress: progress)
+                    tsneLayout = (reduced.coordinates, reduced.dimension)
+                    try writeNPY(tsneLayout.values, shape: [dataset.count, tsneLayout.columns],
+                                 to: runDirectory.file("tsne-coordinates.npy").path)
+                    try runDirectory.markFinished("tsne", fingerprint: tsnePrint)
+                }
+                let tsne = try cluster(tsneLayout.values, dimension: tsneLayout.columns, settings: tsneSettings)
 
                 for (clusterer, labels) in [(Clusterer.kmeans, kmeans.labels), (.tsneGridShift, tsne.labels),
                                             (.umapGridShift, summary.outcome.labels)] {

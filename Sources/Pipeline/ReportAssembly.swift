@@ -4,7 +4,7 @@ import Reporting
 
 extension ClusteringScoreSet {
     /// The same scores in the report's terms.
-    public var reportScores: ClusteringScores {
+    var reportScores: ClusteringScores {
         ClusteringScores(
             accuracy: acc, normalizedMutualInformation: nmi,
             adjustedRandIndex: ari, adjustedMutualInformation: ami)
@@ -21,9 +21,8 @@ extension ClusteringReport {
     }
 
     /// The metrics table: the headline clustering, then the small-cluster-merge variant.
-    func reportMetrics(methodName: String, truth: [Int]?, labels: [Int]) -> ReportMetrics {
-        let headline = truth.map { ClusteringScoreSet(truth: $0, predicted: labels).reportScores }
-        var rows = [MetricsRow(name: methodName, clusters: clusters, scores: headline)]
+    public func reportMetrics(methodName: String) -> ReportMetrics {
+        var rows = [MetricsRow(name: methodName, clusters: clusters, scores: scores)]
         if let merged = smallClustersMerged {
             rows.append(MetricsRow(name: "\(methodName), clusters <= 0.5% merged",
                                    clusters: merged.clusters, scores: merged.reportScores))
@@ -33,7 +32,7 @@ extension ClusteringReport {
 }
 
 /// The display name of a clustering method.
-func displayName(of method: ClusterSettings.Method, reducer: ClusterSettings.Reducer) -> String {
+public func displayName(of method: ClusterSettings.Method, reducer: ClusterSettings.Reducer) -> String {
     let clusterer = switch method {
     case .gridshift: "GridShift"
     case .meanshiftpp: "MeanShift++"
@@ -95,7 +94,7 @@ public func clusterReportContent(
         title: title,
         datasetName: input.features.name,
         settings: listed,
-        metrics: report.reportMetrics(methodName: method, truth: truth, labels: outcome.labels),
+        metrics: report.reportMetrics(methodName: method),
         timings: timings + outcome.seconds.sorted { $0.key > $1.key }.map { StageTiming(stage: $0.key, seconds: $0.value) },
         coordinates: plottableCoordinates(outcome),
         clusterLabels: outcome.labels,
