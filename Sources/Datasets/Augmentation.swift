@@ -121,28 +121,30 @@ public struct Augmenter: Sendable {
         let box = cropBox(using: &random)
         let flip = random.nextUniform() < settings.flipProbability
         var jitter = [ColorOperation]()
-        var grayscale = false
-        if dataset.channels == 3 {
-            if random.nextUniform() < settings.jitterProbability {
-                // torchvision: a random order of the four, each factor drawn once.
-                var order = [0, 1, 2, 3]
-                for i in stride(from: 3, to: 0, by: -1) { order.swapAt(i, random.nextInt(below: i + 1)) }
-                let b = random.nextUniform(max(0, 1 - settings.brightness), 1 + settings.brightness)
-                let c = random.nextUniform(max(0, 1 - settings.contrast), 1 + settings.contrast)
-                let s = random.nextUniform(max(0, 1 - settings.saturation), 1 + settings.saturation)
-                let h = random.nextUniform(-settings.hue, settings.hue)
-                for operation in order {
-                    switch operation {
-                    case 0 where settings.brightness > 0: jitter.append(.brightness(b))
-                    case 1 where settings.contrast > 0: jitter.append(.contrast(c))
-                    case 2 where settings.saturation > 0: jitter.append(.saturation(s))
-                    case 3 where settings.hue > 0: jitter.append(.hue(h))
-                    default: break
-                    }
+        // Brightness and contrast change grey images too; saturation, hue and grayscale are
+        // colour operations that leave one channel as it is (as torchvision's do), so grey
+        // data skips them. Without the intensity jitter, the two views of a grey image match
+        // on intensity alone: InfoNCE on Fashion-MNIST fell below raw pixels.
+        let isColour = dataset.channels == 3
+        if random.nextUniform() < settings.jitterProbability {
+            // torchvision: a random order of the four, each factor drawn once.
+            var order = [0, 1, 2, 3]
+            for i in stride(from: 3, to: 0, by: -1) { order.swapAt(i, random.nextInt(below: i + 1)) }
+            let b = random.nextUniform(max(0, 1 - settings.brightness), 1 + settings.brightness)
+            let c = random.nextUniform(max(0, 1 - settings.contrast), 1 + settings.contrast)
+            let s = random.nextUniform(max(0, 1 - settings.saturation), 1 + settings.saturation)
+            let h = random.nextUniform(-settings.hue, settings.hue)
+            for operation in order {
+                switch operation {
+                case 0 where settings.brightness > 0: jitter.append(.brightness(b))
+                case 1 where settings.contrast > 0: jitter.append(.contrast(c))
+                case 2 where settings.saturation > 0 && isColour: jitter.append(.saturation(s))
+                case 3 where settings.hue > 0 && isColour: jitter.append(.hue(h))
+                default: break
                 }
             }
-            grayscale = random.nextUniform() < settings.grayscaleProbability
         }
+        let grayscale = isColour && random.nextUniform() < settings.grayscaleProbability
         var blurSigma: Float? = nil
         if settings.blurProbability > 0 && random.nextUniform() < settings.blurProbability {
             blurSigma = random.nextUniform(settings.blurSigma.lowerBound, settings.blurSigma.upperBound)
@@ -200,8 +202,8 @@ public struct Augmenter: Sendable {
         }
         for operation in choice.jitter {
             switch operation {
-            case let .brightness(factor): adjustBrightnessKernel(image, count: 3 * plane, factor: factor)
-            case let .contrast(factor): adjustContrastKernel(image, plane: plane, factor: factor)
+            case let .brightness(factor): adjustBrightnessKernel(image, count: channels * plane, factor: factor)
+            case let .contrast(factor): adjustContrastKernel(image, channels: channels, plane: plane, factor: factor)
             case let .saturation(factor): adjustSaturationKernel(image, plane: plane, factor: factor)
             case let .hue(factor): adjustHueKernel(image, plane: plane, factor: factor)
             case .grayscale: grayscaleKernel(image, plane: plane)

@@ -88,12 +88,16 @@ func adjustBrightnessKernel(_ image: UnsafeMutablePointer<Float>, count: Int, fa
 }
 
 /// Contrast: `clamp(factor * x + (1 - factor) * mean(gray(x)))`, one mean over the image
-/// (torchvision `adjust_contrast`). RGB planar, `plane` = H x W.
-func adjustContrastKernel(_ image: UnsafeMutablePointer<Float>, plane: Int, factor: Float) {
+/// (torchvision `adjust_contrast`). Planar grey (1 channel) or RGB (3), `plane` = H x W.
+func adjustContrastKernel(_ image: UnsafeMutablePointer<Float>, channels: Int, plane: Int, factor: Float) {
     var sum: Float = 0
-    for p in 0..<plane { sum += luma(image[p], image[plane + p], image[2 * plane + p]) }
+    if channels == 1 {
+        for p in 0..<plane { sum += image[p] }
+    } else {
+        for p in 0..<plane { sum += luma(image[p], image[plane + p], image[2 * plane + p]) }
+    }
     let shift = (1 - factor) * (sum / Float(plane))
-    for i in 0..<(3 * plane) { image[i] = clampUnit(factor * image[i] + shift) }
+    for i in 0..<(channels * plane) { image[i] = clampUnit(factor * image[i] + shift) }
 }
 
 /// Saturation: `clamp(factor * x + (1 - factor) * gray(x))` per pixel (torchvision
@@ -230,15 +234,19 @@ public enum ColorOperation: Sendable, Equatable {
     case grayscale
 }
 
-/// Applies `operation` to an RGB image, 3 x H x W floats in [0, 1], in place.
-public func apply(_ operation: ColorOperation, to image: inout [Float], height: Int, width: Int) {
-    precondition(image.count == 3 * height * width, "apply: \(image.count) values for 3x\(height)x\(width)")
+/// Applies `operation` to an image of `channels` x H x W floats in [0, 1], in place: RGB (3)
+/// or grey (1), which saturation, hue and grayscale leave as it is (as torchvision does).
+public func apply(_ operation: ColorOperation, to image: inout [Float], channels: Int = 3, height: Int, width: Int) {
+    precondition(channels == 1 || channels == 3, "apply: \(channels) channels, expected 1 or 3")
+    precondition(image.count == channels * height * width,
+                 "apply: \(image.count) values for \(channels)x\(height)x\(width)")
     let plane = height * width
     image.withUnsafeMutableBufferPointer { buffer in
         let pointer = buffer.baseAddress!
         switch operation {
-        case let .brightness(factor): adjustBrightnessKernel(pointer, count: 3 * plane, factor: factor)
-        case let .contrast(factor): adjustContrastKernel(pointer, plane: plane, factor: factor)
+        case let .brightness(factor): adjustBrightnessKernel(pointer, count: channels * plane, factor: factor)
+        case let .contrast(factor): adjustContrastKernel(pointer, channels: channels, plane: plane, factor: factor)
+        case _ where channels == 1: break
         case let .saturation(factor): adjustSaturationKernel(pointer, plane: plane, factor: factor)
         case let .hue(factor): adjustHueKernel(pointer, plane: plane, factor: factor)
         case .grayscale: grayscaleKernel(pointer, plane: plane)

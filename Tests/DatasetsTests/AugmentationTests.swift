@@ -24,6 +24,14 @@ struct TorchvisionReference: Decodable {
     let crops: [Crop]
 }
 
+/// torchvision_grey_reference.json, written by make_fixtures.py.
+struct TorchvisionGreyReference: Decodable {
+    let image: [Float]
+    let height: Int
+    let width: Int
+    let operations: [TorchvisionReference.Operation]
+}
+
 /// A small seeded RGB dataset.
 func randomRGBDataset(count: Int = 6, size: Int = 12, seed: UInt64 = 3) -> ImageDataset {
     var random = SeededGenerator(seed: seed)
@@ -165,14 +173,40 @@ struct AugmentationTests {
         #expect(Set(draws.filter { $0.jitter.count == 4 }.map { "\($0.jitter.map { "\($0)".prefix(3) })" }).count > 10)
     }
 
-    @Test func greyImagesSkipColourOperations() throws {
+    @Test func greyIntensityOperationsMatchTorchvision() throws {
+        let reference = try loadJSON("torchvision_grey_reference.json", as: TorchvisionGreyReference.self)
+        for operation in reference.operations {
+            let parts = operation.name.split(separator: " ")
+            let factor = Float(parts[1])!
+            var image = reference.image
+            let colourOperation: ColorOperation = switch parts[0] {
+            case "brightness": .brightness(factor)
+            case "contrast": .contrast(factor)
+            case "saturation": .saturation(factor)
+            default: .hue(factor)
+            }
+            apply(colourOperation, to: &image, channels: 1, height: reference.height, width: reference.width)
+            let difference = maximumDifference(image, operation.output)
+            #expect(difference < 2e-6, "grey \(operation.name): max |ours - torchvision| = \(difference)")
+        }
+    }
+
+    @Test func greyImagesGetIntensityJitterOnly() throws {
         let digits = try embeddedDigits()
         let augmenter = try Augmenter(dataset: digits, settings: AugmentationSettings(),
                                       normalization: Normalization(of: digits), seed: 1)
-        for index in 0..<50 {
-            let draw = augmenter.draw(index: index, epoch: 0, view: 0)
-            #expect(draw.jitter.isEmpty && !draw.grayscale)
+        let draws = (0..<200).map { augmenter.draw(index: $0, epoch: 0, view: 0) }
+        for draw in draws {
+            #expect(!draw.grayscale)
+            for operation in draw.jitter {
+                switch operation {
+                case .brightness, .contrast: break
+                default: Issue.record("grey view drew the colour operation \(operation)")
+                }
+            }
         }
+        // Jitter with p = 0.8: brightness and contrast both, on most views.
+        #expect((130...190).contains(draws.filter { $0.jitter.count == 2 }.count))
         let batch = augmenter.batch(Array(0..<32), epoch: 0, view: 0)
         #expect((batch.channels, batch.height, batch.width) == (1, 8, 8))
         #expect(batch.pixels.allSatisfy { $0.isFinite })

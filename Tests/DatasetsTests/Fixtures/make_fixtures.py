@@ -115,3 +115,19 @@ for ratio in [10, 50, 100]:
 with open(path("longtail_counts.json"), "w") as f:
     json.dump(counts, f)
 print("fixtures written")
+
+# --- torchvision on a grey image: brightness and contrast act on it, the colour-only
+# operations (saturation, hue) return it unchanged. Own generator: the fixtures above stay.
+grey_rng = np.random.default_rng(20261129)
+grey = torch.from_numpy(grey_rng.random((1, 6, 7)).astype(np.float32))
+grey_references = {"image": grey.flatten().tolist(), "height": 6, "width": 7, "operations": []}
+for name, output in [
+    ("brightness 1.3", F.adjust_brightness(grey, 1.3)),
+    ("contrast 0.7", F.adjust_contrast(grey, 0.7)),
+    ("contrast 1.4", F.adjust_contrast(grey, 1.4)),
+    ("saturation 1.4", F.adjust_saturation(grey, 1.4)),
+    ("hue 0.08", F.adjust_hue(grey, 0.08)),
+]:
+    grey_references["operations"].append({"name": name, "output": output.flatten().tolist()})
+with open(path("torchvision_grey_reference.json"), "w") as f:
+    json.dump(grey_references, f)
