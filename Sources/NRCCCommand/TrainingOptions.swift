@@ -28,8 +28,14 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "ResNet depth: 18 or 34.")
     var depth: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Images per step (default 256, or the dataset when smaller).")
+    @Option(name: .customLong("batch-size"), help: "Images per step (default 256; 64 on sets under 6,144 images, which learn from steps).")
     var batchSize: Int?
+
+    @Option(name: .customLong("learning-rate"), help: "Base learning rate at batch 256, scaled linearly with the batch (the paper: 0.05).")
+    var learningRate: Float?
+
+    @Option(help: "InfoNCE temperature tau (the paper: 0.1).")
+    var temperature: Float?
 
     @Option(name: .customLong("sghmc-steps"), help: "SGHMC steps zeta per view (the paper's Table 13 sweeps 1-13).")
     var sghmcSteps: Int?
@@ -73,10 +79,11 @@ struct TrainingOptions: ParsableArguments {
             configuration.hiddenSize = 64 * width
         }
         if let depth { configuration.depth = depth }
-        if let batchSize {
-            configuration.batchSize = batchSize
-            configuration.learningRate = 0.05 * Float(batchSize) / 256
+        if let batchSize { configuration.batchSize = batchSize }
+        if batchSize != nil || learningRate != nil {
+            configuration.learningRate = (learningRate ?? 0.05) * Float(configuration.batchSize) / 256
         }
+        if let temperature { configuration.temperature = temperature }
         if let sghmcSteps { configuration.sghmc.steps = sghmcSteps }
         if let sghmcVariant { configuration.sghmc.variant = sghmcVariant }
         if let regularizerWeight { configuration.regularizer.weight = regularizerWeight }
