@@ -29,6 +29,19 @@ final class GradientNode {
     }
 }
 
+/// A gradient buffer and whether to add into it (false: it is fresh, overwrite it).
+/// Unchecked Sendable: parallel chunks of a pullback share it and write disjoint indices.
+struct GradientDestination: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    let accumulates: Bool
+
+    /// Writes `value` to element `index` by the destination's rule.
+    @inline(__always)
+    func write(_ index: Int, _ value: Float) {
+        if accumulates { pointer[index] += value } else { pointer[index] = value }
+    }
+}
+
 extension Tensor {
     /// Whether an op with these inputs should record itself.
     @usableFromInline
@@ -53,6 +66,16 @@ extension Tensor {
         let created = Tensor(shape: shape, repeating: 0)
         gradient = created
         return created.storage.pointer
+    }
+
+    /// The gradient buffer for a pullback that writes every element of it. On the first
+    /// contribution the buffer is created without zero-filling and the pullback assigns;
+    /// afterwards it is the existing buffer and the pullback adds.
+    func gradientDestination() -> GradientDestination {
+        if let gradient { return GradientDestination(pointer: gradient.storage.pointer, accumulates: true) }
+        let created = Tensor.uninitialized(shape)
+        gradient = created
+        return GradientDestination(pointer: created.storage.pointer, accumulates: false)
     }
 
     /// Backpropagates from this tensor, adding d(self)/d(leaf) into `.gradient` of every leaf

@@ -17,22 +17,25 @@ public enum ForwardMode: Sendable, Equatable {
 }
 
 /// Batch normalisation over the batch and spatial axes, PyTorch's `F.batch_norm`:
-/// `y = scale (x - mean) / sqrt(var + epsilon) + offset` per channel.
+/// `y = scale (x - mean) / sqrt(var + epsilon) + offset` per channel, optionally followed by
+/// the residual addition and ReLU that end a ResNet block:
+/// `y = relu(batchNorm(x) + residual)`, in one pass (no intermediate tensors).
 ///
 /// - input: [N, C] (1-D) or [N, C, H, W] (2-D); scale, offset, runningMean,
-///   runningVariance: [C].
+///   runningVariance: [C]; residual: the shape of input.
 /// - mode `.training`: mean and biased variance of the batch; then
 ///   `running = (1 - momentum) running + momentum batch` (unbiased variance, as PyTorch).
 ///   `.trainingWithoutStatisticsUpdate`: the same without the update. `.evaluation`: the
 ///   running statistics.
 ///
-/// Gradients (training, M = N H W, xhat the normalised input):
-/// dx = scale / (M sigma) (M dy - sum dy - xhat sum(dy xhat)); dscale = sum(dy xhat);
-/// doffset = sum dy. In evaluation dx = scale dy / sigma_running.
+/// Gradients (training, M = N H W, xhat the normalised input, g = dy where y > 0 with ReLU):
+/// dx = scale / (M sigma) (M g - sum g - xhat sum(g xhat)); dscale = sum(g xhat);
+/// doffset = sum g; dresidual = g. In evaluation dx = scale g / sigma_running.
 public func batchNormalized(
     _ input: Tensor, scale: Tensor, offset: Tensor,
     runningMean: Tensor, runningVariance: Tensor,
-    mode: ForwardMode, momentum: Float = 0.1, epsilon: Float = 1e-5
+    mode: ForwardMode, momentum: Float = 0.1, epsilon: Float = 1e-5,
+    adding residual: Tensor? = nil, relu: Bool = false
 ) -> Tensor {
     checkArgument(input.rank == 2 || input.rank == 4,
                  "batchNormalized: input must be [N, C] or [N, C, H, W], got shape \(input.shape)")
@@ -42,69 +45,44 @@ public func batchNormalized(
         checkArgument(tensor.shape == [channels],
                      "batchNormalized: input has shape \(input.shape), \(name) has shape \(tensor.shape), expected [\(channels)]")
     }
+    if let residual {
+        checkArgument(residual.shape == input.shape,
+                     "batchNormalized: input has shape \(input.shape), residual has shape \(residual.shape)")
+    }
     let batch = input.shape[0]
     let area = input.rank == 4 ? input.shape[2] * input.shape[3] : 1
     let reduced = batch * area
     if mode.usesBatchStatistics {
         checkArgument(reduced > 1, "batchNormalized: training needs more than one value per channel, input has shape \(input.shape)")
     }
-    let x = input.storage.pointer
+    let x = input.storage.pointer, r = residual?.storage.pointer
     let result = Tensor.uninitialized(input.shape)
     let y = UncheckedSendable(result.storage.pointer)
     let gamma = scale.storage.pointer, beta = offset.storage.pointer
-    // Per-channel mean and 1/sigma used for this batch (saved for the backward pass).
-    var means = [Float](repeating: 0, count: channels)
-    var inverseDeviations = [Float](repeating: 0, count: channels)
-    var variances = [Float](repeating: 0, count: channels)
-    means.withUnsafeMutableBufferPointer { meanBuffer in
-        inverseDeviations.withUnsafeMutableBufferPointer { inverseBuffer in
-            variances.withUnsafeMutableBufferPointer { varianceBuffer in
-                let meanOut = UncheckedSendable(meanBuffer.baseAddress!)
-                let inverseOut = UncheckedSendable(inverseBuffer.baseAddress!)
-                let varianceOut = UncheckedSendable(varianceBuffer.baseAddress!)
-                let runMean = runningMean.storage.pointer, runVariance = runningVariance.storage.pointer
-                // Channels are independent: each chunk owns its channels' outputs.
-                parallelChunks(channels) { range in
-                    for channel in range {
-                        var mean: Float, variance: Float
-                        if mode.usesBatchStatistics {
-                            var total: Double = 0
-                            for sample in 0..<batch {
-                                let plane = x + (sample * channels + channel) * area
-                                var partial: Float = 0
-                                for i in 0..<area { partial += plane[i] }
-                                total += Double(partial)
-                            }
-                            mean = Float(total / Double(reduced))
-                            var squares: Double = 0
-                            for sample in 0..<batch {
-                                let plane = x + (sample * channels + channel) * area
-                                var partial: Float = 0
-                                for i in 0..<area { let d = plane[i] - mean; partial += d * d }
-                                squares += Double(partial)
-                            }
-                            variance = Float(squares / Double(reduced))
-                        } else {
-                            mean = runMean[channel]
-                            variance = runVariance[channel]
-                        }
-                        let inverse = 1 / (variance + epsilon).squareRoot()
-                        meanOut.value[channel] = mean
-                        inverseOut.value[channel] = inverse
-                        varianceOut.value[channel] = variance
-                        let a = gamma[channel] * inverse, b = beta[channel] - mean * a
-                        for sample in 0..<batch {
-                            let offsetIndex = (sample * channels + channel) * area
-                            let plane = x + offsetIndex, out = y.value + offsetIndex
-                            for i in 0..<area { out[i] = plane[i] * a + b }
-                        }
-                    }
-                }
-            }
+    let runMean = runningMean.storage.pointer, runVariance = runningVariance.storage.pointer
+    // Per channel: the mean and variance used for this batch, and 1/sigma (saved for the
+    // backward pass).
+    let statistics = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: 3 * channels))
+    defer { statistics.value.deallocate() }
+    // Channels are independent: each chunk owns its channels' outputs.
+    parallelChunks(channels) { range in
+        for channel in range {
+            let (mean, variance) = mode.usesBatchStatistics
+                ? batchNormStatistics(x, batch: batch, channels: channels, area: area, channel: channel)
+                : (runMean[channel], runVariance[channel])
+            let inverse = 1 / (variance + epsilon).squareRoot()
+            statistics.value[channel] = mean
+            statistics.value[channels + channel] = variance
+            statistics.value[2 * channels + channel] = inverse
+            let a = gamma[channel] * inverse
+            batchNormForward(output: y.value, input: x, residual: r, relu: relu, a: a, b: beta[channel] - mean * a,
+                             batch: batch, channels: channels, area: area, channel: channel)
         }
     }
+    let means = Array(UnsafeBufferPointer(start: statistics.value, count: channels))
+    let inverseDeviations = Array(UnsafeBufferPointer(start: statistics.value + 2 * channels, count: channels))
     if mode == .training {
-        let runMean = runningMean.storage.pointer, runVariance = runningVariance.storage.pointer
+        let variances = statistics.value + channels
         let correction = Float(reduced) / Float(reduced - 1)
         for channel in 0..<channels {
             runMean[channel] = (1 - momentum) * runMean[channel] + momentum * means[channel]
@@ -112,50 +90,32 @@ public func batchNormalized(
                 + momentum * variances[channel] * correction
         }
     }
-    let savedMeans = means, savedInverse = inverseDeviations
-    result.record([input, scale, offset]) { _, g in
-        let gradX = input.isGradientNeeded ? UncheckedSendable(input.gradientPointer()) : nil
-        let gradScale = scale.isGradientNeeded ? UncheckedSendable(scale.gradientPointer()) : nil
-        let gradOffset = offset.isGradientNeeded ? UncheckedSendable(offset.gradientPointer()) : nil
+    result.record([input, scale, offset] + (residual.map { [$0] } ?? [])) { output, g in
+        // Input before residual: if they are one tensor, the fresh buffer is assigned first.
+        let gradX = input.isGradientNeeded ? input.gradientDestination() : nil
+        let gradResidual = residual.flatMap { $0.isGradientNeeded ? $0.gradientDestination() : nil }
+        let sums = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: 2 * channels))
+        defer { sums.value.deallocate() }
+        let outputValues = output.storage.pointer
         parallelChunks(channels) { range in
             for channel in range {
-                let mean = savedMeans[channel], inverse = savedInverse[channel]
-                var sumG: Double = 0, sumGXhat: Double = 0
-                for sample in 0..<batch {
-                    let offsetIndex = (sample * channels + channel) * area
-                    var partialG: Float = 0, partialGX: Float = 0
-                    for i in 0..<area {
-                        let gi = g[offsetIndex + i]
-                        partialG += gi
-                        partialGX += gi * (x[offsetIndex + i] - mean)
-                    }
-                    sumG += Double(partialG)
-                    sumGXhat += Double(partialGX)
-                }
-                let sumDy = Float(sumG), sumDyXhat = Float(sumGXhat) * inverse
-                gradScale?.value[channel] += sumDyXhat
-                gradOffset?.value[channel] += sumDy
-                guard let gradX else { continue }
-                if mode.usesBatchStatistics {
-                    let factor = gamma[channel] * inverse / Float(reduced)
-                    let meanDy = sumDy, meanTerm = sumDyXhat * inverse
-                    for sample in 0..<batch {
-                        let offsetIndex = (sample * channels + channel) * area
-                        for i in 0..<area {
-                            let index = offsetIndex + i
-                            let centred = x[index] - mean
-                            gradX.value[index] += factor
-                                * (Float(reduced) * g[index] - meanDy - centred * meanTerm)
-                        }
-                    }
-                } else {
-                    let factor = gamma[channel] * inverse
-                    for sample in 0..<batch {
-                        let offsetIndex = (sample * channels + channel) * area
-                        for i in 0..<area { gradX.value[offsetIndex + i] += factor * g[offsetIndex + i] }
-                    }
-                }
+                let (sumG, sumGXhat) = batchNormBackward(
+                    inputGradient: gradX, residualGradient: gradResidual,
+                    outputGradient: g, output: outputValues, input: x, relu: relu,
+                    mean: means[channel], inverseDeviation: inverseDeviations[channel], scale: gamma[channel],
+                    usesBatchStatistics: mode.usesBatchStatistics,
+                    batch: batch, channels: channels, area: area, channel: channel)
+                sums.value[channel] = sumG
+                sums.value[channels + channel] = sumGXhat
             }
+        }
+        if scale.isGradientNeeded {
+            let gradScale = scale.gradientPointer()
+            for channel in 0..<channels { gradScale[channel] += sums.value[channels + channel] }
+        }
+        if offset.isGradientNeeded {
+            let gradOffset = offset.gradientPointer()
+            for channel in 0..<channels { gradOffset[channel] += sums.value[channel] }
         }
     }
     return result

@@ -1,0 +1,165 @@
+// Batch normalisation over x [N, C, A] (A = H W for images, 1 for [N, C]), one channel at a
+// time, forward and backward side by side, with the residual addition and ReLU of a ResNet
+// block folded in:
+//
+//     y = relu?(a x + b + residual),  a = scale / sigma,  b = offset - mean a.
+//
+// Sums over a plane run in eight float lanes combined in a fixed order (vectorised, and the
+// same on every run); sums over planes are in Double.
+
+/// Eight consecutive floats at `pointer` (no alignment needed).
+@inline(__always)
+func loadLanes(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+/// `sum_i x[i]` over `count` floats.
+@inline(__always)
+func laneSum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+    var lanes = SIMD8<Float>(), i = 0
+    while i + 8 <= count { lanes += loadLanes(x + i); i += 8 }
+    var total = lanes.sum()
+    while i < count { total += x[i]; i += 1 }
+    return total
+}
+
+/// `sum_i (x[i] - center)^2` over `count` floats.
+@inline(__always)
+func laneSquaredDeviation(_ x: UnsafePointer<Float>, _ count: Int, from center: Float) -> Float {
+    var lanes = SIMD8<Float>(), i = 0
+    let centers = SIMD8<Float>(repeating: center)
+    while i + 8 <= count { let d = loadLanes(x + i) - centers; lanes += d * d; i += 8 }
+    var total = lanes.sum()
+    while i < count { let d = x[i] - center; total += d * d; i += 1 }
+    return total
+}
+
+/// The batch mean and biased variance of `channel` of x [N, C, A]: two passes (mean, then
+/// squared deviations), which stay accurate when the mean is large against the spread.
+func batchNormStatistics(_ x: UnsafePointer<Float>, batch: Int, channels: Int, area: Int,
+                         channel: Int) -> (mean: Float, variance: Float) {
+    let reduced = Double(batch * area)
+    var total: Double = 0
+    for sample in 0..<batch {
+        total += Double(laneSum(x + (sample * channels + channel) * area, area))
+    }
+    let mean = Float(total / reduced)
+    var squares: Double = 0
+    for sample in 0..<batch {
+        squares += Double(laneSquaredDeviation(x + (sample * channels + channel) * area, area, from: mean))
+    }
+    return (mean, Float(squares / reduced))
+}
+
+/// y [N, C, A] = relu?(a x + b + residual) for `channel`; `residual` is [N, C, A] or nil.
+func batchNormForward(output y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>,
+                      residual: UnsafePointer<Float>?, relu: Bool, a: Float, b: Float,
+                      batch: Int, channels: Int, area: Int, channel: Int) {
+    let scales = SIMD8<Float>(repeating: a), offsets = SIMD8<Float>(repeating: b), zero = SIMD8<Float>()
+    for sample in 0..<batch {
+        let start = (sample * channels + channel) * area
+        var i = start
+        while i + 8 <= start + area {
+            var lanes = loadLanes(x + i) * scales + offsets
+            if let residual { lanes += loadLanes(residual + i) }
+            if relu { lanes.replace(with: zero, where: lanes .< zero) }
+            storeLanes(lanes, y + i)
+            i += 8
+        }
+        while i < start + area {
+            var value = x[i] * a + b
+            if let residual { value += residual[i] }
+            y[i] = relu ? max(value, 0) : value
+            i += 1
+        }
+    }
+}
+
+/// Stores eight floats at `pointer` (no alignment needed).
+@inline(__always)
+func storeLanes(_ lanes: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: lanes, as: SIMD8<Float>.self)
+}
+
+extension GradientDestination {
+    /// Writes eight values from `index` on by the destination's rule.
+    @inline(__always)
+    func write(_ index: Int, lanes: SIMD8<Float>) {
+        storeLanes(accumulates ? loadLanes(pointer + index) + lanes : lanes, pointer + index)
+    }
+}
+
+/// The backward pass of `batchNormForward` for `channel`, from dy [N, C, A] and the saved
+/// output y (for the ReLU's mask). With g = dy where y > 0 (or dy without ReLU),
+/// M = N A and xhat = (x - mean) / sigma:
+///
+///     dresidual = g;  doffset = sum g;  dscale = sum g xhat;
+///     dx = scale / (M sigma) (M g - sum g - xhat sum(g xhat))   (batch statistics)
+///     dx = scale g / sigma                                      (running statistics)
+///
+/// Returns (sum g, sum g xhat) for the parameter gradients.
+func batchNormBackward(inputGradient: GradientDestination?, residualGradient: GradientDestination?,
+                       outputGradient dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
+                       input x: UnsafePointer<Float>, relu: Bool,
+                       mean: Float, inverseDeviation: Float, scale: Float, usesBatchStatistics: Bool,
+                       batch: Int, channels: Int, area: Int, channel: Int) -> (sumG: Float, sumGXhat: Float) {
+    let zero = SIMD8<Float>(), means = SIMD8<Float>(repeating: mean)
+    // g = dy masked by the ReLU, eight lanes from `index` on, or one value at `index`.
+    @inline(__always) func lanesG(_ index: Int) -> SIMD8<Float> {
+        var lanes = loadLanes(dy + index)
+        if relu { lanes.replace(with: zero, where: loadLanes(y + index) .<= zero) }
+        return lanes
+    }
+    @inline(__always) func g(_ index: Int) -> Float { relu && y[index] <= 0 ? 0 : dy[index] }
+    var sumG: Double = 0, sumGCentred: Double = 0
+    for sample in 0..<batch {
+        let start = (sample * channels + channel) * area
+        var totalG = SIMD8<Float>(), totalGX = SIMD8<Float>(), i = start
+        while i + 8 <= start + area {
+            let lanes = lanesG(i)
+            totalG += lanes
+            totalGX += lanes * (loadLanes(x + i) - means)
+            i += 8
+        }
+        var partialG = totalG.sum(), partialGX = totalGX.sum()
+        while i < start + area {
+            let gi = g(i)
+            partialG += gi
+            partialGX += gi * (x[i] - mean)
+            i += 1
+        }
+        sumG += Double(partialG)
+        sumGCentred += Double(partialGX)
+    }
+    let totalG = Float(sumG), totalGXhat = Float(sumGCentred) * inverseDeviation
+    if let inputGradient {
+        // dx = factor (gScale g + constant + (x - mean) centredScale), covering both cases.
+        let reduced = Float(batch * area)
+        let factor = usesBatchStatistics ? scale * inverseDeviation / reduced : scale * inverseDeviation
+        let gScale = usesBatchStatistics ? reduced : 1
+        let constant = usesBatchStatistics ? -totalG : 0
+        let centredScale = usesBatchStatistics ? -totalGXhat * inverseDeviation : 0
+        for sample in 0..<batch {
+            let start = (sample * channels + channel) * area
+            var i = start
+            while i + 8 <= start + area {
+                let centred = loadLanes(x + i) - means
+                inputGradient.write(i, lanes: factor * (gScale * lanesG(i) + constant + centred * centredScale))
+                i += 8
+            }
+            while i < start + area {
+                inputGradient.write(i, factor * (gScale * g(i) + constant + (x[i] - mean) * centredScale))
+                i += 1
+            }
+        }
+    }
+    if let residualGradient {
+        for sample in 0..<batch {
+            let start = (sample * channels + channel) * area
+            var i = start
+            while i + 8 <= start + area { residualGradient.write(i, lanes: lanesG(i)); i += 8 }
+            while i < start + area { residualGradient.write(i, g(i)); i += 1 }
+        }
+    }
+    return (totalG, totalGXhat)
+}
