@@ -135,26 +135,33 @@ private func sameWidthRow(_ destination: UnsafeMutablePointer<Float>, _ plane: U
     }
 }
 
-/// Folds `columns` [C KH KW, count P] back, adding into samples `first..<first+count` of
-/// `inputGradient` [N, C, H, W] (the adjoint of `im2col`).
-func col2im(inputGradient: UnsafeMutablePointer<Float>, columns: UnsafePointer<Float>,
+/// Folds `columns` [C KH KW, count P] back into samples `first..<first+count` of
+/// `inputGradient` [N, C, H, W] (the adjoint of `im2col`), adding or, for a fresh gradient,
+/// assigning. `columns` is scratch: entries that fall in the padding may be overwritten.
+func col2im(inputGradient: GradientDestination, columns: UnsafeMutablePointer<Float>,
             first: Int, count: Int, _ g: ConvolutionGeometry, parallel: Bool = true) {
     let kernelArea = g.kernelHeight * g.kernelWidth
     let outputHeight = g.outputHeight, outputWidth = g.outputWidth, positions = g.positions
-    let rowLength = count * positions
-    let shared = UncheckedSendable(inputGradient)
-    // Each (sample, channel) plane of the gradient is written by exactly one chunk.
+    let rowLength = count * positions, area = g.height * g.width
+    let shared = UncheckedSendable(columns)
+    // Each (sample, channel) plane of the gradient, and the part of the columns that maps
+    // onto it, belongs to exactly one chunk.
     parallelChunks(count * g.channels, minimumChunk: parallel ? 4 : count * g.channels) { planes in
         for planeIndex in planes {
             let sample = planeIndex / g.channels, channel = planeIndex % g.channels
-            let plane = shared.value + ((first + sample) * g.channels + channel) * g.height * g.width
+            let plane = inputGradient.pointer + ((first + sample) * g.channels + channel) * area
+            if !inputGradient.accumulates { plane.initialize(repeating: 0, count: area) }
             for kh in 0..<g.kernelHeight {
                 for kw in 0..<g.kernelWidth {
                     let row = channel * kernelArea + kh * g.kernelWidth + kw
                     let lowOW = max(0, (g.padding - kw + g.stride - 1) / g.stride)
                     let highOW = min(outputWidth, (g.width + g.padding - kw + g.stride - 1) / g.stride)
                     if lowOW >= highOW { continue }
-                    let source = columns + row * rowLength + sample * positions
+                    let source = shared.value + row * rowLength + sample * positions
+                    if g.stride == 1 && outputWidth == g.width {
+                        sameWidthRowAdjoint(plane, source, kh: kh, kw: kw, lowOW: lowOW, highOW: highOW, g)
+                        continue
+                    }
                     for oh in 0..<outputHeight {
                         let ih = oh * g.stride - g.padding + kh
                         if ih < 0 || ih >= g.height { continue }
@@ -170,6 +177,35 @@ func col2im(inputGradient: UnsafeMutablePointer<Float>, columns: UnsafePointer<F
             }
         }
     }
+}
+
+/// The adjoint of `sameWidthRow`: adds one row of the columns into the plane shifted back
+/// by (kh - padding) rows and (kw - padding) columns, as one block. Entries that lie in the
+/// padding columns are zeroed first, since the block would otherwise carry them into the
+/// neighbouring image row.
+@inline(__always)
+private func sameWidthRowAdjoint(_ plane: UnsafeMutablePointer<Float>, _ source: UnsafeMutablePointer<Float>,
+                                 kh: Int, kw: Int, lowOW: Int, highOW: Int, _ g: ConvolutionGeometry) {
+    let width = g.width, area = g.height * g.width
+    let lowOH = max(0, g.padding - kh), highOH = min(g.outputHeight, g.height + g.padding - kh)
+    if lowOH >= highOH { return }
+    if lowOW > 0 || highOW < width {
+        for oh in lowOH..<highOH {
+            let row = source + oh * width
+            for ow in 0..<min(lowOW, width) { row[ow] = 0 }
+            for ow in max(0, highOW)..<width { row[ow] = 0 }
+        }
+    }
+    // plane[d + shift] += source[d], clipped to the plane.
+    let shift = (kh - g.padding) * width + (kw - g.padding)
+    let low = max(lowOH * width, -shift), high = min(highOH * width, area - shift)
+    let destination = plane + shift
+    var d = low
+    while d + 8 <= high {
+        storeLanes(loadLanes(destination + d) + loadLanes(source + d), destination + d)
+        d += 8
+    }
+    while d < high { destination[d] += source[d]; d += 1 }
 }
 
 /// How a convolution spreads over the cores. With multi-threaded BLAS, chunks run one after
@@ -218,8 +254,8 @@ func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Flo
 }
 
 /// The backward pass of `conv2dForward`: adds into `weightGradient` [F, C, KH, KW] and, when
-/// given, `inputGradient` [N, C, H, W], from `outputGradient` [N, F, OH, OW].
-func conv2dBackward(inputGradient: UnsafeMutablePointer<Float>?,
+/// given, writes `inputGradient` [N, C, H, W] by its rule, from `outputGradient` [N, F, OH, OW].
+func conv2dBackward(inputGradient: GradientDestination?,
                     weightGradient: UnsafeMutablePointer<Float>?,
                     outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>,
                     weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
@@ -232,7 +268,6 @@ func conv2dBackward(inputGradient: UnsafeMutablePointer<Float>?,
          block: UncheckedSendable(workspace.buffer(3 * worker + 1, count: g.filters * chunk * positions)),
          weight: UncheckedSendable(workspace.buffer(3 * worker + 2, count: weightCount)))
     }
-    let sharedInputGradient = inputGradient.map { UncheckedSendable($0) }
     // Workers own disjoint samples of the input gradient; each sums its weight gradient
     // privately (worker 0 directly into the result), added up after the join.
     forEachWorker(workers, g) { worker, samples in
@@ -255,12 +290,12 @@ func conv2dBackward(inputGradient: UnsafeMutablePointer<Float>?,
                      a: block, lda: columnsCount, b: columns, ldb: columnsCount,
                      beta: 1, c: weightSum, ldc: patch)
             }
-            if let sharedInputGradient {
+            if let inputGradient {
                 // dColumns [K, count P] = W^T [K, F] x dBlock [F, count P]
                 gemm(transposeA: true, m: patch, n: columnsCount, k: g.filters,
                      a: weight, lda: patch, b: block, ldb: columnsCount,
                      beta: 0, c: columns, ldc: columnsCount)
-                col2im(inputGradient: sharedInputGradient.value, columns: columns, first: first, count: count, g,
+                col2im(inputGradient: inputGradient, columns: columns, first: first, count: count, g,
                        parallel: workers == 1)
             }
             first += count
