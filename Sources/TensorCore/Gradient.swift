@@ -18,7 +18,8 @@ public func withoutGradient<Result>(_ body: () throws -> Result) rethrows -> Res
 ///
 /// The pullback receives the output tensor (for ops whose derivative uses their result) and
 /// the output's gradient, and adds (`+=`) into `input.gradientPointer()` for every input
-/// whose `isGradientNeeded` is set.
+/// whose `isGradientNeeded` is set; a pullback that writes every element may instead take
+/// `input.gradientDestination()`, which spares zero-filling a fresh gradient.
 final class GradientNode {
     let inputs: [Tensor]
     let pullback: (_ output: Tensor, _ outputGradient: UnsafePointer<Float>) -> Void

@@ -29,7 +29,7 @@ public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: In
     result.record([input, weight]) { _, g in
         conv2dBackward(
             inputGradient: input.isGradientNeeded ? input.gradientDestination() : nil,
-            weightGradient: weight.isGradientNeeded ? weight.gradientPointer() : nil,
+            weightGradient: weight.isGradientNeeded ? weight.gradientDestination() : nil,
             outputGradient: g, input: input.storage.pointer, weight: weight.storage.pointer,
             geometry, workspace: workspace)
     }

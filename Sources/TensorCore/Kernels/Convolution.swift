@@ -253,10 +253,11 @@ func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Flo
     }
 }
 
-/// The backward pass of `conv2dForward`: adds into `weightGradient` [F, C, KH, KW] and, when
-/// given, writes `inputGradient` [N, C, H, W] by its rule, from `outputGradient` [N, F, OH, OW].
+/// The backward pass of `conv2dForward`: writes, each by its rule (add, or assign when
+/// fresh), `weightGradient` [F, C, KH, KW] and `inputGradient` [N, C, H, W] when given,
+/// from `outputGradient` [N, F, OH, OW].
 func conv2dBackward(inputGradient: GradientDestination?,
-                    weightGradient: UnsafeMutablePointer<Float>?,
+                    weightGradient: GradientDestination?,
                     outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>,
                     weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
                     workspace: ConvolutionWorkspace) {
@@ -269,14 +270,12 @@ func conv2dBackward(inputGradient: GradientDestination?,
          weight: UncheckedSendable(workspace.buffer(3 * worker + 2, count: weightCount)))
     }
     // Workers own disjoint samples of the input gradient; each sums its weight gradient
-    // privately (worker 0 directly into the result), added up after the join.
+    // privately (worker 0 directly into the result), added up after the join. The first
+    // product into a private sum, or into a fresh result, assigns (beta 0).
     forEachWorker(workers, g) { worker, samples in
         let columns = buffers[worker].columns.value, block = buffers[worker].block.value
-        var weightSum: UnsafeMutablePointer<Float>? = nil
-        if let weightGradient {
-            weightSum = worker == 0 ? weightGradient : buffers[worker].weight.value
-            if worker != 0 { weightSum!.initialize(repeating: 0, count: weightCount) }
-        }
+        let weightSum = weightGradient.map { worker == 0 ? $0.pointer : buffers[worker].weight.value }
+        var weightBeta: Float = worker == 0 && weightGradient?.accumulates == true ? 1 : 0
         var first = samples.lowerBound
         while first < samples.upperBound {
             let count = min(chunk, samples.upperBound - first)
@@ -288,7 +287,8 @@ func conv2dBackward(inputGradient: GradientDestination?,
                 // dW [F, K] += dBlock [F, count P] x columns^T [count P, K]
                 gemm(transposeB: true, m: g.filters, n: patch, k: columnsCount,
                      a: block, lda: columnsCount, b: columns, ldb: columnsCount,
-                     beta: 1, c: weightSum, ldc: patch)
+                     beta: weightBeta, c: weightSum, ldc: patch)
+                weightBeta = 1
             }
             if let inputGradient {
                 // dColumns [K, count P] = W^T [K, F] x dBlock [F, count P]
@@ -304,7 +304,7 @@ func conv2dBackward(inputGradient: GradientDestination?,
     if let weightGradient {
         for worker in 1..<max(1, workers) {
             let partial = buffers[worker].weight.value
-            for i in 0..<weightCount { weightGradient[i] += partial[i] }
+            for i in 0..<weightCount { weightGradient.pointer[i] += partial[i] }
         }
     }
 }
