@@ -36,6 +36,8 @@ func laneSquaredDeviation(_ x: UnsafePointer<Float>, _ count: Int, from center: 
 
 /// The batch mean and biased variance of `channel` of x [N, C, A]: two passes (mean, then
 /// squared deviations), which stay accurate when the mean is large against the spread.
+/// (Merging per-plane statistics in one pass costs more than it saves: two divisions per
+/// plane, and a plane is one value for [N, C].)
 func batchNormStatistics(_ x: UnsafePointer<Float>, batch: Int, channels: Int, area: Int,
                          channel: Int) -> (mean: Float, variance: Float) {
     let reduced = Double(batch * area)
@@ -132,33 +134,28 @@ func batchNormBackward(inputGradient: GradientDestination?, residualGradient: Gr
         sumGCentred += Double(partialGX)
     }
     let totalG = Float(sumG), totalGXhat = Float(sumGCentred) * inverseDeviation
-    if let inputGradient {
-        // dx = factor (gScale g + constant + (x - mean) centredScale), covering both cases.
-        let reduced = Float(batch * area)
-        let factor = usesBatchStatistics ? scale * inverseDeviation / reduced : scale * inverseDeviation
-        let gScale = usesBatchStatistics ? reduced : 1
-        let constant = usesBatchStatistics ? -totalG : 0
-        let centredScale = usesBatchStatistics ? -totalGXhat * inverseDeviation : 0
-        for sample in 0..<batch {
-            let start = (sample * channels + channel) * area
-            var i = start
-            while i + 8 <= start + area {
-                let centred = loadLanes(x + i) - means
-                inputGradient.write(i, lanes: factor * (gScale * lanesG(i) + constant + centred * centredScale))
-                i += 8
-            }
-            while i < start + area {
-                inputGradient.write(i, factor * (gScale * g(i) + constant + (x[i] - mean) * centredScale))
-                i += 1
-            }
+    if inputGradient == nil && residualGradient == nil { return (totalG, totalGXhat) }
+    // dx = factor (gScale g + constant + (x - mean) centredScale), covering both cases.
+    let reduced = Float(batch * area)
+    let factor = usesBatchStatistics ? scale * inverseDeviation / reduced : scale * inverseDeviation
+    let gScale = usesBatchStatistics ? reduced : 1
+    let constant = usesBatchStatistics ? -totalG : 0
+    let centredScale = usesBatchStatistics ? -totalGXhat * inverseDeviation : 0
+    // Input before residual at each index: if they are one tensor, the residual's share adds.
+    for sample in 0..<batch {
+        let start = (sample * channels + channel) * area
+        var i = start
+        while i + 8 <= start + area {
+            let lanes = lanesG(i)
+            inputGradient?.write(i, lanes: factor * (gScale * lanes + constant + (loadLanes(x + i) - means) * centredScale))
+            residualGradient?.write(i, lanes: lanes)
+            i += 8
         }
-    }
-    if let residualGradient {
-        for sample in 0..<batch {
-            let start = (sample * channels + channel) * area
-            var i = start
-            while i + 8 <= start + area { residualGradient.write(i, lanes: lanesG(i)); i += 8 }
-            while i < start + area { residualGradient.write(i, g(i)); i += 1 }
+        while i < start + area {
+            let gi = g(i)
+            inputGradient?.write(i, factor * (gScale * gi + constant + (x[i] - mean) * centredScale))
+            residualGradient?.write(i, gi)
+            i += 1
         }
     }
     return (totalG, totalGXhat)

@@ -93,13 +93,17 @@ func im2col(columns: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                         continue
                     }
                     let source = plane + ih * g.width - g.padding + kw
-                    for ow in 0..<lowOW { out[ow] = 0 }
+                    zeroEdge(out, count: lowOW)
+                    // Unchecked index arithmetic: the bounds above keep it in the plane, and
+                    // overflow checks would keep these loops from vectorising.
                     if g.stride == 1 {
                         for ow in lowOW..<highOW { out[ow] = source[ow] }
+                    } else if g.stride == 2 {
+                        for ow in lowOW..<highOW { out[ow] = source[ow &<< 1] }
                     } else {
-                        for ow in lowOW..<highOW { out[ow] = source[ow * g.stride] }
+                        for ow in lowOW..<highOW { out[ow] = source[ow &* g.stride] }
                     }
-                    for ow in highOW..<outputWidth { out[ow] = 0 }
+                    zeroEdge(out + highOW, count: outputWidth - highOW)
                 }
             }
         }
@@ -124,14 +128,26 @@ private func sameWidthRow(_ destination: UnsafeMutablePointer<Float>, _ plane: U
     let shift = (kh - g.padding) * width + (kw - g.padding)
     let low = max(lowOH * width, -shift), high = min(highOH * width, area - shift)
     if low < high { (destination + low).update(from: plane + low + shift, count: high - low) }
-    destination.initialize(repeating: 0, count: lowOH * width)
-    (destination + highOH * width).initialize(repeating: 0, count: (outputHeight - highOH) * width)
+    zeroEdge(destination, count: lowOH * width)
+    zeroEdge(destination + highOH * width, count: (outputHeight - highOH) * width)
     if lowOW > 0 || highOW < width {
         for oh in lowOH..<highOH {
             let out = destination + oh * width
-            for ow in 0..<min(lowOW, width) { out[ow] = 0 }
-            for ow in max(0, highOW)..<width { out[ow] = 0 }
+            zeroEdge(out, count: min(lowOW, width))
+            zeroEdge(out + max(0, highOW), count: width - max(0, highOW))
         }
+    }
+}
+
+/// Sets `count` floats (often none or one: the padding edge of a row) to zero. Stores them
+/// directly: the compiler would turn a loop into a call to `memset` per row.
+@inline(__always)
+private func zeroEdge(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
+    switch count {
+    case ..<1: return
+    case 1: pointer[0] = 0
+    case 2: pointer[0] = 0; pointer[1] = 0
+    default: pointer.initialize(repeating: 0, count: count)
     }
 }
 
@@ -169,8 +185,10 @@ func col2im(inputGradient: GradientDestination, columns: UnsafeMutablePointer<Fl
                         let from = source + oh * outputWidth
                         if g.stride == 1 {
                             for ow in lowOW..<highOW { destination[ow] += from[ow] }
+                        } else if g.stride == 2 {
+                            for ow in lowOW..<highOW { destination[ow &<< 1] += from[ow] }
                         } else {
-                            for ow in lowOW..<highOW { destination[ow * g.stride] += from[ow] }
+                            for ow in lowOW..<highOW { destination[ow &* g.stride] += from[ow] }
                         }
                     }
                 }
@@ -192,8 +210,8 @@ private func sameWidthRowAdjoint(_ plane: UnsafeMutablePointer<Float>, _ source:
     if lowOW > 0 || highOW < width {
         for oh in lowOH..<highOH {
             let row = source + oh * width
-            for ow in 0..<min(lowOW, width) { row[ow] = 0 }
-            for ow in max(0, highOW)..<width { row[ow] = 0 }
+            zeroEdge(row, count: min(lowOW, width))
+            zeroEdge(row + max(0, highOW), count: width - max(0, highOW))
         }
     }
     // plane[d + shift] += source[d], clipped to the plane.
