@@ -160,21 +160,31 @@ func col2im(inputGradient: GradientDestination, columns: UnsafeMutablePointer<Fl
     let outputHeight = g.outputHeight, outputWidth = g.outputWidth, positions = g.positions
     let rowLength = count * positions, area = g.height * g.width
     let shared = UncheckedSendable(columns)
+    let sameWidth = g.stride == 1 && outputWidth == g.width
+    // When the output has the input's shape, the centre tap's row is the plane itself
+    // (shift 0, no padding): a fresh gradient starts as a copy of it instead of zeros.
+    let copiesCentre = !inputGradient.accumulates && sameWidth && outputHeight == g.height
     // Each (sample, channel) plane of the gradient, and the part of the columns that maps
     // onto it, belongs to exactly one chunk.
     parallelChunks(count * g.channels, minimumChunk: parallel ? 4 : count * g.channels) { planes in
         for planeIndex in planes {
             let sample = planeIndex / g.channels, channel = planeIndex % g.channels
             let plane = inputGradient.pointer + ((first + sample) * g.channels + channel) * area
-            if !inputGradient.accumulates { plane.initialize(repeating: 0, count: area) }
+            let centre = channel * kernelArea + g.padding * g.kernelWidth + g.padding
+            if copiesCentre {
+                plane.update(from: shared.value + centre * rowLength + sample * positions, count: area)
+            } else if !inputGradient.accumulates {
+                plane.initialize(repeating: 0, count: area)
+            }
             for kh in 0..<g.kernelHeight {
                 for kw in 0..<g.kernelWidth {
                     let row = channel * kernelArea + kh * g.kernelWidth + kw
+                    if copiesCentre && row == centre { continue }
                     let lowOW = max(0, (g.padding - kw + g.stride - 1) / g.stride)
                     let highOW = min(outputWidth, (g.width + g.padding - kw + g.stride - 1) / g.stride)
                     if lowOW >= highOW { continue }
                     let source = shared.value + row * rowLength + sample * positions
-                    if g.stride == 1 && outputWidth == g.width {
+                    if sameWidth {
                         sameWidthRowAdjoint(plane, source, kh: kh, kw: kw, lowOW: lowOW, highOW: highOW, g)
                         continue
                     }
