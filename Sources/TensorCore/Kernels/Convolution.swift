@@ -26,9 +26,11 @@ public struct ConvolutionGeometry: Sendable, Equatable {
         self.stride = stride; self.padding = padding
     }
 
-    /// Samples per chunk: enough columns for an efficient GEMM, a bounded workspace.
+    /// Samples per chunk: enough columns for an efficient GEMM, a bounded workspace. About
+    /// 1,024 columns measured best on the narrow ResNet-18 (4,096 made the BYOL step about 7%
+    /// slower): the unfolded chunk then stays in cache until the product reads it.
     var samplesPerChunk: Int {
-        let targetColumns = 4096, maximumWorkspace = 1 << 22
+        let targetColumns = 1024, maximumWorkspace = 1 << 22
         let byColumns = (targetColumns + positions - 1) / max(1, positions)
         let byMemory = max(1, maximumWorkspace / max(1, patchSize * positions))
         return max(1, min(batch, min(byColumns, byMemory)))
