@@ -64,79 +64,113 @@ public final class ConvolutionWorkspace {
     }
 }
 
+/// Where one kernel tap (kh, kw) of a convolution reads its input: the output rows
+/// `lowOH..<highOH` and columns `lowOW..<highOW` whose input position lies inside the image
+/// (the rest read padding). The same for every sample, so worked out once per tap.
+private struct Tap {
+    let kh, kw: Int
+    let lowOH, highOH, lowOW, highOW: Int
+
+    init(kh: Int, kw: Int, _ g: ConvolutionGeometry) {
+        self.kh = kh
+        self.kw = kw
+        // oh is inside when 0 <= oh stride - padding + kh < height (likewise ow); negative
+        // quotients truncate towards zero, which the max with 0 makes harmless.
+        lowOH = max(0, (g.padding - kh + g.stride - 1) / g.stride)
+        highOH = max(lowOH, min(g.outputHeight, (g.height + g.padding - kh + g.stride - 1) / g.stride))
+        lowOW = max(0, (g.padding - kw + g.stride - 1) / g.stride)
+        highOW = max(lowOW, min(g.outputWidth, (g.width + g.padding - kw + g.stride - 1) / g.stride))
+    }
+
+    /// Whether some output position reads inside the image.
+    var isEmpty: Bool { lowOH >= highOH || lowOW >= highOW }
+
+    /// For a stride-1 convolution whose output is as wide as its input: the flat offset from
+    /// an output position to the input position it reads, and the output positions
+    /// `low..<high` whose input lies inside the plane (edge columns among them read the
+    /// neighbouring image row and are corrected by the callers).
+    func shiftedRange(_ g: ConvolutionGeometry) -> (shift: Int, low: Int, high: Int) {
+        let shift = (kh - g.padding) * g.width + (kw - g.padding)
+        return (shift, max(lowOH * g.width, -shift), min(highOH * g.width, g.height * g.width - shift))
+    }
+}
+
 /// Unfolds samples `first..<first+count` of `input` [N, C, H, W] into
 /// `columns` [C KH KW, count P] (zeros where the kernel overhangs the padding).
 func im2col(columns: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
             first: Int, count: Int, _ g: ConvolutionGeometry, parallel: Bool = true) {
     let kernelArea = g.kernelHeight * g.kernelWidth
-    let outputHeight = g.outputHeight, outputWidth = g.outputWidth, positions = g.positions
-    let rowLength = count * positions
+    let rowLength = count * g.positions, planeStride = g.channels * g.height * g.width
+    let sameWidth = g.stride == 1 && g.outputWidth == g.width
     let shared = UncheckedSendable(columns)
     // Each row (c, kh, kw) of the columns is written by exactly one chunk.
     parallelChunks(g.patchSize, minimumChunk: parallel ? max(1, 8192 / max(1, rowLength)) : g.patchSize) { rows in
         for row in rows {
             let channel = row / kernelArea
-            let kh = (row % kernelArea) / g.kernelWidth, kw = row % g.kernelWidth
-            // Output columns whose input column lies inside the image.
-            let lowOW = max(0, (g.padding - kw + g.stride - 1) / g.stride)
-            let highOW = min(outputWidth, (g.width + g.padding - kw + g.stride - 1) / g.stride)
-            for sample in 0..<count {
-                let plane = input + ((first + sample) * g.channels + channel) * g.height * g.width
-                let destination = shared.value + row * rowLength + sample * positions
-                if g.stride == 1 && outputWidth == g.width {
-                    sameWidthRow(destination, plane, kh: kh, kw: kw, lowOW: lowOW, highOW: highOW, g)
-                    continue
-                }
-                for oh in 0..<outputHeight {
-                    let ih = oh * g.stride - g.padding + kh
-                    let out = destination + oh * outputWidth
-                    if ih < 0 || ih >= g.height || lowOW >= highOW {
-                        out.initialize(repeating: 0, count: outputWidth)
-                        continue
-                    }
-                    let source = plane + ih * g.width - g.padding + kw
-                    zeroEdge(out, count: lowOW)
-                    // Unchecked index arithmetic: the bounds above keep it in the plane, and
-                    // overflow checks would keep these loops from vectorising.
-                    if g.stride == 1 {
-                        for ow in lowOW..<highOW { out[ow] = source[ow] }
-                    } else if g.stride == 2 {
-                        for ow in lowOW..<highOW { out[ow] = source[ow &<< 1] }
-                    } else {
-                        for ow in lowOW..<highOW { out[ow] = source[ow &* g.stride] }
-                    }
-                    zeroEdge(out + highOW, count: outputWidth - highOW)
-                }
+            let tap = Tap(kh: (row % kernelArea) / g.kernelWidth, kw: row % g.kernelWidth, g)
+            let destination = shared.value + row * rowLength
+            let planes = input + (first * g.channels + channel) * g.height * g.width
+            if tap.isEmpty {
+                destination.initialize(repeating: 0, count: rowLength)
+            } else if sameWidth {
+                unfoldShifted(destination, planes, count: count, planeStride: planeStride, tap, g)
+            } else {
+                unfoldStrided(destination, planes, count: count, planeStride: planeStride, tap, g)
             }
         }
     }
 }
 
-/// One row of `im2col` for a stride-1 convolution whose output is as wide as its input (the
-/// 3x3, padding 1 convolutions of ResNet): the row is the input plane shifted by
-/// (kh - padding) rows and (kw - padding) columns, so one block copy fills it and only the
-/// overhanging rows and edge columns are then set to zero.
-@inline(__always)
-private func sameWidthRow(_ destination: UnsafeMutablePointer<Float>, _ plane: UnsafePointer<Float>,
-                          kh: Int, kw: Int, lowOW: Int, highOW: Int, _ g: ConvolutionGeometry) {
-    let width = g.width, outputHeight = g.outputHeight, area = g.height * g.width
-    // Output rows whose input row lies inside the image.
-    let lowOH = max(0, g.padding - kh), highOH = min(outputHeight, g.height + g.padding - kh)
-    if lowOH >= highOH {
-        destination.initialize(repeating: 0, count: outputHeight * width)
-        return
+/// One row of `im2col` for every sample, for a stride-1 convolution whose output is as wide
+/// as its input (the 3x3, padding 1 convolutions of ResNet): the row is the input plane
+/// shifted by (kh - padding) rows and (kw - padding) columns, so one block copy fills it and
+/// only the overhanging rows and edge columns are then set to zero.
+@inline(never)
+private func unfoldShifted(_ destination: UnsafeMutablePointer<Float>, _ planes: UnsafePointer<Float>,
+                           count: Int, planeStride: Int, _ tap: Tap, _ g: ConvolutionGeometry) {
+    let width = g.width, positions = g.positions
+    let (shift, low, high) = tap.shiftedRange(g)
+    let fixesColumns = tap.lowOW > 0 || tap.highOW < width
+    for sample in 0..<count {
+        let out = destination + sample * positions, plane = planes + sample * planeStride
+        if low < high { (out + low).update(from: plane + low + shift, count: high - low) }
+        zeroEdge(out, count: tap.lowOH * width)
+        zeroEdge(out + tap.highOH * width, count: (g.outputHeight - tap.highOH) * width)
+        if fixesColumns {
+            for oh in tap.lowOH..<tap.highOH {
+                zeroEdge(out + oh * width, count: tap.lowOW)
+                zeroEdge(out + oh * width + tap.highOW, count: width - tap.highOW)
+            }
+        }
     }
-    // destination[d] = plane[d + shift], clipped to the plane so nothing outside it is read.
-    let shift = (kh - g.padding) * width + (kw - g.padding)
-    let low = max(lowOH * width, -shift), high = min(highOH * width, area - shift)
-    if low < high { (destination + low).update(from: plane + low + shift, count: high - low) }
-    zeroEdge(destination, count: lowOH * width)
-    zeroEdge(destination + highOH * width, count: (outputHeight - highOH) * width)
-    if lowOW > 0 || highOW < width {
-        for oh in lowOH..<highOH {
-            let out = destination + oh * width
-            zeroEdge(out, count: min(lowOW, width))
-            zeroEdge(out + max(0, highOW), count: width - max(0, highOW))
+}
+
+/// One row of `im2col` for every sample, any stride and padding: image row by image row.
+@inline(never)
+private func unfoldStrided(_ destination: UnsafeMutablePointer<Float>, _ planes: UnsafePointer<Float>,
+                           count: Int, planeStride: Int, _ tap: Tap, _ g: ConvolutionGeometry) {
+    let outputWidth = g.outputWidth, positions = g.positions, stride = g.stride
+    for oh in 0..<g.outputHeight {
+        let inside = oh >= tap.lowOH && oh < tap.highOH
+        let sourceOffset = (oh * stride - g.padding + tap.kh) * g.width - g.padding + tap.kw
+        for sample in 0..<count {
+            let out = destination + sample * positions + oh * outputWidth
+            if !inside {
+                out.initialize(repeating: 0, count: outputWidth)
+                continue
+            }
+            let source = planes + sample * planeStride + sourceOffset
+            zeroEdge(out, count: tap.lowOW)
+            // Unchecked index arithmetic: the tap's bounds keep it in the plane, and overflow
+            // checks would keep these loops from vectorising.
+            if stride == 1 {
+                for ow in tap.lowOW..<tap.highOW { out[ow] = source[ow] }
+            } else if stride == 2 {
+                for ow in tap.lowOW..<tap.highOW { out[ow] = source[ow &<< 1] }
+            } else {
+                for ow in tap.lowOW..<tap.highOW { out[ow] = source[ow &* stride] }
+            }
+            zeroEdge(out + tap.highOW, count: outputWidth - tap.highOW)
         }
     }
 }
@@ -159,83 +193,88 @@ private func zeroEdge(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
 func col2im(inputGradient: GradientDestination, columns: UnsafeMutablePointer<Float>,
             first: Int, count: Int, _ g: ConvolutionGeometry, parallel: Bool = true) {
     let kernelArea = g.kernelHeight * g.kernelWidth
-    let outputHeight = g.outputHeight, outputWidth = g.outputWidth, positions = g.positions
-    let rowLength = count * positions, area = g.height * g.width
+    let rowLength = count * g.positions, area = g.height * g.width, planeStride = g.channels * area
     let shared = UncheckedSendable(columns)
-    let sameWidth = g.stride == 1 && outputWidth == g.width
+    let sameWidth = g.stride == 1 && g.outputWidth == g.width
     // When the output has the input's shape, the centre tap's row is the plane itself
     // (shift 0, no padding): a fresh gradient starts as a copy of it instead of zeros.
-    let copiesCentre = !inputGradient.accumulates && sameWidth && outputHeight == g.height
-    // Each (sample, channel) plane of the gradient, and the part of the columns that maps
-    // onto it, belongs to exactly one chunk.
-    parallelChunks(count * g.channels, minimumChunk: parallel ? 4 : count * g.channels) { planes in
-        for planeIndex in planes {
-            let sample = planeIndex / g.channels, channel = planeIndex % g.channels
-            let plane = inputGradient.pointer + ((first + sample) * g.channels + channel) * area
+    let copiesCentre = !inputGradient.accumulates && sameWidth && g.outputHeight == g.height
+    // Each channel's planes of the gradient, and the rows of the columns that map onto
+    // them, belong to exactly one chunk.
+    parallelChunks(g.channels, minimumChunk: parallel ? 1 : g.channels) { channels in
+        for channel in channels {
+            let planes = inputGradient.pointer + (first * g.channels + channel) * area
             let centre = channel * kernelArea + g.padding * g.kernelWidth + g.padding
-            if copiesCentre {
-                plane.update(from: shared.value + centre * rowLength + sample * positions, count: area)
-            } else if !inputGradient.accumulates {
-                plane.initialize(repeating: 0, count: area)
+            for sample in 0..<count {
+                let plane = planes + sample * planeStride
+                if copiesCentre {
+                    plane.update(from: shared.value + centre * rowLength + sample * g.positions, count: area)
+                } else if !inputGradient.accumulates {
+                    plane.initialize(repeating: 0, count: area)
+                }
             }
-            for kh in 0..<g.kernelHeight {
-                for kw in 0..<g.kernelWidth {
-                    let row = channel * kernelArea + kh * g.kernelWidth + kw
-                    if copiesCentre && row == centre { continue }
-                    let lowOW = max(0, (g.padding - kw + g.stride - 1) / g.stride)
-                    let highOW = min(outputWidth, (g.width + g.padding - kw + g.stride - 1) / g.stride)
-                    if lowOW >= highOW { continue }
-                    let source = shared.value + row * rowLength + sample * positions
-                    if sameWidth {
-                        sameWidthRowAdjoint(plane, source, kh: kh, kw: kw, lowOW: lowOW, highOW: highOW, g)
-                        continue
-                    }
-                    for oh in 0..<outputHeight {
-                        let ih = oh * g.stride - g.padding + kh
-                        if ih < 0 || ih >= g.height { continue }
-                        let destination = plane + ih * g.width - g.padding + kw
-                        let from = source + oh * outputWidth
-                        if g.stride == 1 {
-                            for ow in lowOW..<highOW { destination[ow] += from[ow] }
-                        } else if g.stride == 2 {
-                            for ow in lowOW..<highOW { destination[ow &<< 1] += from[ow] }
-                        } else {
-                            for ow in lowOW..<highOW { destination[ow &* g.stride] += from[ow] }
-                        }
-                    }
+            for row in (channel * kernelArea)..<((channel + 1) * kernelArea) {
+                if copiesCentre && row == centre { continue }
+                let tap = Tap(kh: (row % kernelArea) / g.kernelWidth, kw: row % g.kernelWidth, g)
+                if tap.isEmpty { continue }
+                let source = shared.value + row * rowLength
+                if sameWidth {
+                    foldShifted(planes, source, count: count, planeStride: planeStride, tap, g)
+                } else {
+                    foldStrided(planes, source, count: count, planeStride: planeStride, tap, g)
                 }
             }
         }
     }
 }
 
-/// The adjoint of `sameWidthRow`: adds one row of the columns into the plane shifted back
-/// by (kh - padding) rows and (kw - padding) columns, as one block. Entries that lie in the
-/// padding columns are zeroed first, since the block would otherwise carry them into the
-/// neighbouring image row.
-@inline(__always)
-private func sameWidthRowAdjoint(_ plane: UnsafeMutablePointer<Float>, _ source: UnsafeMutablePointer<Float>,
-                                 kh: Int, kw: Int, lowOW: Int, highOW: Int, _ g: ConvolutionGeometry) {
-    let width = g.width, area = g.height * g.width
-    let lowOH = max(0, g.padding - kh), highOH = min(g.outputHeight, g.height + g.padding - kh)
-    if lowOH >= highOH { return }
-    if lowOW > 0 || highOW < width {
-        for oh in lowOH..<highOH {
-            let row = source + oh * width
-            zeroEdge(row, count: min(lowOW, width))
-            zeroEdge(row + max(0, highOW), count: width - max(0, highOW))
+/// The adjoint of `unfoldShifted`: adds one row of the columns into every sample's plane,
+/// shifted back, as one block per sample. Entries that lie in the padding columns are
+/// zeroed first, since the block would otherwise carry them into the neighbouring image row.
+@inline(never)
+private func foldShifted(_ planes: UnsafeMutablePointer<Float>, _ source: UnsafeMutablePointer<Float>,
+                         count: Int, planeStride: Int, _ tap: Tap, _ g: ConvolutionGeometry) {
+    let width = g.width, positions = g.positions
+    let (shift, low, high) = tap.shiftedRange(g)
+    let fixesColumns = tap.lowOW > 0 || tap.highOW < width
+    for sample in 0..<count {
+        let from = source + sample * positions
+        if fixesColumns {
+            for oh in tap.lowOH..<tap.highOH {
+                zeroEdge(from + oh * width, count: tap.lowOW)
+                zeroEdge(from + oh * width + tap.highOW, count: width - tap.highOW)
+            }
+        }
+        // plane[d + shift] += from[d] for d in low..<high.
+        let destination = planes + sample * planeStride + shift
+        var d = low
+        while d + 8 <= high {
+            storeLanes(loadLanes(destination + d) + loadLanes(from + d), destination + d)
+            d += 8
+        }
+        while d < high { destination[d] += from[d]; d += 1 }
+    }
+}
+
+/// The adjoint of `unfoldStrided`: image row by image row.
+@inline(never)
+private func foldStrided(_ planes: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>,
+                         count: Int, planeStride: Int, _ tap: Tap, _ g: ConvolutionGeometry) {
+    let outputWidth = g.outputWidth, positions = g.positions, stride = g.stride
+    for oh in tap.lowOH..<tap.highOH {
+        let destinationOffset = (oh * stride - g.padding + tap.kh) * g.width - g.padding + tap.kw
+        for sample in 0..<count {
+            let destination = planes + sample * planeStride + destinationOffset
+            let from = source + sample * positions + oh * outputWidth
+            if stride == 1 {
+                for ow in tap.lowOW..<tap.highOW { destination[ow] += from[ow] }
+            } else if stride == 2 {
+                for ow in tap.lowOW..<tap.highOW { destination[ow &<< 1] += from[ow] }
+            } else {
+                for ow in tap.lowOW..<tap.highOW { destination[ow &* stride] += from[ow] }
+            }
         }
     }
-    // plane[d + shift] += source[d], clipped to the plane.
-    let shift = (kh - g.padding) * width + (kw - g.padding)
-    let low = max(lowOH * width, -shift), high = min(highOH * width, area - shift)
-    let destination = plane + shift
-    var d = low
-    while d + 8 <= high {
-        storeLanes(loadLanes(destination + d) + loadLanes(source + d), destination + d)
-        d += 8
-    }
-    while d < high { destination[d] += source[d]; d += 1 }
 }
 
 /// How a convolution spreads over the cores. With multi-threaded BLAS, chunks run one after
