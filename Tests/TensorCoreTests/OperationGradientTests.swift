@@ -132,6 +132,34 @@ import TensorCore
         }
     }
 
+    /// Batch statistics of values far from zero (mean 1000, spread 1) normalise as the
+    /// exact statistics do: a one-sweep variance must not lose it to cancellation.
+    @Test func batchStatisticsStayAccurateFarFromZero() {
+        let shape = [8, 3, 5, 5], channels = 3, area = 25
+        let x = random(shape, seed: 80) + 1000
+        let y = batchNormalized(x, scale: Tensor(shape: [channels], repeating: 1), offset: Tensor.zeros([channels]),
+                                runningMean: Tensor.zeros([channels]), runningVariance: Tensor(shape: [channels], repeating: 1),
+                                mode: .trainingWithoutStatisticsUpdate, epsilon: 0)
+        let values = x.scalars.map(Double.init), outputs = y.scalars
+        var largest: Double = 0
+        for channel in 0..<channels {
+            var indices: [Int] = []
+            for sample in 0..<shape[0] {
+                let start: Int = (sample * channels + channel) * area
+                indices += Array(start..<(start + area))
+            }
+            let channelValues: [Double] = indices.map { values[$0] }
+            let mean: Double = channelValues.reduce(0, +) / Double(indices.count)
+            let squares: [Double] = channelValues.map { ($0 - mean) * ($0 - mean) }
+            let deviation: Double = (squares.reduce(0, +) / Double(indices.count)).squareRoot()
+            for index in indices {
+                let expected: Double = (values[index] - mean) / deviation
+                largest = max(largest, abs(Double(outputs[index]) - expected))
+            }
+        }
+        #expect(largest < 2e-3, "largest difference \(largest)")
+    }
+
     @Test func normalisationAndSimilarity() {
         checkGradients([random([4, 5], seed: 30)]) { $0[0].l2NormalizedRows() }
         checkGradients([random([4, 5], seed: 31), random([4, 5], seed: 32)]) { cosineSimilarity($0[0], $0[1]) }

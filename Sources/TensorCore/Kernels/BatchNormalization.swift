@@ -13,44 +13,38 @@ func loadLanes(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
 }
 
-/// `sum_i x[i]` over `count` floats.
+/// `(sum_i d_i, sum_i d_i^2)` with `d_i = x[i] - shift`, over `count` floats.
 @inline(__always)
-func laneSum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
-    var lanes = SIMD8<Float>(), i = 0
-    while i + 8 <= count { lanes += loadLanes(x + i); i += 8 }
-    var total = lanes.sum()
-    while i < count { total += x[i]; i += 1 }
-    return total
+func laneShiftedMoments(_ x: UnsafePointer<Float>, _ count: Int, shift: Float) -> (Float, Float) {
+    var sums = SIMD8<Float>(), squares = SIMD8<Float>(), i = 0
+    let shifts = SIMD8<Float>(repeating: shift)
+    while i + 8 <= count {
+        let d = loadLanes(x + i) - shifts
+        sums += d
+        squares += d * d
+        i += 8
+    }
+    var total = sums.sum(), totalSquares = squares.sum()
+    while i < count { let d = x[i] - shift; total += d; totalSquares += d * d; i += 1 }
+    return (total, totalSquares)
 }
 
-/// `sum_i (x[i] - center)^2` over `count` floats.
-@inline(__always)
-func laneSquaredDeviation(_ x: UnsafePointer<Float>, _ count: Int, from center: Float) -> Float {
-    var lanes = SIMD8<Float>(), i = 0
-    let centers = SIMD8<Float>(repeating: center)
-    while i + 8 <= count { let d = loadLanes(x + i) - centers; lanes += d * d; i += 8 }
-    var total = lanes.sum()
-    while i < count { let d = x[i] - center; total += d * d; i += 1 }
-    return total
-}
-
-/// The batch mean and biased variance of `channel` of x [N, C, A]: two passes (mean, then
-/// squared deviations), which stay accurate when the mean is large against the spread.
-/// (Merging per-plane statistics in one pass costs more than it saves: two divisions per
-/// plane, and a plane is one value for [N, C].)
+/// The batch mean and biased variance of `channel` of x [N, C, A] in one sweep: sums of
+/// d = x - K and d^2 with K the channel's first value (the shifted-data algorithm), so the
+/// variance, (sum d^2 - (sum d)^2 / M) / M, keeps its precision when the mean is large
+/// against the spread.
 func batchNormStatistics(_ x: UnsafePointer<Float>, batch: Int, channels: Int, area: Int,
                          channel: Int) -> (mean: Float, variance: Float) {
     let reduced = Double(batch * area)
-    var total: Double = 0
+    let shift = x[channel * area]
+    var total: Double = 0, squares: Double = 0
     for sample in 0..<batch {
-        total += Double(laneSum(x + (sample * channels + channel) * area, area))
+        let (planeTotal, planeSquares) = laneShiftedMoments(x + (sample * channels + channel) * area, area, shift: shift)
+        total += Double(planeTotal)
+        squares += Double(planeSquares)
     }
-    let mean = Float(total / reduced)
-    var squares: Double = 0
-    for sample in 0..<batch {
-        squares += Double(laneSquaredDeviation(x + (sample * channels + channel) * area, area, from: mean))
-    }
-    return (mean, Float(squares / reduced))
+    let meanShift = total / reduced
+    return (Float(Double(shift) + meanShift), Float(max(0, squares / reduced - meanShift * meanShift)))
 }
 
 /// y [N, C, A] = relu?(a x + b + residual) for `channel`; `residual` is [N, C, A] or nil.
