@@ -62,27 +62,33 @@ public func batchNormalized(
     let runMean = runningMean.storage.pointer, runVariance = runningVariance.storage.pointer
     // Per channel: the mean and variance used for this batch, and 1/sigma (saved for the
     // backward pass).
-    let statistics = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: 3 * channels))
+    // Per channel: the mean and variance used for this batch, 1/sigma (saved for the backward
+    // pass), and the affine map y = a x + b they make.
+    let statistics = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: 5 * channels))
     defer { statistics.value.deallocate() }
-    // Channels are independent: each chunk owns its channels' outputs.
+    let means = statistics.value, variances = statistics.value + channels
+    let inverses = statistics.value + 2 * channels
+    let a = statistics.value + 3 * channels, b = statistics.value + 4 * channels
+    // Channels are independent: each chunk owns its channels' statistics and outputs.
     parallelChunks(channels) { range in
-        for channel in range {
-            let (mean, variance) = mode.usesBatchStatistics
-                ? batchNormStatistics(x, batch: batch, channels: channels, area: area, channel: channel)
-                : (runMean[channel], runVariance[channel])
-            let inverse = 1 / (variance + epsilon).squareRoot()
-            statistics.value[channel] = mean
-            statistics.value[channels + channel] = variance
-            statistics.value[2 * channels + channel] = inverse
-            let a = gamma[channel] * inverse
-            batchNormForward(output: y.value, input: x, residual: r, relu: relu, a: a, b: beta[channel] - mean * a,
-                             batch: batch, channels: channels, area: area, channel: channel)
+        if mode.usesBatchStatistics {
+            batchNormStatistics(x, batch: batch, channelCount: channels, area: area, channels: range,
+                                mean: means, variance: variances)
+        } else {
+            for channel in range {
+                means[channel] = runMean[channel]
+                variances[channel] = runVariance[channel]
+            }
         }
+        for channel in range {
+            inverses[channel] = 1 / (variances[channel] + epsilon).squareRoot()
+            a[channel] = gamma[channel] * inverses[channel]
+            b[channel] = beta[channel] - means[channel] * a[channel]
+        }
+        batchNormForward(output: y.value, input: x, residual: r, relu: relu, a: a, b: b,
+                         batch: batch, channelCount: channels, area: area, channels: range)
     }
-    let means = Array(UnsafeBufferPointer(start: statistics.value, count: channels))
-    let inverseDeviations = Array(UnsafeBufferPointer(start: statistics.value + 2 * channels, count: channels))
     if mode == .training {
-        let variances = statistics.value + channels
         let correction = Float(reduced) / Float(reduced - 1)
         for channel in 0..<channels {
             runMean[channel] = (1 - momentum) * runMean[channel] + momentum * means[channel]
@@ -90,6 +96,8 @@ public func batchNormalized(
                 + momentum * variances[channel] * correction
         }
     }
+    let savedMeans = Array(UnsafeBufferPointer(start: means, count: channels))
+    let savedInverses = Array(UnsafeBufferPointer(start: inverses, count: channels))
     result.record([input, scale, offset] + (residual.map { [$0] } ?? [])) { output, g in
         // Input before residual: if they are one tensor, the fresh buffer is assigned first.
         let gradX = input.isGradientNeeded ? input.gradientDestination() : nil
@@ -97,16 +105,18 @@ public func batchNormalized(
         let sums = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: 2 * channels))
         defer { sums.value.deallocate() }
         let outputValues = output.storage.pointer
-        parallelChunks(channels) { range in
-            for channel in range {
-                let (sumG, sumGXhat) = batchNormBackward(
-                    inputGradient: gradX, residualGradient: gradResidual,
-                    outputGradient: g, output: outputValues, input: x, relu: relu,
-                    mean: means[channel], inverseDeviation: inverseDeviations[channel], scale: gamma[channel],
-                    usesBatchStatistics: mode.usesBatchStatistics,
-                    batch: batch, channels: channels, area: area, channel: channel)
-                sums.value[channel] = sumG
-                sums.value[channels + channel] = sumGXhat
+        savedMeans.withUnsafeBufferPointer { mean in
+            savedInverses.withUnsafeBufferPointer { inverse in
+                let mean = UncheckedSendable(mean.baseAddress!), inverse = UncheckedSendable(inverse.baseAddress!)
+                parallelChunks(channels) { range in
+                    batchNormBackward(
+                        inputGradient: gradX, residualGradient: gradResidual,
+                        outputGradient: g, output: outputValues, input: x, relu: relu,
+                        mean: mean.value, inverseDeviation: inverse.value, scale: gamma,
+                        usesBatchStatistics: mode.usesBatchStatistics,
+                        batch: batch, channelCount: channels, area: area, channels: range,
+                        sumG: sums.value, sumGXhat: sums.value + channels)
+                }
             }
         }
         if scale.isGradientNeeded {
