@@ -31,12 +31,19 @@ public final class BatchNorm: Layer {
     }
 
     public func callAsFunction(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        callAsFunction(input, mode: mode, adding: nil, relu: false)
+    }
+
+    /// `relu(bn(input) + residual)` in one op (either part optional): the end of a ResNet
+    /// block, or BN followed by ReLU, without intermediate tensors.
+    public func callAsFunction(_ input: Tensor, mode: ForwardMode, adding residual: Tensor? = nil,
+                               relu: Bool) -> Tensor {
         if mode == .training {
             batchesTracked.withUnsafeMutableBufferPointer { $0[0] += 1 }
         }
         return batchNormalized(input, scale: scale, offset: offset, runningMean: runningMean,
                                runningVariance: runningVariance, mode: mode,
-                               momentum: momentum, epsilon: epsilon)
+                               momentum: momentum, epsilon: epsilon, adding: residual, relu: relu)
     }
 
     public var namedParameters: [NamedTensor] {

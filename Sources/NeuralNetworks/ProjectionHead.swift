@@ -17,7 +17,7 @@ public final class ProjectionHead: Layer {
     }
 
     public func callAsFunction(_ input: Tensor, mode: ForwardMode) -> Tensor {
-        second(normalization(first(input, mode: mode), mode: mode).relu(), mode: mode)
+        second(normalization(first(input, mode: mode), mode: mode, relu: true), mode: mode)
     }
 
     public var namedParameters: [NamedTensor] {

@@ -18,7 +18,8 @@ public func withoutGradient<Result>(_ body: () throws -> Result) rethrows -> Res
 ///
 /// The pullback receives the output tensor (for ops whose derivative uses their result) and
 /// the output's gradient, and adds (`+=`) into `input.gradientPointer()` for every input
-/// whose `isGradientNeeded` is set.
+/// whose `isGradientNeeded` is set; a pullback that writes every element may instead take
+/// `input.gradientDestination()`, which spares zero-filling a fresh gradient.
 final class GradientNode {
     let inputs: [Tensor]
     let pullback: (_ output: Tensor, _ outputGradient: UnsafePointer<Float>) -> Void
@@ -26,6 +27,19 @@ final class GradientNode {
     init(inputs: [Tensor], pullback: @escaping (Tensor, UnsafePointer<Float>) -> Void) {
         self.inputs = inputs
         self.pullback = pullback
+    }
+}
+
+/// A gradient buffer and whether to add into it (false: it is fresh, overwrite it).
+/// Unchecked Sendable: parallel chunks of a pullback share it and write disjoint indices.
+struct GradientDestination: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    let accumulates: Bool
+
+    /// Writes `value` to element `index` by the destination's rule.
+    @inline(__always)
+    func write(_ index: Int, _ value: Float) {
+        if accumulates { pointer[index] += value } else { pointer[index] = value }
     }
 }
 
@@ -53,6 +67,16 @@ extension Tensor {
         let created = Tensor(shape: shape, repeating: 0)
         gradient = created
         return created.storage.pointer
+    }
+
+    /// The gradient buffer for a pullback that writes every element of it. On the first
+    /// contribution the buffer is created without zero-filling and the pullback assigns;
+    /// afterwards it is the existing buffer and the pullback adds.
+    func gradientDestination() -> GradientDestination {
+        if let gradient { return GradientDestination(pointer: gradient.storage.pointer, accumulates: true) }
+        let created = Tensor.uninitialized(shape)
+        gradient = created
+        return GradientDestination(pointer: created.storage.pointer, accumulates: false)
     }
 
     /// Backpropagates from this tensor, adding d(self)/d(leaf) into `.gradient` of every leaf

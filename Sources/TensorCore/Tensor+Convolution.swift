@@ -28,8 +28,8 @@ public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: In
                   weight: weight.storage.pointer, geometry, workspace: workspace)
     result.record([input, weight]) { _, g in
         conv2dBackward(
-            inputGradient: input.isGradientNeeded ? input.gradientPointer() : nil,
-            weightGradient: weight.isGradientNeeded ? weight.gradientPointer() : nil,
+            inputGradient: input.isGradientNeeded ? input.gradientDestination() : nil,
+            weightGradient: weight.isGradientNeeded ? weight.gradientDestination() : nil,
             outputGradient: g, input: input.storage.pointer, weight: weight.storage.pointer,
             geometry, workspace: workspace)
     }

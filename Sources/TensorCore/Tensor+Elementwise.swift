@@ -57,12 +57,13 @@ func forEachBroadcastRow(
 }
 
 extension Tensor {
-    /// `result = f(a, b)` elementwise with broadcasting; the pullback adds
-    /// `gradientA(g, a, b)` and `gradientB(g, a, b)` summed over broadcast axes.
+    /// `result = f(a, b)` elementwise with broadcasting; the pullback adds (assigns, into a
+    /// fresh gradient of the full shape) `gradientA(g, a, b)` and `gradientB(g, a, b)`
+    /// summed over broadcast axes.
     @inline(__always)
     static func binary(
         _ a: Tensor, _ b: Tensor, _ name: String,
-        _ forward: @escaping (Float, Float) -> Float,
+        _ forward: (Float, Float) -> Float,
         gradientA: @escaping (Float, Float, Float) -> Float,
         gradientB: @escaping (Float, Float, Float) -> Float
     ) -> Tensor {
@@ -83,11 +84,12 @@ extension Tensor {
         }
         result.record([a, b]) { _, g in
             if a.shape == b.shape {
-                let gradA = a.isGradientNeeded ? UncheckedSendable(a.gradientPointer()) : nil
-                let gradB = b.isGradientNeeded ? UncheckedSendable(b.gradientPointer()) : nil
+                // A before B in every chunk: if they are one tensor, B adds to A's write.
+                let gradA = a.isGradientNeeded ? a.gradientDestination() : nil
+                let gradB = b.isGradientNeeded ? b.gradientDestination() : nil
                 parallelChunks(shape.reduce(1, *), minimumChunk: 1 << 15) { range in
-                    if let gradA { for i in range { gradA.value[i] += gradientA(g[i], x[i], y[i]) } }
-                    if let gradB { for i in range { gradB.value[i] += gradientB(g[i], x[i], y[i]) } }
+                    if let gradA { for i in range { gradA.write(i, gradientA(g[i], x[i], y[i])) } }
+                    if let gradB { for i in range { gradB.write(i, gradientB(g[i], x[i], y[i])) } }
                 }
             } else {
                 let stridesA = broadcastStrides(a.shape, to: shape)
@@ -107,10 +109,11 @@ extension Tensor {
         return result
     }
 
-    /// `result = f(x)` elementwise; the pullback adds `derivative(g, x, result)`.
+    /// `result = f(x)` elementwise; the pullback adds (assigns, into a fresh gradient)
+    /// `derivative(g, x, result)`.
     @inline(__always)
     func unary(
-        _ forward: @escaping (Float) -> Float,
+        _ forward: (Float) -> Float,
         derivative: @escaping (_ g: Float, _ x: Float, _ y: Float) -> Float
     ) -> Tensor {
         let result = Tensor.uninitialized(shape)
@@ -120,10 +123,10 @@ extension Tensor {
             for index in range { z.value[index] = forward(x[index]) }
         }
         result.record([self]) { output, g in
-            let gradX = UncheckedSendable(self.gradientPointer())
+            let gradX = self.gradientDestination()
             let y = output.storage.pointer
             parallelChunks(output.count, minimumChunk: 1 << 15) { range in
-                for i in range { gradX.value[i] += derivative(g[i], x[i], y[i]) }
+                for i in range { gradX.write(i, derivative(g[i], x[i], y[i])) }
             }
         }
         return result

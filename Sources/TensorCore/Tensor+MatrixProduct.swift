@@ -17,31 +17,37 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
          a: a.storage.pointer, lda: lda, b: b.storage.pointer, ldb: ldb,
          beta: 0, c: result.storage.pointer, ldc: n)
+    // Gradients cover whole operands: a fresh one is assigned (beta 0), not zero-filled.
+    // If a and b are one tensor, its second contribution adds to the first.
     result.record([a, b]) { _, g in
         if a.isGradientNeeded {
+            let destination = a.gradientDestination()
+            let beta: Float = destination.accumulates ? 1 : 0
             if transposeA {
                 // dA [k, m] = op(B) [k, n] x dC^T [n, m]
                 gemm(transposeA: transposeB, transposeB: true, m: k, n: m, k: n,
                      a: b.storage.pointer, lda: ldb, b: g, ldb: n,
-                     beta: 1, c: a.gradientPointer(), ldc: lda)
+                     beta: beta, c: destination.pointer, ldc: lda)
             } else {
                 // dA [m, k] = dC [m, n] x op(B)^T [n, k]
                 gemm(transposeA: false, transposeB: !transposeB, m: m, n: k, k: n,
                      a: g, lda: n, b: b.storage.pointer, ldb: ldb,
-                     beta: 1, c: a.gradientPointer(), ldc: lda)
+                     beta: beta, c: destination.pointer, ldc: lda)
             }
         }
         if b.isGradientNeeded {
+            let destination = b.gradientDestination()
+            let beta: Float = destination.accumulates ? 1 : 0
             if transposeB {
                 // dB [n, k] = dC^T [n, m] x op(A) [m, k]
                 gemm(transposeA: true, transposeB: transposeA, m: n, n: k, k: m,
                      a: g, lda: n, b: a.storage.pointer, ldb: lda,
-                     beta: 1, c: b.gradientPointer(), ldc: ldb)
+                     beta: beta, c: destination.pointer, ldc: ldb)
             } else {
                 // dB [k, n] = op(A)^T [k, m] x dC [m, n]
                 gemm(transposeA: !transposeA, transposeB: false, m: k, n: n, k: m,
                      a: a.storage.pointer, lda: lda, b: g, ldb: n,
-                     beta: 1, c: b.gradientPointer(), ldc: ldb)
+                     beta: beta, c: destination.pointer, ldc: ldb)
             }
         }
     }

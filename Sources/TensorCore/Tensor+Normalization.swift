@@ -17,22 +17,25 @@ public enum ForwardMode: Sendable, Equatable {
 }
 
 /// Batch normalisation over the batch and spatial axes, PyTorch's `F.batch_norm`:
-/// `y = scale (x - mean) / sqrt(var + epsilon) + offset` per channel.
+/// `y = scale (x - mean) / sqrt(var + epsilon) + offset` per channel, optionally followed by
+/// the residual addition and ReLU that end a ResNet block:
+/// `y = relu(batchNorm(x) + residual)`, in one pass (no intermediate tensors).
 ///
 /// - input: [N, C] (1-D) or [N, C, H, W] (2-D); scale, offset, runningMean,
-///   runningVariance: [C].
+///   runningVariance: [C]; residual: the shape of input.
 /// - mode `.training`: mean and biased variance of the batch; then
 ///   `running = (1 - momentum) running + momentum batch` (unbiased variance, as PyTorch).
 ///   `.trainingWithoutStatisticsUpdate`: the same without the update. `.evaluation`: the
 ///   running statistics.
 ///
-/// Gradients (training, M = N H W, xhat the normalised input):
-/// dx = scale / (M sigma) (M dy - sum dy - xhat sum(dy xhat)); dscale = sum(dy xhat);
-/// doffset = sum dy. In evaluation dx = scale dy / sigma_running.
+/// Gradients (training, M = N H W, xhat the normalised input, g = dy where y > 0 with ReLU):
+/// dx = scale / (M sigma) (M g - sum g - xhat sum(g xhat)); dscale = sum(g xhat);
+/// doffset = sum g; dresidual = g. In evaluation dx = scale g / sigma_running.
 public func batchNormalized(
     _ input: Tensor, scale: Tensor, offset: Tensor,
     runningMean: Tensor, runningVariance: Tensor,
-    mode: ForwardMode, momentum: Float = 0.1, epsilon: Float = 1e-5
+    mode: ForwardMode, momentum: Float = 0.1, epsilon: Float = 1e-5,
+    adding residual: Tensor? = nil, relu: Bool = false
 ) -> Tensor {
     checkArgument(input.rank == 2 || input.rank == 4,
                  "batchNormalized: input must be [N, C] or [N, C, H, W], got shape \(input.shape)")
@@ -42,69 +45,50 @@ public func batchNormalized(
         checkArgument(tensor.shape == [channels],
                      "batchNormalized: input has shape \(input.shape), \(name) has shape \(tensor.shape), expected [\(channels)]")
     }
+    if let residual {
+        checkArgument(residual.shape == input.shape,
+                     "batchNormalized: input has shape \(input.shape), residual has shape \(residual.shape)")
+    }
     let batch = input.shape[0]
     let area = input.rank == 4 ? input.shape[2] * input.shape[3] : 1
     let reduced = batch * area
     if mode.usesBatchStatistics {
         checkArgument(reduced > 1, "batchNormalized: training needs more than one value per channel, input has shape \(input.shape)")
     }
-    let x = input.storage.pointer
+    let x = input.storage.pointer, r = residual?.storage.pointer
     let result = Tensor.uninitialized(input.shape)
     let y = UncheckedSendable(result.storage.pointer)
     let gamma = scale.storage.pointer, beta = offset.storage.pointer
-    // Per-channel mean and 1/sigma used for this batch (saved for the backward pass).
-    var means = [Float](repeating: 0, count: channels)
-    var inverseDeviations = [Float](repeating: 0, count: channels)
-    var variances = [Float](repeating: 0, count: channels)
-    means.withUnsafeMutableBufferPointer { meanBuffer in
-        inverseDeviations.withUnsafeMutableBufferPointer { inverseBuffer in
-            variances.withUnsafeMutableBufferPointer { varianceBuffer in
-                let meanOut = UncheckedSendable(meanBuffer.baseAddress!)
-                let inverseOut = UncheckedSendable(inverseBuffer.baseAddress!)
-                let varianceOut = UncheckedSendable(varianceBuffer.baseAddress!)
-                let runMean = runningMean.storage.pointer, runVariance = runningVariance.storage.pointer
-                // Channels are independent: each chunk owns its channels' outputs.
-                parallelChunks(channels) { range in
-                    for channel in range {
-                        var mean: Float, variance: Float
-                        if mode.usesBatchStatistics {
-                            var total: Double = 0
-                            for sample in 0..<batch {
-                                let plane = x + (sample * channels + channel) * area
-                                var partial: Float = 0
-                                for i in 0..<area { partial += plane[i] }
-                                total += Double(partial)
-                            }
-                            mean = Float(total / Double(reduced))
-                            var squares: Double = 0
-                            for sample in 0..<batch {
-                                let plane = x + (sample * channels + channel) * area
-                                var partial: Float = 0
-                                for i in 0..<area { let d = plane[i] - mean; partial += d * d }
-                                squares += Double(partial)
-                            }
-                            variance = Float(squares / Double(reduced))
-                        } else {
-                            mean = runMean[channel]
-                            variance = runVariance[channel]
-                        }
-                        let inverse = 1 / (variance + epsilon).squareRoot()
-                        meanOut.value[channel] = mean
-                        inverseOut.value[channel] = inverse
-                        varianceOut.value[channel] = variance
-                        let a = gamma[channel] * inverse, b = beta[channel] - mean * a
-                        for sample in 0..<batch {
-                            let offsetIndex = (sample * channels + channel) * area
-                            let plane = x + offsetIndex, out = y.value + offsetIndex
-                            for i in 0..<area { out[i] = plane[i] * a + b }
-                        }
-                    }
-                }
+    let runMean = runningMean.storage.pointer, runVariance = runningVariance.storage.pointer
+    // Per channel: the mean and variance used for this batch, and 1/sigma (saved for the
+    // backward pass).
+    // Per channel: the mean and variance used for this batch, 1/sigma (saved for the backward
+    // pass), and the affine map y = a x + b they make.
+    let statistics = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: 5 * channels))
+    defer { statistics.value.deallocate() }
+    let means = statistics.value, variances = statistics.value + channels
+    let inverses = statistics.value + 2 * channels
+    let a = statistics.value + 3 * channels, b = statistics.value + 4 * channels
+    // Channels are independent: each chunk owns its channels' statistics and outputs.
+    parallelChunks(channels) { range in
+        if mode.usesBatchStatistics {
+            batchNormStatistics(x, batch: batch, channelCount: channels, area: area, channels: range,
+                                mean: means, variance: variances)
+        } else {
+            for channel in range {
+                means[channel] = runMean[channel]
+                variances[channel] = runVariance[channel]
             }
         }
+        for channel in range {
+            inverses[channel] = 1 / (variances[channel] + epsilon).squareRoot()
+            a[channel] = gamma[channel] * inverses[channel]
+            b[channel] = beta[channel] - means[channel] * a[channel]
+        }
+        batchNormForward(output: y.value, input: x, residual: r, relu: relu, a: a, b: b,
+                         batch: batch, channelCount: channels, area: area, channels: range)
     }
     if mode == .training {
-        let runMean = runningMean.storage.pointer, runVariance = runningVariance.storage.pointer
         let correction = Float(reduced) / Float(reduced - 1)
         for channel in 0..<channels {
             runMean[channel] = (1 - momentum) * runMean[channel] + momentum * means[channel]
@@ -112,50 +96,36 @@ public func batchNormalized(
                 + momentum * variances[channel] * correction
         }
     }
-    let savedMeans = means, savedInverse = inverseDeviations
-    result.record([input, scale, offset]) { _, g in
-        let gradX = input.isGradientNeeded ? UncheckedSendable(input.gradientPointer()) : nil
-        let gradScale = scale.isGradientNeeded ? UncheckedSendable(scale.gradientPointer()) : nil
-        let gradOffset = offset.isGradientNeeded ? UncheckedSendable(offset.gradientPointer()) : nil
-        parallelChunks(channels) { range in
-            for channel in range {
-                let mean = savedMeans[channel], inverse = savedInverse[channel]
-                var sumG: Double = 0, sumGXhat: Double = 0
-                for sample in 0..<batch {
-                    let offsetIndex = (sample * channels + channel) * area
-                    var partialG: Float = 0, partialGX: Float = 0
-                    for i in 0..<area {
-                        let gi = g[offsetIndex + i]
-                        partialG += gi
-                        partialGX += gi * (x[offsetIndex + i] - mean)
-                    }
-                    sumG += Double(partialG)
-                    sumGXhat += Double(partialGX)
-                }
-                let sumDy = Float(sumG), sumDyXhat = Float(sumGXhat) * inverse
-                gradScale?.value[channel] += sumDyXhat
-                gradOffset?.value[channel] += sumDy
-                guard let gradX else { continue }
-                if mode.usesBatchStatistics {
-                    let factor = gamma[channel] * inverse / Float(reduced)
-                    let meanDy = sumDy, meanTerm = sumDyXhat * inverse
-                    for sample in 0..<batch {
-                        let offsetIndex = (sample * channels + channel) * area
-                        for i in 0..<area {
-                            let index = offsetIndex + i
-                            let centred = x[index] - mean
-                            gradX.value[index] += factor
-                                * (Float(reduced) * g[index] - meanDy - centred * meanTerm)
-                        }
-                    }
-                } else {
-                    let factor = gamma[channel] * inverse
-                    for sample in 0..<batch {
-                        let offsetIndex = (sample * channels + channel) * area
-                        for i in 0..<area { gradX.value[offsetIndex + i] += factor * g[offsetIndex + i] }
-                    }
+    let savedMeans = Array(UnsafeBufferPointer(start: means, count: channels))
+    let savedInverses = Array(UnsafeBufferPointer(start: inverses, count: channels))
+    result.record([input, scale, offset] + (residual.map { [$0] } ?? [])) { output, g in
+        // Input before residual: if they are one tensor, the fresh buffer is assigned first.
+        let gradX = input.isGradientNeeded ? input.gradientDestination() : nil
+        let gradResidual = residual.flatMap { $0.isGradientNeeded ? $0.gradientDestination() : nil }
+        let sums = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: 2 * channels))
+        defer { sums.value.deallocate() }
+        let outputValues = output.storage.pointer
+        savedMeans.withUnsafeBufferPointer { mean in
+            savedInverses.withUnsafeBufferPointer { inverse in
+                let mean = UncheckedSendable(mean.baseAddress!), inverse = UncheckedSendable(inverse.baseAddress!)
+                parallelChunks(channels) { range in
+                    batchNormBackward(
+                        inputGradient: gradX, residualGradient: gradResidual,
+                        outputGradient: g, output: outputValues, input: x, relu: relu,
+                        mean: mean.value, inverseDeviation: inverse.value, scale: gamma,
+                        usesBatchStatistics: mode.usesBatchStatistics,
+                        batch: batch, channelCount: channels, area: area, channels: range,
+                        sumG: sums.value, sumGXhat: sums.value + channels)
                 }
             }
+        }
+        if scale.isGradientNeeded {
+            let gradScale = scale.gradientPointer()
+            for channel in 0..<channels { gradScale[channel] += sums.value[channels + channel] }
+        }
+        if offset.isGradientNeeded {
+            let gradOffset = offset.gradientPointer()
+            for channel in 0..<channels { gradOffset[channel] += sums.value[channel] }
         }
     }
     return result

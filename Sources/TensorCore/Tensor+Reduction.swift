@@ -70,11 +70,11 @@ extension Tensor {
             }
         }
         result.record([self]) { _, g in
-            let gradX = UncheckedSendable(self.gradientPointer())
+            let gradX = self.gradientDestination()
             parallelChunks(planes, minimumChunk: 64) { range in
                 for plane in range {
                     let value = g[plane] * scale
-                    for i in 0..<area { gradX.value[plane * area + i] += value }
+                    for i in 0..<area { gradX.write(plane * area + i, value) }
                 }
             }
         }

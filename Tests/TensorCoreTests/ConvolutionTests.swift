@@ -32,6 +32,50 @@ import TensorCore
         #expect(difference < 1e-4)
     }
 
+    /// The textbook adjoint of `direct`: input and weight gradients for output gradient `dy`.
+    func directAdjoint(_ x: Tensor, _ w: Tensor, _ dy: [Float], stride: Int, padding: Int) -> (input: [Float], weight: [Float]) {
+        let (n, c, h, wi) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (f, kh, kw) = (w.shape[0], w.shape[2], w.shape[3])
+        let oh = (h + 2 * padding - kh) / stride + 1, ow = (wi + 2 * padding - kw) / stride + 1
+        let xs = x.scalars, ws = w.scalars
+        var dx = [Float](repeating: 0, count: x.count), dw = [Float](repeating: 0, count: w.count)
+        for s in 0..<n { for o in 0..<f { for y in 0..<oh { for z in 0..<ow {
+            let g = dy[((s * f + o) * oh + y) * ow + z]
+            for ch in 0..<c { for i in 0..<kh { for j in 0..<kw {
+                let iy = y * stride - padding + i, ix = z * stride - padding + j
+                if iy < 0 || iy >= h || ix < 0 || ix >= wi { continue }
+                dx[((s * c + ch) * h + iy) * wi + ix] += g * ws[((o * c + ch) * kh + i) * kw + j]
+                dw[((o * c + ch) * kh + i) * kw + j] += g * xs[((s * c + ch) * h + iy) * wi + ix]
+            } } }
+        } } } }
+        return (dx, dw)
+    }
+
+    /// Input and weight gradients against the direct adjoint on odd, non-square sizes, for
+    /// the same-width path (stride 1, output as wide as the input) and the general one; the
+    /// input feeds two convolutions, so its gradient is written fresh by one and added to by
+    /// the other.
+    @Test(arguments: [(1, 1, 3), (2, 1, 3), (1, 0, 3), (2, 0, 3), (1, 0, 1), (2, 0, 1), (1, 1, 1), (1, 2, 5)])
+    func gradientsMatchTheDirectAdjoint(stride: Int, padding: Int, kernel: Int) {
+        let x = random([3, 4, 9, 7], seed: 54)
+        let w1 = random([5, 4, kernel, kernel], seed: 55), w2 = random([5, 4, kernel, kernel], seed: 56)
+        for tensor in [x, w1, w2] { tensor.requiresGradient = true }
+        let y1 = conv2d(x, weight: w1, stride: stride, padding: padding)
+        let y2 = conv2d(x, weight: w2, stride: stride, padding: padding)
+        let dy1 = random(y1.shape, seed: 57), dy2 = random(y2.shape, seed: 58)
+        let loss = (y1 * dy1).sum() + (y2 * dy2).sum()
+        let computed = gradients(of: loss, withRespectTo: [x, w1, w2])
+        let first = directAdjoint(x, w1, dy1.scalars, stride: stride, padding: padding)
+        let second = directAdjoint(x, w2, dy2.scalars, stride: stride, padding: padding)
+        func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
+            zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+        }
+        let expectedInput = zip(first.input, second.input).map { $0 + $1 }
+        #expect(largestDifference(computed[0].scalars, expectedInput) < 1e-4)
+        #expect(largestDifference(computed[1].scalars, first.weight) < 1e-3)
+        #expect(largestDifference(computed[2].scalars, second.weight) < 1e-3)
+    }
+
     /// A batch larger than one chunk of the unfolded matrix gives the same result and
     /// gradients as its samples one by one (chunking and workspace reuse are invisible),
     /// with multi-threaded BLAS (chunks in sequence) and with single-threaded BLAS (the

@@ -75,6 +75,91 @@ import TensorCore
         }
     }
 
+    /// The residual addition folded into batch normalisation, both statistics modes, on
+    /// planes wider than the eight-float lanes of the kernel (a vector body and a tail).
+    @Test func batchNormalizationWithResidual() {
+        for mode in [ForwardMode.trainingWithoutStatisticsUpdate, .evaluation] {
+            let runningMean = random([2], seed: 60, scale: 0.3)
+            let runningVariance = positive([2], seed: 61)
+            checkGradients([random([3, 2, 3, 5], seed: 62), positive([2], seed: 63), random([2], seed: 64),
+                            random([3, 2, 3, 5], seed: 65)], step: 5e-3, absolute: 5e-3) {
+                batchNormalized($0[0], scale: $0[1], offset: $0[2], runningMean: runningMean,
+                                runningVariance: runningVariance, mode: mode, adding: $0[3])
+            }
+        }
+    }
+
+    /// `batchNormalized(x, adding: r, relu: true)` gives the values, gradients and running
+    /// statistics of batch normalisation, then `+ r`, then `relu()` (1-D and 2-D, every mode),
+    /// and the fused ReLU alone those of BN then `relu()`.
+    @Test(arguments: [[5, 3, 4, 5], [6, 4]])
+    func fusedResidualAndReLUMatchTheComposition(shape: [Int]) {
+        let channels = shape[1]
+        for mode in [ForwardMode.training, .trainingWithoutStatisticsUpdate, .evaluation] {
+            for withResidual in [true, false] {
+                func run(fused: Bool) -> (output: [Float], gradients: [[Float]], running: [Float]) {
+                    let x = random(shape, seed: 70), r = random(shape, seed: 71)
+                    let scale = positive([channels], seed: 72), offset = random([channels], seed: 73)
+                    let runningMean = random([channels], seed: 74, scale: 0.3)
+                    let runningVariance = positive([channels], seed: 75)
+                    let inputs = [x, scale, offset] + (withResidual ? [r] : [])
+                    for tensor in inputs { tensor.requiresGradient = true }
+                    let y: Tensor
+                    if fused {
+                        y = batchNormalized(x, scale: scale, offset: offset, runningMean: runningMean,
+                                            runningVariance: runningVariance, mode: mode,
+                                            adding: withResidual ? r : nil, relu: true)
+                    } else {
+                        let normalized = batchNormalized(x, scale: scale, offset: offset, runningMean: runningMean,
+                                                         runningVariance: runningVariance, mode: mode)
+                        y = (withResidual ? normalized + r : normalized).relu()
+                    }
+                    let weights = random(shape, seed: 76)
+                    let grads = gradients(of: (y * weights).sum(), withRespectTo: inputs)
+                    return (y.scalars, grads.map(\.scalars), runningMean.scalars + runningVariance.scalars)
+                }
+                let fused = run(fused: true), composed = run(fused: false)
+                func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
+                    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+                }
+                #expect(largestDifference(fused.output, composed.output) < 1e-5, "\(mode) residual \(withResidual)")
+                #expect(largestDifference(fused.running, composed.running) == 0, "\(mode) residual \(withResidual)")
+                #expect(fused.gradients.count == composed.gradients.count)
+                for (index, (a, b)) in zip(fused.gradients, composed.gradients).enumerated() {
+                    #expect(largestDifference(a, b) < 1e-4, "\(mode) residual \(withResidual) input \(index): \(a) vs \(b)")
+                }
+            }
+        }
+    }
+
+    /// Batch statistics of values far from zero (mean 1000, spread 1) normalise as the
+    /// exact statistics do: a one-sweep variance must not lose it to cancellation.
+    @Test func batchStatisticsStayAccurateFarFromZero() {
+        let shape = [8, 3, 5, 5], channels = 3, area = 25
+        let x = random(shape, seed: 80) + 1000
+        let y = batchNormalized(x, scale: Tensor(shape: [channels], repeating: 1), offset: Tensor.zeros([channels]),
+                                runningMean: Tensor.zeros([channels]), runningVariance: Tensor(shape: [channels], repeating: 1),
+                                mode: .trainingWithoutStatisticsUpdate, epsilon: 0)
+        let values = x.scalars.map(Double.init), outputs = y.scalars
+        var largest: Double = 0
+        for channel in 0..<channels {
+            var indices: [Int] = []
+            for sample in 0..<shape[0] {
+                let start: Int = (sample * channels + channel) * area
+                indices += Array(start..<(start + area))
+            }
+            let channelValues: [Double] = indices.map { values[$0] }
+            let mean: Double = channelValues.reduce(0, +) / Double(indices.count)
+            let squares: [Double] = channelValues.map { ($0 - mean) * ($0 - mean) }
+            let deviation: Double = (squares.reduce(0, +) / Double(indices.count)).squareRoot()
+            for index in indices {
+                let expected: Double = (values[index] - mean) / deviation
+                largest = max(largest, abs(Double(outputs[index]) - expected))
+            }
+        }
+        #expect(largest < 2e-3, "largest difference \(largest)")
+    }
+
     @Test func normalisationAndSimilarity() {
         checkGradients([random([4, 5], seed: 30)]) { $0[0].l2NormalizedRows() }
         checkGradients([random([4, 5], seed: 31), random([4, 5], seed: 32)]) { cosineSimilarity($0[0], $0[1]) }
