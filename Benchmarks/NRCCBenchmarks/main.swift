@@ -1,9 +1,10 @@
 // `nrcc-bench [suite ...]`: throughput figures as JSON lines, one object per figure.
 // Suites: engine, data, manifold, clustering, contrastive (all by default).
 //
-// Like `nrcc`, the benchmark restarts itself with OPENBLAS_CORETYPE=Haswell when Debian's
-// OpenBLAS fell back to its Prescott kernel on an AVX2 CPU and the variable is unset (a value
-// set by the environment is kept); `blas_kernel` in the first line says which kernel ran.
+// Like `nrcc`, the benchmark restarts itself with OPENBLAS_CORETYPE=SkylakeX (AVX-512) or
+// Haswell (AVX2) when Debian's OpenBLAS fell back to its Prescott kernel and the variable is
+// unset (a value set by the environment is kept); `blas_kernel` in the first line says which
+// kernel ran.
 import Foundation
 import TensorCore
 
