@@ -37,10 +37,10 @@ test: setup fashion-mnist chromium
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build
 
-## The pipeline on the embedded digits (InfoNCE + NRCC, 20 epochs, then UMAP + GridShift
+## The pipeline on the embedded digits (InfoNCE + NRCC, 40 epochs, then UMAP + GridShift
 ## without k), and beside it the raw-pixel baseline: UMAP + GridShift on the pixels.
 demo: build
-	$(BIN)/nrcc run --dataset digits --epochs 20 --flip 0 --output runs/demo
+	$(BIN)/nrcc run --dataset digits --epochs 40 --flip 0 --output runs/demo
 	@echo
 	@echo "raw-pixel baseline (UMAP + GridShift on the pixels, no training):"
 	$(BIN)/nrcc cluster digits --quiet --output runs/demo-raw-pixels
