@@ -12,6 +12,9 @@ func runContrastiveBenchmarks() throws {
     if let output = ProcessInfo.processInfo.environment["NRCC_QUALITY_OUTPUT"] {
         return try runContrastiveQuality(output: output)
     }
+    // Single-threaded BLAS, as the trainer and the engine's byol_step run it.
+    BLASThreads.set(1)
+    defer { BLASThreads.set(processorCount) }
     let batch = 256.0
     // Steps of the two compared kinds alternate, so that load from other processes on a
     // shared machine weighs on both alike; medians of each.

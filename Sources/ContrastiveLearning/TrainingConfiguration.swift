@@ -159,12 +159,12 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     static let minimumStepsPerEpoch = 24
     static let smallSetBatchSize = 64
 
-    /// Training throughput of the CPU default network (ResNet-18 width 16, batch 256) on two
-    /// quiet cores, images per second. A BYOL step costs about `c0 + c1 pixels` seconds per
-    /// image, fitted to two measurements: 107 images/s at 28x28 (`nrcc-bench engine`) and
-    /// InfoNCE + NRCC at 520 images/s on the 8x8 digits (`make demo`); InfoNCE takes 0.74x
-    /// BYOL's step time, the regularizer 1.23x (BYOL) and 1.50x (InfoNCE)
-    /// (`nrcc-bench contrastive`).
+    /// Training throughput of the CPU default network (ResNet-18 width 16) on two quiet cores,
+    /// images per second. A BYOL step costs about `c0 + c1 pixels` seconds per image, fitted
+    /// to two measurements of the trainer's step: 155 images/s at 28x28 (`nrcc-bench
+    /// contrastive`, batch 256) and InfoNCE + NRCC at 600 images/s on the 8x8 digits (`make
+    /// demo`, batch 64); InfoNCE takes 0.66x BYOL's step time, the regularizer 1.36x (BYOL)
+    /// and 1.55x (InfoNCE) (`nrcc-bench contrastive`).
     static func measuredImagesPerSecond(pixels: Int, paradigm: Paradigm, usesRegularizer: Bool) -> Double {
         var seconds = byolSecondsPerImage + byolSecondsPerPixel * Double(pixels)
         if paradigm == .infonce { seconds *= infonceStepRatio }
@@ -172,11 +172,11 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         return 1 / seconds
     }
 
-    static let byolSecondsPerImage = 1.05e-3
-    static let byolSecondsPerPixel = 1.058e-5
-    static let infonceStepRatio = 0.74
-    static let byolRegularizerCost = 1.23
-    static let infonceRegularizerCost = 1.50
+    static let byolSecondsPerImage = 1.20e-3
+    static let byolSecondsPerPixel = 6.68e-6
+    static let infonceStepRatio = 0.66
+    static let byolRegularizerCost = 1.36
+    static let infonceRegularizerCost = 1.55
 
     /// Throws `TrainingError.invalidSetting` for the first value out of range.
     public func validate() throws {
