@@ -83,6 +83,14 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// subset of the dataset); 0 turns the monitors off.
     public var monitorSampleCount: Int
 
+    /// SPEC §5's learning rate at batch 256.
+    public static let baseLearningRate: Float = 0.05
+
+    /// The learning rate for `batchSize`: `base` at batch 256, scaled linearly.
+    public static func learningRate(base: Float, batchSize: Int) -> Float {
+        base * Float(batchSize) / 256
+    }
+
     /// SPEC's settings for `paradigm` (paper values: batch 256, width 64, 1000 epochs), with
     /// the regularizer of `preset`, for images of the given size.
     public init(paradigm: Paradigm = .byol, usesRegularizer: Bool = true,
@@ -105,7 +113,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         sghmc = SGHMCSettings()
         self.batchSize = batchSize
         self.epochs = epochs
-        learningRate = 0.05 * Float(batchSize) / 256
+        learningRate = Self.learningRate(base: Self.baseLearningRate, batchSize: batchSize)
         warmupEpochs = 10
         momentum = 0.9
         weightDecay = 5e-4

@@ -81,7 +81,8 @@ struct TrainingOptions: ParsableArguments {
         if let depth { configuration.depth = depth }
         if let batchSize { configuration.batchSize = batchSize }
         if batchSize != nil || learningRate != nil {
-            configuration.learningRate = (learningRate ?? 0.05) * Float(configuration.batchSize) / 256
+            configuration.learningRate = TrainingConfiguration.learningRate(
+                base: learningRate ?? TrainingConfiguration.baseLearningRate, batchSize: configuration.batchSize)
         }
         if let temperature { configuration.temperature = temperature }
         if let sghmcSteps { configuration.sghmc.steps = sghmcSteps }

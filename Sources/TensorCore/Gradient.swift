@@ -36,6 +36,9 @@ struct GradientDestination: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     let accumulates: Bool
 
+    /// The BLAS `beta` that writes a product by the destination's rule: 1 adds, 0 assigns.
+    var beta: Float { accumulates ? 1 : 0 }
+
     /// Writes `value` to element `index` by the destination's rule.
     @inline(__always)
     func write(_ index: Int, _ value: Float) {

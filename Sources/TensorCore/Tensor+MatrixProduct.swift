@@ -22,32 +22,30 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     result.record([a, b]) { _, g in
         if a.isGradientNeeded {
             let destination = a.gradientDestination()
-            let beta: Float = destination.accumulates ? 1 : 0
             if transposeA {
                 // dA [k, m] = op(B) [k, n] x dC^T [n, m]
                 gemm(transposeA: transposeB, transposeB: true, m: k, n: m, k: n,
                      a: b.storage.pointer, lda: ldb, b: g, ldb: n,
-                     beta: beta, c: destination.pointer, ldc: lda)
+                     beta: destination.beta, c: destination.pointer, ldc: lda)
             } else {
                 // dA [m, k] = dC [m, n] x op(B)^T [n, k]
                 gemm(transposeA: false, transposeB: !transposeB, m: m, n: k, k: n,
                      a: g, lda: n, b: b.storage.pointer, ldb: ldb,
-                     beta: beta, c: destination.pointer, ldc: lda)
+                     beta: destination.beta, c: destination.pointer, ldc: lda)
             }
         }
         if b.isGradientNeeded {
             let destination = b.gradientDestination()
-            let beta: Float = destination.accumulates ? 1 : 0
             if transposeB {
                 // dB [n, k] = dC^T [n, m] x op(A) [m, k]
                 gemm(transposeA: true, transposeB: transposeA, m: n, n: k, k: m,
                      a: g, lda: n, b: a.storage.pointer, ldb: lda,
-                     beta: beta, c: destination.pointer, ldc: ldb)
+                     beta: destination.beta, c: destination.pointer, ldc: ldb)
             } else {
                 // dB [k, n] = op(A)^T [k, m] x dC [m, n]
                 gemm(transposeA: !transposeA, transposeB: false, m: k, n: n, k: m,
                      a: a.storage.pointer, lda: lda, b: g, ldb: n,
-                     beta: beta, c: destination.pointer, ldc: ldb)
+                     beta: destination.beta, c: destination.pointer, ldc: ldb)
             }
         }
     }

@@ -60,15 +60,11 @@ public func batchNormalized(
     let y = UncheckedSendable(result.storage.pointer)
     let gamma = scale.storage.pointer, beta = offset.storage.pointer
     let runMean = runningMean.storage.pointer, runVariance = runningVariance.storage.pointer
-    // Per channel: the mean and variance used for this batch, and 1/sigma (saved for the
-    // backward pass).
-    // Per channel: the mean and variance used for this batch, 1/sigma (saved for the backward
-    // pass), and the affine map y = a x + b they make.
-    let statistics = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: 5 * channels))
-    defer { statistics.value.deallocate() }
-    let means = statistics.value, variances = statistics.value + channels
-    let inverses = statistics.value + 2 * channels
-    let a = statistics.value + 3 * channels, b = statistics.value + 4 * channels
+    // Per channel: the mean and variance used for this batch, 1/sigma, and the affine map
+    // y = a x + b they make. The backward pass keeps the tensor for the mean and 1/sigma.
+    let statistics = Tensor.uninitialized([5, channels])
+    let means = statistics.storage.pointer, variances = means + channels
+    let inverses = means + 2 * channels, a = means + 3 * channels, b = means + 4 * channels
     // Channels are independent: each chunk owns its channels' statistics and outputs.
     parallelChunks(channels) { range in
         if mode.usesBatchStatistics {
@@ -96,28 +92,21 @@ public func batchNormalized(
                 + momentum * variances[channel] * correction
         }
     }
-    let savedMeans = Array(UnsafeBufferPointer(start: means, count: channels))
-    let savedInverses = Array(UnsafeBufferPointer(start: inverses, count: channels))
     result.record([input, scale, offset] + (residual.map { [$0] } ?? [])) { output, g in
         // Input before residual: if they are one tensor, the fresh buffer is assigned first.
         let gradX = input.isGradientNeeded ? input.gradientDestination() : nil
         let gradResidual = residual.flatMap { $0.isGradientNeeded ? $0.gradientDestination() : nil }
         let sums = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: 2 * channels))
         defer { sums.value.deallocate() }
-        let outputValues = output.storage.pointer
-        savedMeans.withUnsafeBufferPointer { mean in
-            savedInverses.withUnsafeBufferPointer { inverse in
-                let mean = UncheckedSendable(mean.baseAddress!), inverse = UncheckedSendable(inverse.baseAddress!)
-                parallelChunks(channels) { range in
-                    batchNormBackward(
-                        inputGradient: gradX, residualGradient: gradResidual,
-                        outputGradient: g, output: outputValues, input: x, relu: relu,
-                        mean: mean.value, inverseDeviation: inverse.value, scale: gamma,
-                        usesBatchStatistics: mode.usesBatchStatistics,
-                        batch: batch, channelCount: channels, area: area, channels: range,
-                        sumG: sums.value, sumGXhat: sums.value + channels)
-                }
-            }
+        let outputValues = output.storage.pointer, savedMeans = statistics.storage.pointer
+        parallelChunks(channels) { range in
+            batchNormBackward(
+                inputGradient: gradX, residualGradient: gradResidual,
+                outputGradient: g, output: outputValues, input: x, relu: relu,
+                mean: savedMeans, inverseDeviation: savedMeans + 2 * channels, scale: gamma,
+                usesBatchStatistics: mode.usesBatchStatistics,
+                batch: batch, channelCount: channels, area: area, channels: range,
+                sumG: sums.value, sumGXhat: sums.value + channels)
         }
         if scale.isGradientNeeded {
             let gradScale = scale.gradientPointer()

@@ -9,12 +9,6 @@
 // Sums over a plane run in eight float lanes combined in a fixed order (vectorised, and the
 // same on every run); sums over planes are in Double, per channel, in sample order.
 
-/// Eight consecutive floats at `pointer` (no alignment needed).
-@inline(__always)
-func loadLanes(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
-}
-
 /// `(sum_i d_i, sum_i d_i^2)` with `d_i = x[i] - shift`, over `count` floats.
 @inline(__always)
 func laneShiftedMoments(_ x: UnsafePointer<Float>, _ count: Int, shift: Float) -> (Float, Float) {
@@ -82,20 +76,6 @@ func batchNormForward(output y: UnsafeMutablePointer<Float>, input x: UnsafePoin
                 i += 1
             }
         }
-    }
-}
-
-/// Stores eight floats at `pointer` (no alignment needed).
-@inline(__always)
-func storeLanes(_ lanes: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(pointer).storeBytes(of: lanes, as: SIMD8<Float>.self)
-}
-
-extension GradientDestination {
-    /// Writes eight values from `index` on by the destination's rule.
-    @inline(__always)
-    func write(_ index: Int, lanes: SIMD8<Float>) {
-        storeLanes(accumulates ? loadLanes(pointer + index) + lanes : lanes, pointer + index)
     }
 }
 

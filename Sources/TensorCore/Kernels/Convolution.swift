@@ -344,7 +344,7 @@ func conv2dBackward(inputGradient: GradientDestination?,
     forEachWorker(workers, g) { worker, samples in
         let columns = buffers[worker].columns.value, block = buffers[worker].block.value
         let weightSum = weightGradient.map { worker == 0 ? $0.pointer : buffers[worker].weight.value }
-        var weightBeta: Float = worker == 0 && weightGradient?.accumulates == true ? 1 : 0
+        var weightBeta: Float = worker == 0 ? weightGradient?.beta ?? 0 : 0
         var first = samples.lowerBound
         while first < samples.upperBound {
             let count = min(chunk, samples.upperBound - first)
