@@ -4,7 +4,10 @@
 /// input [N, C, H, W], weight [F, C, KH, KW] -> [N, F, OH, OW],
 /// OH = (H + 2 padding - KH) / stride + 1.
 ///
-/// Gradients: dW = sum over samples of dY x im2col(x)^T; dx = col2im(W^T dY).
+/// Two algorithms, chosen by `ConvolutionGeometry.usesShiftedProducts`: im2col + GEMM
+/// (dW = sum over samples of dY x im2col(x)^T; dx = col2im(W^T dY)), and for size-keeping
+/// stride-1 convolutions on large planes one GEMM per kernel tap over a zero-bordered copy
+/// of the input (Kernels/ShiftedConvolution.swift).
 /// `workspace` is scratch memory reused across calls; layers pass their own so that a
 /// training step does not allocate it again. The workspace must outlive the backward pass
 /// and must not be shared by ops running concurrently.

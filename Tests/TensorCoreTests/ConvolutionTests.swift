@@ -1,7 +1,8 @@
 import Testing
 import TensorCore
 
-/// im2col + GEMM convolution against the textbook seven-loop direct convolution.
+/// Both convolution algorithms (im2col + GEMM, and shifted products) against the textbook
+/// seven-loop direct convolution.
 @Suite struct ConvolutionTests {
     func direct(_ x: Tensor, _ w: Tensor, stride: Int, padding: Int) -> [Float] {
         let (n, c, h, wi) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
@@ -76,17 +77,46 @@ import TensorCore
         #expect(largestDifference(computed[2].scalars, second.weight) < 1e-3)
     }
 
+    /// The shifted products (stride 1, size-keeping padding, large planes) against the
+    /// direct convolution and its adjoint, for 3x3 and 5x5 kernels, batches of one and of
+    /// more samples than a chunk holds, with the input's gradient written fresh by one
+    /// convolution and added to by the other.
+    @Test(arguments: [(3, 1, 24, 20), (5, 2, 48, 44), (3, 3, 34, 30)])
+    func shiftedProductsMatchTheDirectConvolution(kernel: Int, batch: Int, height: Int, width: Int) {
+        let padding = kernel / 2
+        let x = random([batch, 3, height, width], seed: 60)
+        let w1 = random([4, 3, kernel, kernel], seed: 61), w2 = random([4, 3, kernel, kernel], seed: 62)
+        let geometry = ConvolutionGeometry(batch: batch, channels: 3, height: height, width: width, filters: 4,
+                                           kernelHeight: kernel, kernelWidth: kernel, stride: 1, padding: padding)
+        #expect(geometry.usesShiftedProducts)
+        for tensor in [x, w1, w2] { tensor.requiresGradient = true }
+        let y1 = conv2d(x, weight: w1, stride: 1, padding: padding)
+        let y2 = conv2d(x, weight: w2, stride: 1, padding: padding)
+        let expected = direct(x, w1, stride: 1, padding: padding)
+        #expect(zip(y1.scalars, expected).allSatisfy { abs($0 - $1) < 1e-4 })
+        let dy1 = random(y1.shape, seed: 63), dy2 = random(y2.shape, seed: 64)
+        let loss = (y1 * dy1).sum() + (y2 * dy2).sum()
+        let computed = gradients(of: loss, withRespectTo: [x, w1, w2])
+        let first = directAdjoint(x, w1, dy1.scalars, stride: 1, padding: padding)
+        let second = directAdjoint(x, w2, dy2.scalars, stride: 1, padding: padding)
+        let expectedInput = zip(first.input, second.input).map { $0 + $1 }
+        #expect(zip(computed[0].scalars, expectedInput).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(zip(computed[1].scalars, first.weight).allSatisfy { abs($0 - $1) < 1e-3 })
+        #expect(zip(computed[2].scalars, second.weight).allSatisfy { abs($0 - $1) < 1e-3 })
+    }
+
     /// A batch larger than one chunk of the unfolded matrix gives the same result and
     /// gradients as its samples one by one (chunking and workspace reuse are invisible),
     /// with multi-threaded BLAS (chunks in sequence) and with single-threaded BLAS (the
-    /// batch split over workers). Both strategies are exact, so other tests running while
-    /// the thread count is changed are unaffected.
-    @Test(arguments: [1, 2])
-    func chunkedBatchEqualsSamplesOneByOne(blasThreads: Int) {
+    /// batch split over workers), for both algorithms (28x28: shifted products; 14x14:
+    /// im2col). Both strategies are exact, so other tests running while the thread count is
+    /// changed are unaffected.
+    @Test(arguments: [1, 2], [28, 14])
+    func chunkedBatchEqualsSamplesOneByOne(blasThreads: Int, size: Int) {
         let saved = BLASThreads.count
         BLASThreads.set(blasThreads)
         defer { BLASThreads.set(saved) }
-        let x = random([40, 3, 28, 28], seed: 52)
+        let x = random([40, 3, size, size], seed: 52)
         let w = random([4, 3, 3, 3], seed: 53)
         x.requiresGradient = true
         w.requiresGradient = true

@@ -1,4 +1,5 @@
-// 2-D convolution as im2col + GEMM over chunks of samples, forward and backward side by side.
+// 2-D convolution as im2col + GEMM over chunks of samples, forward and backward side by side
+// (size-keeping stride-1 convolutions on large planes go to ShiftedConvolution.swift instead).
 //
 // Shapes: input [N, C, H, W], weight [F, C, KH, KW], output [N, F, OH, OW] with
 // OH = (H + 2 padding - KH) / stride + 1 (likewise OW). A chunk of S samples is unfolded into
@@ -286,10 +287,20 @@ func convolutionWorkers(_ g: ConvolutionGeometry) -> Int {
 }
 
 /// Runs `body(worker, samples)` for each worker's contiguous share of the batch.
-private func forEachWorker(_ workers: Int, _ g: ConvolutionGeometry, _ body: (Int, Range<Int>) -> Void) {
+func forEachWorker(_ workers: Int, _ g: ConvolutionGeometry, _ body: (Int, Range<Int>) -> Void) {
     if workers == 1 { body(0, 0..<g.batch); return }
     parallelFor(workers) { worker in
         body(worker, (g.batch * worker / workers)..<(g.batch * (worker + 1) / workers))
+    }
+}
+
+/// Runs `body(first, count)` over `samples` in chunks of at most `chunk` samples.
+func forEachChunk(_ samples: Range<Int>, chunk: Int, _ body: (_ first: Int, _ count: Int) -> Void) {
+    var first = samples.lowerBound
+    while first < samples.upperBound {
+        let count = min(chunk, samples.upperBound - first)
+        body(first, count)
+        first += count
     }
 }
 
@@ -297,6 +308,10 @@ private func forEachWorker(_ workers: Int, _ g: ConvolutionGeometry, _ body: (In
 func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                    weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
                    workspace: ConvolutionWorkspace) {
+    if g.usesShiftedProducts {
+        shiftedConvolutionForward(output: output, input: input, weight: weight, g, workspace: workspace)
+        return
+    }
     let chunk = g.samplesPerChunk, positions = g.positions, patch = g.patchSize
     let workers = convolutionWorkers(g)
     let buffers = (0..<workers).map { worker in
@@ -307,9 +322,7 @@ func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Flo
     // Workers own disjoint samples of the output and their own buffers.
     forEachWorker(workers, g) { worker, samples in
         let columns = buffers[worker].columns.value, block = buffers[worker].block.value
-        var first = samples.lowerBound
-        while first < samples.upperBound {
-            let count = min(chunk, samples.upperBound - first)
+        forEachChunk(samples, chunk: chunk) { first, count in
             let columnsCount = count * positions
             im2col(columns: columns, input: input, first: first, count: count, g, parallel: workers == 1)
             // block [F, count P] = weight [F, K] x columns [K, count P]
@@ -317,7 +330,6 @@ func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Flo
                  b: columns, ldb: columnsCount, beta: 0, c: block, ldc: columnsCount)
             scatterBlock(output: sharedOutput.value, block: block, first: first, count: count,
                          filters: g.filters, positions: positions, parallel: workers == 1)
-            first += count
         }
     }
 }
@@ -330,6 +342,12 @@ func conv2dBackward(inputGradient: GradientDestination?,
                     outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>,
                     weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
                     workspace: ConvolutionWorkspace) {
+    if g.usesShiftedProducts {
+        shiftedConvolutionBackward(inputGradient: inputGradient, weightGradient: weightGradient,
+                                   outputGradient: outputGradient, input: input, weight: weight, g,
+                                   workspace: workspace)
+        return
+    }
     let chunk = g.samplesPerChunk, positions = g.positions, patch = g.patchSize
     let workers = convolutionWorkers(g)
     let weightCount = g.filters * patch
@@ -345,9 +363,7 @@ func conv2dBackward(inputGradient: GradientDestination?,
         let columns = buffers[worker].columns.value, block = buffers[worker].block.value
         let weightSum = weightGradient.map { worker == 0 ? $0.pointer : buffers[worker].weight.value }
         var weightBeta: Float = worker == 0 ? weightGradient?.beta ?? 0 : 0
-        var first = samples.lowerBound
-        while first < samples.upperBound {
-            let count = min(chunk, samples.upperBound - first)
+        forEachChunk(samples, chunk: chunk) { first, count in
             let columnsCount = count * positions
             gatherBlock(block: block, outputGradient: outputGradient, first: first, count: count,
                         filters: g.filters, positions: positions, parallel: workers == 1)
@@ -367,7 +383,6 @@ func conv2dBackward(inputGradient: GradientDestination?,
                 col2im(inputGradient: inputGradient, columns: columns, first: first, count: count, g,
                        parallel: workers == 1)
             }
-            first += count
         }
     }
     if let weightGradient {
