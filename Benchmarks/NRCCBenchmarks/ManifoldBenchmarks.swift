@@ -15,7 +15,7 @@ private func fashionTestImages() throws -> [Float]? {
         guard FileManager.default.fileExists(atPath: compressed) else { return nil }
         path = workFolder.appendingPathComponent("t10k-images-idx3-ubyte").path
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["gzip", "-dc", compressed]
