@@ -14,7 +14,7 @@
 extension ConvolutionGeometry {
     /// Whether `conv2d` uses the shifted products (otherwise im2col): stride 1, a square odd
     /// kernel of at least 3, the padding that keeps the image size, and a plane large enough
-    /// that its border adds at most a fifth to the columns (28x28 and up with a 3x3 kernel).
+    /// that its border adds at most a fifth to the columns (22x22 and up with a 3x3 kernel).
     /// On the narrow ResNet-18 the 28x28 convolutions run about 20% faster this way and the
     /// BYOL step about 8%; at 14x14 the border's 31% extra columns cost more than im2col.
     public var usesShiftedProducts: Bool {
