@@ -101,14 +101,12 @@ private func unpad(_ planes: GradientDestination, from padded: UnsafePointer<Flo
 /// padded input or input gradient, a padded output or output gradient, and a weight-gradient
 /// sum by tap). Workers use only their own buffers.
 private struct ShiftedProducts: @unchecked Sendable {
-    let g: ConvolutionGeometry
     let chunk, taps, pairs, margin, workers: Int
     let tapWeights: UnsafePointer<Float>
     let buffers: [(padded: UnsafeMutablePointer<Float>, block: UnsafeMutablePointer<Float>,
                    weight: UnsafeMutablePointer<Float>)]
 
     init(_ g: ConvolutionGeometry, weight: UnsafePointer<Float>, workspace: ConvolutionWorkspace) {
-        self.g = g
         chunk = g.shiftedSamplesPerChunk
         taps = g.kernelHeight * g.kernelWidth
         pairs = g.filters * g.channels

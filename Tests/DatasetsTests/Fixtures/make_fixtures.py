@@ -57,9 +57,14 @@ with open(path("npy_expected.json"), "w") as f:
     json.dump(npy, f)
 
 # --- torchvision references for the colour operations, the blur and the resized crop.
+def operation_references(image, operations):
+    """The image and each named operation's output, flattened, as the Swift tests read them."""
+    return {"image": image.flatten().tolist(), "height": image.shape[1], "width": image.shape[2],
+            "operations": [{"name": name, "output": output.flatten().tolist()} for name, output in operations]}
+
+
 image = torch.from_numpy(rng.random((3, 6, 7)).astype(np.float32))
-references = {"image": image.flatten().tolist(), "height": 6, "width": 7, "operations": []}
-for name, output in [
+references = operation_references(image, [
     ("brightness 1.3", F.adjust_brightness(image, 1.3)),
     ("brightness 0.6", F.adjust_brightness(image, 0.6)),
     ("contrast 0.7", F.adjust_contrast(image, 0.7)),
@@ -71,8 +76,7 @@ for name, output in [
     ("grayscale", F.rgb_to_grayscale(image, num_output_channels=3)),
     ("blur 3 0.8", F.gaussian_blur(image, kernel_size=[3, 3], sigma=[0.8, 0.8])),
     ("blur 5 1.7", F.gaussian_blur(image, kernel_size=[5, 5], sigma=[1.7, 1.7])),
-]:
-    references["operations"].append({"name": name, "output": output.flatten().tolist()})
+])
 bytes_image = torch.from_numpy(rng.integers(0, 256, size=(3, 9, 8), dtype=np.uint8))
 crops = []
 for top, left, h, w, out_h, out_w, flip in [(1, 2, 4, 3, 9, 8, False), (0, 0, 9, 8, 9, 8, False),
@@ -120,14 +124,12 @@ print("fixtures written")
 # operations (saturation, hue) return it unchanged. Own generator: the fixtures above stay.
 grey_rng = np.random.default_rng(20261129)
 grey = torch.from_numpy(grey_rng.random((1, 6, 7)).astype(np.float32))
-grey_references = {"image": grey.flatten().tolist(), "height": 6, "width": 7, "operations": []}
-for name, output in [
+grey_references = operation_references(grey, [
     ("brightness 1.3", F.adjust_brightness(grey, 1.3)),
     ("contrast 0.7", F.adjust_contrast(grey, 0.7)),
     ("contrast 1.4", F.adjust_contrast(grey, 1.4)),
     ("saturation 1.4", F.adjust_saturation(grey, 1.4)),
     ("hue 0.08", F.adjust_hue(grey, 0.08)),
-]:
-    grey_references["operations"].append({"name": name, "output": output.flatten().tolist()})
+])
 with open(path("torchvision_grey_reference.json"), "w") as f:
     json.dump(grey_references, f)
