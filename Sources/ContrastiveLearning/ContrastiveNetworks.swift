@@ -14,7 +14,8 @@ public enum EmbeddingFeatures: String, Sendable, Codable, CaseIterable {
 /// The networks of a run (SPEC §1).
 ///
 /// Checkpoint names: `online.backbone.*` (torchvision ResNet names), `online.projector.*`,
-/// `online.predictor.*`, `target.backbone.*`, `target.projector.*` (`nn.Sequential` names).
+/// `online.predictor.*`, `target.backbone.*`, `target.projector.*`, `online.clusterHead.*`
+/// (`nn.Sequential` names).
 public final class ContrastiveNetworks {
     /// f, the online backbone.
     public let backbone: ResNet
@@ -22,6 +23,9 @@ public final class ContrastiveNetworks {
     public let projector: ProjectionHead
     /// q, BYOL only.
     public let predictor: ProjectionHead?
+    /// c, the cluster head, when the configuration has one: Linear-BN-ReLU-Linear from the
+    /// backbone's features to K logits.
+    public let clusterHead: ProjectionHead?
     /// f̄, BYOL only: a copy of f at the start, then its EMA.
     public let targetBackbone: ResNet?
     /// ḡ, BYOL only.
@@ -53,6 +57,13 @@ public final class ContrastiveNetworks {
             targetBackbone = nil
             targetProjector = nil
         }
+        // Drawn last, so that a run without the head initialises exactly as before it existed.
+        if let settings = configuration.clusterHead {
+            clusterHead = ProjectionHead(inputSize: backbone.featureSize, hiddenSize: backbone.featureSize,
+                                         outputSize: settings.size, generator: &generator)
+        } else {
+            clusterHead = nil
+        }
     }
 
     /// The encoder whose output is the embedding: f̄+ḡ for BYOL, f+g for InfoNCE.
@@ -67,6 +78,7 @@ public final class ContrastiveNetworks {
         if let predictor { list += predictor.namedState.map { $0.prefixed("online.predictor") } }
         if let targetBackbone { list += targetBackbone.namedState.map { $0.prefixed("target.backbone") } }
         if let targetProjector { list += targetProjector.namedState.map { $0.prefixed("target.projector") } }
+        if let clusterHead { list += clusterHead.namedState.map { $0.prefixed("online.clusterHead") } }
         return list
     }
 

@@ -4,12 +4,14 @@ import TensorCore
 
 /// The loss parts of one step.
 public struct StepLosses: Sendable, Equatable {
-    /// `contrastive + lambda regularizer`.
+    /// `contrastive + lambda regularizer + w_c cluster`.
     public var total: Float
     /// L_BYOL or L_InfoNCE.
     public var contrastive: Float
     /// R, before its weight (0 when the regularizer is off).
     public var regularizer: Float
+    /// L_c, the cluster head's objective before its weight (0 without the head).
+    public var cluster: Float = 0
 }
 
 /// The networks, the optimiser and the step that trains them (SPEC §2, §3, §5).
@@ -29,14 +31,17 @@ public final class ContrastiveStep {
     public let configuration: TrainingConfiguration
     /// The online (and target) networks being trained.
     public let networks: ContrastiveNetworks
-    /// SGD over f+g (group 0) and q (group 1, learning rate x `predictorLearningRateScale`).
+    /// SGD over f+g and the cluster head (group 0) and q (group 1, learning rate x
+    /// `predictorLearningRateScale`).
     public let optimizer: SGD
 
     /// Networks initialised from the configuration's seed and a fresh optimiser.
     public init(configuration: TrainingConfiguration) {
         self.configuration = configuration
         networks = ContrastiveNetworks(configuration: configuration)
-        var groups = [SGD.ParameterGroup(parameters: networks.backbone.parameters + networks.projector.parameters,
+        let clusterHeadParameters = networks.clusterHead?.parameters ?? []
+        var groups = [SGD.ParameterGroup(parameters: networks.backbone.parameters + networks.projector.parameters
+                                             + clusterHeadParameters,
                                          weightDecay: configuration.weightDecay)]
         if let predictor = networks.predictor {
             groups.append(SGD.ParameterGroup(parameters: predictor.parameters,
@@ -61,6 +66,7 @@ public final class ContrastiveStep {
         let backbone = networks.backbone, projector = networks.projector
         var contrastive: Tensor
         var regularizer: Tensor?
+        var onlineFeatures: (a: Tensor, b: Tensor)
         switch configuration.paradigm {
         case .byol:
             let targetBackbone = networks.targetBackbone!, targetProjector = networks.targetProjector!
@@ -76,8 +82,9 @@ public final class ContrastiveStep {
                 contrast = contrastViews(seeds: viewA, viewB: viewB, viewC: viewC, referenceFeatures: featuresB,
                                          energyBackbone: targetBackbone, encoder: encoder, generator: &sghmcGenerator)
             }
-            let onlineA = projector(backbone(viewA, mode: .training), mode: .training)
-            let onlineB = projector(backbone(viewB, mode: .training), mode: .training)
+            onlineFeatures = (backbone(viewA, mode: .training), backbone(viewB, mode: .training))
+            let onlineA = projector(onlineFeatures.a, mode: .training)
+            let onlineB = projector(onlineFeatures.b, mode: .training)
             let predictor = networks.predictor!
             contrastive = byolLoss(predictionA: predictor(onlineA, mode: .training),
                                    predictionB: predictor(onlineB, mode: .training),
@@ -91,6 +98,7 @@ public final class ContrastiveStep {
         case .infonce:
             let featuresA = backbone(viewA, mode: .training)
             let featuresB = backbone(viewB, mode: .training)
+            onlineFeatures = (featuresA, featuresB)
             let onlineA = projector(featuresA, mode: .training)
             let onlineB = projector(featuresB, mode: .training)
             contrastive = ntXentLoss(onlineA, onlineB, temperature: configuration.temperature,
@@ -106,9 +114,17 @@ public final class ContrastiveStep {
                                               settings: settings)
             }
         }
+        var cluster: Tensor?
+        if let head = networks.clusterHead, let headSettings = configuration.clusterHead {
+            cluster = clusterContrastiveLoss(logitsA: head(onlineFeatures.a, mode: .training),
+                                             logitsB: head(onlineFeatures.b, mode: .training),
+                                             temperature: headSettings.temperature)
+        }
         if injectsNonFiniteLoss { contrastive = contrastive * Float.nan }
-        let total = regularizer.map { contrastive + settings.weight * $0 } ?? contrastive
-        let losses = StepLosses(total: total.scalar, contrastive: contrastive.scalar, regularizer: regularizer?.scalar ?? 0)
+        var total = regularizer.map { contrastive + settings.weight * $0 } ?? contrastive
+        if let cluster, let headSettings = configuration.clusterHead { total = total + headSettings.weight * cluster }
+        let losses = StepLosses(total: total.scalar, contrastive: contrastive.scalar, regularizer: regularizer?.scalar ?? 0,
+                                cluster: cluster?.scalar ?? 0)
         guard losses.total.isFinite else {
             optimizer.zeroGradients()
             return losses

@@ -11,6 +11,8 @@ public struct EpochMonitors: Sendable, Codable, Equatable {
     public var loss: Double
     public var contrastiveLoss: Double
     public var regularizerLoss: Double
+    /// The cluster head's objective L_c (before its weight); nil without the head.
+    public var clusterLoss: Double?
     /// The learning rate and target momentum of the epoch's last step.
     public var learningRate: Double
     public var targetMomentum: Double?

@@ -129,7 +129,7 @@ public final class Trainer {
         let batches = loader.batches(from: startEpoch, step: 0, endEpoch: endEpoch)
         let shape = [configuration.batchSize, configuration.inputChannels, configuration.inputHeight, configuration.inputWidth]
         for epoch in startEpoch..<endEpoch {
-            var sums = (total: 0.0, contrastive: 0.0, regularizer: 0.0)
+            var sums = (total: 0.0, contrastive: 0.0, regularizer: 0.0, cluster: 0.0)
             let start = DispatchTime.now().uptimeNanoseconds
             var rate: Float = 0, momentum: Float = 0
             for step in 0..<stepsPerEpoch {
@@ -152,6 +152,7 @@ public final class Trainer {
                 sums.total += Double(losses.total)
                 sums.contrastive += Double(losses.contrastive)
                 sums.regularizer += Double(losses.regularizer)
+                sums.cluster += Double(losses.cluster)
                 progress(.step(epoch: epoch, step: step, stepsPerEpoch: stepsPerEpoch, loss: losses.total))
             }
             let trainingSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -159,7 +160,9 @@ public final class Trainer {
             var monitors = EpochMonitors(
                 epoch: epoch, globalStep: (epoch + 1) * stepsPerEpoch,
                 loss: sums.total / Double(stepsPerEpoch), contrastiveLoss: sums.contrastive / Double(stepsPerEpoch),
-                regularizerLoss: sums.regularizer / Double(stepsPerEpoch), learningRate: Double(rate),
+                regularizerLoss: sums.regularizer / Double(stepsPerEpoch),
+                clusterLoss: configuration.clusterHead == nil ? nil : sums.cluster / Double(stepsPerEpoch),
+                learningRate: Double(rate),
                 targetMomentum: configuration.paradigm == .byol ? Double(momentum) : nil,
                 knnAccuracy: nil, featureStandardDeviation: nil,
                 imagesPerSecond: Double(stepsPerEpoch * configuration.batchSize) / trainingSeconds,

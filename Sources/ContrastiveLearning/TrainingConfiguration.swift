@@ -50,6 +50,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var regularizer: RegularizerSettings
     /// The SGHMC view generator's settings.
     public var sghmc: SGHMCSettings
+    /// The cluster head and its objective (beyond the paper); nil: off.
+    public var clusterHead: ClusterHeadSettings?
 
     // Optimisation (SPEC §5).
     /// n, images per step.
@@ -211,6 +213,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         }
         try regularizer.validate()
         try sghmc.validate()
+        try clusterHead?.validate()
         do { try augmentation.validate() } catch {
             throw TrainingError.invalidSetting(name: "augmentation", expected: "valid settings", found: "\(error)")
         }

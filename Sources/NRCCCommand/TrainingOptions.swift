@@ -58,6 +58,12 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("flip"), help: "Probability of a horizontal flip (the paper: 0.5; use 0 for digits and text).")
     var flipProbability: Float?
 
+    @Option(name: .customLong("cluster-head"), help: "Train a cluster head with K outputs beside the projector (Contrastive Clustering's cluster-level objective; K bounds the groups, GridShift still finds k; 0: off).")
+    var clusterHeadSize: Int = 0
+
+    @Option(name: .customLong("cluster-weight"), help: "Weight of the cluster head's objective.")
+    var clusterWeight: Float = 1
+
     @Option(name: .customLong("training-seed"), help: "Seed of the training run.")
     var trainingSeed: UInt64 = 0
 
@@ -92,6 +98,7 @@ struct TrainingOptions: ParsableArguments {
         if let beta { configuration.regularizer.beta = beta }
         if let cropScale { configuration.augmentation.cropScale = cropScale...1 }
         if let flipProbability { configuration.augmentation.flipProbability = flipProbability }
+        if clusterHeadSize != 0 { configuration.clusterHead = ClusterHeadSettings(size: clusterHeadSize, weight: clusterWeight) }
         do {
             try configuration.validate()
         } catch {

@@ -170,7 +170,9 @@ public struct RunJob {
 /// One line per finished epoch, for logs.
 public func epochSummary(_ monitors: EpochMonitors, epochs: Int) -> String {
     var line = "epoch \(monitors.epoch + 1)/\(epochs): loss \(formatFixed(monitors.loss, digits: 4))"
-    line += " (contrastive \(formatFixed(monitors.contrastiveLoss, digits: 4)), regularizer \(formatFixed(monitors.regularizerLoss, digits: 4)))"
+    line += " (contrastive \(formatFixed(monitors.contrastiveLoss, digits: 4)), regularizer \(formatFixed(monitors.regularizerLoss, digits: 4))"
+    if let cluster = monitors.clusterLoss { line += ", cluster head \(formatFixed(cluster, digits: 4))" }
+    line += ")"
     if let knn = monitors.knnAccuracy { line += ", kNN accuracy \(formatFixed(knn, digits: 3))" }
     if let std = monitors.featureStandardDeviation { line += ", feature std \(formatFixed(std, digits: 4))" }
     line += ", \(Int(monitors.imagesPerSecond)) images/s"

@@ -19,6 +19,7 @@ func trainingHistory(logURL: URL) throws -> TrainingHistory? {
     if epochs.contains(where: { $0.regularizerLoss != 0 }) {
         losses.append(series("NRCC regularizer", epochs.map(\.regularizerLoss)))
     }
+    losses.append(series("cluster head", epochs.map(\.clusterLoss)))
     return TrainingHistory(
         lossParts: losses.compactMap { $0 },
         knnAccuracy: series("weighted kNN accuracy", epochs.map(\.knnAccuracy)),
@@ -46,6 +47,9 @@ func trainingSettingsList(_ settings: RunSettings) -> [ReportSetting] {
             ReportSetting("regularizer lambda / tau_r / beta", "\(r.weight) / \(r.temperature) / \(r.beta)"),
             ReportSetting("sghmc", "\(training.sghmc.variant.rawValue), zeta \(training.sghmc.steps)"),
         ]
+    }
+    if let head = training.clusterHead {
+        list.append(ReportSetting("cluster head K / weight / tau_c", "\(head.size) / \(head.weight) / \(head.temperature)"))
     }
     return list
 }

@@ -108,4 +108,11 @@ extension Tensor {
         }
         return result
     }
+
+    /// `softmax(x_i)_j = exp(x_ij - LSE_j x_ij)` row by row for a 2-D tensor [N, M]: rows of
+    /// probabilities, differentiable through `logSumExp`.
+    public func softmaxRows() -> Tensor {
+        checkArgument(rank == 2, "softmaxRows: expected [N, M], got shape \(shape)")
+        return (self - logSumExp().reshaped([shape[0], 1])).exp()
+    }
 }

@@ -86,3 +86,38 @@ import TensorCore
         }
     }
 }
+
+/// The cluster head's objective (Contrastive Clustering's ClusterLoss) against PyTorch
+/// (Fixtures/make_fixtures.py, cluster.json), and what its two terms do.
+@Suite struct ClusterObjectiveTests {
+    @Test(arguments: ["clusterTau1", "clusterTau05"])
+    func matchesPyTorch(name: String) throws {
+        let fixture = try loadFixture("cluster.json")[name] as! [String: Any]
+        let a = tensor(fixture["logitsA"], [6, 4], requiresGradient: true)
+        let b = tensor(fixture["logitsB"], [6, 4], requiresGradient: true)
+        let loss = clusterContrastiveLoss(logitsA: a, logitsB: b, temperature: Float(fixture["temperature"] as! Double))
+        let expected = floats([fixture["loss"]!])[0]
+        #expect(closeness([loss.scalar], [expected]) <= 1, "\(name): loss \(loss.scalar) vs \(expected)")
+        let grads = gradients(of: loss, withRespectTo: [a, b])
+        #expect(closeness(grads[0].scalars, floats(fixture["gradientA"])) <= 1, "\(grads[0].scalars) vs \(floats(fixture["gradientA"]))")
+        #expect(closeness(grads[1].scalars, floats(fixture["gradientB"])) <= 1)
+    }
+
+    /// Views that agree on confident, balanced groups cost less than views that disagree,
+    /// and both less than a batch that puts everything in one group.
+    @Test func rewardsAgreementAndBalance() {
+        let rows = 8, groups = 4
+        func logits(_ group: (Int) -> Int) -> Tensor {
+            Tensor(shape: [rows, groups], scalars: (0..<rows).flatMap { row in
+                (0..<groups).map { $0 == group(row) ? Float(6) : 0 }
+            })
+        }
+        let balanced = logits { $0 % groups }
+        let agreeing = clusterContrastiveLoss(logitsA: balanced, logitsB: balanced).scalar
+        let disagreeing = clusterContrastiveLoss(logitsA: balanced, logitsB: logits { ($0 + 1) % groups }).scalar
+        let collapsed = logits { _ in 0 }
+        let oneGroup = clusterContrastiveLoss(logitsA: collapsed, logitsB: collapsed).scalar
+        #expect(agreeing < disagreeing, "agreeing \(agreeing), disagreeing \(disagreeing)")
+        #expect(agreeing < oneGroup, "agreeing \(agreeing), one group \(oneGroup)")
+    }
+}

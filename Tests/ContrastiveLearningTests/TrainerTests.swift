@@ -56,12 +56,14 @@ func temporaryDirectory(_ name: String) -> URL {
     }
 
     /// Two epochs straight equal one epoch, a resume in a new trainer, and one more epoch:
-    /// the checkpoint files are identical byte for byte.
-    @Test(arguments: [Paradigm.byol, .infonce])
-    func resumeIsBitForBit(paradigm: Paradigm) throws {
+    /// the checkpoint files are identical byte for byte (with and without a cluster head).
+    @Test(arguments: [(Paradigm.byol, false), (.infonce, false), (.byol, true), (.infonce, true)])
+    func resumeIsBitForBit(paradigm: Paradigm, clusterHead: Bool) throws {
         let digits = try embeddedDigits().subset(Array(0..<96))
-        let configuration = tinyConfiguration(digits, paradigm: paradigm)
-        let straight = temporaryDirectory("straight-\(paradigm)"), split = temporaryDirectory("split-\(paradigm)")
+        var configuration = tinyConfiguration(digits, paradigm: paradigm)
+        if clusterHead { configuration.clusterHead = ClusterHeadSettings(size: 5) }
+        let name = "\(paradigm)-\(clusterHead)"
+        let straight = temporaryDirectory("straight-\(name)"), split = temporaryDirectory("split-\(name)")
         defer {
             try? FileManager.default.removeItem(at: straight)
             try? FileManager.default.removeItem(at: split)
@@ -79,6 +81,14 @@ func temporaryDirectory(_ name: String) -> URL {
         #expect(rest[0].loss == history[1].loss && rest[0].knnAccuracy == history[1].knnAccuracy)
         let log = try String(contentsOf: second.logURL, encoding: .utf8).split(separator: "\n")
         #expect(log.count == 2)
+        #expect((history[1].clusterLoss != nil) == clusterHead)
+        if clusterHead {
+            // The head is saved with the run and comes back with the checkpoint.
+            let (loaded, _) = try ContrastiveNetworks.load(checkpoint: second.checkpointURL)
+            let head = try #require(loaded.clusterHead)
+            #expect(head.second.weight.shape == [5, loaded.backbone.featureSize])
+            #expect(loaded.namedState.contains { $0.name == "online.clusterHead.3.weight" })
+        }
     }
 
     /// A NaN injected at step 1 of epoch 1 stops training with that step number; the
@@ -139,6 +149,11 @@ func temporaryDirectory(_ name: String) -> URL {
         configuration = tinyConfiguration(digits)
         configuration.sghmc.steps = 0
         #expect(throws: TrainingError.invalidSetting(name: "sghmc.steps (zeta)", expected: ">= 1", found: "0")) {
+            try configuration.validate()
+        }
+        configuration = tinyConfiguration(digits)
+        configuration.clusterHead = ClusterHeadSettings(size: 1)
+        #expect(throws: TrainingError.invalidSetting(name: "cluster head size K", expected: ">= 2", found: "1")) {
             try configuration.validate()
         }
     }

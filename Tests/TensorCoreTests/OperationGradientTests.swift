@@ -30,6 +30,15 @@ import TensorCore
         checkGradients([random([2, 3, 4], seed: 12)]) { $0[0].mean(alongAxis: -1) }
         checkGradients([random([2, 3, 3, 2], seed: 13)]) { $0[0].globalAveragePooled() }
         checkGradients([random([3, 6], seed: 14, scale: 2)]) { $0[0].logSumExp() }
+        checkGradients([random([3, 6], seed: 52, scale: 2)]) { $0[0].softmaxRows() }
+    }
+
+    @Test func softmaxRowsArePositiveAndSumToOne() {
+        let probabilities = Tensor(shape: [2, 3], scalars: [1000, 0, -1000, 1, 2, 3]).softmaxRows().scalars
+        #expect(probabilities.allSatisfy { $0 >= 0 && $0.isFinite })
+        #expect(abs(probabilities[0] - 1) < 1e-6 && abs(probabilities[3...].reduce(0, +) - 1) < 1e-6)
+        // softmax(1, 2, 3) = (0.0900, 0.2447, 0.6652).
+        #expect(abs(probabilities[5] - 0.665241) < 1e-5)
     }
 
     @Test func matrixProductsInEveryTransposition() {

@@ -1,12 +1,13 @@
 """Reference values for the ContrastiveLearning tests, computed with PyTorch (float64
 inside, stored as float32-representable JSON numbers). Run from this folder:
 
-    python3 make_fixtures.py     # writes losses.json and sghmc.json
+    python3 make_fixtures.py     # writes losses.json, sghmc.json and cluster.json
 
 Seed 20261129. The formulas are those of SPEC sections 2 and 3, written independently of
 the Swift code (the authors' BYOL+NRCC code conventions: F.normalize, torch.logsumexp).
 """
 import json
+import math
 
 import torch
 import torch.nn.functional as F
@@ -157,3 +158,40 @@ json.dump({"count": n, "size": h, "convolutionWeight": flat(weight), "batchNormS
            "energy": float(e), "energyGradient": flat(grad), "cases": sghmc_cases},
           open("sghmc.json", "w"), indent=1)
 print("wrote losses.json and sghmc.json")
+
+# The cluster-level objective of Contrastive Clustering, as Li et al.'s ClusterLoss computes
+# it (cosine similarity of the columns, cross-entropy with the positive first, entropy term
+# log K + sum m log m per view). Drawn after everything above, so the files above keep their
+# values; written to cluster.json.
+def cluster_loss(la, lb, tau):
+    ca, cb = F.softmax(la, dim=1), F.softmax(lb, dim=1)
+    k = ca.shape[1]
+    entropy = 0
+    for c in (ca, cb):
+        m = c.sum(0) / c.sum()
+        entropy = entropy + math.log(k) + (m * torch.log(m)).sum()
+    columns = torch.cat([ca.t(), cb.t()])
+    sim = F.cosine_similarity(columns.unsqueeze(1), columns.unsqueeze(0), dim=2) / tau
+    total = 2 * k
+    positive = torch.cat([torch.diag(sim, k), torch.diag(sim, -k)]).reshape(total, 1)
+    mask = torch.ones(total, total, dtype=torch.bool)
+    mask.fill_diagonal_(False)
+    for i in range(k):
+        mask[i, k + i] = False
+        mask[k + i, i] = False
+    negative = sim[mask].reshape(total, -1)
+    logits = torch.cat([positive, negative], dim=1)
+    contrast = F.cross_entropy(logits, torch.zeros(total, dtype=torch.long), reduction="sum") / total
+    return contrast + entropy
+
+
+cluster = {}
+logits_a, logits_b = 2 * rand(6, 4), 2 * rand(6, 4)
+for name, tau in (("clusterTau1", 1.0), ("clusterTau05", 0.5)):
+    x = [leaf(logits_a), leaf(logits_b)]
+    loss = cluster_loss(x[0], x[1], tau)
+    loss.backward()
+    cluster[name] = {"logitsA": flat(logits_a), "logitsB": flat(logits_b), "temperature": tau, "loss": float(loss),
+                     "gradientA": flat(x[0].grad), "gradientB": flat(x[1].grad)}
+json.dump(cluster, open("cluster.json", "w"), indent=1)
+print("wrote cluster.json")
