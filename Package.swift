@@ -39,7 +39,10 @@ let package = Package(
             name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
             providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
 
+        // Kernels written in C for the CPU's vector instructions.
+        .target(name: "CKernels"),
         .target(name: "TensorCore", dependencies: [
+            "CKernels",
             .target(name: "CBLAS", condition: .when(platforms: [.linux])),
         ]),
         .target(name: "NeuralNetworks", dependencies: ["TensorCore"]),

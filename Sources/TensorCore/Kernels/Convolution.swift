@@ -308,6 +308,10 @@ func forEachChunk(_ samples: Range<Int>, chunk: Int, _ body: (_ first: Int, _ co
 func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                    weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
                    workspace: ConvolutionWorkspace) {
+    if g.usesDirectKernels {
+        directConvolutionForward(output: output, input: input, weight: weight, g, workspace: workspace)
+        return
+    }
     if g.usesShiftedProducts {
         shiftedConvolutionForward(output: output, input: input, weight: weight, g, workspace: workspace)
         return
@@ -342,12 +346,32 @@ func conv2dBackward(inputGradient: GradientDestination?,
                     outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>,
                     weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
                     workspace: ConvolutionWorkspace) {
-    if g.usesShiftedProducts {
+    if g.usesDirectKernels {
+        let inputGradientLeft = directConvolutionBackward(
+            inputGradient: inputGradient, weightGradient: weightGradient, outputGradient: outputGradient,
+            input: input, weight: weight, g, workspace: workspace)
+        if inputGradientLeft {
+            unfoldedConvolutionBackward(inputGradient: inputGradient, weightGradient: nil,
+                                        outputGradient: outputGradient, input: input, weight: weight, g,
+                                        workspace: workspace)
+        }
+    } else if g.usesShiftedProducts {
         shiftedConvolutionBackward(inputGradient: inputGradient, weightGradient: weightGradient,
                                    outputGradient: outputGradient, input: input, weight: weight, g,
                                    workspace: workspace)
-        return
+    } else {
+        unfoldedConvolutionBackward(inputGradient: inputGradient, weightGradient: weightGradient,
+                                    outputGradient: outputGradient, input: input, weight: weight, g,
+                                    workspace: workspace)
     }
+}
+
+/// `conv2dBackward` by im2col + GEMM.
+private func unfoldedConvolutionBackward(inputGradient: GradientDestination?,
+                                         weightGradient: GradientDestination?,
+                                         outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>,
+                                         weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
+                                         workspace: ConvolutionWorkspace) {
     let chunk = g.samplesPerChunk, positions = g.positions, patch = g.patchSize
     let workers = convolutionWorkers(g)
     let weightCount = g.filters * patch

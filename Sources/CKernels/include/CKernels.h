@@ -1,0 +1,37 @@
+// Kernels that need the CPU's vector instructions (AVX-512, AVX2 and FMA on x86-64), which
+// Swift's code generation does not target without leaving older CPUs behind. Each is
+// compiled once per instruction set and picked when the library loads.
+#ifndef NRCC_CKERNELS_H
+#define NRCC_CKERNELS_H
+
+/// The geometry of one sample of a square-kernel convolution: input [C, H, W] read through
+/// a zero border of `padding`, weight taps K x K, output [F, OH, OW].
+typedef struct {
+    long channels, height, width;
+    long filters, kernel, stride, padding;
+    long outputHeight, outputWidth;
+} nrcc_convolution_shape;
+
+/// Whether the direct kernels below serve this shape: filters a multiple of 16, a kernel of
+/// 1 or 3, stride 1 or 2.
+int nrcc_direct_convolution_supports(nrcc_convolution_shape shape);
+
+/// Floats of scratch one call with `count` samples needs.
+long nrcc_direct_convolution_scratch(nrcc_convolution_shape shape, long count);
+
+/// output[n, f, oh, ow] (+)= sum over c, kh, kw of
+/// input[n, c, oh S + kh - P, ow S + kw - P] * weights[c, kh, kw, f]
+/// for samples n < count. input [count, C, H, W], weights [C, K, K, F] (filters last),
+/// output [count, F, OH, OW], assigned or, when `accumulate`, added to.
+void nrcc_direct_convolution(const float *input, const float *weights, float *output,
+                             long count, nrcc_convolution_shape shape, int accumulate,
+                             float *scratch);
+
+/// weightGradient[c, kh, kw, f] += sum over n, oh, ow of
+/// input[n, c, oh S + kh - P, ow S + kw - P] * outputGradient[n, f, oh, ow]
+/// for samples n < count. weightGradient [C, K, K, F] (filters last).
+void nrcc_direct_convolution_weight_gradient(const float *input, const float *outputGradient,
+                                             float *weightGradient, long count,
+                                             nrcc_convolution_shape shape, float *scratch);
+
+#endif

@@ -1,0 +1,130 @@
+// Direct convolution (Sources/CKernels/DirectConvolution.c) for filters in multiples of 16:
+// no unfolded columns and no BLAS, each core convolving its own samples from a zero-bordered
+// copy that stays in cache. On the narrow ResNet-18 at batch 256 it runs the 28x28 to 4x4
+// layers 1.5-2.5x faster than im2col + GEMM (`nrcc-bench engine`'s conv figures).
+import CKernels
+
+extension ConvolutionGeometry {
+    /// Whether forward and weight gradient go to the direct kernels: square kernels of 1 or 3,
+    /// stride 1 or 2, filters a multiple of 16.
+    public var usesDirectKernels: Bool {
+        kernelHeight == kernelWidth && nrcc_direct_convolution_supports(directShape) != 0
+    }
+
+    /// Whether the input gradient does too: it is then itself a stride-1 convolution of the
+    /// output gradient with the flipped kernel, which needs the input's channels in multiples
+    /// of 16 and a padding below the kernel size.
+    public var usesDirectInputGradient: Bool {
+        usesDirectKernels && stride == 1 && padding < kernelHeight
+            && nrcc_direct_convolution_supports(transposedShape) != 0
+    }
+
+    var directShape: nrcc_convolution_shape {
+        nrcc_convolution_shape(channels: channels, height: height, width: width, filters: filters,
+                               kernel: kernelHeight, stride: stride, padding: padding,
+                               outputHeight: outputHeight, outputWidth: outputWidth)
+    }
+
+    /// The input gradient's convolution: output gradient [N, F, OH, OW] in, [N, C, H, W] out.
+    var transposedShape: nrcc_convolution_shape {
+        nrcc_convolution_shape(channels: filters, height: outputHeight, width: outputWidth, filters: channels,
+                               kernel: kernelHeight, stride: 1, padding: kernelHeight - 1 - padding,
+                               outputHeight: height, outputWidth: width)
+    }
+
+    /// Samples per call of the weight-gradient kernel: about 512 KB of padded inputs and
+    /// transposed output gradients, which the kernel reads once per input channel.
+    var directSamplesPerChunk: Int {
+        max(1, min(batch, (1 << 17) / max(1, nrcc_direct_convolution_scratch(directShape, 1))))
+    }
+}
+
+/// Samples split over the cores, whatever BLAS's own thread count.
+private func directWorkers(_ g: ConvolutionGeometry) -> Int { max(1, min(processorCount, g.batch)) }
+
+/// output [N, F, OH, OW] = conv(input [N, C, H, W], weight [F, C, K, K]).
+func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                              weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
+                              workspace: ConvolutionWorkspace) {
+    let shape = g.directShape, workers = directWorkers(g)
+    // [F, C, K, K] -> [C, K, K, F]: each tap's filters contiguous, one vector per 16.
+    let taps = g.kernelHeight * g.kernelWidth, pairs = g.filters * g.channels
+    let filtersLast = workspace.buffer(0, count: pairs * taps)
+    for f in 0..<g.filters {
+        for ct in 0..<(g.channels * taps) { filtersLast[ct * g.filters + f] = weight[f * g.channels * taps + ct] }
+    }
+    let scratch = (0..<workers).map {
+        UncheckedSendable(workspace.buffer(1 + $0, count: nrcc_direct_convolution_scratch(shape, 1)))
+    }
+    let weights = UncheckedSendable(UnsafePointer(filtersLast)), destination = UncheckedSendable(output)
+    // Workers own disjoint samples of the output and their own scratch.
+    forEachWorker(workers, g) { worker, samples in
+        nrcc_direct_convolution(input + samples.lowerBound * g.channels * g.height * g.width, weights.value,
+                                destination.value + samples.lowerBound * g.filters * g.positions,
+                                samples.count, shape, 0, scratch[worker].value)
+    }
+}
+
+/// The backward pass of `directConvolutionForward`, with the contract of `conv2dBackward`,
+/// for the weight gradient and, when `usesDirectInputGradient`, the input gradient. Returns
+/// whether the input gradient is still to do (by im2col).
+func directConvolutionBackward(inputGradient: GradientDestination?,
+                               weightGradient: GradientDestination?,
+                               outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>,
+                               weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
+                               workspace: ConvolutionWorkspace) -> Bool {
+    let workers = directWorkers(g)
+    if let weightGradient { directWeightGradient(weightGradient, outputGradient: outputGradient, input: input, g, workers: workers, workspace: workspace) }
+    guard let inputGradient else { return false }
+    guard g.usesDirectInputGradient else { return true }
+    // dX = conv(dY, W flipped), stride 1: weights [F, C, K, K] -> [F, K, K, C], taps reversed.
+    let taps = g.kernelHeight * g.kernelWidth
+    let flipped = workspace.buffer(0, count: g.filters * g.channels * taps)
+    for f in 0..<g.filters {
+        for c in 0..<g.channels {
+            for tap in 0..<taps { flipped[(f * taps + taps - 1 - tap) * g.channels + c] = weight[(f * g.channels + c) * taps + tap] }
+        }
+    }
+    let shape = g.transposedShape
+    let scratch = (0..<workers).map {
+        UncheckedSendable(workspace.buffer(1 + $0, count: nrcc_direct_convolution_scratch(shape, 1)))
+    }
+    let weights = UncheckedSendable(UnsafePointer(flipped))
+    forEachWorker(workers, g) { worker, samples in
+        nrcc_direct_convolution(outputGradient + samples.lowerBound * g.filters * g.positions, weights.value,
+                                inputGradient.pointer + samples.lowerBound * g.channels * g.height * g.width,
+                                samples.count, shape, inputGradient.accumulates ? 1 : 0, scratch[worker].value)
+    }
+    return false
+}
+
+/// dW [F, C, K, K] (+)= sum over samples of the products of dY and the input, each worker
+/// summing its samples privately in [C, K, K, F], added up after the join.
+private func directWeightGradient(_ weightGradient: GradientDestination, outputGradient: UnsafePointer<Float>,
+                                  input: UnsafePointer<Float>, _ g: ConvolutionGeometry, workers: Int,
+                                  workspace: ConvolutionWorkspace) {
+    let shape = g.directShape, chunk = g.directSamplesPerChunk
+    let taps = g.kernelHeight * g.kernelWidth, count = g.filters * g.channels * taps
+    let buffers = (0..<workers).map { worker in
+        (sum: UncheckedSendable(workspace.buffer(1 + worker, count: count)),
+         scratch: UncheckedSendable(workspace.buffer(1 + workers + worker,
+                                                     count: nrcc_direct_convolution_scratch(shape, chunk))))
+    }
+    forEachWorker(workers, g) { worker, samples in
+        let sum = buffers[worker].sum.value
+        sum.initialize(repeating: 0, count: count)
+        forEachChunk(samples, chunk: chunk) { first, size in
+            nrcc_direct_convolution_weight_gradient(input + first * g.channels * g.height * g.width,
+                                                    outputGradient + first * g.filters * g.positions,
+                                                    sum, size, shape, buffers[worker].scratch.value)
+        }
+    }
+    // [C, K, K, F] summed over workers -> [F, C, K, K].
+    for f in 0..<g.filters {
+        for ct in 0..<(g.channels * taps) {
+            var total: Float = 0
+            for worker in 0..<workers { total += buffers[worker].sum.value[ct * g.filters + f] }
+            weightGradient.write(f * g.channels * taps + ct, total)
+        }
+    }
+}
