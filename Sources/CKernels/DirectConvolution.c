@@ -20,9 +20,9 @@ typedef float unalignedVector16 __attribute__((ext_vector_type(16), aligned(4)))
 
 #define INLINE static inline __attribute__((always_inline))
 
-/// The largest block: positions x vectors of 16 filters held in registers (7 x 4 = 28 of
-/// AVX-512's 32).
-enum { MAXIMUM_POSITIONS = 7, MAXIMUM_VECTORS = 4 };
+/// The largest blocks: positions x vectors of 16 filters held in registers, 7 x 4 (28 of
+/// AVX-512's 32 registers), 7 x 2 or 14 x 1 (14 x 2 measured slower: it spills).
+enum { MAXIMUM_POSITIONS = 14, MAXIMUM_VECTORS = 4 };
 
 // Macros rather than functions: a function passing 16-float vectors would have a different
 // ABI in each instruction set's clone.
@@ -97,7 +97,7 @@ INLINE void forward_block(const float *x, long plane, long paddedWidth, long cha
         return;
 #define FORWARD_POSITIONS(B, S, K) \
     FORWARD_CASE(1, B, S, K) FORWARD_CASE(2, B, S, K) FORWARD_CASE(3, B, S, K) FORWARD_CASE(4, B, S, K) \
-    FORWARD_CASE(5, B, S, K) FORWARD_CASE(6, B, S, K) FORWARD_CASE(7, B, S, K)
+    FORWARD_CASE(5, B, S, K) FORWARD_CASE(6, B, S, K) FORWARD_CASE(7, B, S, K) FORWARD_CASE(14, B, S, K)
 #define FORWARD_VECTORS(S, K) FORWARD_POSITIONS(1, S, K) FORWARD_POSITIONS(2, S, K) FORWARD_POSITIONS(4, S, K)
 
 /// `forward_block` with its sizes as constants, so that the block lives in registers.
@@ -132,13 +132,24 @@ void nrcc_direct_convolution(const float *input, const float *weights, float *ou
     long paddedWidth = s.width + 2 * s.padding, plane = (s.height + 2 * s.padding) * paddedWidth;
     long outputPlane = s.outputHeight * s.outputWidth;
     int vectors = vectors_per_block(s.filters);
+    long sampleSize = s.channels * s.height * s.width;
+    long rows = s.filters / (16 * vectors) * s.outputHeight;
     for (long n = 0; n < count; n++) {
-        pad_sample(scratch, input + n * s.channels * s.height * s.width, &s);
+        pad_sample(scratch, input + n * sampleSize, &s);
         float *sample = output + n * s.filters * outputPlane;
+        // While this sample computes, the next one's input comes into cache, a share of its
+        // 64-byte lines per output row, so that padding it does not wait on memory.
+        const char *next = (const char *)(input + (n + 1) * sampleSize);
+        long lines = n + 1 < count ? (sampleSize * (long)sizeof(float) + 63) / 64 : 0;
+        long linesPerRow = (lines + rows - 1) / rows, line = 0;
         for (long f = 0; f < s.filters; f += 16 * vectors) {
             for (long oh = 0; oh < s.outputHeight; oh++) {
-                for (long ow = 0; ow < s.outputWidth; ow += MAXIMUM_POSITIONS) {
-                    long positions = s.outputWidth - ow < MAXIMUM_POSITIONS ? s.outputWidth - ow : MAXIMUM_POSITIONS;
+                for (long end = line + linesPerRow; line < end && line < lines; line++)
+                    __builtin_prefetch(next + 64 * line, 0, 2);
+                for (long ow = 0, positions; ow < s.outputWidth; ow += positions) {
+                    // Blocks of 14 (7 with more than one vector) while they fit, then of at most 7.
+                    long left = s.outputWidth - ow, widest = vectors == 1 ? 14 : 7;
+                    positions = left >= widest ? widest : left < 7 ? left : 7;
                     forward_block_dispatch(scratch + oh * s.stride * paddedWidth + ow * s.stride, plane,
                                            paddedWidth, s.channels, weights + f, s.filters,
                                            sample + f * outputPlane + oh * s.outputWidth + ow, outputPlane,
