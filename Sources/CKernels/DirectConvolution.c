@@ -50,6 +50,14 @@ static void pad_sample(float *padded, const float *input, const nrcc_convolution
     }
 }
 
+/// Prefetches line `line` onwards, `count` lines, of the `total` 64-byte lines at `bytes`;
+/// returns the next line.
+static long prefetch_lines(const void *bytes, long line, long count, long total) {
+    for (long end = line + count; line < end && line < total; line++)
+        __builtin_prefetch((const char *)bytes + 64 * line, 0, 2);
+    return line;
+}
+
 // MARK: Forward (and the input gradient of stride-1 convolutions, which is one)
 
 /// P output positions of one row x B vectors of filters:
@@ -139,13 +147,12 @@ void nrcc_direct_convolution(const float *input, const float *weights, float *ou
         float *sample = output + n * s.filters * outputPlane;
         // While this sample computes, the next one's input comes into cache, a share of its
         // 64-byte lines per output row, so that padding it does not wait on memory.
-        const char *next = (const char *)(input + (n + 1) * sampleSize);
+        const float *next = input + (n + 1) * sampleSize;
         long lines = n + 1 < count ? (sampleSize * (long)sizeof(float) + 63) / 64 : 0;
         long linesPerRow = (lines + rows - 1) / rows, line = 0;
         for (long f = 0; f < s.filters; f += 16 * vectors) {
             for (long oh = 0; oh < s.outputHeight; oh++) {
-                for (long end = line + linesPerRow; line < end && line < lines; line++)
-                    __builtin_prefetch(next + 64 * line, 0, 2);
+                line = prefetch_lines(next, line, linesPerRow, lines);
                 for (long ow = 0, positions; ow < s.outputWidth; ow += positions) {
                     // Blocks of 14 (7 with more than one vector) while they fit, then of at most 7.
                     long left = s.outputWidth - ow, widest = vectors == 1 ? 14 : 7;
@@ -213,26 +220,40 @@ static void weight_gradient_dispatch(const float *x, long sampleStride, long pad
 }
 
 void nrcc_direct_convolution_weight_gradient(const float *input, const float *outputGradient,
-                                             float *weightGradient, long count,
+                                             float *weightGradient, long count, long chunk,
                                              nrcc_convolution_shape s, float *scratch) {
     long paddedWidth = s.width + 2 * s.padding, plane = (s.height + 2 * s.padding) * paddedWidth;
     long outputPlane = s.outputHeight * s.outputWidth, taps = s.kernel * s.kernel;
-    float *padded = scratch, *transposed = scratch + count * s.channels * plane;
-    for (long n = 0; n < count; n++) {
-        pad_sample(padded + n * s.channels * plane, input + n * s.channels * s.height * s.width, &s);
-        // [F, OH OW] -> [OH OW, F]
-        const float *dy = outputGradient + n * s.filters * outputPlane;
-        float *t = transposed + n * outputPlane * s.filters;
-        for (long f = 0; f < s.filters; f++)
-            for (long p = 0; p < outputPlane; p++) t[p * s.filters + f] = dy[f * outputPlane + p];
-    }
+    long sampleSize = s.channels * s.height * s.width, gradientSize = s.filters * outputPlane;
+    float *padded = scratch, *transposed = scratch + chunk * s.channels * plane;
     int vectors = (s.filters / 16) % 2 == 0 ? 2 : 1;
-    for (long c = 0; c < s.channels; c++) {
-        for (long f = 0; f < s.filters; f += 16 * vectors) {
-            weight_gradient_dispatch(padded + c * plane, s.channels * plane, paddedWidth, transposed + f,
-                                     s.filters, count, s.outputHeight, s.outputWidth,
-                                     weightGradient + c * taps * s.filters + f,
-                                     vectors, (int)s.stride, (int)s.kernel);
+    for (long first = 0; first < count; first += chunk) {
+        long size = count - first < chunk ? count - first : chunk;
+        for (long n = 0; n < size; n++) {
+            pad_sample(padded + n * s.channels * plane, input + (first + n) * sampleSize, &s);
+            // [F, OH OW] -> [OH OW, F]
+            const float *dy = outputGradient + (first + n) * gradientSize;
+            float *t = transposed + n * outputPlane * s.filters;
+            for (long f = 0; f < s.filters; f++)
+                for (long p = 0; p < outputPlane; p++) t[p * s.filters + f] = dy[f * outputPlane + p];
+        }
+        // While this chunk computes, the next one's input and output gradient come into
+        // cache, a share of their lines per input channel.
+        long next = first + size, nextSize = count - next < chunk ? count - next : chunk;
+        const float *nextInput = input + next * sampleSize, *nextGradient = outputGradient + next * gradientSize;
+        long inputLines = (nextSize * sampleSize * (long)sizeof(float) + 63) / 64;
+        long gradientLines = (nextSize * gradientSize * (long)sizeof(float) + 63) / 64;
+        long inputLine = 0, gradientLine = 0;
+        for (long c = 0; c < s.channels; c++) {
+            inputLine = prefetch_lines(nextInput, inputLine, (inputLines + s.channels - 1) / s.channels, inputLines);
+            gradientLine = prefetch_lines(nextGradient, gradientLine, (gradientLines + s.channels - 1) / s.channels,
+                                          gradientLines);
+            for (long f = 0; f < s.filters; f += 16 * vectors) {
+                weight_gradient_dispatch(padded + c * plane, s.channels * plane, paddedWidth, transposed + f,
+                                         s.filters, size, s.outputHeight, s.outputWidth,
+                                         weightGradient + c * taps * s.filters + f,
+                                         vectors, (int)s.stride, (int)s.kernel);
+            }
         }
     }
 }

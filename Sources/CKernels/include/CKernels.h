@@ -29,9 +29,10 @@ void nrcc_direct_convolution(const float *input, const float *weights, float *ou
 
 /// weightGradient[c, kh, kw, f] += sum over n, oh, ow of
 /// input[n, c, oh S + kh - P, ow S + kw - P] * outputGradient[n, f, oh, ow]
-/// for samples n < count. weightGradient [C, K, K, F] (filters last).
+/// for samples n < count, `chunk` samples at a time (the scratch holds
+/// nrcc_direct_convolution_scratch(shape, chunk) floats). weightGradient [C, K, K, F] (filters last).
 void nrcc_direct_convolution_weight_gradient(const float *input, const float *outputGradient,
-                                             float *weightGradient, long count,
+                                             float *weightGradient, long count, long chunk,
                                              nrcc_convolution_shape shape, float *scratch);
 
 #endif

@@ -113,11 +113,9 @@ private func directWeightGradient(_ weightGradient: GradientDestination, outputG
     forEachWorker(workers, g) { worker, samples in
         let sum = buffers[worker].sum.value
         sum.initialize(repeating: 0, count: count)
-        forEachChunk(samples, chunk: chunk) { first, size in
-            nrcc_direct_convolution_weight_gradient(input + first * g.channels * g.height * g.width,
-                                                    outputGradient + first * g.filters * g.positions,
-                                                    sum, size, shape, buffers[worker].scratch.value)
-        }
+        nrcc_direct_convolution_weight_gradient(input + samples.lowerBound * g.channels * g.height * g.width,
+                                                outputGradient + samples.lowerBound * g.filters * g.positions,
+                                                sum, samples.count, chunk, shape, buffers[worker].scratch.value)
     }
     // [C, K, K, F] summed over workers -> [F, C, K, K].
     for f in 0..<g.filters {
