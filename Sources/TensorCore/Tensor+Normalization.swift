@@ -65,24 +65,34 @@ public func batchNormalized(
     let statistics = Tensor.uninitialized([5, channels])
     let means = statistics.storage.pointer, variances = means + channels
     let inverses = means + 2 * channels, a = means + 3 * channels, b = means + 4 * channels
-    // Channels are independent: each chunk owns its channels' statistics and outputs.
-    parallelChunks(channels) { range in
-        if mode.usesBatchStatistics {
-            batchNormStatistics(x, batch: batch, channelCount: channels, area: area, channels: range,
-                                mean: means, variance: variances)
-        } else {
-            for channel in range {
-                means[channel] = runMean[channel]
-                variances[channel] = runVariance[channel]
+    let split = BatchSplit(batch: batch, elements: input.count)
+    if mode.usesBatchStatistics {
+        // Shifted by each channel's first value: mean = K + E[x - K], var = E[(x - K)^2] - E[x - K]^2.
+        let shifts = (0..<channels).map { x[$0 * area] }
+        let sums = shifts.withUnsafeBufferPointer { shifts in
+            split.channelSums(channels) { samples, partial in
+                batchNormMoments(x, channelCount: channels, area: area, samples: samples,
+                                 shifts: shifts.baseAddress!, sums: partial)
             }
         }
-        for channel in range {
-            inverses[channel] = 1 / (variances[channel] + epsilon).squareRoot()
-            a[channel] = gamma[channel] * inverses[channel]
-            b[channel] = beta[channel] - means[channel] * a[channel]
+        for channel in 0..<channels {
+            let meanShift = sums[channel] / Double(reduced)
+            means[channel] = Float(Double(shifts[channel]) + meanShift)
+            variances[channel] = Float(max(0, sums[channels + channel] / Double(reduced) - meanShift * meanShift))
         }
+    } else {
+        means.update(from: runMean, count: channels)
+        variances.update(from: runVariance, count: channels)
+    }
+    for channel in 0..<channels {
+        inverses[channel] = 1 / (variances[channel] + epsilon).squareRoot()
+        a[channel] = gamma[channel] * inverses[channel]
+        b[channel] = beta[channel] - means[channel] * a[channel]
+    }
+    // Samples are independent: each range owns its outputs.
+    split.run { samples in
         batchNormForward(output: y.value, input: x, residual: r, relu: relu, a: a, b: b,
-                         batch: batch, channelCount: channels, area: area, channels: range)
+                         channelCount: channels, area: area, samples: samples)
     }
     if mode == .training {
         let correction = Float(reduced) / Float(reduced - 1)
@@ -96,28 +106,79 @@ public func batchNormalized(
         // Input before residual: if they are one tensor, the fresh buffer is assigned first.
         let gradX = input.isGradientNeeded ? input.gradientDestination() : nil
         let gradResidual = residual.flatMap { $0.isGradientNeeded ? $0.gradientDestination() : nil }
-        let sums = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: 2 * channels))
-        defer { sums.value.deallocate() }
-        let outputValues = output.storage.pointer, savedMeans = statistics.storage.pointer
-        parallelChunks(channels) { range in
-            batchNormBackward(
-                inputGradient: gradX, residualGradient: gradResidual,
-                outputGradient: g, output: outputValues, input: x, relu: relu,
-                mean: savedMeans, inverseDeviation: savedMeans + 2 * channels, scale: gamma,
-                usesBatchStatistics: mode.usesBatchStatistics,
-                batch: batch, channelCount: channels, area: area, channels: range,
-                sumG: sums.value, sumGXhat: sums.value + channels)
+        let savedMeans = statistics.storage.pointer, savedInverses = savedMeans + 2 * channels
+        let inputs = BatchNormGradientInputs(dy: g, y: output.storage.pointer, x: x, relu: relu)
+        let sums = split.channelSums(channels) { samples, partial in
+            batchNormGradientSums(inputs, mean: savedMeans, channelCount: channels, area: area,
+                                  samples: samples, sums: partial)
+        }
+        // sum g and sum g xhat per channel, then dx's coefficients (batchNormInputGradient).
+        let sumG = (0..<channels).map { Float(sums[$0]) }
+        let sumGXhat = (0..<channels).map { Float(sums[channels + $0]) * savedInverses[$0] }
+        if gradX != nil || gradResidual != nil {
+            let m = Float(reduced), batchStatistics = mode.usesBatchStatistics
+            let factors = (0..<channels).map {
+                batchStatistics ? gamma[$0] * savedInverses[$0] / m : gamma[$0] * savedInverses[$0]
+            }
+            let constants = (0..<channels).map { batchStatistics ? -sumG[$0] : 0 }
+            let centredScales = (0..<channels).map { batchStatistics ? -sumGXhat[$0] * savedInverses[$0] : 0 }
+            factors.withUnsafeBufferPointer { factors in
+                constants.withUnsafeBufferPointer { constants in
+                    centredScales.withUnsafeBufferPointer { centredScales in
+                        split.run { samples in
+                            batchNormInputGradient(
+                                inputGradient: gradX, residualGradient: gradResidual, inputs, mean: savedMeans,
+                                factors: factors.baseAddress!, constants: constants.baseAddress!,
+                                centredScales: centredScales.baseAddress!, gScale: batchStatistics ? m : 1,
+                                channelCount: channels, area: area, samples: samples)
+                        }
+                    }
+                }
+            }
         }
         if scale.isGradientNeeded {
             let gradScale = scale.gradientPointer()
-            for channel in 0..<channels { gradScale[channel] += sums.value[channels + channel] }
+            for channel in 0..<channels { gradScale[channel] += sumGXhat[channel] }
         }
         if offset.isGradientNeeded {
             let gradOffset = offset.gradientPointer()
-            for channel in 0..<channels { gradOffset[channel] += sums.value[channel] }
+            for channel in 0..<channels { gradOffset[channel] += sumG[channel] }
         }
     }
     return result
+}
+
+/// The batch split over the cores in contiguous ranges of samples, when it holds enough
+/// values to pay for the threads.
+private struct BatchSplit {
+    let batch, workers: Int
+
+    init(batch: Int, elements: Int) {
+        self.batch = batch
+        workers = max(1, min(processorCount, batch, elements / 32_768))
+    }
+
+    func samples(_ worker: Int) -> Range<Int> {
+        (batch * worker / workers)..<(batch * (worker + 1) / workers)
+    }
+
+    /// Runs `body` on each worker's samples, concurrently.
+    func run(_ body: (Range<Int>) -> Void) {
+        parallelFor(workers) { body(samples($0)) }
+    }
+
+    /// Per-channel sums [2, C]: each worker adds its samples' share to a zeroed partial, and
+    /// the partials are added up in worker order (the same result on every run).
+    func channelSums(_ channels: Int, _ body: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+        var partials = [Double](repeating: 0, count: workers * 2 * channels)
+        partials.withUnsafeMutableBufferPointer { buffer in
+            let base = UncheckedSendable(buffer.baseAddress!)
+            parallelFor(workers) { body(samples($0), base.value + $0 * 2 * channels) }
+        }
+        return (0..<(2 * channels)).map { index in
+            (0..<workers).reduce(0) { $0 + partials[$1 * 2 * channels + index] }
+        }
+    }
 }
 
 extension Tensor {

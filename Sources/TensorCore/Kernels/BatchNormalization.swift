@@ -3,11 +3,13 @@
 //
 //     y = relu?(a x + b + residual),  a = scale / sigma,  b = offset - mean a.
 //
-// Each kernel serves a range of channels and walks memory sample by sample, so a chunk reads
-// one contiguous block per sample: going channel by channel instead jumps C A floats between
-// planes, which on the 4x4 and 7x7 planes of the late stages is a new page every plane or two.
-// Sums over a plane run in eight float lanes combined in a fixed order (vectorised, and the
-// same on every run); sums over planes are in Double, per channel, in sample order.
+// Each kernel serves a range of samples, which is one contiguous block of memory: the cores
+// split the batch, and each streams through its half front to back, which the hardware
+// prefetcher follows (split by channels instead, each core jumps C A floats from sample to
+// sample, and on the 4x4 and 7x7 planes of the late stages it waits on memory at every jump).
+// Per-channel sums are partial per range, in Double, added up by the caller in range order;
+// sums over a plane run in eight float lanes combined in a fixed order (vectorised, and the
+// same on every run).
 
 /// `(sum_i d_i, sum_i d_i^2)` with `d_i = x[i] - shift`, over `count` floats.
 @inline(__always)
@@ -25,40 +27,30 @@ func laneShiftedMoments(_ x: UnsafePointer<Float>, _ count: Int, shift: Float) -
     return (total, totalSquares)
 }
 
-/// The batch mean and biased variance of each channel in `channels` of x [N, C, A], into
-/// `mean[c]` and `variance[c]`, in one sweep: sums of d = x - K and d^2 with K the channel's
-/// first value (the shifted-data algorithm), so the variance, (sum d^2 - (sum d)^2 / M) / M,
-/// keeps its precision when the mean is large against the spread.
-func batchNormStatistics(_ x: UnsafePointer<Float>, batch: Int, channelCount: Int, area: Int,
-                         channels: Range<Int>, mean: UnsafeMutablePointer<Float>,
-                         variance: UnsafeMutablePointer<Float>) {
-    var totals = [Double](repeating: 0, count: channels.count)
-    var squares = [Double](repeating: 0, count: channels.count)
-    for sample in 0..<batch {
-        for (slot, channel) in channels.enumerated() {
+/// Per-channel sums over the samples in `samples` of x [N, C, A], added to
+/// `sums` [2, C]: of d = x - shift[c], and of d^2 (the shifted-data algorithm, so that the
+/// variance keeps its precision when the mean is large against the spread).
+func batchNormMoments(_ x: UnsafePointer<Float>, channelCount: Int, area: Int, samples: Range<Int>,
+                      shifts: UnsafePointer<Float>, sums: UnsafeMutablePointer<Double>) {
+    for sample in samples {
+        for channel in 0..<channelCount {
             let (total, square) = laneShiftedMoments(x + (sample * channelCount + channel) * area, area,
-                                                     shift: x[channel * area])
-            totals[slot] += Double(total)
-            squares[slot] += Double(square)
+                                                     shift: shifts[channel])
+            sums[channel] += Double(total)
+            sums[channelCount + channel] += Double(square)
         }
-    }
-    let reduced = Double(batch * area)
-    for (slot, channel) in channels.enumerated() {
-        let meanShift = totals[slot] / reduced
-        mean[channel] = Float(Double(x[channel * area]) + meanShift)
-        variance[channel] = Float(max(0, squares[slot] / reduced - meanShift * meanShift))
     }
 }
 
-/// y [N, C, A] = relu?(a[c] x + b[c] + residual) for each channel c in `channels`;
+/// y [N, C, A] = relu?(a[c] x + b[c] + residual) for the samples in `samples`;
 /// `residual` is [N, C, A] or nil.
 func batchNormForward(output y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>,
                       residual: UnsafePointer<Float>?, relu: Bool,
                       a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                      batch: Int, channelCount: Int, area: Int, channels: Range<Int>) {
+                      channelCount: Int, area: Int, samples: Range<Int>) {
     let zero = SIMD8<Float>()
-    for sample in 0..<batch {
-        for channel in channels {
+    for sample in samples {
+        for channel in 0..<channelCount {
             let scales = SIMD8<Float>(repeating: a[channel]), offsets = SIMD8<Float>(repeating: b[channel])
             let start = (sample * channelCount + channel) * area
             var i = start
@@ -79,85 +71,83 @@ func batchNormForward(output y: UnsafeMutablePointer<Float>, input x: UnsafePoin
     }
 }
 
-/// The backward pass of `batchNormForward` for each channel c in `channels`, from
-/// dy [N, C, A] and the saved output y (for the ReLU's mask). With g = dy where y > 0 (or dy
-/// without ReLU), M = N A and xhat = (x - mean) / sigma:
-///
-///     dresidual = g;  doffset = sum g;  dscale = sum g xhat;
-///     dx = scale / (M sigma) (M g - sum g - xhat sum(g xhat))   (batch statistics)
-///     dx = scale g / sigma                                      (running statistics)
-///
-/// Writes `sumG[c]` = sum g and `sumGXhat[c]` = sum g xhat for the parameter gradients.
-func batchNormBackward(inputGradient: GradientDestination?, residualGradient: GradientDestination?,
-                       outputGradient dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
-                       input x: UnsafePointer<Float>, relu: Bool,
-                       mean: UnsafePointer<Float>, inverseDeviation: UnsafePointer<Float>,
-                       scale: UnsafePointer<Float>, usesBatchStatistics: Bool,
-                       batch: Int, channelCount: Int, area: Int, channels: Range<Int>,
-                       sumG: UnsafeMutablePointer<Float>, sumGXhat: UnsafeMutablePointer<Float>) {
-    let zero = SIMD8<Float>()
-    // g = dy masked by the ReLU, eight lanes from `index` on, or one value at `index`.
-    @inline(__always) func lanesG(_ index: Int) -> SIMD8<Float> {
+/// The saved values the backward pass reads, and the ReLU's mask: g = dy where y > 0 (or dy
+/// without ReLU).
+struct BatchNormGradientInputs {
+    let dy, y, x: UnsafePointer<Float>
+    let relu: Bool
+
+    /// g, eight lanes from `index` on.
+    @inline(__always)
+    func lanesG(_ index: Int) -> SIMD8<Float> {
         var lanes = loadLanes(dy + index)
-        if relu { lanes.replace(with: zero, where: loadLanes(y + index) .<= zero) }
+        if relu { lanes.replace(with: SIMD8<Float>(), where: loadLanes(y + index) .<= SIMD8<Float>()) }
         return lanes
     }
-    @inline(__always) func g(_ index: Int) -> Float { relu && y[index] <= 0 ? 0 : dy[index] }
-    var totalsG = [Double](repeating: 0, count: channels.count)
-    var totalsGCentred = [Double](repeating: 0, count: channels.count)
-    for sample in 0..<batch {
-        for (slot, channel) in channels.enumerated() {
+
+    /// g at `index`.
+    @inline(__always)
+    func g(_ index: Int) -> Float { relu && y[index] <= 0 ? 0 : dy[index] }
+}
+
+/// The first half of `batchNormForward`'s backward pass: per-channel sums over the samples in
+/// `samples`, added to `sums` [2, C]: of g, and of g (x - mean[c]).
+func batchNormGradientSums(_ inputs: BatchNormGradientInputs, mean: UnsafePointer<Float>,
+                           channelCount: Int, area: Int, samples: Range<Int>,
+                           sums: UnsafeMutablePointer<Double>) {
+    for sample in samples {
+        for channel in 0..<channelCount {
             let start = (sample * channelCount + channel) * area
             let means = SIMD8<Float>(repeating: mean[channel])
             var lanesSum = SIMD8<Float>(), lanesCentred = SIMD8<Float>(), i = start
             while i + 8 <= start + area {
-                let lanes = lanesG(i)
+                let lanes = inputs.lanesG(i)
                 lanesSum += lanes
-                lanesCentred += lanes * (loadLanes(x + i) - means)
+                lanesCentred += lanes * (loadLanes(inputs.x + i) - means)
                 i += 8
             }
             var partialG = lanesSum.sum(), partialGX = lanesCentred.sum()
             while i < start + area {
-                let gi = g(i)
+                let gi = inputs.g(i)
                 partialG += gi
-                partialGX += gi * (x[i] - mean[channel])
+                partialGX += gi * (inputs.x[i] - mean[channel])
                 i += 1
             }
-            totalsG[slot] += Double(partialG)
-            totalsGCentred[slot] += Double(partialGX)
+            sums[channel] += Double(partialG)
+            sums[channelCount + channel] += Double(partialGX)
         }
     }
-    // dx = factor (gScale g + constant + (x - mean) centredScale), covering both cases.
-    let reduced = Float(batch * area)
-    var factors = [Float](repeating: 0, count: channels.count)
-    var constants = [Float](repeating: 0, count: channels.count)
-    var centredScales = [Float](repeating: 0, count: channels.count)
-    for (slot, channel) in channels.enumerated() {
-        let inverse = inverseDeviation[channel]
-        sumG[channel] = Float(totalsG[slot])
-        sumGXhat[channel] = Float(totalsGCentred[slot]) * inverse
-        factors[slot] = usesBatchStatistics ? scale[channel] * inverse / reduced : scale[channel] * inverse
-        constants[slot] = usesBatchStatistics ? -sumG[channel] : 0
-        centredScales[slot] = usesBatchStatistics ? -sumGXhat[channel] * inverse : 0
-    }
-    if inputGradient == nil && residualGradient == nil { return }
-    let gScale = usesBatchStatistics ? reduced : 1
+}
+
+/// The second half: with M = N A, xhat = (x - mean) / sigma, and the sums above,
+///
+///     dresidual = g
+///     dx = scale / (M sigma) (M g - sum g - xhat sum(g xhat))   (batch statistics)
+///     dx = scale g / sigma                                      (running statistics)
+///
+/// for the samples in `samples`, written as dx = factor[c] (gScale g + constant[c] +
+/// (x - mean[c]) centredScale[c]), which covers both cases.
+func batchNormInputGradient(inputGradient: GradientDestination?, residualGradient: GradientDestination?,
+                            _ inputs: BatchNormGradientInputs, mean: UnsafePointer<Float>,
+                            factors: UnsafePointer<Float>, constants: UnsafePointer<Float>,
+                            centredScales: UnsafePointer<Float>, gScale: Float,
+                            channelCount: Int, area: Int, samples: Range<Int>) {
     // Input before residual at each index: if they are one tensor, the residual's share adds.
-    for sample in 0..<batch {
-        for (slot, channel) in channels.enumerated() {
+    for sample in samples {
+        for channel in 0..<channelCount {
             let start = (sample * channelCount + channel) * area
-            let factor = factors[slot], constant = constants[slot], centredScale = centredScales[slot]
+            let factor = factors[channel], constant = constants[channel], centredScale = centredScales[channel]
             let means = SIMD8<Float>(repeating: mean[channel])
             var i = start
             while i + 8 <= start + area {
-                let lanes = lanesG(i)
-                inputGradient?.write(i, lanes: factor * (gScale * lanes + constant + (loadLanes(x + i) - means) * centredScale))
+                let lanes = inputs.lanesG(i)
+                inputGradient?.write(i, lanes: factor * (gScale * lanes + constant + (loadLanes(inputs.x + i) - means) * centredScale))
                 residualGradient?.write(i, lanes: lanes)
                 i += 8
             }
             while i < start + area {
-                let gi = g(i)
-                inputGradient?.write(i, factor * (gScale * gi + constant + (x[i] - mean[channel]) * centredScale))
+                let gi = inputs.g(i)
+                inputGradient?.write(i, factor * (gScale * gi + constant + (inputs.x[i] - mean[channel]) * centredScale))
                 residualGradient?.write(i, gi)
                 i += 1
             }
