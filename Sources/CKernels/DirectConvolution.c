@@ -58,23 +58,25 @@ static long prefetch_lines(const void *bytes, long line, long count, long total)
     return line;
 }
 
-// MARK: Forward (and the input gradient of stride-1 convolutions, which is one)
+// MARK: Forward and input gradient
 
-/// P output positions of one row x B vectors of filters:
-/// out[f, p] (+)= sum over c, kh, kw of x[c, kh, p S + kw] * w[c, kh, kw, f].
-/// x: the padded sample at the block's first input position; w: weights [C, K, K, F] at the
-/// block's first filter; out: the output plane of that filter at the block's first position.
-INLINE void forward_block(const float *x, long plane, long paddedWidth, long channels,
-                          const float *w, long filters, float *out, long outputPlane, int accumulate,
-                          const int P, const int B, const int S, const int K) {
+/// P output positions x B vectors of filters, summed over input channels and a TH x TW grid
+/// of kernel taps: out[f, p Q] (+)= sum over c, i, j of x[c, i, p S + j] * w[c, i TW + j, f].
+/// x: the padded sample at the block's first input position and first tap (channels `plane`
+/// floats apart, rows `rowLength`); w: weights [C, TH TW, F] at the block's first filter;
+/// out: the output plane of that filter at the block's first position, positions Q =
+/// `outputStep` floats apart.
+INLINE void convolution_block(const float *x, long plane, long rowLength, long channels,
+                              const float *w, long filters, float *out, long outputPlane, long outputStep,
+                              int accumulate, const int P, const int B, const int S, const int TH, const int TW) {
     vector16 sums[MAXIMUM_POSITIONS][MAXIMUM_VECTORS];
     for (int p = 0; p < P; p++)
         for (int b = 0; b < B; b++) sums[p][b] = 0;
     for (long c = 0; c < channels; c++) {
-        const float *xc = x + c * plane, *wc = w + c * K * K * filters;
-        for (int kh = 0; kh < K; kh++) {
-            for (int kw = 0; kw < K; kw++) {
-                const float *xr = xc + kh * paddedWidth + kw, *wr = wc + (kh * K + kw) * filters;
+        const float *xc = x + c * plane, *wc = w + c * TH * TW * filters;
+        for (int i = 0; i < TH; i++) {
+            for (int j = 0; j < TW; j++) {
+                const float *xr = xc + i * rowLength + j, *wr = wc + (i * TW + j) * filters;
                 vector16 weights[MAXIMUM_VECTORS];
                 for (int b = 0; b < B; b++) weights[b] = load16(wr + 16 * b);
                 for (int p = 0; p < P; p++) {
@@ -92,29 +94,36 @@ INLINE void forward_block(const float *x, long plane, long paddedWidth, long cha
     for (int f = 0; f < 16 * B; f++) {
         float *o = out + f * outputPlane;
         if (accumulate) {
-            for (int p = 0; p < P; p++) o[p] += lanes[p][f];
+            for (int p = 0; p < P; p++) o[p * outputStep] += lanes[p][f];
         } else {
-            for (int p = 0; p < P; p++) o[p] = lanes[p][f];
+            for (int p = 0; p < P; p++) o[p * outputStep] = lanes[p][f];
         }
     }
 }
 
-#define FORWARD_CASE(P, B, S, K) \
-    case ((P) * 1000 + (B) * 100 + (S) * 10 + (K)): \
-        forward_block(x, plane, paddedWidth, channels, w, filters, out, outputPlane, accumulate, P, B, S, K); \
+#define BLOCK_CASE(P, B, S, TH, TW) \
+    case ((P) * 10000 + (B) * 1000 + (S) * 100 + (TH) * 10 + (TW)): \
+        convolution_block(x, plane, rowLength, channels, w, filters, out, outputPlane, outputStep, \
+                          accumulate, P, B, S, TH, TW); \
         return;
-#define FORWARD_POSITIONS(B, S, K) \
-    FORWARD_CASE(1, B, S, K) FORWARD_CASE(2, B, S, K) FORWARD_CASE(3, B, S, K) FORWARD_CASE(4, B, S, K) \
-    FORWARD_CASE(5, B, S, K) FORWARD_CASE(6, B, S, K) FORWARD_CASE(7, B, S, K) FORWARD_CASE(14, B, S, K)
-#define FORWARD_VECTORS(S, K) FORWARD_POSITIONS(1, S, K) FORWARD_POSITIONS(2, S, K) FORWARD_POSITIONS(4, S, K)
+#define BLOCK_POSITIONS(B, S, TH, TW) \
+    BLOCK_CASE(1, B, S, TH, TW) BLOCK_CASE(2, B, S, TH, TW) BLOCK_CASE(3, B, S, TH, TW) \
+    BLOCK_CASE(4, B, S, TH, TW) BLOCK_CASE(5, B, S, TH, TW) BLOCK_CASE(6, B, S, TH, TW) \
+    BLOCK_CASE(7, B, S, TH, TW) BLOCK_CASE(14, B, S, TH, TW)
+#define BLOCK_VECTORS(S, TH, TW) \
+    BLOCK_POSITIONS(1, S, TH, TW) BLOCK_POSITIONS(2, S, TH, TW) BLOCK_POSITIONS(4, S, TH, TW)
 
-/// `forward_block` with its sizes as constants, so that the block lives in registers.
+/// `convolution_block` with its sizes as constants, so that the block lives in registers:
+/// the forward grids 1 x 1 and 3 x 3 at strides 1 and 2, and the input gradient's grids
+/// (up to 2 x 2 for a stride-2 3 x 3 kernel) at stride 1.
 VECTOR_CLONES
-static void forward_block_dispatch(const float *x, long plane, long paddedWidth, long channels,
-                                   const float *w, long filters, float *out, long outputPlane,
-                                   int accumulate, int positions, int vectors, int stride, int kernel) {
-    switch (positions * 1000 + vectors * 100 + stride * 10 + kernel) {
-        FORWARD_VECTORS(1, 1) FORWARD_VECTORS(1, 3) FORWARD_VECTORS(2, 1) FORWARD_VECTORS(2, 3)
+static void convolution_block_dispatch(const float *x, long plane, long rowLength, long channels,
+                                       const float *w, long filters, float *out, long outputPlane,
+                                       long outputStep, int accumulate, int positions, int vectors,
+                                       int stride, int gridHeight, int gridWidth) {
+    switch (positions * 10000 + vectors * 1000 + stride * 100 + gridHeight * 10 + gridWidth) {
+        BLOCK_VECTORS(1, 1, 1) BLOCK_VECTORS(1, 3, 3) BLOCK_VECTORS(2, 1, 1) BLOCK_VECTORS(2, 3, 3)
+        BLOCK_VECTORS(1, 1, 2) BLOCK_VECTORS(1, 2, 1) BLOCK_VECTORS(1, 2, 2)
     }
 }
 
@@ -124,45 +133,168 @@ static int vectors_per_block(long filters) {
     return vectors % 4 == 0 ? 4 : vectors % 2 == 0 ? 2 : 1;
 }
 
+/// A grid of kernel taps: TH x TW taps whose input positions are consecutive rows and columns.
+typedef struct { long height, width; } tap_grid;
+
+/// One sample's output rows `rows` x `columns` positions, every vector of filters:
+/// out[f, r, j] (+)= sum over c, taps (i, k) of x[c, (r S + i) rowLength + j S + k] * w[c, i TW + k, f],
+/// with output rows `outputRowStep` and positions `outputStep` floats apart.
+static void convolve_rows(const float *x, long plane, long rowLength, tap_grid grid, long channels,
+                          const float *w, long filters, float *out, long outputPlane,
+                          long rows, long columns, long outputRowStep, long outputStep, int accumulate,
+                          int stride, const float *next, long nextLines) {
+    int vectors = vectors_per_block(filters);
+    // While this sample computes, the next one's input comes into cache, a share of its
+    // 64-byte lines per output row, so that padding it does not wait on memory.
+    long blockRows = filters / (16 * vectors) * rows, linesPerRow = (nextLines + blockRows - 1) / blockRows;
+    long line = 0;
+    for (long f = 0; f < filters; f += 16 * vectors) {
+        for (long r = 0; r < rows; r++) {
+            line = prefetch_lines(next, line, linesPerRow, nextLines);
+            for (long j = 0, positions; j < columns; j += positions) {
+                // Blocks of 14 (7 with more than one vector) while they fit, then of at most 7.
+                long left = columns - j, widest = vectors == 1 ? 14 : 7;
+                positions = left >= widest ? widest : left < 7 ? left : 7;
+                convolution_block_dispatch(x + r * stride * rowLength + j * stride, plane, rowLength, channels,
+                                           w + f, filters, out + f * outputPlane + r * outputRowStep + j * outputStep,
+                                           outputPlane, outputStep, accumulate, (int)positions, vectors, stride,
+                                           (int)grid.height, (int)grid.width);
+            }
+        }
+    }
+}
+
 int nrcc_direct_convolution_supports(nrcc_convolution_shape s) {
     return s.filters > 0 && s.filters % 16 == 0 && (s.kernel == 1 || s.kernel == 3)
-        && (s.stride == 1 || s.stride == 2) && s.padding >= 0 && s.channels > 0;
+        && (s.stride == 1 || s.stride == 2) && s.padding >= 0 && s.padding < s.kernel && s.channels > 0;
+}
+
+int nrcc_direct_input_gradient_supports(nrcc_convolution_shape s) {
+    return nrcc_direct_convolution_supports(s) && s.channels % 16 == 0;
+}
+
+/// The zero border of the output gradient that the input gradient reads through: the
+/// furthest any tap reaches outside it, above or below (the same for columns when square).
+static long gradient_border(const nrcc_convolution_shape *s) {
+    long border = 0, S = s->stride;
+    for (int axis = 0; axis < 2; axis++) {
+        long size = axis == 0 ? s->height : s->width, outputSize = axis == 0 ? s->outputHeight : s->outputWidth;
+        for (long r = 0; r < S; r++) {
+            long rows = (size - r + S - 1) / S;
+            for (long k = 0; k < s->kernel; k++) {
+                if ((r + s->padding - k) % S != 0 || rows <= 0) continue;
+                long offset = (r + s->padding - k) / S, below = rows - 1 + offset - (outputSize - 1);
+                if (-offset > border) border = -offset;
+                if (below > border) border = below;
+            }
+        }
+    }
+    return border;
 }
 
 long nrcc_direct_convolution_scratch(nrcc_convolution_shape s, long count) {
     long padded = s.channels * (s.height + 2 * s.padding) * (s.width + 2 * s.padding);
     long transposed = s.outputHeight * s.outputWidth * s.filters;
-    return count * (padded + transposed);
+    long border = gradient_border(&s);
+    long paddedGradient = s.filters * (s.outputHeight + 2 * border) * (s.outputWidth + 2 * border);
+    long regrouped = s.filters * s.channels * s.kernel * s.kernel;
+    long forBackward = paddedGradient + regrouped;
+    return count * (padded + transposed) > forBackward ? count * (padded + transposed) : forBackward;
 }
 
 void nrcc_direct_convolution(const float *input, const float *weights, float *output,
-                             long count, nrcc_convolution_shape s, int accumulate, float *scratch) {
+                             long count, nrcc_convolution_shape s, float *scratch) {
     long paddedWidth = s.width + 2 * s.padding, plane = (s.height + 2 * s.padding) * paddedWidth;
-    long outputPlane = s.outputHeight * s.outputWidth;
-    int vectors = vectors_per_block(s.filters);
-    long sampleSize = s.channels * s.height * s.width;
-    long rows = s.filters / (16 * vectors) * s.outputHeight;
+    long outputPlane = s.outputHeight * s.outputWidth, sampleSize = s.channels * s.height * s.width;
+    tap_grid grid = {s.kernel, s.kernel};
     for (long n = 0; n < count; n++) {
         pad_sample(scratch, input + n * sampleSize, &s);
-        float *sample = output + n * s.filters * outputPlane;
-        // While this sample computes, the next one's input comes into cache, a share of its
-        // 64-byte lines per output row, so that padding it does not wait on memory.
-        const float *next = input + (n + 1) * sampleSize;
-        long lines = n + 1 < count ? (sampleSize * (long)sizeof(float) + 63) / 64 : 0;
-        long linesPerRow = (lines + rows - 1) / rows, line = 0;
-        for (long f = 0; f < s.filters; f += 16 * vectors) {
-            for (long oh = 0; oh < s.outputHeight; oh++) {
-                line = prefetch_lines(next, line, linesPerRow, lines);
-                for (long ow = 0, positions; ow < s.outputWidth; ow += positions) {
-                    // Blocks of 14 (7 with more than one vector) while they fit, then of at most 7.
-                    long left = s.outputWidth - ow, widest = vectors == 1 ? 14 : 7;
-                    positions = left >= widest ? widest : left < 7 ? left : 7;
-                    forward_block_dispatch(scratch + oh * s.stride * paddedWidth + ow * s.stride, plane,
-                                           paddedWidth, s.channels, weights + f, s.filters,
-                                           sample + f * outputPlane + oh * s.outputWidth + ow, outputPlane,
-                                           accumulate, (int)positions, vectors, (int)s.stride, (int)s.kernel);
-                }
+        long nextLines = n + 1 < count ? (sampleSize * (long)sizeof(float) + 63) / 64 : 0;
+        convolve_rows(scratch, plane, paddedWidth, grid, s.channels, weights, s.filters,
+                      output + n * s.filters * outputPlane, outputPlane, s.outputHeight, s.outputWidth,
+                      s.outputWidth, 1, 0, (int)s.stride, input + (n + 1) * sampleSize, nextLines);
+    }
+}
+
+/// The taps of one remainder class of the input gradient (below): kernel rows kh = rh + P
+/// - S dh for the output-gradient row offsets dh in `first.height` ... + grid.height - 1
+/// (likewise columns), a grid of consecutive offsets.
+typedef struct { long firstRow, firstColumn; tap_grid grid; } remainder_class;
+
+static remainder_class class_taps(long rh, long rw, const nrcc_convolution_shape *s) {
+    remainder_class taps = {0, 0, {0, 0}};
+    long S = s->stride;
+    for (int axis = 0; axis < 2; axis++) {
+        long r = axis == 0 ? rh : rw, first = 0, count = 0;
+        for (long k = s->kernel - 1; k >= 0; k--) {
+            if ((r + s->padding - k) % S != 0) continue;
+            if (count++ == 0) first = (r + s->padding - k) / S;
+        }
+        if (axis == 0) { taps.firstRow = first; taps.grid.height = count; }
+        else { taps.firstColumn = first; taps.grid.width = count; }
+    }
+    return taps;
+}
+
+/// The input gradient, dx[c, ih, iw] = sum over f, kh, kw of dy[f, oh, ow] w[f, c, kh, kw]
+/// with ih = oh S + kh - P (likewise iw), splits by the remainders (rh, rw) of (ih, iw) mod S:
+/// each class reads only the taps with kh = rh + P (mod S), at consecutive output-gradient
+/// offsets dh = (rh + P - kh) / S, and is a stride-1 convolution of the output gradient whose
+/// results land every S-th position of dx. For S = 1 it is the convolution with the flipped
+/// kernel.
+void nrcc_direct_convolution_input_gradient(const float *outputGradient, const float *weights,
+                                            float *inputGradient, long count, nrcc_convolution_shape s,
+                                            int accumulate, float *scratch) {
+    long border = gradient_border(&s), K = s.kernel, S = s.stride;
+    long paddedWidth = s.outputWidth + 2 * border, plane = (s.outputHeight + 2 * border) * paddedWidth;
+    long inputPlane = s.height * s.width, gradientSize = s.filters * s.outputHeight * s.outputWidth;
+    // The output gradient's sample seen as a convolution input: F channels, zero border `border`.
+    nrcc_convolution_shape gradientShape = s;
+    gradientShape.channels = s.filters;
+    gradientShape.height = s.outputHeight;
+    gradientShape.width = s.outputWidth;
+    gradientShape.padding = border;
+    float *padded = scratch, *regrouped = scratch + plane * s.filters;
+    // Each class's taps, and its weights [F, TH TW, C] (C, this convolution's filters, last).
+    remainder_class classes[4];
+    float *classWeights[4];
+    long used = 0;
+    for (long class = 0; class < S * S; class++) {
+        remainder_class taps = class_taps(class / S, class % S, &s);
+        classes[class] = taps;
+        classWeights[class] = regrouped + used;
+        long gridSize = taps.grid.height * taps.grid.width;
+        for (long f = 0; f < s.filters; f++) {
+            for (long t = 0; t < gridSize; t++) {
+                long kh = class / S + s.padding - S * (taps.firstRow + t / taps.grid.width);
+                long kw = class % S + s.padding - S * (taps.firstColumn + t % taps.grid.width);
+                for (long c = 0; c < s.channels; c++)
+                    classWeights[class][(f * gridSize + t) * s.channels + c] = weights[((f * s.channels + c) * K + kh) * K + kw];
             }
+        }
+        used += s.filters * gridSize * s.channels;
+    }
+    for (long n = 0; n < count; n++) {
+        pad_sample(padded, outputGradient + n * gradientSize, &gradientShape);
+        float *dx = inputGradient + n * s.channels * inputPlane;
+        long nextLines = n + 1 < count ? (gradientSize * (long)sizeof(float) + 63) / 64 : 0;
+        for (long class = 0; class < S * S; class++) {
+            long rh = class / S, rw = class % S;
+            long rows = (s.height - rh + S - 1) / S, columns = (s.width - rw + S - 1) / S;
+            remainder_class taps = classes[class];
+            if (rows <= 0 || columns <= 0) continue;
+            if (taps.grid.height == 0 || taps.grid.width == 0) {
+                // No tap reaches these positions (a 1x1 kernel with stride 2): their gradient is 0.
+                if (!accumulate)
+                    for (long c = 0; c < s.channels; c++)
+                        for (long r = 0; r < rows; r++)
+                            for (long j = 0; j < columns; j++) dx[c * inputPlane + (r * S + rh) * s.width + j * S + rw] = 0;
+                continue;
+            }
+            convolve_rows(padded + (border + taps.firstRow) * paddedWidth + border + taps.firstColumn, plane,
+                          paddedWidth, taps.grid, s.filters, classWeights[class], s.channels,
+                          dx + rh * s.width + rw, inputPlane, rows, columns, S * s.width, S, accumulate, 1,
+                          outputGradient + (n + 1) * gradientSize, class == 0 ? nextLines : 0);
         }
     }
 }

@@ -108,7 +108,8 @@ import TensorCore
     /// The direct kernels (filters in multiples of 16) against the textbook convolution and
     /// its adjoint: strides 1 and 2, 3x3 and 1x1 kernels, paddings 0 to 2, rows that end in a
     /// partial block of positions, each number of filter vectors per block (1, 2, 4), and an
-    /// input gradient both by the direct kernel (stride 1, channels in multiples of 16) and by
+    /// input gradient both by the direct kernel (channels in multiples of 16; with stride 2,
+    /// odd and even sizes, and a 1x1 kernel that leaves some positions without a tap) and by
     /// im2col. The input feeds two convolutions, so its gradient is written fresh by one and
     /// added to by the other.
     @Test(arguments: [
@@ -116,7 +117,9 @@ import TensorCore
         (stride: 1, padding: 1, kernel: 3, channels: 32, filters: 64, size: 4, directInput: true),
         (stride: 1, padding: 2, kernel: 3, channels: 16, filters: 48, size: 6, directInput: true),
         (stride: 1, padding: 0, kernel: 1, channels: 32, filters: 32, size: 5, directInput: true),
-        (stride: 2, padding: 1, kernel: 3, channels: 16, filters: 32, size: 11, directInput: false),
+        (stride: 2, padding: 1, kernel: 3, channels: 16, filters: 32, size: 11, directInput: true),
+        (stride: 2, padding: 1, kernel: 3, channels: 32, filters: 16, size: 8, directInput: true),
+        (stride: 2, padding: 0, kernel: 1, channels: 16, filters: 16, size: 9, directInput: true),
         (stride: 2, padding: 0, kernel: 1, channels: 8, filters: 32, size: 9, directInput: false),
         (stride: 1, padding: 1, kernel: 3, channels: 3, filters: 16, size: 10, directInput: false),
     ])

@@ -13,19 +13,31 @@ typedef struct {
 } nrcc_convolution_shape;
 
 /// Whether the direct kernels below serve this shape: filters a multiple of 16, a kernel of
-/// 1 or 3, stride 1 or 2.
+/// 1 or 3, stride 1 or 2, a padding below the kernel size.
 int nrcc_direct_convolution_supports(nrcc_convolution_shape shape);
 
-/// Floats of scratch one call with `count` samples needs.
+/// Whether `nrcc_direct_convolution_input_gradient` does: the same, and input channels a
+/// multiple of 16 too.
+int nrcc_direct_input_gradient_supports(nrcc_convolution_shape shape);
+
+/// Floats of scratch one call with `count` samples needs (`chunk` samples for the weight
+/// gradient, 1 for the others).
 long nrcc_direct_convolution_scratch(nrcc_convolution_shape shape, long count);
 
-/// output[n, f, oh, ow] (+)= sum over c, kh, kw of
+/// output[n, f, oh, ow] = sum over c, kh, kw of
 /// input[n, c, oh S + kh - P, ow S + kw - P] * weights[c, kh, kw, f]
 /// for samples n < count. input [count, C, H, W], weights [C, K, K, F] (filters last),
-/// output [count, F, OH, OW], assigned or, when `accumulate`, added to.
+/// output [count, F, OH, OW].
 void nrcc_direct_convolution(const float *input, const float *weights, float *output,
-                             long count, nrcc_convolution_shape shape, int accumulate,
-                             float *scratch);
+                             long count, nrcc_convolution_shape shape, float *scratch);
+
+/// inputGradient[n, c, ih, iw] (+)= sum over f, kh, kw with ih = oh S + kh - P, iw = ow S + kw - P
+/// of outputGradient[n, f, oh, ow] * weights[f, c, kh, kw] for samples n < count: the adjoint
+/// of `nrcc_direct_convolution`. weights [F, C, K, K] (as stored); inputGradient assigned or,
+/// when `accumulate`, added to.
+void nrcc_direct_convolution_input_gradient(const float *outputGradient, const float *weights,
+                                            float *inputGradient, long count, nrcc_convolution_shape shape,
+                                            int accumulate, float *scratch);
 
 /// weightGradient[c, kh, kw, f] += sum over n, oh, ow of
 /// input[n, c, oh S + kh - P, ow S + kw - P] * outputGradient[n, f, oh, ow]

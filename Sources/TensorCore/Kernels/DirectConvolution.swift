@@ -6,30 +6,20 @@ import CKernels
 
 extension ConvolutionGeometry {
     /// Whether forward and weight gradient go to the direct kernels: square kernels of 1 or 3,
-    /// stride 1 or 2, filters a multiple of 16.
+    /// stride 1 or 2, a padding below the kernel size, filters a multiple of 16.
     public var usesDirectKernels: Bool {
         kernelHeight == kernelWidth && nrcc_direct_convolution_supports(directShape) != 0
     }
 
-    /// Whether the input gradient does too: it is then itself a stride-1 convolution of the
-    /// output gradient with the flipped kernel, which needs the input's channels in multiples
-    /// of 16 and a padding below the kernel size.
+    /// Whether the input gradient does too: it needs the input's channels in multiples of 16.
     public var usesDirectInputGradient: Bool {
-        usesDirectKernels && stride == 1 && padding < kernelHeight
-            && nrcc_direct_convolution_supports(transposedShape) != 0
+        usesDirectKernels && nrcc_direct_input_gradient_supports(directShape) != 0
     }
 
     var directShape: nrcc_convolution_shape {
         nrcc_convolution_shape(channels: channels, height: height, width: width, filters: filters,
                                kernel: kernelHeight, stride: stride, padding: padding,
                                outputHeight: outputHeight, outputWidth: outputWidth)
-    }
-
-    /// The input gradient's convolution: output gradient [N, F, OH, OW] in, [N, C, H, W] out.
-    var transposedShape: nrcc_convolution_shape {
-        nrcc_convolution_shape(channels: filters, height: outputHeight, width: outputWidth, filters: channels,
-                               kernel: kernelHeight, stride: 1, padding: kernelHeight - 1 - padding,
-                               outputHeight: height, outputWidth: width)
     }
 
     /// Samples per call of the weight-gradient kernel: about 512 KB of padded inputs and
@@ -61,7 +51,7 @@ func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: Unsafe
     forEachWorker(workers, g) { worker, samples in
         nrcc_direct_convolution(input + samples.lowerBound * g.channels * g.height * g.width, weights.value,
                                 destination.value + samples.lowerBound * g.filters * g.positions,
-                                samples.count, shape, 0, scratch[worker].value)
+                                samples.count, shape, scratch[worker].value)
     }
 }
 
@@ -77,23 +67,16 @@ func directConvolutionBackward(inputGradient: GradientDestination?,
     if let weightGradient { directWeightGradient(weightGradient, outputGradient: outputGradient, input: input, g, workers: workers, workspace: workspace) }
     guard let inputGradient else { return false }
     guard g.usesDirectInputGradient else { return true }
-    // dX = conv(dY, W flipped), stride 1: weights [F, C, K, K] -> [F, K, K, C], taps reversed.
-    let taps = g.kernelHeight * g.kernelWidth
-    let flipped = workspace.buffer(0, count: g.filters * g.channels * taps)
-    for f in 0..<g.filters {
-        for c in 0..<g.channels {
-            for tap in 0..<taps { flipped[(f * taps + taps - 1 - tap) * g.channels + c] = weight[(f * g.channels + c) * taps + tap] }
-        }
-    }
-    let shape = g.transposedShape
+    let shape = g.directShape
     let scratch = (0..<workers).map {
         UncheckedSendable(workspace.buffer(1 + $0, count: nrcc_direct_convolution_scratch(shape, 1)))
     }
-    let weights = UncheckedSendable(UnsafePointer(flipped))
+    // Workers own disjoint samples of the input gradient and their own scratch.
     forEachWorker(workers, g) { worker, samples in
-        nrcc_direct_convolution(outputGradient + samples.lowerBound * g.filters * g.positions, weights.value,
-                                inputGradient.pointer + samples.lowerBound * g.channels * g.height * g.width,
-                                samples.count, shape, inputGradient.accumulates ? 1 : 0, scratch[worker].value)
+        nrcc_direct_convolution_input_gradient(
+            outputGradient + samples.lowerBound * g.filters * g.positions, weight,
+            inputGradient.pointer + samples.lowerBound * g.channels * g.height * g.width,
+            samples.count, shape, inputGradient.accumulates ? 1 : 0, scratch[worker].value)
     }
     return false
 }
