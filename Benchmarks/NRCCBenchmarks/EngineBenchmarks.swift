@@ -29,12 +29,16 @@ private func benchmarkGEMM() {
 }
 
 /// `{"name": "conv_<layer>", "gflops": ...}`: forward + backward (input and weight
-/// gradients) of three convolutions of ResNet-18 width 16 on 28x28 inputs, batch 256.
+/// gradients) of each 3x3 convolution shape of ResNet-18 width 16 on 28x28 inputs, batch 256
+/// (Benchmarks/reference/byol_step.py times the same in PyTorch).
 private func benchmarkConvolutions() {
     let shapes: [(name: String, channels: Int, filters: Int, size: Int, stride: Int)] = [
         ("conv_layer1_16x28x28", 16, 16, 28, 1),
+        ("conv_layer2_down_16to32_28x28", 16, 32, 28, 2),
         ("conv_layer2_32x14x14", 32, 32, 14, 1),
         ("conv_layer3_down_32to64_14x14", 32, 64, 14, 2),
+        ("conv_layer3_64x7x7", 64, 64, 7, 1),
+        ("conv_layer4_128x4x4", 128, 128, 4, 1),
     ]
     let batch = 256
     for shape in shapes {

@@ -3,7 +3,9 @@
 ResNet-18 width 16 with the CIFAR stem, 28x28x1 inputs, batch 256: two views through the
 online backbone + projector + predictor, the target backbone + projector without gradient,
 the symmetric BYOL loss, backward, SGD (momentum 0.9, weight decay 5e-4, predictor at 10x),
-EMA of the target parameters. Prints JSON lines with the same keys as the Swift benchmark.
+EMA of the target parameters. Then forward + backward of each 3x3 convolution shape of that
+network, as nrcc-bench's conv figures. Prints JSON lines with the same keys as the Swift
+benchmark, names suffixed `_reference`.
 """
 import copy
 import json
@@ -115,5 +117,30 @@ def main():
                       "peak_rss_mb": round(peak, 1)}, sort_keys=True), flush=True)
 
 
+def convolutions():
+    """Forward + backward (input and weight gradients) of each 3x3 convolution shape, median of 5."""
+    batch = 256
+    shapes = [("conv_layer1_16x28x28", 16, 16, 28, 1), ("conv_layer2_down_16to32_28x28", 16, 32, 28, 2),
+              ("conv_layer2_32x14x14", 32, 32, 14, 1), ("conv_layer3_down_32to64_14x14", 32, 64, 14, 2),
+              ("conv_layer3_64x7x7", 64, 64, 7, 1), ("conv_layer4_128x4x4", 128, 128, 4, 1)]
+    for name, channels, filters, size, stride in shapes:
+        x = torch.randn(batch, channels, size, size, requires_grad=True)
+        conv = nn.Conv2d(channels, filters, 3, stride, 1, bias=False)
+        output_size = (size + 2 - 3) // stride + 1
+        times = []
+        for _ in range(6):
+            start = time.perf_counter()
+            y = conv(x)
+            y.backward(torch.ones_like(y))
+            times.append(time.perf_counter() - start)
+            x.grad = None
+            conv.weight.grad = None
+        seconds = sorted(times[1:])[len(times[1:]) // 2]
+        flops = 3 * 2 * batch * filters * output_size * output_size * channels * 9
+        print(json.dumps({"name": name + "_reference", "gflops": flops / seconds / 1e9, "batch": batch,
+                          "forward_backward_ms": seconds * 1000}, sort_keys=True), flush=True)
+
+
 if __name__ == "__main__":
     main()
+    convolutions()

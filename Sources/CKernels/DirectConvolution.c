@@ -24,8 +24,8 @@ typedef float unalignedVector16 __attribute__((ext_vector_type(16), aligned(4)))
 // and AVX-512 clones), and stay a multiply and an add where it does not.
 #pragma clang fp contract(fast)
 
-/// The largest blocks: positions x vectors of 16 filters held in registers, 7 x 4 (28 of
-/// AVX-512's 32 registers), 7 x 2 or 14 x 1 (14 x 2 measured slower: it spills).
+/// The largest blocks: positions x vectors of 16 filters held in registers (of AVX-512's 32):
+/// 5 x 4, 7 x 2 or 14 x 1 (7 x 4 and 14 x 2 measured slower: they spill).
 enum { MAXIMUM_POSITIONS = 14, MAXIMUM_VECTORS = 4 };
 
 // Macros rather than functions: a function passing 16-float vectors would have a different
@@ -68,17 +68,20 @@ static long prefetch_lines(const void *bytes, long line, long count, long total)
 /// of kernel taps: out[f, p Q] (+)= sum over c, i, j of x[c, i, p S + j] * w[c, i TW + j, f].
 /// x: the padded sample at the block's first input position and first tap (channels `plane`
 /// floats apart, rows `rowLength`); w: weights [C, TH TW, F] at the block's first filter;
-/// out: the output plane of that filter at the block's first position, positions Q =
-/// `outputStep` floats apart.
+/// out: the output plane of that filter at the block's first position, positions Q floats
+/// apart.
 INLINE void convolution_block(const float *x, long plane, long rowLength, long channels,
-                              const float *w, long filters, float *out, long outputPlane, long outputStep,
-                              int accumulate, const int P, const int B, const int S, const int TH, const int TW) {
+                              const float *w, long filters, float *out, long outputPlane, int accumulate,
+                              const int P, const int B, const int S, const int Q, const int TH, const int TW) {
     vector16 sums[MAXIMUM_POSITIONS][MAXIMUM_VECTORS];
     for (int p = 0; p < P; p++)
         for (int b = 0; b < B; b++) sums[p][b] = 0;
     for (long c = 0; c < channels; c++) {
         const float *xc = x + c * plane, *wc = w + c * TH * TW * filters;
+        // Every tap unrolled: Clang's heuristics otherwise keep a loop over the columns.
+        _Pragma("clang loop unroll(full)")
         for (int i = 0; i < TH; i++) {
+            _Pragma("clang loop unroll(full)")
             for (int j = 0; j < TW; j++) {
                 const float *xr = xc + i * rowLength + j, *wr = wc + (i * TW + j) * filters;
                 vector16 weights[MAXIMUM_VECTORS];
@@ -98,43 +101,46 @@ INLINE void convolution_block(const float *x, long plane, long rowLength, long c
     for (int f = 0; f < 16 * B; f++) {
         float *o = out + f * outputPlane;
         if (accumulate) {
-            for (int p = 0; p < P; p++) o[p * outputStep] += lanes[p][f];
+            for (int p = 0; p < P; p++) o[p * Q] += lanes[p][f];
         } else {
-            for (int p = 0; p < P; p++) o[p * outputStep] = lanes[p][f];
+            for (int p = 0; p < P; p++) o[p * Q] = lanes[p][f];
         }
     }
 }
 
-#define BLOCK_CASE(P, B, S, TH, TW) \
-    case ((P) * 10000 + (B) * 1000 + (S) * 100 + (TH) * 10 + (TW)): \
-        convolution_block(x, plane, rowLength, channels, w, filters, out, outputPlane, outputStep, \
-                          accumulate, P, B, S, TH, TW); \
+#define BLOCK_CASE(P, B, S, Q, TH, TW) \
+    case ((P) * 100000 + (B) * 10000 + (S) * 1000 + (Q) * 100 + (TH) * 10 + (TW)): \
+        convolution_block(x, plane, rowLength, channels, w, filters, out, outputPlane, accumulate, \
+                          P, B, S, Q, TH, TW); \
         return;
-#define BLOCK_POSITIONS(B, S, TH, TW) \
-    BLOCK_CASE(1, B, S, TH, TW) BLOCK_CASE(2, B, S, TH, TW) BLOCK_CASE(3, B, S, TH, TW) \
-    BLOCK_CASE(4, B, S, TH, TW) BLOCK_CASE(5, B, S, TH, TW) BLOCK_CASE(6, B, S, TH, TW) \
-    BLOCK_CASE(7, B, S, TH, TW) BLOCK_CASE(14, B, S, TH, TW)
-#define BLOCK_VECTORS(S, TH, TW) \
-    BLOCK_POSITIONS(1, S, TH, TW) BLOCK_POSITIONS(2, S, TH, TW) BLOCK_POSITIONS(4, S, TH, TW)
+#define BLOCK_POSITIONS(B, S, Q, TH, TW) \
+    BLOCK_CASE(1, B, S, Q, TH, TW) BLOCK_CASE(2, B, S, Q, TH, TW) BLOCK_CASE(3, B, S, Q, TH, TW) \
+    BLOCK_CASE(4, B, S, Q, TH, TW) BLOCK_CASE(5, B, S, Q, TH, TW) BLOCK_CASE(6, B, S, Q, TH, TW) \
+    BLOCK_CASE(7, B, S, Q, TH, TW) BLOCK_CASE(14, B, S, Q, TH, TW)
+#define BLOCK_VECTORS(S, Q, TH, TW) \
+    BLOCK_POSITIONS(1, S, Q, TH, TW) BLOCK_POSITIONS(2, S, Q, TH, TW) BLOCK_POSITIONS(4, S, Q, TH, TW)
 
 /// `convolution_block` with its sizes as constants, so that the block lives in registers:
-/// the forward grids 1 x 1 and 3 x 3 at strides 1 and 2, and the input gradient's grids
-/// (up to 2 x 2 for a stride-2 3 x 3 kernel) at stride 1.
+/// the forward grids 1 x 1 and 3 x 3 at strides 1 and 2 (also the input gradient of stride-1
+/// convolutions), and the input gradient's grids of stride-2 convolutions (up to 2 x 2 for a
+/// 3 x 3 kernel), which read at stride 1 and write every second position.
 VECTOR_CLONES
 static void convolution_block_dispatch(const float *x, long plane, long rowLength, long channels,
                                        const float *w, long filters, float *out, long outputPlane,
                                        long outputStep, int accumulate, int positions, int vectors,
                                        int stride, int gridHeight, int gridWidth) {
-    switch (positions * 10000 + vectors * 1000 + stride * 100 + gridHeight * 10 + gridWidth) {
-        BLOCK_VECTORS(1, 1, 1) BLOCK_VECTORS(1, 3, 3) BLOCK_VECTORS(2, 1, 1) BLOCK_VECTORS(2, 3, 3)
-        BLOCK_VECTORS(1, 1, 2) BLOCK_VECTORS(1, 2, 1) BLOCK_VECTORS(1, 2, 2)
+    switch (positions * 100000 + vectors * 10000 + stride * 1000 + outputStep * 100 + gridHeight * 10 + gridWidth) {
+        BLOCK_VECTORS(1, 1, 1, 1) BLOCK_VECTORS(1, 1, 3, 3) BLOCK_VECTORS(2, 1, 1, 1) BLOCK_VECTORS(2, 1, 3, 3)
+        BLOCK_VECTORS(1, 2, 1, 1) BLOCK_VECTORS(1, 2, 1, 2) BLOCK_VECTORS(1, 2, 2, 1) BLOCK_VECTORS(1, 2, 2, 2)
     }
 }
 
-/// Vectors of 16 filters per block: 4, 2 or 1, whichever divides the filters.
-static int vectors_per_block(long filters) {
+/// Vectors of 16 filters per block: 4, 2 or 1, whichever divides the filters, keeping the
+/// block within about 24 registers: 4 only on rows of at most 5 positions (7 x 4 sums leave
+/// too few registers for the weights and the broadcast value, and spill: 30% slower).
+static int vectors_per_block(long filters, long columns) {
     long vectors = filters / 16;
-    return vectors % 4 == 0 ? 4 : vectors % 2 == 0 ? 2 : 1;
+    return vectors % 4 == 0 && columns <= 5 ? 4 : vectors % 2 == 0 ? 2 : 1;
 }
 
 /// A grid of kernel taps: TH x TW taps whose input positions are consecutive rows and columns.
@@ -147,7 +153,7 @@ static void convolve_rows(const float *x, long plane, long rowLength, tap_grid g
                           const float *w, long filters, float *out, long outputPlane,
                           long rows, long columns, long outputRowStep, long outputStep, int accumulate,
                           int stride, const float *next, long nextLines) {
-    int vectors = vectors_per_block(filters);
+    int vectors = vectors_per_block(filters, columns);
     // While this sample computes, the next one's input comes into cache, a share of its
     // 64-byte lines per output row, so that padding it does not wait on memory.
     long blockRows = filters / (16 * vectors) * rows, linesPerRow = (nextLines + blockRows - 1) / blockRows;
