@@ -64,18 +64,24 @@ static long prefetch_lines(const void *bytes, long line, long count, long total)
 
 // MARK: Forward and input gradient
 
+/// Where a block's sums start and end when the input channels are split into chunks (so
+/// that a chunk's weights stay in the level-1 cache): from zero or from the partial sums of
+/// the previous chunks, into the output or into the partial sums for the next chunk.
+enum { CONTINUES = 1, FINISHES = 2 };
+
 /// P output positions x B vectors of filters, summed over input channels and a TH x TW grid
 /// of kernel taps: out[f, p Q] (+)= sum over c, i, j of x[c, i, p S + j] * w[c, i TW + j, f].
 /// x: the padded sample at the block's first input position and first tap (channels `plane`
 /// floats apart, rows `rowLength`); w: weights [C, TH TW, F] at the block's first filter;
 /// out: the output plane of that filter at the block's first position, positions Q floats
-/// apart.
+/// apart; partial: the block's partial sums [P, B, 16], read and written as `phase` says.
 INLINE void convolution_block(const float *x, long plane, long rowLength, long channels,
                               const float *w, long filters, float *out, long outputPlane, int accumulate,
+                              float *partial, int phase,
                               const int P, const int B, const int S, const int Q, const int TH, const int TW) {
     vector16 sums[MAXIMUM_POSITIONS][MAXIMUM_VECTORS];
     for (int p = 0; p < P; p++)
-        for (int b = 0; b < B; b++) sums[p][b] = 0;
+        for (int b = 0; b < B; b++) sums[p][b] = phase & CONTINUES ? load16(partial + (p * B + b) * 16) : 0;
     for (long c = 0; c < channels; c++) {
         const float *xc = x + c * plane, *wc = w + c * TH * TW * filters;
         // Every tap unrolled: Clang's heuristics otherwise keep a loop over the columns.
@@ -94,6 +100,11 @@ INLINE void convolution_block(const float *x, long plane, long rowLength, long c
             }
         }
     }
+    if (!(phase & FINISHES)) {
+        for (int p = 0; p < P; p++)
+            for (int b = 0; b < B; b++) store16(partial + (p * B + b) * 16, sums[p][b]);
+        return;
+    }
     // Filters are the vector lanes; the output is NCHW: transpose through a small buffer.
     float lanes[MAXIMUM_POSITIONS][MAXIMUM_VECTORS * 16];
     for (int p = 0; p < P; p++)
@@ -111,7 +122,7 @@ INLINE void convolution_block(const float *x, long plane, long rowLength, long c
 #define BLOCK_CASE(P, B, S, Q, TH, TW) \
     case ((P) * 100000 + (B) * 10000 + (S) * 1000 + (Q) * 100 + (TH) * 10 + (TW)): \
         convolution_block(x, plane, rowLength, channels, w, filters, out, outputPlane, accumulate, \
-                          P, B, S, Q, TH, TW); \
+                          partial, phase, P, B, S, Q, TH, TW); \
         return;
 #define BLOCK_POSITIONS(B, S, Q, TH, TW) \
     BLOCK_CASE(1, B, S, Q, TH, TW) BLOCK_CASE(2, B, S, Q, TH, TW) BLOCK_CASE(3, B, S, Q, TH, TW) \
@@ -127,8 +138,8 @@ INLINE void convolution_block(const float *x, long plane, long rowLength, long c
 VECTOR_CLONES
 static void convolution_block_dispatch(const float *x, long plane, long rowLength, long channels,
                                        const float *w, long filters, float *out, long outputPlane,
-                                       long outputStep, int accumulate, int positions, int vectors,
-                                       int stride, int gridHeight, int gridWidth) {
+                                       long outputStep, int accumulate, float *partial, int phase,
+                                       int positions, int vectors, int stride, int gridHeight, int gridWidth) {
     switch (positions * 100000 + vectors * 10000 + stride * 1000 + outputStep * 100 + gridHeight * 10 + gridWidth) {
         BLOCK_VECTORS(1, 1, 1, 1) BLOCK_VECTORS(1, 1, 3, 3) BLOCK_VECTORS(2, 1, 1, 1) BLOCK_VECTORS(2, 1, 3, 3)
         BLOCK_VECTORS(1, 2, 1, 1) BLOCK_VECTORS(1, 2, 1, 2) BLOCK_VECTORS(1, 2, 2, 1) BLOCK_VECTORS(1, 2, 2, 2)
@@ -146,29 +157,45 @@ static int vectors_per_block(long filters, long columns) {
 /// A grid of kernel taps: TH x TW taps whose input positions are consecutive rows and columns.
 typedef struct { long height, width; } tap_grid;
 
+/// Input channels per chunk: as many as keep the chunk's weights, taps x 16 B filters each,
+/// within 16 KB of the level-1 cache (all of them when the weights fit).
+static long channels_per_chunk(long taps, int vectors, long channels) {
+    long fitting = 16384 / (taps * vectors * 16 * (long)sizeof(float));
+    return fitting < 1 ? 1 : fitting >= channels ? channels : fitting;
+}
+
 /// One sample's output rows `rows` x `columns` positions, every vector of filters:
 /// out[f, r, j] (+)= sum over c, taps (i, k) of x[c, (r S + i) rowLength + j S + k] * w[c, i TW + k, f],
-/// with output rows `outputRowStep` and positions `outputStep` floats apart.
+/// with output rows `outputRowStep` and positions `outputStep` floats apart. `partial` holds
+/// rows x columns x 64 floats of partial sums.
 static void convolve_rows(const float *x, long plane, long rowLength, tap_grid grid, long channels,
                           const float *w, long filters, float *out, long outputPlane,
                           long rows, long columns, long outputRowStep, long outputStep, int accumulate,
-                          int stride, const float *next, long nextLines) {
+                          int stride, float *partial, const float *next, long nextLines) {
     int vectors = vectors_per_block(filters, columns);
+    long taps = grid.height * grid.width, chunk = channels_per_chunk(taps, vectors, channels);
+    long chunks = (channels + chunk - 1) / chunk;
     // While this sample computes, the next one's input comes into cache, a share of its
     // 64-byte lines per output row, so that padding it does not wait on memory.
-    long blockRows = filters / (16 * vectors) * rows, linesPerRow = (nextLines + blockRows - 1) / blockRows;
+    long blockRows = filters / (16 * vectors) * chunks * rows, linesPerRow = (nextLines + blockRows - 1) / blockRows;
     long line = 0;
     for (long f = 0; f < filters; f += 16 * vectors) {
-        for (long r = 0; r < rows; r++) {
-            line = prefetch_lines(next, line, linesPerRow, nextLines);
-            for (long j = 0, positions; j < columns; j += positions) {
-                // Blocks of 14 (7 with more than one vector) while they fit, then of at most 7.
-                long left = columns - j, widest = vectors == 1 ? 14 : 7;
-                positions = left >= widest ? widest : left < 7 ? left : 7;
-                convolution_block_dispatch(x + r * stride * rowLength + j * stride, plane, rowLength, channels,
-                                           w + f, filters, out + f * outputPlane + r * outputRowStep + j * outputStep,
-                                           outputPlane, outputStep, accumulate, (int)positions, vectors, stride,
-                                           (int)grid.height, (int)grid.width);
+        for (long first = 0; first < channels; first += chunk) {
+            long count = channels - first < chunk ? channels - first : chunk;
+            int phase = (first > 0 ? CONTINUES : 0) | (first + count == channels ? FINISHES : 0);
+            for (long r = 0; r < rows; r++) {
+                line = prefetch_lines(next, line, linesPerRow, nextLines);
+                for (long j = 0, positions; j < columns; j += positions) {
+                    // Blocks of 14 (7 with more than one vector) while they fit, then of at most 7.
+                    long left = columns - j, widest = vectors == 1 ? 14 : 7;
+                    positions = left >= widest ? widest : left < 7 ? left : 7;
+                    convolution_block_dispatch(x + first * plane + r * stride * rowLength + j * stride, plane, rowLength,
+                                               count, w + first * taps * filters + f, filters,
+                                               out + f * outputPlane + r * outputRowStep + j * outputStep,
+                                               outputPlane, outputStep, accumulate,
+                                               partial + (r * columns + j) * vectors * 16, phase,
+                                               (int)positions, vectors, stride, (int)grid.height, (int)grid.width);
+                }
             }
         }
     }
@@ -208,8 +235,12 @@ long nrcc_direct_convolution_scratch(nrcc_convolution_shape s, long count) {
     long border = gradient_border(&s);
     long paddedGradient = s.filters * (s.outputHeight + 2 * border) * (s.outputWidth + 2 * border);
     long regrouped = s.filters * s.channels * s.kernel * s.kernel;
-    long forBackward = paddedGradient + regrouped;
-    return count * (padded + transposed) > forBackward ? count * (padded + transposed) : forBackward;
+    long partials = 64 * (s.height * s.width > s.outputHeight * s.outputWidth ? s.height * s.width
+                                                                             : s.outputHeight * s.outputWidth);
+    long forForward = padded + partials, forBackward = paddedGradient + regrouped + partials;
+    long forWeights = count * (padded + transposed);
+    long most = forForward > forBackward ? forForward : forBackward;
+    return forWeights > most ? forWeights : most;
 }
 
 void nrcc_direct_convolution(const float *input, const float *weights, float *output,
@@ -222,7 +253,8 @@ void nrcc_direct_convolution(const float *input, const float *weights, float *ou
         long nextLines = n + 1 < count ? (sampleSize * (long)sizeof(float) + 63) / 64 : 0;
         convolve_rows(scratch, plane, paddedWidth, grid, s.channels, weights, s.filters,
                       output + n * s.filters * outputPlane, outputPlane, s.outputHeight, s.outputWidth,
-                      s.outputWidth, 1, 0, (int)s.stride, input + (n + 1) * sampleSize, nextLines);
+                      s.outputWidth, 1, 0, (int)s.stride, scratch + s.channels * plane,
+                      input + (n + 1) * sampleSize, nextLines);
     }
 }
 
@@ -304,7 +336,7 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
             convolve_rows(padded + (border + taps.firstRow) * paddedWidth + border + taps.firstColumn, plane,
                           paddedWidth, taps.grid, s.filters, classWeights[class], s.channels,
                           dx + rh * s.width + rw, inputPlane, rows, columns, S * s.width, S, accumulate, 1,
-                          outputGradient + (n + 1) * gradientSize, class == 0 ? nextLines : 0);
+                          regrouped + used, outputGradient + (n + 1) * gradientSize, class == 0 ? nextLines : 0);
         }
     }
 }

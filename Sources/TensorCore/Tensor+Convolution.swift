@@ -4,10 +4,14 @@
 /// input [N, C, H, W], weight [F, C, KH, KW] -> [N, F, OH, OW],
 /// OH = (H + 2 padding - KH) / stride + 1.
 ///
-/// Two algorithms, chosen by `ConvolutionGeometry.usesShiftedProducts`: im2col + GEMM
-/// (dW = sum over samples of dY x im2col(x)^T; dx = col2im(W^T dY)), and for size-keeping
-/// stride-1 convolutions on large planes one GEMM per kernel tap over a zero-bordered copy
-/// of the input (Kernels/ShiftedConvolution.swift).
+/// Three algorithms, chosen by the geometry: for filters in multiples of 16 (every ResNet
+/// convolution of `nrcc`'s widths) direct convolution, each output position's 16 filters one
+/// vector register (Kernels/DirectConvolution.swift, `usesDirectKernels`); otherwise, for
+/// size-keeping stride-1 convolutions on large planes, one GEMM per kernel tap over a
+/// zero-bordered copy of the input (Kernels/ShiftedConvolution.swift,
+/// `usesShiftedProducts`); otherwise im2col + GEMM (dW = sum over samples of dY x
+/// im2col(x)^T; dx = col2im(W^T dY)), which also serves the input gradient of direct
+/// convolutions whose input channels are not a multiple of 16 (a network's first layer).
 /// `workspace` is scratch memory reused across calls; layers pass their own so that a
 /// training step does not allocate it again. The workspace must outlive the backward pass
 /// and must not be shared by ops running concurrently.

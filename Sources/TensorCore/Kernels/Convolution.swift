@@ -1,5 +1,7 @@
-// 2-D convolution as im2col + GEMM over chunks of samples, forward and backward side by side
-// (size-keeping stride-1 convolutions on large planes go to ShiftedConvolution.swift instead).
+// 2-D convolution as im2col + GEMM over chunks of samples, forward and backward side by side,
+// and the dispatch between the algorithms: filters in multiples of 16 go to
+// DirectConvolution.swift, size-keeping stride-1 convolutions on large planes to
+// ShiftedConvolution.swift, the rest stay here.
 //
 // Shapes: input [N, C, H, W], weight [F, C, KH, KW], output [N, F, OH, OW] with
 // OH = (H + 2 padding - KH) / stride + 1 (likewise OW). A chunk of S samples is unfolded into
