@@ -393,6 +393,47 @@ static void weight_gradient_dispatch(const float *x, long sampleStride, long pad
     }
 }
 
+/// One step of a 16 x 16 transpose held in rows r[i]: swaps bit m of the row and column
+/// indices between rows i and i + m (i without bit m), for m = 8, 4, 2, 1.
+#define TRANSPOSE_STEP(r, m, low, high) \
+    for (int i = 0; i < 16; i++) { \
+        if (i & (m)) continue; \
+        vector16 a = r[i], b = r[i | (m)]; \
+        r[i] = __builtin_shufflevector(a, b, low); \
+        r[i | (m)] = __builtin_shufflevector(a, b, high); \
+    }
+
+// Lane indices of each step into the pair (a, b): for bit m, row i takes a[j] where bit m of
+// j is clear and b[j - m] where it is set; row i + m takes a[j + m] and b[j].
+#define SWAP8_LOW 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23
+#define SWAP8_HIGH 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
+#define SWAP4_LOW 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27
+#define SWAP4_HIGH 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
+#define SWAP2_LOW 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define SWAP2_HIGH 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define SWAP1_LOW 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30
+#define SWAP1_HIGH 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
+
+/// t [P, F] = dy [F, P] for F a multiple of 16: blocks of 16 x 16 transposed in registers,
+/// the last P mod 16 positions one by one.
+VECTOR_CLONES
+static void transpose_to_filters_last(float *t, const float *dy, long filters, long positions) {
+    long p = 0;
+    for (; p + 16 <= positions; p += 16) {
+        for (long f = 0; f < filters; f += 16) {
+            vector16 r[16];
+            for (int i = 0; i < 16; i++) r[i] = load16(dy + (f + i) * positions + p);
+            TRANSPOSE_STEP(r, 8, SWAP8_LOW, SWAP8_HIGH)
+            TRANSPOSE_STEP(r, 4, SWAP4_LOW, SWAP4_HIGH)
+            TRANSPOSE_STEP(r, 2, SWAP2_LOW, SWAP2_HIGH)
+            TRANSPOSE_STEP(r, 1, SWAP1_LOW, SWAP1_HIGH)
+            for (int i = 0; i < 16; i++) store16(t + (p + i) * filters + f, r[i]);
+        }
+    }
+    for (; p < positions; p++)
+        for (long f = 0; f < filters; f++) t[p * filters + f] = dy[f * positions + p];
+}
+
 void nrcc_direct_convolution_weight_gradient(const float *input, const float *outputGradient,
                                              float *weightGradient, long count, long chunk,
                                              nrcc_convolution_shape s, float *scratch) {
@@ -405,11 +446,8 @@ void nrcc_direct_convolution_weight_gradient(const float *input, const float *ou
         long size = count - first < chunk ? count - first : chunk;
         for (long n = 0; n < size; n++) {
             pad_sample(padded + n * s.channels * plane, input + (first + n) * sampleSize, &s);
-            // [F, OH OW] -> [OH OW, F]
-            const float *dy = outputGradient + (first + n) * gradientSize;
-            float *t = transposed + n * outputPlane * s.filters;
-            for (long f = 0; f < s.filters; f++)
-                for (long p = 0; p < outputPlane; p++) t[p * s.filters + f] = dy[f * outputPlane + p];
+            transpose_to_filters_last(transposed + n * outputPlane * s.filters,
+                                      outputGradient + (first + n) * gradientSize, s.filters, outputPlane);
         }
         // While this chunk computes, the next one's input and output gradient come into
         // cache, a share of their lines per input channel.
