@@ -4,15 +4,17 @@
 // tap (the scheme of oneDNN's direct convolutions, on NCHW tensors). Nothing is unfolded: the
 // kernel reads one zero-bordered copy of a sample, which stays in cache.
 //
-// The vector code is written once with Clang's vector extensions; on x86-64 Linux each entry
-// point is compiled for AVX-512, for AVX2 + FMA and for the baseline, and the loader picks
+// The vector code is written once with Clang's vector extensions; on x86-64 Linux each inner
+// kernel is compiled for AVX-512, for AVX2 + FMA and for the baseline, and the loader picks
 // the best the CPU runs (target_clones). Elsewhere it is compiled for the build's target.
 #include "CKernels.h"
 
 typedef float vector16 __attribute__((ext_vector_type(16)));
 typedef float unalignedVector16 __attribute__((ext_vector_type(16), aligned(4)));
 
-#if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
+// NRCC_SINGLE_TARGET builds for the compiler's target only (to check another instruction
+// set's code on this CPU: -DNRCC_SINGLE_TARGET -march=haswell, or without -march).
+#if defined(__x86_64__) && defined(__linux__) && defined(__clang__) && !defined(NRCC_SINGLE_TARGET)
 #define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define VECTOR_CLONES
