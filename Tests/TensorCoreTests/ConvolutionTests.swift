@@ -151,6 +151,17 @@ import TensorCore
         #expect(zip(computed[2].scalars, second.weight).allSatisfy { abs($0 - $1) < 1e-3 })
     }
 
+    /// Planes below 4x4 stay with im2col + GEMM, where one product serves many samples.
+    @Test func smallPlanesStayWithTheUnfoldedProduct() {
+        func geometry(size: Int) -> ConvolutionGeometry {
+            ConvolutionGeometry(batch: 64, channels: 128, height: size, width: size, filters: 128,
+                                kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+        }
+        #expect(geometry(size: 4).usesDirectKernels)
+        #expect(!geometry(size: 2).usesDirectKernels)
+        #expect(!geometry(size: 1).usesDirectKernels)
+    }
+
     /// A batch larger than one chunk of the unfolded matrix gives the same result and
     /// gradients as its samples one by one (chunking and workspace reuse are invisible),
     /// with multi-threaded BLAS (chunks in sequence) and with single-threaded BLAS (the
