@@ -236,13 +236,18 @@ long nrcc_direct_convolution_scratch(nrcc_convolution_shape s, long count) {
     long transposed = s.outputHeight * s.outputWidth * s.filters;
     long border = gradient_border(&s);
     long paddedGradient = s.filters * (s.outputHeight + 2 * border) * (s.outputWidth + 2 * border);
-    long regrouped = s.filters * s.channels * s.kernel * s.kernel;
     long partials = 64 * (s.height * s.width > s.outputHeight * s.outputWidth ? s.height * s.width
                                                                              : s.outputHeight * s.outputWidth);
-    long forForward = padded + partials, forBackward = paddedGradient + regrouped + partials;
+    long forForward = padded + partials, forBackward = paddedGradient + partials;
     long forWeights = count * (padded + transposed);
     long most = forForward > forBackward ? forForward : forBackward;
     return forWeights > most ? forWeights : most;
+}
+
+void nrcc_direct_convolution_weights(const float *weights, float *filtersLast, nrcc_convolution_shape s) {
+    long rest = s.channels * s.kernel * s.kernel;
+    for (long f = 0; f < s.filters; f++)
+        for (long i = 0; i < rest; i++) filtersLast[i * s.filters + f] = weights[f * rest + i];
 }
 
 void nrcc_direct_convolution(const float *input, const float *weights, float *output,
@@ -286,10 +291,27 @@ static remainder_class class_taps(long rh, long rw, const nrcc_convolution_shape
 /// offsets dh = (rh + P - kh) / S, and is a stride-1 convolution of the output gradient whose
 /// results land every S-th position of dx. For S = 1 it is the convolution with the flipped
 /// kernel.
-void nrcc_direct_convolution_input_gradient(const float *outputGradient, const float *weights,
+void nrcc_direct_input_gradient_weights(const float *weights, float *regrouped, nrcc_convolution_shape s) {
+    long K = s.kernel, S = s.stride;
+    for (long class = 0; class < S * S; class++) {
+        remainder_class taps = class_taps(class / S, class % S, &s);
+        long gridSize = taps.grid.height * taps.grid.width;
+        for (long f = 0; f < s.filters; f++) {
+            for (long t = 0; t < gridSize; t++) {
+                long kh = class / S + s.padding - S * (taps.firstRow + t / taps.grid.width);
+                long kw = class % S + s.padding - S * (taps.firstColumn + t % taps.grid.width);
+                for (long c = 0; c < s.channels; c++)
+                    regrouped[(f * gridSize + t) * s.channels + c] = weights[((f * s.channels + c) * K + kh) * K + kw];
+            }
+        }
+        regrouped += s.filters * gridSize * s.channels;
+    }
+}
+
+void nrcc_direct_convolution_input_gradient(const float *outputGradient, const float *regrouped,
                                             float *inputGradient, long count, nrcc_convolution_shape s,
                                             int accumulate, float *scratch) {
-    long border = gradient_border(&s), K = s.kernel, S = s.stride;
+    long border = gradient_border(&s), S = s.stride;
     long paddedWidth = s.outputWidth + 2 * border, plane = (s.outputHeight + 2 * border) * paddedWidth;
     long inputPlane = s.height * s.width, gradientSize = s.filters * s.outputHeight * s.outputWidth;
     // The output gradient's sample seen as a convolution input: F channels, zero border `border`.
@@ -298,25 +320,14 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
     gradientShape.height = s.outputHeight;
     gradientShape.width = s.outputWidth;
     gradientShape.padding = border;
-    float *padded = scratch, *regrouped = scratch + plane * s.filters;
-    // Each class's taps, and its weights [F, TH TW, C] (C, this convolution's filters, last).
+    float *padded = scratch, *partial = scratch + plane * s.filters;
+    // Each class's taps, and where its weights [F, TH TW, C] start.
     remainder_class classes[4];
-    float *classWeights[4];
-    long used = 0;
-    for (long class = 0; class < S * S; class++) {
-        remainder_class taps = class_taps(class / S, class % S, &s);
-        classes[class] = taps;
+    const float *classWeights[4];
+    for (long class = 0, used = 0; class < S * S; class++) {
+        classes[class] = class_taps(class / S, class % S, &s);
         classWeights[class] = regrouped + used;
-        long gridSize = taps.grid.height * taps.grid.width;
-        for (long f = 0; f < s.filters; f++) {
-            for (long t = 0; t < gridSize; t++) {
-                long kh = class / S + s.padding - S * (taps.firstRow + t / taps.grid.width);
-                long kw = class % S + s.padding - S * (taps.firstColumn + t % taps.grid.width);
-                for (long c = 0; c < s.channels; c++)
-                    classWeights[class][(f * gridSize + t) * s.channels + c] = weights[((f * s.channels + c) * K + kh) * K + kw];
-            }
-        }
-        used += s.filters * gridSize * s.channels;
+        used += s.filters * classes[class].grid.height * classes[class].grid.width * s.channels;
     }
     for (long n = 0; n < count; n++) {
         pad_sample(padded, outputGradient + n * gradientSize, &gradientShape);
@@ -338,7 +349,7 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
             convolve_rows(padded + (border + taps.firstRow) * paddedWidth + border + taps.firstColumn, plane,
                           paddedWidth, taps.grid, s.filters, classWeights[class], s.channels,
                           dx + rh * s.width + rw, inputPlane, rows, columns, S * s.width, S, accumulate, 1,
-                          regrouped + used, outputGradient + (n + 1) * gradientSize, class == 0 ? nextLines : 0);
+                          partial, outputGradient + (n + 1) * gradientSize, class == 0 ? nextLines : 0);
         }
     }
 }

@@ -24,6 +24,14 @@ int nrcc_direct_input_gradient_supports(nrcc_convolution_shape shape);
 /// gradient, 1 for the others).
 long nrcc_direct_convolution_scratch(nrcc_convolution_shape shape, long count);
 
+/// weights [F, C, K, K] -> filtersLast [C, K, K, F], the layout `nrcc_direct_convolution` reads.
+void nrcc_direct_convolution_weights(const float *weights, float *filtersLast, nrcc_convolution_shape shape);
+
+/// weights [F, C, K, K] -> `regrouped` (F C K K floats), the layout
+/// `nrcc_direct_convolution_input_gradient` reads: for each remainder class of the input
+/// position mod S, its taps' weights [F, taps, C].
+void nrcc_direct_input_gradient_weights(const float *weights, float *regrouped, nrcc_convolution_shape shape);
+
 /// output[n, f, oh, ow] = sum over c, kh, kw of
 /// input[n, c, oh S + kh - P, ow S + kw - P] * weights[c, kh, kw, f]
 /// for samples n < count. input [count, C, H, W], weights [C, K, K, F] (filters last),
@@ -33,9 +41,9 @@ void nrcc_direct_convolution(const float *input, const float *weights, float *ou
 
 /// inputGradient[n, c, ih, iw] (+)= sum over f, kh, kw with ih = oh S + kh - P, iw = ow S + kw - P
 /// of outputGradient[n, f, oh, ow] * weights[f, c, kh, kw] for samples n < count: the adjoint
-/// of `nrcc_direct_convolution`. weights [F, C, K, K] (as stored); inputGradient assigned or,
-/// when `accumulate`, added to.
-void nrcc_direct_convolution_input_gradient(const float *outputGradient, const float *weights,
+/// of `nrcc_direct_convolution`. `regrouped`: the weights as `nrcc_direct_input_gradient_weights`
+/// lays them out; inputGradient assigned or, when `accumulate`, added to.
+void nrcc_direct_convolution_input_gradient(const float *outputGradient, const float *regrouped,
                                             float *inputGradient, long count, nrcc_convolution_shape shape,
                                             int accumulate, float *scratch);
 

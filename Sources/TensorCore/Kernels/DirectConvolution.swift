@@ -42,11 +42,8 @@ func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: Unsafe
                               workspace: ConvolutionWorkspace) {
     let shape = g.directShape, workers = directWorkers(g)
     // [F, C, K, K] -> [C, K, K, F]: each tap's filters contiguous, one vector per 16.
-    let taps = g.kernelHeight * g.kernelWidth, pairs = g.filters * g.channels
-    let filtersLast = workspace.buffer(0, count: pairs * taps)
-    for f in 0..<g.filters {
-        for ct in 0..<(g.channels * taps) { filtersLast[ct * g.filters + f] = weight[f * g.channels * taps + ct] }
-    }
+    let filtersLast = workspace.buffer(0, count: g.filters * g.patchSize)
+    nrcc_direct_convolution_weights(weight, filtersLast, shape)
     let scratch = (0..<workers).map {
         UncheckedSendable(workspace.buffer(1 + $0, count: nrcc_direct_convolution_scratch(shape, 1)))
     }
@@ -72,13 +69,16 @@ func directConvolutionBackward(inputGradient: GradientDestination?,
     guard let inputGradient else { return false }
     guard g.usesDirectInputGradient else { return true }
     let shape = g.directShape
+    let regrouped = workspace.buffer(0, count: g.filters * g.patchSize)
+    nrcc_direct_input_gradient_weights(weight, regrouped, shape)
     let scratch = (0..<workers).map {
         UncheckedSendable(workspace.buffer(1 + $0, count: nrcc_direct_convolution_scratch(shape, 1)))
     }
+    let weights = UncheckedSendable(UnsafePointer(regrouped))
     // Workers own disjoint samples of the input gradient and their own scratch.
     forEachWorker(workers, g) { worker, samples in
         nrcc_direct_convolution_input_gradient(
-            outputGradient + samples.lowerBound * g.filters * g.positions, weight,
+            outputGradient + samples.lowerBound * g.filters * g.positions, weights.value,
             inputGradient.pointer + samples.lowerBound * g.channels * g.height * g.width,
             samples.count, shape, inputGradient.accumulates ? 1 : 0, scratch[worker].value)
     }
