@@ -148,12 +148,38 @@ static void convolution_block_dispatch(const float *x, long plane, long rowLengt
     }
 }
 
+/// Whether the kernels run with AVX-512's 32 registers of 16 floats. Elsewhere (AVX2's 16
+/// registers of 8 floats, NEON's 32 of 4) a 16-float sum takes two or four registers, and
+/// blocks must be smaller.
+static int has_wide_registers(void) {
+#if defined(__x86_64__) && defined(__linux__) && defined(__clang__) && !defined(NRCC_SINGLE_TARGET)
+    // The loader's choice of clone: x86-64-v4 needs these.
+    static int wide = -1;
+    if (wide < 0)
+        wide = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    return wide;
+#elif defined(__AVX512F__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 /// Vectors of 16 filters per block: 4, 2 or 1, whichever divides the filters, keeping the
 /// block within about 24 registers: 4 only on rows of at most 5 positions (7 x 4 sums leave
-/// too few registers for the weights and the broadcast value, and spill: 30% slower).
+/// too few registers for the weights and the broadcast value, and spill: 30% slower). Without
+/// AVX-512, one vector.
 static int vectors_per_block(long filters, long columns) {
     long vectors = filters / 16;
+    if (!has_wide_registers()) return 1;
     return vectors % 4 == 0 && columns <= 5 ? 4 : vectors % 2 == 0 ? 2 : 1;
+}
+
+/// The widest block of positions: 14 with one vector of filters and 7 with more on AVX-512,
+/// 6 elsewhere (6 sums of two AVX2 registers each, two weight registers and the broadcast).
+static long widest_block(int vectors) {
+    return !has_wide_registers() ? 6 : vectors == 1 ? 14 : 7;
 }
 
 /// A grid of kernel taps: TH x TW taps whose input positions are consecutive rows and columns.
@@ -188,8 +214,8 @@ static void convolve_rows(const float *x, long plane, long rowLength, tap_grid g
             for (long r = 0; r < rows; r++) {
                 line = prefetch_lines(next, line, linesPerRow, nextLines);
                 for (long j = 0, positions; j < columns; j += positions) {
-                    // Blocks of 14 (7 with more than one vector) while they fit, then of at most 7.
-                    long left = columns - j, widest = vectors == 1 ? 14 : 7;
+                    // The widest blocks while they fit, then one of at most 7 (the sizes compiled).
+                    long left = columns - j, widest = widest_block(vectors);
                     positions = left >= widest ? widest : left < 7 ? left : 7;
                     convolution_block_dispatch(x + first * plane + r * stride * rowLength + j * stride, plane, rowLength,
                                                count, w + first * taps * filters + f, filters,
@@ -356,16 +382,20 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
 
 // MARK: Weight gradient
 
-/// B vectors of filters x K K taps of one input channel, summed over every output position
-/// of `count` samples: dw[kh, kw, f] += sum of x[n, oh S + kh, ow S + kw] * dy[n, oh, ow, f].
+/// B vectors of filters x R K taps (kernel rows kh0 ..< kh0 + R) of one input channel, summed
+/// over every output position of `count` samples:
+/// dw[kh, kw, f] += sum of x[n, oh S + kh, ow S + kw] * dy[n, oh, ow, f].
 /// x: the channel's padded plane of sample 0 (samples `sampleStride` apart); dy: the output
-/// gradient with filters last [count, OH OW, F] at the block's first filter.
+/// gradient with filters last [count, OH OW, F] at the block's first filter; dw: [K, K, F] at
+/// the block's first filter.
 INLINE void weight_gradient_block(const float *x, long sampleStride, long paddedWidth,
                                   const float *dy, long filters, long count,
-                                  long outputHeight, long outputWidth, float *dw,
-                                  const int B, const int S, const int K) {
+                                  long outputHeight, long outputWidth, float *dw, long kh0,
+                                  const int B, const int S, const int K, const int R) {
     vector16 sums[9][2];
-    for (int t = 0; t < K * K; t++)
+    dw += kh0 * K * filters;
+    x += kh0 * paddedWidth;
+    for (int t = 0; t < R * K; t++)
         for (int b = 0; b < B; b++) sums[t][b] = load16(dw + t * filters + 16 * b);
     for (long n = 0; n < count; n++) {
         const float *xs = x + n * sampleStride;
@@ -376,7 +406,7 @@ INLINE void weight_gradient_block(const float *x, long sampleStride, long padded
             for (long ow = 0; ow < outputWidth; ow++) {
                 vector16 gradient[2];
                 for (int b = 0; b < B; b++) gradient[b] = load16(dyr + ow * filters + 16 * b);
-                for (int kh = 0; kh < K; kh++) {
+                for (int kh = 0; kh < R; kh++) {
                     for (int kw = 0; kw < K; kw++) {
                         vector16 value = row[kh * paddedWidth + ow * S + kw];
                         for (int b = 0; b < B; b++)
@@ -386,23 +416,27 @@ INLINE void weight_gradient_block(const float *x, long sampleStride, long padded
             }
         }
     }
-    for (int t = 0; t < K * K; t++)
+    for (int t = 0; t < R * K; t++)
         for (int b = 0; b < B; b++) store16(dw + t * filters + 16 * b, sums[t][b]);
 }
 
-#define GRADIENT_CASE(B, S, K) \
-    case ((B) * 100 + (S) * 10 + (K)): \
-        weight_gradient_block(x, sampleStride, paddedWidth, dy, filters, count, outputHeight, outputWidth, dw, B, S, K); \
+#define GRADIENT_CASE(B, S, K, R) \
+    case ((B) * 1000 + (S) * 100 + (K) * 10 + (R)): \
+        weight_gradient_block(x, sampleStride, paddedWidth, dy, filters, count, outputHeight, outputWidth, dw, kh0, \
+                              B, S, K, R); \
         return;
+#define GRADIENT_KERNELS(B, S) \
+    GRADIENT_CASE(B, S, 1, 1) GRADIENT_CASE(B, S, 3, 3) GRADIENT_CASE(B, S, 3, 1)
 
+/// `weight_gradient_block` with its sizes as constants: all K rows of taps at once with
+/// AVX-512 (up to 18 sums in registers), one row at a time elsewhere (AVX2 would spill 18).
 VECTOR_CLONES
 static void weight_gradient_dispatch(const float *x, long sampleStride, long paddedWidth,
                                      const float *dy, long filters, long count,
-                                     long outputHeight, long outputWidth, float *dw,
-                                     int vectors, int stride, int kernel) {
-    switch (vectors * 100 + stride * 10 + kernel) {
-        GRADIENT_CASE(1, 1, 1) GRADIENT_CASE(1, 1, 3) GRADIENT_CASE(1, 2, 1) GRADIENT_CASE(1, 2, 3)
-        GRADIENT_CASE(2, 1, 1) GRADIENT_CASE(2, 1, 3) GRADIENT_CASE(2, 2, 1) GRADIENT_CASE(2, 2, 3)
+                                     long outputHeight, long outputWidth, float *dw, long kh0,
+                                     int vectors, int stride, int kernel, int rows) {
+    switch (vectors * 1000 + stride * 100 + kernel * 10 + rows) {
+        GRADIENT_KERNELS(1, 1) GRADIENT_KERNELS(1, 2) GRADIENT_KERNELS(2, 1) GRADIENT_KERNELS(2, 2)
     }
 }
 
@@ -454,7 +488,8 @@ void nrcc_direct_convolution_weight_gradient(const float *input, const float *ou
     long outputPlane = s.outputHeight * s.outputWidth, taps = s.kernel * s.kernel;
     long sampleSize = s.channels * s.height * s.width, gradientSize = s.filters * outputPlane;
     float *padded = scratch, *transposed = scratch + chunk * s.channels * plane;
-    int vectors = (s.filters / 16) % 2 == 0 ? 2 : 1;
+    int vectors = (s.filters / 16) % 2 == 0 && has_wide_registers() ? 2 : 1;
+    int rows = has_wide_registers() ? (int)s.kernel : 1;
     for (long first = 0; first < count; first += chunk) {
         long size = count - first < chunk ? count - first : chunk;
         for (long n = 0; n < size; n++) {
@@ -474,10 +509,12 @@ void nrcc_direct_convolution_weight_gradient(const float *input, const float *ou
             gradientLine = prefetch_lines(nextGradient, gradientLine, (gradientLines + s.channels - 1) / s.channels,
                                           gradientLines);
             for (long f = 0; f < s.filters; f += 16 * vectors) {
-                weight_gradient_dispatch(padded + c * plane, s.channels * plane, paddedWidth, transposed + f,
-                                         s.filters, size, s.outputHeight, s.outputWidth,
-                                         weightGradient + c * taps * s.filters + f,
-                                         vectors, (int)s.stride, (int)s.kernel);
+                for (long kh0 = 0; kh0 < s.kernel; kh0 += rows) {
+                    weight_gradient_dispatch(padded + c * plane, s.channels * plane, paddedWidth, transposed + f,
+                                             s.filters, size, s.outputHeight, s.outputWidth,
+                                             weightGradient + c * taps * s.filters + f, kh0,
+                                             vectors, (int)s.stride, (int)s.kernel, rows);
+                }
             }
         }
     }
