@@ -15,8 +15,10 @@ typedef float unalignedVector16 __attribute__((ext_vector_type(16), aligned(4)))
 // NRCC_SINGLE_TARGET builds for the compiler's target only (to check another instruction
 // set's code on this CPU: -DNRCC_SINGLE_TARGET -march=haswell, or without -march).
 #if defined(__x86_64__) && defined(__linux__) && defined(__clang__) && !defined(NRCC_SINGLE_TARGET)
+#define BUILDS_CLONES 1
 #define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
+#define BUILDS_CLONES 0
 #define VECTOR_CLONES
 #endif
 
@@ -152,13 +154,11 @@ static void convolution_block_dispatch(const float *x, long plane, long rowLengt
 /// registers of 8 floats, NEON's 32 of 4) a 16-float sum takes two or four registers, and
 /// blocks must be smaller.
 static int has_wide_registers(void) {
-#if defined(__x86_64__) && defined(__linux__) && defined(__clang__) && !defined(NRCC_SINGLE_TARGET)
-    // The loader's choice of clone: x86-64-v4 needs these.
-    static int wide = -1;
-    if (wide < 0)
-        wide = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-            && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-    return wide;
+#if BUILDS_CLONES
+    // The loader's choice of clone: x86-64-v4 needs these. Each check reads a flag the
+    // loader has already set, so nothing is cached here (workers call this concurrently).
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 #elif defined(__AVX512F__)
     return 1;
 #else

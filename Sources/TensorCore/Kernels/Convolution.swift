@@ -40,8 +40,9 @@ public struct ConvolutionGeometry: Sendable, Equatable {
     }
 }
 
-/// Scratch memory reused across calls (and across steps, when a layer owns it): per worker,
-/// the unfolded columns and the output block of one chunk, plus a weight-gradient buffer.
+/// Scratch memory reused across calls (and across steps, when a layer owns it), in numbered
+/// slots that each algorithm lays out its own way: rearranged weights, and per worker its
+/// unfolded columns or bordered copies, output blocks and weight-gradient sums.
 public final class ConvolutionWorkspace {
     private var slots: [UnsafeMutablePointer<Float>] = []
     private var capacities: [Int] = []
