@@ -52,8 +52,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Weight beta of the positive term of the regularizer (default from the preset).")
     var beta: Float?
 
-    @Option(name: .customLong("crop-scale"), help: "Smallest crop area of RandomResizedCrop, as a share of the image (the paper: 0.08; CPU default 0.3 on images of 32 px or less, 0.7 on 16 px or less).")
+    @Option(name: .customLong("crop-scale"), help: "Smallest crop area of RandomResizedCrop, as a share of the image (the paper: 0.08; CPU default 0.3 on images of 32 px or less).")
     var cropScale: Float?
+
+    @Option(name: .customLong("crop-ratio"), help: "Largest aspect stretch r of RandomResizedCrop: ratios drawn from [1/r, r] (the paper: 4/3; 1 keeps each object's proportions).")
+    var cropRatio: Float?
 
     @Option(name: .customLong("flip"), help: "Probability of a horizontal flip (the paper: 0.5; use 0 for digits and text).")
     var flipProbability: Float?
@@ -96,7 +99,18 @@ struct TrainingOptions: ParsableArguments {
         if let regularizerWeight { configuration.regularizer.weight = regularizerWeight }
         if let regularizerTemperature { configuration.regularizer.temperature = regularizerTemperature }
         if let beta { configuration.regularizer.beta = beta }
-        if let cropScale { configuration.augmentation.cropScale = cropScale...1 }
+        if let cropScale {
+            guard cropScale > 0 && cropScale <= 1 else {
+                throw ValidationError("--crop-scale must be in (0, 1], the smallest share of the image a crop keeps (0.3 keeps at least 30%), got \(cropScale)")
+            }
+            configuration.augmentation.cropScale = cropScale...1
+        }
+        if let cropRatio {
+            guard cropRatio >= 1 && cropRatio.isFinite else {
+                throw ValidationError("--crop-ratio must be at least 1 (1 keeps proportions, 4/3 is the paper's), got \(cropRatio)")
+            }
+            configuration.augmentation.cropRatio = (1 / cropRatio)...cropRatio
+        }
         if let flipProbability { configuration.augmentation.flipProbability = flipProbability }
         if clusterHeadSize != 0 { configuration.clusterHead = ClusterHeadSettings(size: clusterHeadSize, weight: clusterWeight) }
         do {
