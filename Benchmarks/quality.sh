@@ -1,7 +1,8 @@
 #!/bin/sh
 # Clustering quality of the learned embeddings at an equal, stated training time:
 # BYOL + NRCC, BYOL, InfoNCE + NRCC, InfoNCE and raw pixels, each through UMAP to 3-D then
-# k-means (k given) and through `nrcc cluster` (UMAP + GridShift, no k). Usage (from the package root):
+# k-means (k given) and through `nrcc cluster` (UMAP + GridShift, no k). Usage (from the
+# package root):
 #
 #   Benchmarks/quality.sh [minutes per run] [datasets, comma-separated] [output dir]
 #   Benchmarks/quality.sh 5 digits            # the default
