@@ -83,7 +83,7 @@ public struct AutomaticBandwidth: Sendable, Equatable {
         guard n >= 2 else {
             throw .invalidParameter(name: "the number of points", value: "\(n)", expected: ">= 2 for an automatic bandwidth")
         }
-        let queries = sampledIndices(count: min(n, sampleSize), from: n)
+        let queries = sampledIndices(count: min(n, sampleSize), from: n, seed: seed)
         let k = min(n - 1, max(1, Int((Double(n) * neighborFraction).rounded(.down))))
         var radii = [Float](repeating: 0, count: queries.count)
         // Coordinates by axis, so the distance loops run over contiguous memory and vectorise.
@@ -120,16 +120,6 @@ public struct AutomaticBandwidth: Sendable, Equatable {
         let h = interpolatedPercentile(&radii, percentile)
         guard h > 0 else { throw .degenerateBandwidth(sampledPoints: queries.count, neighborCount: k) }
         return h
-    }
-
-    /// `count` distinct indices of `0..<n`, drawn with the seeded generator.
-    private func sampledIndices(count: Int, from n: Int) -> [Int] {
-        var generator = SeededGenerator(seed: seed)
-        var indices = Array(0..<n)
-        for position in 0..<count {
-            indices.swapAt(position, position + generator.nextInt(below: n - position))
-        }
-        return Array(indices[..<count])
     }
 }
 

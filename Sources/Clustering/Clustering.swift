@@ -2,7 +2,9 @@
 // its slower check) or with k given (k-means), on plain row-major `[Float]` matrices of
 // `n x dimension` values, one point per row.
 //
-//     let found = try gridShift(points, dimension: 3)                 // automatic bandwidth
+//     // No k, no bandwidth: h swept, the partition of best silhouette kept (nrcc's default).
+//     let (found, choice) = try gridShift(points, dimension: 3, selecting: .silhouette)
+//     let spaced = try gridShift(points, dimension: 3)                 // SPEC's percentile rule
 //     let fixed = try gridShift(points, dimension: 3, bandwidth: .fixed(1.0))
 //     let merged = found.mergingSmallClusters()                       // optional post-step
 //     let baseline = try kMeans(points, dimension: 3, clusterCount: 10)

@@ -1,0 +1,178 @@
+import Foundation
+
+/// How GridShift's bandwidth is chosen when none is given: the number of clusters follows.
+public enum BandwidthRule: String, Sendable, Codable, CaseIterable {
+    /// The default: sweep `h` and keep the partition of highest mean silhouette on the points.
+    /// It assumes no number of groups; on the benchmark suite of 2 to 100 groups it finds the
+    /// count best (docs/no-k.md).
+    case silhouette
+    /// Sweep `h` and keep the middle of the longest run of bandwidths that find the same
+    /// number of clusters (at least two).
+    case plateau
+    /// SPEC section 7's first rule, one `h` from the points' spacing (`AutomaticBandwidth`):
+    /// it sizes clusters at about n/14 points, so it suits data of about ten groups.
+    case percentile
+}
+
+/// The bandwidths a sweep tries and how it scores them.
+///
+///     E   = the largest extent of the points along any axis (max - min)
+///     h_j = E / 2 * 2^(-j / stepsPerOctave),   j = 0, 1, ..., octaveCount * stepsPerOctave
+///
+/// from one cell spanning half the data down to `octaveCount` halvings, stopping at the first
+/// `h` that finds more than `maximumClusterCount` clusters. Each `h` runs GridShift exactly as
+/// SPEC section 7 fixes it; each partition's silhouette is measured on one seeded sample of
+/// `sampleSize` points (`SampledSilhouette`), the same sample for every `h`.
+public struct BandwidthSweep: Sendable, Equatable {
+    /// Bandwidths per halving of `h` (6: each is 12% below the last).
+    public var stepsPerOctave: Int
+    /// Halvings of `h` covered (8: a factor 256 between the first and last).
+    public var octaveCount: Int
+    /// The points the silhouette is measured on.
+    public var sampleSize: Int
+    /// The sweep stops past this many clusters (200: the sample still holds about ten points
+    /// of an average cluster).
+    public var maximumClusterCount: Int
+    /// Seeds the silhouette's sample.
+    public var seed: UInt64
+
+    public init(
+        stepsPerOctave: Int = 6, octaveCount: Int = 8, sampleSize: Int = 2000,
+        maximumClusterCount: Int = 200, seed: UInt64 = 0
+    ) {
+        self.stepsPerOctave = stepsPerOctave
+        self.octaveCount = octaveCount
+        self.sampleSize = sampleSize
+        self.maximumClusterCount = maximumClusterCount
+        self.seed = seed
+    }
+
+    func validate() throws(ClusteringError) {
+        func check(_ ok: Bool, _ name: String, _ value: Int, _ expected: String) throws(ClusteringError) {
+            if !ok { throw .invalidParameter(name: name, value: "\(value)", expected: expected) }
+        }
+        try check(stepsPerOctave >= 1 && stepsPerOctave <= 64, "stepsPerOctave", stepsPerOctave, "in 1...64")
+        try check(octaveCount >= 1 && octaveCount <= 30, "octaveCount", octaveCount, "in 1...30")
+        try check(sampleSize >= 2, "sampleSize", sampleSize, ">= 2")
+        try check(maximumClusterCount >= 2, "maximumClusterCount", maximumClusterCount, ">= 2")
+    }
+}
+
+/// One bandwidth a sweep tried.
+public struct SweepCandidate: Sendable, Equatable, Codable {
+    /// The cell side `h`.
+    public var bandwidth: Float
+    /// The clusters GridShift found at `h`.
+    public var clusterCount: Int
+    /// The partition's mean silhouette on the sample; `nil` for a single cluster.
+    public var silhouette: Double?
+}
+
+/// How the bandwidth was chosen: the rule, every bandwidth tried, and the one kept.
+public struct BandwidthChoice: Sendable, Equatable, Codable {
+    public var rule: BandwidthRule
+    /// The bandwidths tried, largest first; one entry for the percentile rule.
+    public var candidates: [SweepCandidate]
+    /// The index in `candidates` of the bandwidth used.
+    public var chosen: Int
+}
+
+/// GridShift with its bandwidth chosen by `rule` (SPEC section 7: a rule that assumes no
+/// number of groups by default).
+///
+/// - Parameters:
+///   - points: row-major `n x dimension`, finite.
+///   - rule: silhouette (the default), plateau, or percentile.
+///   - sweep: the bandwidths tried by the sweeping rules; its seed also seeds the percentile
+///     rule's sample.
+/// - Returns: the clusters at the chosen bandwidth, and how it was chosen.
+/// - Throws: `ClusteringError` for bad points or sweep parameters.
+public func gridShift(
+    _ points: [Float], dimension: Int, selecting rule: BandwidthRule, sweep: BandwidthSweep = BandwidthSweep()
+) throws(ClusteringError) -> (result: ModeSeekingResult, choice: BandwidthChoice) {
+    let choice = try chooseBandwidth(points, dimension: dimension, rule: rule, sweep: sweep)
+    let h = choice.candidates[choice.chosen].bandwidth
+    return (try gridShift(points, dimension: dimension, bandwidth: .fixed(h)), choice)
+}
+
+/// The bandwidth `rule` picks for `points` (see `gridShift(_:dimension:selecting:sweep:)`).
+public func chooseBandwidth(
+    _ points: [Float], dimension: Int, rule: BandwidthRule, sweep: BandwidthSweep = BandwidthSweep()
+) throws(ClusteringError) -> BandwidthChoice {
+    let n = try validatePoints(points, dimension: dimension)
+    try sweep.validate()
+    if rule == .percentile {
+        let h = try AutomaticBandwidth(seed: sweep.seed).bandwidth(points, dimension: dimension)
+        let clusters = try gridShift(points, dimension: dimension, bandwidth: .fixed(h)).clusterCount
+        return BandwidthChoice(rule: rule, candidates: [SweepCandidate(bandwidth: h, clusterCount: clusters)], chosen: 0)
+    }
+    let candidates = try sweepBandwidths(points, dimension: dimension, count: n, sweep: sweep)
+    let chosen = switch rule {
+    case .silhouette: highestSilhouette(candidates, limit: sweep.maximumClusterCount)
+    case .plateau: longestPlateau(candidates, limit: sweep.maximumClusterCount)
+    case .percentile: 0
+    }
+    return BandwidthChoice(rule: rule, candidates: candidates, chosen: chosen)
+}
+
+/// GridShift at every bandwidth of `sweep`, each partition scored by its silhouette.
+func sweepBandwidths(
+    _ points: [Float], dimension: Int, count n: Int, sweep: BandwidthSweep
+) throws(ClusteringError) -> [SweepCandidate] {
+    var extent: Float = 0
+    for axis in 0..<dimension {
+        var low = Float.infinity, high = -Float.infinity
+        for point in 0..<n {
+            low = min(low, points[point * dimension + axis])
+            high = max(high, points[point * dimension + axis])
+        }
+        extent = max(extent, high - low)
+    }
+    // Every point in one place: one cluster at any h.
+    guard extent > 0 else { return [SweepCandidate(bandwidth: 1, clusterCount: 1)] }
+    let silhouette = SampledSilhouette(points: points, dimension: dimension, sampleSize: sweep.sampleSize, seed: sweep.seed)
+    var candidates: [SweepCandidate] = []
+    for step in 0...(sweep.octaveCount * sweep.stepsPerOctave) {
+        let h = extent / 2 * Float(pow(2, -Double(step) / Double(sweep.stepsPerOctave)))
+        let result = try gridShift(points, dimension: dimension, bandwidth: .fixed(h))
+        let tooMany = result.clusterCount > sweep.maximumClusterCount
+        candidates.append(SweepCandidate(
+            bandwidth: h, clusterCount: result.clusterCount,
+            silhouette: tooMany ? nil : silhouette.score(result.labels)))
+        if tooMany { break }
+    }
+    return candidates
+}
+
+/// The index of the highest silhouette among candidates of 2 to `limit` clusters (the
+/// largest `h` on ties); 0 when no candidate has two clusters.
+func highestSilhouette(_ candidates: [SweepCandidate], limit: Int) -> Int {
+    var best = 0, bestValue = -Double.infinity
+    for (index, candidate) in candidates.enumerated() where candidate.clusterCount <= limit {
+        if let value = candidate.silhouette, value > bestValue {
+            best = index
+            bestValue = value
+        }
+    }
+    return best
+}
+
+/// The middle of the longest run of consecutive candidates with the same count of 2 to
+/// `limit` clusters (the run with more clusters on ties); 0 when no candidate has two.
+func longestPlateau(_ candidates: [SweepCandidate], limit: Int) -> Int {
+    var best: (start: Int, length: Int, clusters: Int)? = nil
+    var start = 0
+    for index in 0...candidates.count {
+        let ended = index == candidates.count || candidates[index].clusterCount != candidates[start].clusterCount
+        guard ended else { continue }
+        let clusters = candidates[start].clusterCount, length = index - start
+        if clusters >= 2 && clusters <= limit {
+            if best == nil || length > best!.length || (length == best!.length && clusters > best!.clusters) {
+                best = (start, length, clusters)
+            }
+        }
+        start = index
+    }
+    guard let best else { return 0 }
+    return best.start + (best.length - 1) / 2
+}

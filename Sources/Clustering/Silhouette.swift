@@ -1,0 +1,101 @@
+import TensorCore
+
+/// The mean silhouette of a partition, measured on a fixed, seeded sample of the points
+/// (Rousseeuw 1987; scikit-learn's `silhouette_score` with `sample_size`):
+///
+///     a(i) = mean distance from i to the other sampled members of its cluster
+///     b(i) = min over the other clusters C of the mean distance from i to C's sampled members
+///     s(i) = (b(i) - a(i)) / max(a(i), b(i)),   s(i) = 0 when i is alone in its cluster
+///     silhouette = mean of s(i) over the sample
+///
+/// Distances are Euclidean. The sample's `m x m` distance matrix is computed once, so that
+/// scoring many partitions of the same points (a bandwidth sweep) costs `m^2` additions each.
+/// With `n <= sampleSize` every point is in the sample and the value is exactly scikit-learn's
+/// `silhouette_score(points, labels)`.
+public struct SampledSilhouette: Sendable {
+    /// The sampled points' indices, ascending.
+    public let sample: [Int]
+    /// Row-major `m x m` Euclidean distances between the sampled points.
+    let distances: [Float]
+
+    /// Samples `min(n, sampleSize)` distinct points of `points` (row-major `n x dimension`,
+    /// already validated) with `SeededGenerator(seed: seed)` and measures their distances.
+    public init(points: [Float], dimension: Int, sampleSize: Int = 2000, seed: UInt64 = 0) {
+        let n = points.count / dimension
+        precondition(sampleSize > 0, "SampledSilhouette: sampleSize \(sampleSize) must be positive")
+        let sample = sampledIndices(count: min(n, sampleSize), from: n, seed: seed).sorted()
+        let m = sample.count
+        var distances = [Float](repeating: 0, count: m * m)
+        distances.withUnsafeMutableBufferPointer { buffer in
+            let output = UncheckedSendable(buffer.baseAddress!)
+            parallelChunks(m, minimumChunk: 64) { rows in
+                for row in rows {
+                    let x = sample[row] * dimension
+                    for column in 0..<m {
+                        let y = sample[column] * dimension
+                        var sum: Float = 0
+                        for axis in 0..<dimension {
+                            let step = points[x + axis] - points[y + axis]
+                            sum += step * step
+                        }
+                        output.value[row * m + column] = sum.squareRoot()
+                    }
+                }
+            }
+        }
+        self.sample = sample
+        self.distances = distances
+    }
+
+    /// The mean silhouette of `labels` (one label per point of the full set, any integers
+    /// `>= 0`) over the sample; `nil` when the sample holds fewer than two clusters, where the
+    /// silhouette is undefined.
+    public func score(_ labels: [Int]) -> Double? {
+        let m = sample.count
+        // Clusters renumbered 0..<k over the sample.
+        var compact: [Int: Int] = [:]
+        let sampleLabels = sample.map { point in
+            let label = labels[point]
+            if let index = compact[label] { return index }
+            compact[label] = compact.count
+            return compact.count - 1
+        }
+        let k = compact.count
+        guard k >= 2 else { return nil }
+        var sizes = [Int](repeating: 0, count: k)
+        for label in sampleLabels { sizes[label] += 1 }
+        var values = [Double](repeating: 0, count: m)
+        distances.withUnsafeBufferPointer { distances in
+            values.withUnsafeMutableBufferPointer { buffer in
+                let output = UncheckedSendable(buffer.baseAddress!)
+                parallelChunks(m, minimumChunk: 64) { rows in
+                    var sums = [Double](repeating: 0, count: k)
+                    for row in rows {
+                        let own = sampleLabels[row]
+                        if sizes[own] == 1 { output.value[row] = 0; continue }
+                        for index in 0..<k { sums[index] = 0 }
+                        let distanceRow = distances.baseAddress! + row * m
+                        for column in 0..<m { sums[sampleLabels[column]] += Double(distanceRow[column]) }
+                        let a = sums[own] / Double(sizes[own] - 1)
+                        var b = Double.infinity
+                        for index in 0..<k where index != own { b = min(b, sums[index] / Double(sizes[index])) }
+                        let scale = max(a, b)
+                        output.value[row] = scale > 0 ? (b - a) / scale : 0
+                    }
+                }
+            }
+        }
+        return values.reduce(0, +) / Double(m)
+    }
+}
+
+/// `count` distinct indices of `0..<n` in the order drawn: a partial Fisher-Yates shuffle
+/// driven by `SeededGenerator(seed: seed)`.
+func sampledIndices(count: Int, from n: Int, seed: UInt64) -> [Int] {
+    var generator = SeededGenerator(seed: seed)
+    var indices = Array(0..<n)
+    for position in 0..<count {
+        indices.swapAt(position, position + generator.nextInt(below: n - position))
+    }
+    return Array(indices[..<count])
+}
