@@ -1,3 +1,5 @@
+import Clustering
+
 /// Every setting of the second half of the pipeline: reduce the embedding (UMAP by default,
 /// SPEC §6), then cluster it (GridShift without k by default, SPEC §7).
 public struct ClusterSettings: Codable, Sendable, Equatable {
@@ -26,6 +28,9 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
         case cosine, euclidean
     }
 
+    /// How GridShift's bandwidth is chosen when none is given (the Clustering module's rules).
+    public typealias BandwidthRule = Clustering.BandwidthRule
+
     public var reducer: Reducer = .umap
     /// Output dimension of the reduction [`n_components`].
     public var dimensions: Int = 3
@@ -41,8 +46,10 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     public var method: Method = .gridshift
     /// k for k-means; nil for the mode-seeking methods.
     public var clusterCount: Int?
-    /// The GridShift / MeanShift++ cell side `h`; nil: automatic (SPEC §7).
+    /// The GridShift / MeanShift++ cell side `h`; nil: chosen by `bandwidthRule` (SPEC §7).
     public var bandwidth: Float?
+    /// How `h` is chosen when `bandwidth` is nil: the longest plateau of a sweep by default.
+    public var bandwidthRule: BandwidthRule = .plateau
     /// Seeds the reduction, the bandwidth's subsample and k-means.
     public var seed: UInt64 = 0
 

@@ -13,6 +13,8 @@ public struct ClusterOutcome: Sendable, Equatable {
     public var clusterCount: Int
     /// The cell side used by GridShift / MeanShift++.
     public var bandwidth: Float?
+    /// How that cell side was chosen, when no fixed one was given.
+    public var bandwidthChoice: BandwidthChoice?
     /// The labels after the optional small-cluster merge (mode-seeking methods only).
     public var mergedLabels: [Int]?
     /// Seconds spent reducing and clustering.
@@ -67,23 +69,29 @@ public func reduce(
 public func cluster(
     _ coordinates: [Float], dimension: Int, settings: ClusterSettings
 ) throws -> ClusterOutcome {
-    let bandwidth: Bandwidth = settings.bandwidth.map { .fixed($0) }
-        ?? .automatic(AutomaticBandwidth(seed: settings.seed))
     switch settings.method {
     case .gridshift, .meanshiftpp:
+        var choice: BandwidthChoice? = nil
+        var h = settings.bandwidth ?? 0
+        if settings.bandwidth == nil {
+            let chosen = try chooseBandwidth(
+                coordinates, dimension: dimension, rule: settings.bandwidthRule, sweep: BandwidthSweep(seed: settings.seed))
+            choice = chosen
+            h = chosen.candidates[chosen.chosen].bandwidth
+        }
         let result = settings.method == .gridshift
-            ? try gridShift(coordinates, dimension: dimension, bandwidth: bandwidth)
-            : try meanShiftPlusPlus(coordinates, dimension: dimension, bandwidth: bandwidth)
+            ? try gridShift(coordinates, dimension: dimension, bandwidth: .fixed(h))
+            : try meanShiftPlusPlus(coordinates, dimension: dimension, bandwidth: .fixed(h))
         return ClusterOutcome(
             coordinates: coordinates, dimensions: dimension, labels: result.labels,
-            clusterCount: result.clusterCount, bandwidth: result.bandwidth,
+            clusterCount: result.clusterCount, bandwidth: result.bandwidth, bandwidthChoice: choice,
             mergedLabels: result.mergingSmallClusters().labels, seconds: [:])
     case .kmeans:
         let k = settings.clusterCount ?? 0
         let result = try kMeans(coordinates, dimension: dimension, clusterCount: k, seed: settings.seed)
         return ClusterOutcome(
             coordinates: coordinates, dimensions: dimension, labels: result.labels,
-            clusterCount: result.clusterCount, bandwidth: nil, mergedLabels: nil, seconds: [:])
+            clusterCount: result.clusterCount, bandwidth: nil, bandwidthChoice: nil, mergedLabels: nil, seconds: [:])
     }
 }
 

@@ -1,3 +1,4 @@
+import Clustering
 import ClusteringMetrics
 import Datasets
 import Reporting
@@ -103,7 +104,18 @@ public func clusterReportContent(
         clusterToClass: truth.map { clusterToClassMatch($0, outcome.labels) },
         training: training,
         clusterSamples: input.images.map { clusterSamples(of: $0, labels: outcome.labels) } ?? [],
-        viewPairs: viewPairs)
+        viewPairs: viewPairs,
+        bandwidthSweep: outcome.bandwidthChoice.map(sweepPlot))
+}
+
+/// The report's view of a bandwidth choice.
+func sweepPlot(_ choice: BandwidthChoice) -> BandwidthSweepPlot {
+    BandwidthSweepPlot(
+        rule: choice.rule.rawValue,
+        bandwidths: choice.candidates.map { Double($0.bandwidth) },
+        clusterCounts: choice.candidates.map(\.clusterCount),
+        silhouettes: choice.candidates.map(\.silhouette),
+        chosen: choice.chosen)
 }
 
 /// Every clustering setting, for the report's settings table.
@@ -125,7 +137,7 @@ func settingsList(_ settings: ClusterSettings) -> [ReportSetting] {
     }
     list.append(ReportSetting("method", settings.method.rawValue))
     if let k = settings.clusterCount { list.append(ReportSetting("k", "\(k)")) }
-    list.append(ReportSetting("bandwidth", settings.bandwidth.map { "\($0)" } ?? "auto"))
+    list.append(ReportSetting("bandwidth", settings.bandwidth.map { "\($0)" } ?? "auto (\(settings.bandwidthRule.rawValue))"))
     list.append(ReportSetting("seed", "\(settings.seed)"))
     return list
 }

@@ -76,6 +76,7 @@ public struct RunJob {
         reduceSettings.method = .gridshift
         reduceSettings.clusterCount = nil
         reduceSettings.bandwidth = nil
+        reduceSettings.bandwidthRule = ClusterSettings().bandwidthRule
         let reducePrint = try fingerprint(reduceSettings, after: embedPrint)
         let coordinates: (values: [Float], columns: Int)
         if try ledger.needs(.reduce, reducePrint) {

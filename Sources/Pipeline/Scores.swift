@@ -1,3 +1,4 @@
+import Clustering
 import ClusteringMetrics
 
 /// The scores of one clustering against the labels (SPEC §8), as `metrics.json` writes them.
@@ -42,6 +43,9 @@ public struct ClusteringReport: Codable, Sendable, Equatable {
     /// The method and, for the mode-seeking ones, the bandwidth used.
     public var method: String
     public var bandwidth: Float?
+    /// How the bandwidth was chosen: the rule, every bandwidth a sweep tried with its cluster
+    /// count and silhouette, and the index of the one used.
+    public var bandwidthSelection: BandwidthChoice?
     /// Clusters holding <= 0.5% of points reassigned to the nearest surviving centre; never the
     /// headline figure (SPEC §7).
     public var smallClustersMerged: ClusteringScoreSet?
@@ -50,6 +54,7 @@ public struct ClusteringReport: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case acc, nmi, ari, ami, clusters, classes, method, bandwidth, seconds
+        case bandwidthSelection = "bandwidth_selection"
         case smallClustersMerged = "small_clusters_merged"
     }
 
@@ -58,6 +63,7 @@ public struct ClusteringReport: Codable, Sendable, Equatable {
         clusters = outcome.clusterCount
         self.method = method.rawValue
         bandwidth = outcome.bandwidth
+        bandwidthSelection = outcome.bandwidthChoice
         seconds = outcome.seconds
         if let truth {
             let scores = ClusteringScoreSet(truth: truth, predicted: outcome.labels)

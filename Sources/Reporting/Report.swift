@@ -20,6 +20,9 @@ public func renderReport(_ content: ReportContent) -> String {
     var sections: [(id: String, heading: String, body: String)] = []
     sections.append(("summary", "Summary", page.summary()))
     if !content.coordinates.isEmpty { sections.append(("projection", "Projection", page.projection())) }
+    if let sweep = content.bandwidthSweep, sweep.bandwidths.count > 1 {
+        sections.append(("selection", "Number of clusters", page.bandwidthSweep(sweep)))
+    }
     if overview.hasLabels && !overview.clusters.isEmpty {
         sections.append(("confusion", "Confusion matrix", page.confusion()))
     }

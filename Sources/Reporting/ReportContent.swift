@@ -32,6 +32,8 @@ public struct ReportContent: Sendable {
     public var clusterSamples: [ClusterSamples]
     /// SGHMC views beside the images they were made from (the paper's Figure 2).
     public var viewPairs: [ViewPair]
+    /// How the number of clusters was chosen: the bandwidths swept and the one kept.
+    public var bandwidthSweep: BandwidthSweepPlot?
 
     /// Creates a report; every part not given is empty and its section is left out.
     public init(
@@ -47,7 +49,8 @@ public struct ReportContent: Sendable {
         clusterToClass: [Int: Int]? = nil,
         training: TrainingHistory? = nil,
         clusterSamples: [ClusterSamples] = [],
-        viewPairs: [ViewPair] = []
+        viewPairs: [ViewPair] = [],
+        bandwidthSweep: BandwidthSweepPlot? = nil
     ) {
         self.title = title
         self.datasetName = datasetName
@@ -62,6 +65,7 @@ public struct ReportContent: Sendable {
         self.training = training
         self.clusterSamples = clusterSamples
         self.viewPairs = viewPairs
+        self.bandwidthSweep = bandwidthSweep
     }
 }
 
@@ -203,5 +207,30 @@ public struct ViewPair: Sendable, Equatable {
     public init(original: [UInt8], view: [UInt8]) {
         self.original = original
         self.view = view
+    }
+}
+
+/// The bandwidths GridShift tried, what each found, and the one kept (`chosen`).
+public struct BandwidthSweepPlot: Sendable, Equatable {
+    /// The rule that chose, e.g. "silhouette".
+    public var rule: String
+    /// The cell sides tried, largest first.
+    public var bandwidths: [Double]
+    /// The clusters found at each bandwidth.
+    public var clusterCounts: [Int]
+    /// The mean silhouette of each partition; nil where undefined (one cluster) or not scored.
+    public var silhouettes: [Double?]
+    /// The index of the bandwidth used.
+    public var chosen: Int
+
+    public init(rule: String, bandwidths: [Double], clusterCounts: [Int], silhouettes: [Double?], chosen: Int) {
+        precondition(bandwidths.count == clusterCounts.count && bandwidths.count == silhouettes.count,
+                     "BandwidthSweepPlot: \(bandwidths.count) bandwidths, \(clusterCounts.count) counts, \(silhouettes.count) silhouettes")
+        precondition(bandwidths.indices.contains(chosen), "BandwidthSweepPlot: chosen \(chosen) outside 0..<\(bandwidths.count)")
+        self.rule = rule
+        self.bandwidths = bandwidths
+        self.clusterCounts = clusterCounts
+        self.silhouettes = silhouettes
+        self.chosen = chosen
     }
 }

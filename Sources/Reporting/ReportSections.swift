@@ -1,4 +1,12 @@
-// The figure sections of the report: projection, confusion matrix, samples, curves, views.
+// The figure sections of the report: projection, bandwidth sweep, confusion matrix, samples,
+// curves, views.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 extension ReportPage {
     func projection() -> String {
@@ -131,6 +139,31 @@ extension ReportPage {
             html += chartFigure(
                 lineChartSVG(lines: lines, title: deviation.name, xLabel: "epoch", includeZero: true),
                 legend: [(Palette.color(4), deviation.name, false), ("#555", idealName, true)])
+        }
+        return html + "</div>\n"
+    }
+
+    func bandwidthSweep(_ sweep: BandwidthSweepPlot) -> String {
+        let chosen = sweep.bandwidths[sweep.chosen]
+        var html = "<p class=\"lead\">GridShift ran at \(sweep.bandwidths.count) cell sides h; the \(escapeHTML(sweep.rule)) "
+            + "rule kept h = \(formatCompact(chosen, significant: 3)) (dashed line), where it found "
+            + "\(sweep.clusterCounts[sweep.chosen]) clusters. The silhouette (from -1 to 1) is high when points sit "
+            + "close to their own cluster and far from the next one.</p>\n"
+        html += "<div class=\"charts\">\n"
+        let xs = sweep.bandwidths.map { log10($0) }
+        let marker = log10(chosen)
+        let series: [(title: String, values: [Double], color: String)] = [
+            ("Clusters found", sweep.clusterCounts.map(Double.init), Palette.color(0)),
+            ("Silhouette", sweep.silhouettes.map { $0 ?? .nan }, Palette.color(2)),
+        ]
+        for (title, values, color) in series {
+            let finite = values.filter(\.isFinite)
+            let lines = [
+                ChartLine(name: title, xs: xs, ys: values, color: color),
+                ChartLine(name: "chosen", xs: [marker, marker], ys: [finite.min() ?? 0, finite.max() ?? 1],
+                          color: "#555", dashed: true),
+            ]
+            html += chartFigure(lineChartSVG(lines: lines, title: title, xLabel: "log10 of the bandwidth h"), legend: [])
         }
         return html + "</div>\n"
     }

@@ -50,6 +50,32 @@ func temporaryFolder(_ name: String) -> String {
         #expect(Set(["acc", "nmi", "ari", "ami", "clusters"]).isSubset(of: Set(metrics?.keys ?? [:].keys)))
     }
 
+    @Test func metricsAndReportShowHowTheBandwidthWasChosen() throws {
+        var settings = ClusterSettings()
+        settings.reducer = .none
+        let input = ClusterInput(features: blobs(clusters: 6, perCluster: 40, dimension: 3), images: nil)
+        let directory = try RunDirectory(path: temporaryFolder("selection"))
+        let (outcome, report) = try ClusterJob(input: input, settings: settings).run(writingTo: directory)
+        #expect(outcome.clusterCount == 6)
+        let choice = try #require(report.bandwidthSelection)
+        #expect(choice.rule == .plateau)
+        #expect(choice.candidates[choice.chosen].bandwidth == report.bandwidth)
+        #expect(choice.candidates[choice.chosen].clusterCount == 6)
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.file("metrics.json"))) as? [String: Any]
+        let selection = metrics?["bandwidth_selection"] as? [String: Any]
+        #expect(selection?["rule"] as? String == "plateau")
+        #expect((selection?["candidates"] as? [Any])?.count == choice.candidates.count)
+        let html = try String(contentsOf: directory.file("report.html"), encoding: .utf8)
+        #expect(html.contains("id=\"selection\"") && html.contains("the plateau rule kept h"))
+
+        // A fixed bandwidth records no choice; the percentile rule records its one bandwidth.
+        settings.bandwidth = report.bandwidth
+        #expect(try ClusterJob(input: input, settings: settings).run(writingTo: nil).1.bandwidthSelection == nil)
+        settings.bandwidth = nil
+        settings.bandwidthRule = .percentile
+        #expect(try ClusterJob(input: input, settings: settings).run(writingTo: nil).1.bandwidthSelection?.candidates.count == 1)
+    }
+
     @Test func umapAndGridShiftFindSeparatedBlobsWithoutK() throws {
         var settings = ClusterSettings()
         settings.metric = .euclidean
