@@ -3,6 +3,10 @@ each method's found k and ACC; then, per method, the means over the suite and ho
 it found k for within a factor 1.25 (real sets) or 10% (synthetic sets of 40 and 100 blobs).
 
     python3 Benchmarks/nok/summarize.py <rules.jsonl> <reference.jsonl>
+    python3 Benchmarks/nok/summarize.py --seeds runs/nok runs/nok-seed1 runs/nok-seed2
+
+The second form reads several output folders of Benchmarks/nok.sh (one per layout seed) and
+prints each method's mean over the suite as mean +- standard deviation over the seeds.
 """
 import json
 import sys
@@ -55,5 +59,38 @@ def main(paths):
               f"| {beats} of {sum(1 for name in REAL if name in by_set)} | {mean('seconds'):.3f} |")
 
 
+def method_means(rows):
+    """Per method: mean ACC, NMI, ARI over the suite and the sets whose k is within bounds."""
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row["method"]].append(row)
+    return {method: {"acc": sum(r["acc"] for r in scored) / len(scored),
+                     "nmi": sum(r["nmi"] for r in scored) / len(scored),
+                     "ari": sum(r["ari"] for r in scored) / len(scored),
+                     "within": sum(k_ok(r["dataset"], r["true_k"], r["found_k"]) for r in scored),
+                     "sets": len(scored)}
+            for method, scored in grouped.items()}
+
+
+def over_seeds(folders):
+    runs = [method_means(load([f"{folder}/rules.jsonl", f"{folder}/reference.jsonl"])) for folder in folders]
+    methods = list(runs[0])
+    spread = lambda values: (sum(values) / len(values),
+                             (sum((v - sum(values) / len(values)) ** 2 for v in values) / max(1, len(values) - 1)) ** 0.5)
+    print(f"| method | mean ACC ({len(runs)} seeds) | mean NMI | mean ARI | sets with k within bounds |")
+    print("|---|---|---|---|---|")
+    for method in methods:
+        cells = []
+        for key in ("acc", "nmi", "ari"):
+            mean, deviation = spread([run[method][key] for run in runs if method in run])
+            cells.append(f"{mean:.3f} +- {deviation:.3f}")
+        within = [run[method]["within"] for run in runs if method in run]
+        cells.append(" / ".join(str(w) for w in within) + f" of {runs[0][method]['sets']}")
+        print(f"| {method} | " + " | ".join(cells) + " |")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1] == "--seeds":
+        over_seeds(sys.argv[2:])
+    else:
+        main(sys.argv[1:])

@@ -2,12 +2,13 @@ import Foundation
 
 /// How GridShift's bandwidth is chosen when none is given: the number of clusters follows.
 public enum BandwidthRule: String, Sendable, Codable, CaseIterable {
-    /// The default: sweep `h` and keep the partition of highest mean silhouette on the points.
-    /// It assumes no number of groups; on the benchmark suite of 2 to 100 groups it finds the
-    /// count best (docs/no-k.md).
+    /// The default: sweep `h` and keep the partition of highest mean silhouette on the
+    /// points. Neither sweeping rule assumes a number of groups; on the suite of 2 to 100
+    /// groups of docs/no-k.md, over three layout seeds, this one scores best (mean ACC 0.790
+    /// +- 0.010 against 0.781 +- 0.015).
     case silhouette
     /// Sweep `h` and keep the middle of the longest run of bandwidths that find the same
-    /// number of clusters (at least two).
+    /// number of clusters (at least two): the count that holds over the widest range of scales.
     case plateau
     /// SPEC section 7's first rule, one `h` from the points' spacing (`AutomaticBandwidth`):
     /// it sizes clusters at about n/14 points, so it suits data of about ten groups.

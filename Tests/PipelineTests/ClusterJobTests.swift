@@ -58,15 +58,15 @@ func temporaryFolder(_ name: String) -> String {
         let (outcome, report) = try ClusterJob(input: input, settings: settings).run(writingTo: directory)
         #expect(outcome.clusterCount == 6)
         let choice = try #require(report.bandwidthSelection)
-        #expect(choice.rule == .plateau)
+        #expect(choice.rule == .silhouette)
         #expect(choice.candidates[choice.chosen].bandwidth == report.bandwidth)
         #expect(choice.candidates[choice.chosen].clusterCount == 6)
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.file("metrics.json"))) as? [String: Any]
         let selection = metrics?["bandwidth_selection"] as? [String: Any]
-        #expect(selection?["rule"] as? String == "plateau")
+        #expect(selection?["rule"] as? String == "silhouette")
         #expect((selection?["candidates"] as? [Any])?.count == choice.candidates.count)
         let html = try String(contentsOf: directory.file("report.html"), encoding: .utf8)
-        #expect(html.contains("id=\"selection\"") && html.contains("the plateau rule kept h"))
+        #expect(html.contains("id=\"selection\"") && html.contains("the silhouette rule kept h"))
 
         // A fixed bandwidth records no choice; the percentile rule records its one bandwidth.
         settings.bandwidth = report.bandwidth
