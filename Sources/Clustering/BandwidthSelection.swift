@@ -145,8 +145,9 @@ func sweepBandwidths(
     return candidates
 }
 
-/// The index of the highest silhouette among candidates of 2 to `limit` clusters (the
-/// largest `h` on ties); 0 when no candidate has two clusters.
+/// The index of the highest silhouette among candidates of 2 to `limit` clusters; 0 when no
+/// candidate has two clusters. Consecutive bandwidths that find the same partition score the
+/// same: of the first such run, the middle one is kept, away from the scales where it changes.
 func highestSilhouette(_ candidates: [SweepCandidate], limit: Int) -> Int {
     var best = 0, bestValue = -Double.infinity
     for (index, candidate) in candidates.enumerated() where candidate.clusterCount <= limit {
@@ -155,7 +156,12 @@ func highestSilhouette(_ candidates: [SweepCandidate], limit: Int) -> Int {
             bestValue = value
         }
     }
-    return best
+    var last = best
+    while last + 1 < candidates.count && candidates[last + 1].silhouette == bestValue
+            && candidates[last + 1].clusterCount == candidates[best].clusterCount {
+        last += 1
+    }
+    return best + (last - best) / 2
 }
 
 /// The middle of the longest run of consecutive candidates with the same count of 2 to

@@ -148,13 +148,16 @@ extension ReportPage {
         var html = "<p class=\"lead\">GridShift ran at \(sweep.bandwidths.count) cell sides h; the \(escapeHTML(sweep.rule)) "
             + "rule kept h = \(formatCompact(chosen, significant: 3)) (dashed line), where it found "
             + "\(sweep.clusterCounts[sweep.chosen]) clusters. The silhouette (from -1 to 1) is high when points sit "
-            + "close to their own cluster and far from the next one.</p>\n"
+            + "close to their own cluster and far from the next one. The charts show the bandwidths "
+            + "that found up to \(countLimit(sweep)) clusters.</p>\n"
         html += "<div class=\"charts\">\n"
-        let xs = sweep.bandwidths.map { log10($0) }
+        // Small h shatters the layout into hundreds of cells; those would flatten the axis.
+        let shown = sweep.bandwidths.indices.filter { sweep.clusterCounts[$0] <= countLimit(sweep) }
+        let xs = shown.map { log10(sweep.bandwidths[$0]) }
         let marker = log10(chosen)
         let series: [(title: String, values: [Double], color: String)] = [
-            ("Clusters found", sweep.clusterCounts.map(Double.init), Palette.color(0)),
-            ("Silhouette", sweep.silhouettes.map { $0 ?? .nan }, Palette.color(2)),
+            ("Clusters found", shown.map { Double(sweep.clusterCounts[$0]) }, Palette.color(0)),
+            ("Silhouette", shown.map { sweep.silhouettes[$0] ?? .nan }, Palette.color(2)),
         ]
         for (title, values, color) in series {
             let finite = values.filter(\.isFinite)
@@ -166,6 +169,11 @@ extension ReportPage {
             html += chartFigure(lineChartSVG(lines: lines, title: title, xLabel: "log10 of the bandwidth h"), legend: [])
         }
         return html + "</div>\n"
+    }
+
+    /// The largest cluster count the sweep's charts show: four times the chosen count, at least 20.
+    func countLimit(_ sweep: BandwidthSweepPlot) -> Int {
+        max(20, 4 * sweep.clusterCounts[sweep.chosen])
     }
 
     func chartFigure(_ svg: String, legend: [(color: String, name: String, dashed: Bool)]) -> String {
