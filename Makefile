@@ -50,10 +50,17 @@ bench: build fashion-mnist
 	$(BIN)/nrcc-bench
 	$(MAKE) --no-print-directory bench-reference
 
-bench-reference:
-	@python3 -c "import torch, umap, sklearn" 2>/dev/null || \
-	  python3 -m pip install -q -r Benchmarks/reference/requirements.txt
-	@for script in Benchmarks/reference/*.py; do python3 $$script; done
+## The Python peers live in a virtual environment of their own (.venv-bench, ignored by git):
+## Debian's system Python refuses pip installs (PEP 668).
+VENV := .venv-bench
+
+bench-reference: $(VENV)/bin/python
+	@for script in Benchmarks/reference/*.py; do $(VENV)/bin/python $$script; done
+
+$(VENV)/bin/python: Benchmarks/reference/requirements.txt
+	python3 -m venv $(VENV) || ($(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(VENV))
+	$(VENV)/bin/pip install -q -r Benchmarks/reference/requirements.txt
+	@touch $@
 
 clean:
 	rm -rf .build runs

@@ -20,13 +20,16 @@ set -eu
 output=${1:-runs/nok}
 nrcc=.build/release/nrcc
 seed=${NOK_SEED:-0}
+# The peers from `make bench`'s virtual environment when it exists.
+python=python3
+[ -x .venv-bench/bin/python ] && python=.venv-bench/bin/python
 swift build -c release --product nrcc
-python3 Benchmarks/nok/make_suite.py "$output/suite"
+"$python" Benchmarks/nok/make_suite.py "$output/suite"
 for pair in $(echo "${NOK_LEARNED:-}" | tr ',' ' '); do
   name=${pair%%=*}; run=${pair#*=}
   mkdir -p "$output/suite/$name"
   cp "$run/embeddings.npy" "$output/suite/$name/features.npy"
-  python3 -c "import numpy as np, sys; l = np.loadtxt(sys.argv[1], delimiter=',', skiprows=1, dtype=int)[:, 2]; np.save(sys.argv[2], l)" \
+  "$python" -c "import numpy as np, sys; l = np.loadtxt(sys.argv[1], delimiter=',', skiprows=1, dtype=int)[:, 2]; np.save(sys.argv[2], l)" \
     "$run/labels.csv" "$output/suite/$name/labels.npy"
   echo cosine > "$output/suite/$name/metric"
 done
@@ -43,10 +46,10 @@ for folder in "$output"/suite/*/; do
     "$nrcc" cluster "$layout/coordinates.npy" --reducer none --metric euclidean --select "$rule" --seed "$seed" \
       --labels "$folder/labels.npy" --output "$output/rules/$name-$rule" --quiet --json > "$output/last.json"
     seconds=$(echo "$(date +%s.%N) - $start" | bc)
-    python3 -c "import json, sys; m = json.load(open(sys.argv[1])); print(json.dumps({'dataset': sys.argv[2], 'method': 'nrcc ' + sys.argv[3], 'true_k': m['classes'], 'found_k': m['clusters'], 'acc': m['acc'], 'nmi': m['nmi'], 'ari': m['ari'], 'seconds': m['seconds'].get('cluster', float(sys.argv[4])), 'layout_seconds': float(sys.argv[5])}))" \
+    "$python" -c "import json, sys; m = json.load(open(sys.argv[1])); print(json.dumps({'dataset': sys.argv[2], 'method': 'nrcc ' + sys.argv[3], 'true_k': m['classes'], 'found_k': m['clusters'], 'acc': m['acc'], 'nmi': m['nmi'], 'ari': m['ari'], 'seconds': m['seconds'].get('cluster', float(sys.argv[4])), 'layout_seconds': float(sys.argv[5])}))" \
       "$output/last.json" "$name" "$rule" "$seconds" "$layout_seconds" >> "$output/rules.jsonl"
   done
   echo "$name: laid out in $layout_seconds s" >&2
 done
-python3 Benchmarks/reference/nok_reference.py "$output/layouts" "$output/suite" > "$output/reference.jsonl"
-python3 Benchmarks/nok/summarize.py "$output/rules.jsonl" "$output/reference.jsonl" | tee "$output/table.md"
+"$python" Benchmarks/reference/nok_reference.py "$output/layouts" "$output/suite" > "$output/reference.jsonl"
+"$python" Benchmarks/nok/summarize.py "$output/rules.jsonl" "$output/reference.jsonl" | tee "$output/table.md"
