@@ -84,7 +84,8 @@ let package = Package(
         .testTarget(name: "ClusteringMetricsTests", dependencies: ["ClusteringMetrics"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

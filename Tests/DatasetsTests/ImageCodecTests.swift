@@ -74,7 +74,8 @@ struct ImageCodecTests {
     }
 
     @Test func gridOfImages() throws {
-        let cifar = try loadImageDataset("cifar10", searchPaths: testSearchPaths)
+        // The first 8 images of the CIFAR-10 subset (Fixtures/make_shared_data_cuts.py).
+        let cifar = try loadImageDataset(sharedDataCuts + "/cifar10-subset")
         let grid = try decodePNG(try cifar.gridPNG(of: [0, 1, 2], columns: 2, padding: 2, background: 7), file: "grid")
         #expect((grid.channels, grid.height, grid.width) == (3, 2 * 34 + 2, 2 * 34 + 2))
         let plane = grid.height * grid.width

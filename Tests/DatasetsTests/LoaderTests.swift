@@ -69,7 +69,7 @@ struct LongTailTests {
         }
     }
 
-    @Test func cifarSubsetLongTail() throws {
+    @Test(.needsSharedData) func cifarSubsetLongTail() throws {
         let cifar = try loadImageDataset("cifar10", searchPaths: testSearchPaths)
         let longTail = try cifar.longTailed(imbalanceRatio: 10, seed: 1, maximumPerClass: 300)
         let counts = histogram(longTail.labels!, classes: 10)

@@ -6,8 +6,9 @@ import Testing
 struct ReaderTests {
     @Test func embeddedDigitsMatchTheSharedFiles() throws {
         let embedded = try embeddedDigits()
-        let shared = try readIDXImages(images: sharedData + "/digits/digits-images-idx3-ubyte.gz",
-                                       labels: sharedData + "/digits/digits-labels-idx1-ubyte.gz")
+        // Byte-for-byte copies of ../shared/data/digits (Fixtures/make_shared_data_cuts.py).
+        let shared = try readIDXImages(images: sharedDataCuts + "/digits/digits-images-idx3-ubyte.gz",
+                                       labels: sharedDataCuts + "/digits/digits-labels-idx1-ubyte.gz")
         #expect((embedded.count, embedded.channels, embedded.height, embedded.width) == (1797, 1, 8, 8))
         #expect(embedded.pixels == shared.pixels)
         #expect(embedded.labels == shared.labels)
@@ -21,7 +22,7 @@ struct ReaderTests {
         #expect(dataset.classNames == (0..<10).map(String.init))
     }
 
-    @Test func usps() throws {
+    @Test(.needsSharedData) func usps() throws {
         let all = try loadImageDataset("usps", searchPaths: testSearchPaths)
         let train = try loadImageDataset("usps", split: .train, searchPaths: testSearchPaths)
         let test = try loadImageDataset("usps", split: .test, searchPaths: testSearchPaths)
@@ -33,13 +34,13 @@ struct ReaderTests {
         #expect(all.classCount == 10)
     }
 
-    @Test func coil20() throws {
+    @Test(.needsSharedData) func coil20() throws {
         let dataset = try loadImageDataset("coil20", searchPaths: testSearchPaths)
         #expect((dataset.count, dataset.channels, dataset.height, dataset.width) == (1440, 1, 32, 32))
         #expect(histogram(dataset.labels!, classes: 20) == [Int](repeating: 72, count: 20))
     }
 
-    @Test func cifar10Subset() throws {
+    @Test(.needsSharedData) func cifar10Subset() throws {
         let dataset = try loadImageDataset("cifar10", searchPaths: testSearchPaths)
         #expect((dataset.count, dataset.channels, dataset.height, dataset.width) == (4000, 3, 32, 32))
         #expect(dataset.classNames == ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"])
@@ -77,7 +78,17 @@ struct ReaderTests {
         }
     }
 
-    @Test func pathsOfEachKind() throws {
+    @Test func cifarRecordsArePlanarAfterTheLabelByte() throws {
+        // The first 8 records of the CIFAR subset's batch, read by the reader and by hand.
+        let path = sharedDataCuts + "/cifar10-subset/data_batch_1_first8.bin"
+        let dataset = try readCIFARBatch(path)
+        let raw = try fileBytes(path)
+        #expect((dataset.count, dataset.channels, dataset.height, dataset.width) == (8, 3, 32, 32))
+        #expect(dataset.labels! == (0..<8).map { Int(raw[$0 * 3073]) })
+        #expect(Array(dataset.image(at: 1)) == Array(raw[3074..<6146]))
+    }
+
+    @Test(.needsSharedData) func pathsOfEachKindInTheSharedData() throws {
         // An IDX file finds its labels file by name.
         let idx = try loadImageDataset(sharedData + "/coil20/coil20-32x32-images-idx3-ubyte.gz")
         #expect(idx.count == 1440 && idx.labels?.count == 1440)
@@ -85,6 +96,16 @@ struct ReaderTests {
         #expect(try loadImageDataset(sharedData + "/usps").count == 9298)
         #expect(try loadImageDataset(sharedData + "/cifar10-subset/data_batch_1_first4000.bin").count == 4000)
         #expect(try loadImageDataset(sharedData + "/cifar10-subset").classNames?.first == "airplane")
+    }
+
+    @Test func pathsOfEachKind() throws {
+        // An IDX file finds its labels file by name.
+        let idx = try loadImageDataset(sharedDataCuts + "/digits/digits-images-idx3-ubyte.gz")
+        #expect(idx.count == 1797 && idx.labels?.count == 1797)
+        // A folder of IDX files, a CIFAR batch, a CIFAR folder (class names from batches.meta.txt).
+        #expect(try loadImageDataset(sharedDataCuts + "/digits").count == 1797)
+        #expect(try loadImageDataset(sharedDataCuts + "/cifar10-subset/data_batch_1_first8.bin").count == 8)
+        #expect(try loadImageDataset(sharedDataCuts + "/cifar10-subset").classNames?.first == "airplane")
         // A folder of images with class sub-folders.
         let folder = try loadImageDataset(fixtures + "/folder")
         #expect((folder.count, folder.classNames) == (4, ["cats", "dogs"]))
@@ -188,7 +209,7 @@ struct ReaderErrorTests {
     }
 
     @Test func damagedGzip() throws {
-        let real = try fileBytes(sharedData + "/digits/digits-labels-idx1-ubyte.gz")
+        let real = try fileBytes(sharedDataCuts + "/digits/digits-labels-idx1-ubyte.gz")
         #expect(throws: DatasetError.self) { try gunzip(Array(real.prefix(real.count / 2)), file: "half.gz") }
         // Flip bytes inside the deflate data (the header holds the file name).
         var damaged = real

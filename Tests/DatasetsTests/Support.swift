@@ -1,10 +1,17 @@
 import Datasets
 import Foundation
+import Testing
 
 /// The Fixtures folder beside this file.
 let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
 
-/// `../shared/data` next to the package root (found by walking up to Package.swift).
+/// The few records of `../shared/data` that tests read, committed in the same layout
+/// (`digits/`, `usps/`, `coil20/`, `cifar10-subset/`); `Fixtures/make_shared_data_cuts.py` says
+/// which and recreates them.
+let sharedDataCuts = fixtures + "/shared-data"
+
+/// `../shared/data` next to the package root (found by walking up to Package.swift). Only a
+/// development checkout has it: tests that read it carry `.needsSharedData`.
 let sharedData: String = {
     var folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     while folder.path != "/" && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) {
@@ -13,9 +20,23 @@ let sharedData: String = {
     return folder.appendingPathComponent("../shared/data").standardizedFileURL.path
 }()
 
+/// Whether `sharedData` is on this machine (a clone on its own has no `../shared` beside it).
+let sharedDataPresent: Bool = {
+    var isFolder: ObjCBool = false
+    return FileManager.default.fileExists(atPath: sharedData, isDirectory: &isFolder) && isFolder.boolValue
+}()
+
+extension Trait where Self == ConditionTrait {
+    /// Skips a test that needs a whole data set of `../shared/data`, saying why, when the
+    /// folder is missing.
+    static var needsSharedData: Self {
+        .enabled(if: sharedDataPresent, "needs ../shared/data (the development data sets); absent in a standalone clone")
+    }
+}
+
 let fashionMNISTInstalled = FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
 
-/// Search paths that find the shared data whatever the current directory is.
+/// Search paths that find the shared data whatever the current directory is (when it is there).
 let testSearchPaths = DatasetSearchPaths(dataDirectories: [sharedData])
 
 /// A JSON fixture decoded into `T`.

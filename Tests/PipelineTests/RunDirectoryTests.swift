@@ -39,10 +39,9 @@ import Testing
     }
 
     @Test func idxLabelsOfTheSharedDigitsAreRead() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let path = root.appendingPathComponent("../shared/data/digits/digits-labels-idx1-ubyte.gz").standardized.path
-        try #require(FileManager.default.fileExists(atPath: path))
+        // A byte-for-byte copy of ../shared/data/digits's labels (Fixtures/make_fixtures.py).
+        let fixture = Bundle.module.url(forResource: "digits-labels-idx1-ubyte", withExtension: "gz", subdirectory: "Fixtures")
+        let path = try #require(fixture).path
         let labels = try readLabels(path)
         #expect(labels.count == 1797)
         #expect(Set(labels) == Set(0..<10))
