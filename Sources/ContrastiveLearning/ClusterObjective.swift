@@ -25,16 +25,22 @@ public struct ClusterHeadSettings: Sendable, Codable, Equatable {
         self.temperature = temperature
     }
 
+    /// The largest K: the objective contrasts 2K columns, a 2K x 2K similarity matrix.
+    public static let maximumSize = 4096
+
     /// Throws `TrainingError.invalidSetting` for the first value out of range.
     public func validate() throws {
         if size < 2 {
             throw TrainingError.invalidSetting(name: "cluster head size K", expected: ">= 2", found: "\(size)")
         }
+        if size > Self.maximumSize {
+            throw TrainingError.invalidSetting(name: "cluster head size K", expected: "<= \(Self.maximumSize)", found: "\(size)")
+        }
         if !(weight >= 0 && weight.isFinite) {
-            throw TrainingError.invalidSetting(name: "cluster head weight", expected: ">= 0", found: "\(weight)")
+            throw TrainingError.invalidSetting(name: "cluster head weight", expected: "a finite number >= 0", found: "\(weight)")
         }
         if !(temperature > 0 && temperature.isFinite) {
-            throw TrainingError.invalidSetting(name: "cluster head temperature", expected: "> 0", found: "\(temperature)")
+            throw TrainingError.invalidSetting(name: "cluster head temperature", expected: "a finite number > 0", found: "\(temperature)")
         }
     }
 }

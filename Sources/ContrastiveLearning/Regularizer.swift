@@ -57,10 +57,10 @@ public struct RegularizerSettings: Sendable, Codable, Equatable {
     /// Throws `TrainingError.invalidSetting` for the first value out of range.
     public func validate() throws {
         guard weight >= 0, weight.isFinite else {
-            throw TrainingError.invalidSetting(name: "regularizer.weight (lambda)", expected: ">= 0", found: "\(weight)")
+            throw TrainingError.invalidSetting(name: "regularizer.weight (lambda)", expected: "a finite number >= 0", found: "\(weight)")
         }
         guard temperature > 0, temperature.isFinite else {
-            throw TrainingError.invalidSetting(name: "regularizer.temperature (tau_r)", expected: "> 0", found: "\(temperature)")
+            throw TrainingError.invalidSetting(name: "regularizer.temperature (tau_r)", expected: "a finite number > 0", found: "\(temperature)")
         }
         guard beta.isFinite else {
             throw TrainingError.invalidSetting(name: "regularizer.beta", expected: "a finite number", found: "\(beta)")

@@ -45,21 +45,34 @@ public struct SGHMCSettings: Sendable, Codable, Equatable {
         self.resampleSize = resampleSize
     }
 
+    /// The most SGHMC steps per view: each is a forward and a backward pass of the batch and
+    /// holds one noise tensor the size of the batch (the paper's Table 13 sweeps 1...13).
+    public static let maximumSteps = 100
+    /// The largest `resampleSize`, in pixels (the authors resample to 32).
+    public static let maximumResampleSize = 1024
+
     /// Throws `TrainingError.invalidSetting` for the first value out of range.
     public func validate() throws {
         guard steps >= 1 else {
             throw TrainingError.invalidSetting(name: "sghmc.steps (zeta)", expected: ">= 1", found: "\(steps)")
+        }
+        guard steps <= Self.maximumSteps else {
+            throw TrainingError.invalidSetting(name: "sghmc.steps (zeta)", expected: "<= \(Self.maximumSteps)", found: "\(steps)")
         }
         guard gradientClamp > 0 else {
             throw TrainingError.invalidSetting(name: "sghmc.gradientClamp", expected: "> 0", found: "\(gradientClamp)")
         }
         for (name, value) in [("friction (delta1)", friction), ("stepSize (delta2)", stepSize), ("noiseScale (delta3)", noiseScale)] {
             guard value >= 0, value.isFinite else {
-                throw TrainingError.invalidSetting(name: "sghmc.\(name)", expected: ">= 0", found: "\(value)")
+                throw TrainingError.invalidSetting(name: "sghmc.\(name)", expected: "a finite number >= 0", found: "\(value)")
             }
         }
         if let size = resampleSize, size < 8 {
             throw TrainingError.invalidSetting(name: "sghmc.resampleSize", expected: ">= 8 pixels", found: "\(size)")
+        }
+        if let size = resampleSize, size > Self.maximumResampleSize {
+            throw TrainingError.invalidSetting(name: "sghmc.resampleSize", expected: "<= \(Self.maximumResampleSize) pixels",
+                                               found: "\(size)")
         }
     }
 }

@@ -212,6 +212,10 @@ public final class Trainer {
               let stored = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(settings.utf8)),
               let completed = checkpoint.metadata["completed_epochs"].flatMap(Int.init)
         else { throw TrainingError.checkpoint(file: file, reason: "is not an nrcc training checkpoint (metadata missing)") }
+        guard (0...stored.epochs).contains(completed) else {
+            throw TrainingError.checkpoint(
+                file: file, reason: "records completed_epochs \(completed), expected 0...\(stored.epochs) (its epochs); the file is damaged, use an earlier checkpoint")
+        }
         // Only the epoch count may change on resume (to train further).
         var comparable = stored
         comparable.epochs = configuration.epochs

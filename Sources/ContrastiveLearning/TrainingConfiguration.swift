@@ -88,6 +88,47 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// SPEC §5's learning rate at batch 256.
     public static let baseLearningRate: Float = 0.05
 
+    /// The hidden size of g and q for a ResNet of `width`: 64 width (SPEC §1), 4096 at width 64
+    /// and 1024 at width 16. Saturates at `Int.max` instead of overflowing, so that an absurd
+    /// width reaches `validate()` and its message instead of trapping here.
+    public static func hiddenSize(width: Int) -> Int {
+        let (product, overflow) = width.multipliedReportingOverflow(by: 64)
+        return overflow ? (width < 0 ? Int.min : Int.max) : product
+    }
+
+    // Ceilings. Beyond them a value is a typo or a damaged file, not an experiment: each keeps
+    // the memory and the run time that follow from a setting within one machine's reach, so
+    // that `validate()` refuses the value before anything is allocated.
+
+    /// The widest ResNet accepted: 256 channels in the first stage (4x the standard 64; the
+    /// stages have width, 2 width, 4 width and 8 width channels). Parameters grow as width²:
+    /// ResNet-18 at width 256 has about 180 M (0.7 GB of floats per copy; training keeps the
+    /// weights, gradients, momenta and for BYOL a target), ResNet-34 about 340 M, and the
+    /// projector's hidden layer 64 width = 16,384 units. Width 100,000 would need hundreds of GB.
+    public static let maximumWidth = 256
+    /// The largest hidden size of g and q: 64 `maximumWidth` (SPEC §1's rule at the widest net).
+    public static let maximumHiddenSize = 64 * maximumWidth
+    /// The largest embedding dimension (the paper's is 256).
+    public static let maximumProjectionSize = 4096
+    /// The longest run accepted, in epochs (the paper trains 1,000).
+    public static let maximumEpochs = 1_000_000
+    /// The largest batch (the paper's is 256); activations grow linearly with it.
+    public static let maximumBatchSize = 65_536
+    /// The largest image side accepted, in pixels; activations grow with its square.
+    public static let maximumInputSize = 1024
+    /// The longest training budget `cpuDefault` turns into epochs: a week, in minutes.
+    public static let maximumMinutes: Double = 7 * 24 * 60
+
+    /// Throws `TrainingError.invalidSetting` unless `minutes` is a finite budget in
+    /// (0, `maximumMinutes`]: NaN or infinity cannot be turned into a number of epochs.
+    public static func validate(minutes: Double) throws {
+        guard minutes.isFinite, minutes > 0, minutes <= maximumMinutes else {
+            throw TrainingError.invalidSetting(
+                name: "minutes", expected: "a finite number of minutes in (0, \(Int(maximumMinutes))] (at most a week)",
+                found: "\(minutes)")
+        }
+    }
+
     /// The learning rate for `batchSize`: `base` at batch 256, scaled linearly.
     public static func learningRate(base: Float, batchSize: Int) -> Float {
         base * Float(batchSize) / 256
@@ -105,7 +146,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         self.inputChannels = inputChannels
         self.inputHeight = inputHeight
         self.inputWidth = inputWidth
-        hiddenSize = 64 * width  // 4096 at width 64, 1024 at width 16 (SPEC §1)
+        hiddenSize = Self.hiddenSize(width: width)
         projectionSize = 256
         temperature = 0.1
         decoupled = false
@@ -132,12 +173,38 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// section for the measurements behind them): a narrow ResNet-18 (width 16, hidden
     /// 1024), batch 256 (`smallSetBatchSize` on sets too small for `minimumStepsPerEpoch`
     /// steps of 256), a warm-up of 1/10 of the run, and an epoch count that fits about
-    /// `minutes` of training on two cores at the measured throughput (at least 2 epochs).
-    /// Crops keep at least 30% of the area on images of 32 pixels or less, where 8% leaves
-    /// too little of a digit or garment to match.
+    /// `minutes` of training on two cores at the measured throughput (at least 2 epochs, at
+    /// most `maximumEpochs`). Crops keep at least 30% of the area on images of 32 pixels or
+    /// less, where 8% leaves too little of a digit or garment to match.
+    ///
+    /// `minutes` must pass `validate(minutes:)` and the dataset must hold at least 2 images;
+    /// anything else is a programmer error and traps with the message of
+    /// `validatedCPUDefault`, which is the one to call with user input.
     public static func cpuDefault(paradigm: Paradigm = .byol, usesRegularizer: Bool = true,
                                   preset: RegularizerSettings.Preset = .paper,
                                   for dataset: ImageDataset, minutes: Double = 20, seed: UInt64 = 0) -> TrainingConfiguration {
+        do {
+            return try validatedCPUDefault(paradigm: paradigm, usesRegularizer: usesRegularizer, preset: preset,
+                                           for: dataset, minutes: minutes, seed: seed)
+        } catch {
+            preconditionFailure("cpuDefault: \(error)")
+        }
+    }
+
+    /// `cpuDefault` for user input: checks `minutes` and the dataset first.
+    ///
+    /// - Throws: `TrainingError.invalidSetting` when `minutes` is not in (0, a week], and
+    ///   `TrainingError.incompatibleDataset` when the dataset has fewer than 2 images (a
+    ///   batch needs two), both before any work.
+    public static func validatedCPUDefault(paradigm: Paradigm = .byol, usesRegularizer: Bool = true,
+                                           preset: RegularizerSettings.Preset = .paper,
+                                           for dataset: ImageDataset, minutes: Double = 20,
+                                           seed: UInt64 = 0) throws -> TrainingConfiguration {
+        try validate(minutes: minutes)
+        guard dataset.count >= 2 else {
+            throw TrainingError.incompatibleDataset(expected: "at least 2 images (batch statistics need two)",
+                                                    found: "\(dataset.count) in \(dataset.name)")
+        }
         var configuration = TrainingConfiguration(
             paradigm: paradigm, usesRegularizer: usesRegularizer, preset: preset,
             inputChannels: dataset.channels, inputHeight: dataset.height, inputWidth: dataset.width,
@@ -145,7 +212,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         let imagesPerSecond = measuredImagesPerSecond(pixels: dataset.height * dataset.width, paradigm: paradigm,
                                                       usesRegularizer: usesRegularizer)
         let epochSeconds = Double(dataset.count) / imagesPerSecond
-        configuration.epochs = max(2, Int(minutes * 60 / epochSeconds))
+        // Finite and positive: minutes is in (0, a week] and epochSeconds > 0.
+        let fittingEpochs = (minutes * 60 / epochSeconds).rounded(.down)
+        configuration.epochs = Int(min(Double(maximumEpochs), max(2, fittingEpochs)))
         configuration.warmupEpochs = Double(configuration.epochs) / 10
         // On 8x8 digits (InfoNCE + NRCC, batch 64, 20 epochs, mean of five UMAP + GridShift
         // layouts) crops of 30-100% of the area cluster best: ACC 0.892 against 0.850 at
@@ -196,21 +265,35 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         }
         try check(depth == 18 || depth == 34, "depth", "18 or 34", depth)
         try check(width >= 1, "width", ">= 1", width)
+        try check(width <= Self.maximumWidth, "width",
+                  "<= \(Self.maximumWidth) (memory grows with width squared; 64 is standard, 16 the CPU default)", width)
         try check(inputChannels == 1 || inputChannels == 3, "inputChannels", "1 or 3", inputChannels)
         try check(inputHeight >= 8 && inputWidth >= 8, "input size", ">= 8x8", "\(inputHeight)x\(inputWidth)")
+        try check(inputHeight <= Self.maximumInputSize && inputWidth <= Self.maximumInputSize, "input size",
+                  "<= \(Self.maximumInputSize)x\(Self.maximumInputSize) pixels", "\(inputHeight)x\(inputWidth)")
         try check(hiddenSize >= 1 && projectionSize >= 1, "hiddenSize and projectionSize", ">= 1", "\(hiddenSize), \(projectionSize)")
+        try check(hiddenSize <= Self.maximumHiddenSize, "hiddenSize", "<= \(Self.maximumHiddenSize) (64 times the widest width)", hiddenSize)
+        try check(projectionSize <= Self.maximumProjectionSize, "projectionSize", "<= \(Self.maximumProjectionSize)", projectionSize)
         try check(temperature > 0, "temperature (tau)", "> 0", temperature)
+        try check(temperature.isFinite, "temperature (tau)", "a finite number", temperature)
         try check(batchSize >= 2, "batchSize", ">= 2 (batch statistics need two samples)", batchSize)
+        try check(batchSize <= Self.maximumBatchSize, "batchSize", "<= \(Self.maximumBatchSize)", batchSize)
         try check(epochs >= 1, "epochs", ">= 1", epochs)
-        try check(learningRate > 0 && learningRate.isFinite, "learningRate", "> 0", learningRate)
+        try check(epochs <= Self.maximumEpochs, "epochs", "<= \(Self.maximumEpochs)", epochs)
+        try check(learningRate > 0 && learningRate.isFinite, "learningRate", "a finite number > 0", learningRate)
         try check(warmupEpochs >= 0 && warmupEpochs <= Double(epochs), "warmupEpochs", "in 0...epochs (\(epochs))", warmupEpochs)
         try check((0..<1).contains(momentum), "momentum", "in [0, 1)", momentum)
         try check(weightDecay >= 0, "weightDecay", ">= 0", weightDecay)
+        try check(weightDecay.isFinite, "weightDecay", "a finite number", weightDecay)
         try check(predictorLearningRateScale > 0, "predictorLearningRateScale", "> 0", predictorLearningRateScale)
+        try check(predictorLearningRateScale.isFinite, "predictorLearningRateScale", "a finite number", predictorLearningRateScale)
         try check((0...1).contains(targetMomentum), "targetMomentum", "in [0, 1]", targetMomentum)
         try check(monitorSampleCount >= 0, "monitorSampleCount", ">= 0", monitorSampleCount)
         if let normalization {
             try check(normalization.mean.count == inputChannels, "normalization", "\(inputChannels) channels", normalization.mean.count)
+            try check(normalization.std.count == inputChannels, "normalization", "\(inputChannels) stds", normalization.std.count)
+            try check((normalization.mean + normalization.std).allSatisfy(\.isFinite) && normalization.std.allSatisfy { $0 > 0 },
+                      "normalization", "finite means and stds > 0", "means \(normalization.mean), stds \(normalization.std)")
         }
         try regularizer.validate()
         try sghmc.validate()

@@ -31,6 +31,8 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownDataset(name: String, known: [String])
     /// A setting is out of its range.
     case invalidSetting(name: String, expected: String, found: String)
+    /// A file holds fewer images than any use of it needs.
+    case tooFewImages(file: String, expected: Int, found: Int)
 
     /// One sentence: the file, what was expected, what was found (and the fix when known).
     public var description: String {
@@ -62,6 +64,9 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "nor an existing file or folder"
         case let .invalidSetting(name, expected, found):
             return "\(name) must be \(expected), found \(found)"
+        case let .tooFewImages(file, expected, found):
+            return "\(file): the file holds \(found) images, expected at least \(expected); "
+                + "its header's first dimension is \(found), use a file that holds images"
         }
     }
 }

@@ -61,7 +61,8 @@ public func parseIDX(_ bytes: [UInt8], file: String) throws -> IDXArray {
 /// IDX labels file (N labels), into an `ImageDataset`.
 ///
 /// Throws `countMismatch` when the labels file holds a different number of labels than
-/// there are images, and `badHeader` for shapes that are not images.
+/// there are images, `badHeader` for shapes that are not images, and `tooFewImages` for a
+/// file of 0 images.
 public func readIDXImages(images imagesPath: String, labels labelsPath: String? = nil, name: String? = nil) throws -> ImageDataset {
     let images = try readIDX(imagesPath)
     let count: Int, channels: Int, height: Int, width: Int
@@ -80,6 +81,7 @@ public func readIDXImages(images imagesPath: String, labels labelsPath: String? 
     guard height > 0, width > 0 else {
         throw DatasetError.badHeader(file: imagesPath, expected: "images of at least 1x1", found: "\(height)x\(width)")
     }
+    guard count >= 1 else { throw DatasetError.tooFewImages(file: imagesPath, expected: 1, found: count) }
     var labels: [Int]? = nil
     if let labelsPath {
         let array = try readIDX(labelsPath)

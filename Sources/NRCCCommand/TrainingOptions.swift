@@ -3,7 +3,7 @@ import ContrastiveLearning
 import Datasets
 
 /// The training options shared by `train`, `run` and `ablation`. Unset options take the
-/// CPU defaults chosen for the dataset's image size (`TrainingConfiguration.cpuDefault`).
+/// CPU defaults chosen for the dataset's image size (`TrainingConfiguration.validatedCPUDefault`).
 struct TrainingOptions: ParsableArguments {
     // InfoNCE is the default: on a CPU budget BYOL needs far more epochs than it gets (digits,
     // 20 epochs: UMAP + GridShift ACC 0.32 with BYOL + NRCC, 0.77 with InfoNCE + NRCC).
@@ -76,16 +76,23 @@ struct TrainingOptions: ParsableArguments {
 
     /// The resolved configuration for `dataset`, validated.
     func configuration(for dataset: ImageDataset) throws -> TrainingConfiguration {
-        var configuration = TrainingConfiguration.cpuDefault(
-            paradigm: paradigm, usesRegularizer: nrcc == .on, preset: preset,
-            for: dataset, minutes: minutes, seed: trainingSeed)
+        var configuration: TrainingConfiguration
+        do {
+            configuration = try TrainingConfiguration.validatedCPUDefault(
+                paradigm: paradigm, usesRegularizer: nrcc == .on, preset: preset,
+                for: dataset, minutes: minutes, seed: trainingSeed)
+        } catch let error as TrainingError {
+            // A bad --minutes is a usage error like any other option; a bad dataset is not.
+            guard case .invalidSetting = error else { throw error }
+            throw ValidationError("\(error)")
+        }
         if let epochs {
             configuration.epochs = epochs
             configuration.warmupEpochs = min(configuration.warmupEpochs, Double(epochs) / 10)
         }
         if let width {
             configuration.width = width
-            configuration.hiddenSize = 64 * width
+            configuration.hiddenSize = TrainingConfiguration.hiddenSize(width: width)
         }
         if let depth { configuration.depth = depth }
         if let batchSize { configuration.batchSize = batchSize }

@@ -15,6 +15,14 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case missingTensor(name: String)
     /// A tensor in the file has another shape than the model's.
     case shapeMismatch(name: String, expected: [Int], found: [Int])
+    /// The 8-byte header length is beyond what the format allows (`Checkpoint.maximumHeaderLength`).
+    case headerTooLong(path: String, headerLength: UInt64, limit: Int, fileBytes: Int)
+    /// A tensor's element count or byte size does not fit a 64-bit integer.
+    case tensorTooLarge(path: String, name: String, shape: [Int])
+    /// A tensor's data offsets point beyond any file this process can hold.
+    case offsetsOutOfRange(path: String, name: String, offsets: [Int], dataBytes: Int)
+    /// A metadata value the loader uses is not of the form or range it must have.
+    case invalidMetadata(key: String, value: String, expected: String)
 
     public var description: String {
         switch self {
@@ -23,13 +31,21 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .truncated(path, expected, found):
             "checkpoint \(path) is truncated: expected at least \(expected) bytes, found \(found); the file is incomplete, use an earlier checkpoint"
         case let .corruptHeader(path, reason):
-            "checkpoint \(path) has a corrupt safetensors header: \(reason)"
+            "checkpoint \(path) has a corrupt safetensors header: \(reason); the file is damaged or not a safetensors file, use an earlier checkpoint"
         case let .unsupportedType(name, type):
             "checkpoint tensor \(name) has element type \(type); expected F32 (or I64 for counters)"
         case let .missingTensor(name):
             "checkpoint has no tensor \(name); it was written for another model or prefix"
         case let .shapeMismatch(name, expected, found):
             "checkpoint tensor \(name) has shape \(found), the model expects \(expected); check depth, width and input channels"
+        case let .headerTooLong(path, length, limit, fileBytes):
+            "checkpoint \(path) has a corrupt safetensors header: its length field says \(length) bytes, expected at most \(limit) (the format's limit) and at most the \(fileBytes - 8) bytes after the field; the file is damaged or not a safetensors file, use an earlier checkpoint"
+        case let .tensorTooLarge(path, name, shape):
+            "checkpoint \(path) has a corrupt safetensors header: tensor \(name) has shape \(shape), whose size in bytes does not fit a 64-bit integer; expected a shape whose elements fit the file; the file is damaged, use an earlier checkpoint"
+        case let .invalidMetadata(key, value, expected):
+            "checkpoint metadata \(key) is \(value), expected \(expected); the file is damaged, use an earlier checkpoint"
+        case let .offsetsOutOfRange(path, name, offsets, dataBytes):
+            "checkpoint \(path) has a corrupt safetensors header: tensor \(name) has data_offsets \(offsets), expected offsets within the \(dataBytes) bytes of data after the header; the file is damaged, use an earlier checkpoint"
         }
     }
 }
@@ -121,12 +137,20 @@ public struct Checkpoint: Equatable {
         try restore(layer.namedState, prefix: prefix)
     }
 
-    /// Restores the momentum buffers and step count of `optimizer`.
+    /// Restores the momentum buffers and step count of `optimizer`. A step count outside
+    /// 0...Int.max / 2 throws `invalidMetadata` (nothing is written): the counter would
+    /// overflow, or was never one.
     public func restore(_ optimizer: SGD, prefix: String = "optimizer") throws {
-        try restore(optimizer.namedState, prefix: prefix)
-        if let steps = metadata["\(prefix).step_count"].flatMap(Int.init) {
-            optimizer.restoreStepCount(steps)
+        let key = "\(prefix).step_count"
+        var steps: Int?
+        if let text = metadata[key] {
+            guard let count = Int(text), (0...(Int.max / 2)).contains(count) else {
+                throw CheckpointError.invalidMetadata(key: key, value: text, expected: "a step count in 0...\(Int.max / 2)")
+            }
+            steps = count
         }
+        try restore(optimizer.namedState, prefix: prefix)
+        if let steps { optimizer.restoreStepCount(steps) }
     }
 }
 
@@ -164,16 +188,29 @@ extension Checkpoint {
         return bytes
     }
 
+    /// The largest header accepted, in bytes: the limit of the safetensors reference reader
+    /// (100 MB). A length field beyond it is a damaged or foreign file, not a long header.
+    public static let maximumHeaderLength = 100_000_000
+
     /// Parses the bytes of a safetensors file; `path` only labels errors.
+    ///
+    /// Every size and offset read from the file is checked with overflow-reporting arithmetic
+    /// and against the file's length before anything is allocated or read, so a damaged or
+    /// crafted file throws a `CheckpointError` instead of trapping.
     public init(bytes: [UInt8], path: String = "<memory>") throws {
         guard bytes.count >= 8 else {
             throw CheckpointError.truncated(path: path, expectedBytes: 8, foundBytes: bytes.count)
         }
         let headerLength = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard headerLength <= UInt64(bytes.count - 8) else {
-            throw CheckpointError.truncated(path: path, expectedBytes: 8 + Int(clamping: headerLength), foundBytes: bytes.count)
+        guard headerLength <= UInt64(Self.maximumHeaderLength) else {
+            throw CheckpointError.headerTooLong(path: path, headerLength: headerLength, limit: Self.maximumHeaderLength,
+                                               fileBytes: bytes.count)
         }
+        // headerLength <= 100 MB here, so 8 + headerLength cannot overflow.
         let dataStart = 8 + Int(headerLength)
+        guard dataStart <= bytes.count else {
+            throw CheckpointError.truncated(path: path, expectedBytes: dataStart, foundBytes: bytes.count)
+        }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))
@@ -193,27 +230,24 @@ extension Checkpoint {
                 metadata = map
                 continue
             }
-            guard let description = value as? [String: Any],
-                  let type = description["dtype"] as? String,
-                  let shape = (description["shape"] as? [NSNumber])?.map(\.intValue),
-                  let offsets = (description["data_offsets"] as? [NSNumber])?.map(\.intValue),
-                  offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1], shape.allSatisfy({ $0 >= 0 })
-            else {
-                throw CheckpointError.corruptHeader(path: path, reason: "tensor \(name) lacks a valid dtype, shape or data_offsets")
-            }
+            let (type, shape, offsets) = try Self.tensorDescription(value, name: name, path: path)
             let elementSize: Int
             switch type {
             case "F32": elementSize = 4
             case "I64": elementSize = 8
             default: throw CheckpointError.unsupportedType(name: name, type: type)
             }
-            let count = shape.reduce(1, *)
+            let count = try Self.elementCount(shape, elementSize: elementSize, name: name, path: path)
             guard offsets[1] - offsets[0] == count * elementSize else {
                 throw CheckpointError.corruptHeader(
                     path: path, reason: "tensor \(name) of shape \(shape) needs \(count * elementSize) bytes, its offsets span \(offsets[1] - offsets[0])")
             }
-            guard dataStart + offsets[1] <= bytes.count else {
-                throw CheckpointError.truncated(path: path, expectedBytes: dataStart + offsets[1], foundBytes: bytes.count)
+            let (end, overflow) = dataStart.addingReportingOverflow(offsets[1])
+            guard !overflow else {
+                throw CheckpointError.offsetsOutOfRange(path: path, name: name, offsets: offsets, dataBytes: bytes.count - dataStart)
+            }
+            guard end <= bytes.count else {
+                throw CheckpointError.truncated(path: path, expectedBytes: end, foundBytes: bytes.count)
             }
             let start = dataStart + offsets[0]
             let values: Entry.Values = bytes.withUnsafeBytes { raw in
@@ -229,6 +263,44 @@ extension Checkpoint {
             entries[name] = Entry(shape: shape, values: values)
         }
         self.init(entries: entries, metadata: metadata)
+    }
+
+    /// The dtype, shape and data offsets of one header entry, each checked to be present, an
+    /// exact non-negative integer where one is due, and `begin <= end`.
+    private static func tensorDescription(_ value: Any, name: String, path: String) throws -> (String, [Int], [Int]) {
+        guard let description = value as? [String: Any],
+              let type = description["dtype"] as? String,
+              let shapeValues = description["shape"] as? [Any],
+              let offsetValues = description["data_offsets"] as? [Any]
+        else {
+            throw CheckpointError.corruptHeader(path: path, reason: "tensor \(name) lacks a valid dtype, shape or data_offsets")
+        }
+        let shape = shapeValues.compactMap(exactNonNegativeInteger)
+        guard shape.count == shapeValues.count else {
+            throw CheckpointError.corruptHeader(
+                path: path, reason: "tensor \(name) has shape \(shapeValues), expected non-negative integers below 2^63")
+        }
+        let offsets = offsetValues.compactMap(exactNonNegativeInteger)
+        guard offsets.count == 2, offsetValues.count == 2, offsets[0] <= offsets[1] else {
+            throw CheckpointError.corruptHeader(
+                path: path, reason: "tensor \(name) has data_offsets \(offsetValues), expected [begin, end] with 0 <= begin <= end < 2^63")
+        }
+        return (type, shape, offsets)
+    }
+
+    /// The number of elements of `shape`, after checking that it and its size in bytes fit
+    /// an `Int` (a crafted shape such as [2^32, 2^32, 4] overflows).
+    private static func elementCount(_ shape: [Int], elementSize: Int, name: String, path: String) throws -> Int {
+        var count = 1
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow else { throw CheckpointError.tensorTooLarge(path: path, name: name, shape: shape) }
+            count = product
+        }
+        guard !count.multipliedReportingOverflow(by: elementSize).overflow else {
+            throw CheckpointError.tensorTooLarge(path: path, name: name, shape: shape)
+        }
+        return count
     }
 
     /// Reads a safetensors file.
@@ -279,6 +351,15 @@ extension Checkpoint {
             close(folderDescriptor)
         }
     }
+}
+
+/// `value` as an `Int` when it is a JSON number holding a non-negative integer that an `Int`
+/// represents exactly (not a fraction, not a Boolean, not beyond 2^63 - 1); nil otherwise.
+private func exactNonNegativeInteger(_ value: Any) -> Int? {
+    // A JSON Boolean is an NSNumber of Objective-C type "c"; `is Bool` cannot tell, as 0 and 1 bridge.
+    guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+    guard let integer = Int(exactly: number), integer >= 0 else { return nil }
+    return integer
 }
 
 #if canImport(Glibc)
