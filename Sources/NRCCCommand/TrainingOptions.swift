@@ -67,6 +67,15 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("cluster-weight"), help: "Weight of the cluster head's objective.")
     var clusterWeight: Float = 1
 
+    @Option(name: .customLong("target-momentum"), help: "BYOL's target momentum m, the EMA's base value (0.996).")
+    var targetMomentum: Float?
+
+    @Option(name: .customLong("target-momentum-schedule"), help: "BYOL's target momentum over the run: constant, or cosine from m to 1.")
+    var targetMomentumSchedule: MomentumSchedule?
+
+    @Option(name: .customLong("predictor-lr-scale"), help: "BYOL's predictor learning rate as a multiple of the encoder's (10).")
+    var predictorLearningRateScale: Float?
+
     @Option(name: .customLong("training-seed"), help: "Seed of the training run.")
     var trainingSeed: UInt64 = 0
 
@@ -119,6 +128,9 @@ struct TrainingOptions: ParsableArguments {
             configuration.augmentation.cropRatio = (1 / cropRatio)...cropRatio
         }
         if let flipProbability { configuration.augmentation.flipProbability = flipProbability }
+        if let targetMomentum { configuration.targetMomentum = targetMomentum }
+        if let targetMomentumSchedule { configuration.targetMomentumSchedule = targetMomentumSchedule }
+        if let predictorLearningRateScale { configuration.predictorLearningRateScale = predictorLearningRateScale }
         if clusterHeadSize != 0 { configuration.clusterHead = ClusterHeadSettings(size: clusterHeadSize, weight: clusterWeight) }
         do {
             try configuration.validate()
@@ -130,6 +142,7 @@ struct TrainingOptions: ParsableArguments {
 }
 
 extension Paradigm: ExpressibleByArgument {}
+extension MomentumSchedule: ExpressibleByArgument {}
 extension RegularizerSettings.Preset: ExpressibleByArgument {}
 extension SGHMCSettings.Variant: ExpressibleByArgument {}
 extension EmbeddingFeatures: ExpressibleByArgument {}
