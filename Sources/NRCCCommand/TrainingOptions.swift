@@ -31,7 +31,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("batch-size"), help: "Images per step (default 256; 64 on sets under 6,144 images, which learn from steps).")
     var batchSize: Int?
 
-    @Option(name: .customLong("learning-rate"), help: "Base learning rate at batch 256, scaled linearly with the batch (the paper: 0.05).")
+    @Option(name: .customLong("learning-rate"), help: "Base learning rate at batch 256, scaled linearly with the batch (the paper: 0.05; the CPU default: 0.05 for InfoNCE, 0.5 for BYOL).")
     var learningRate: Float?
 
     @Option(help: "InfoNCE temperature tau (the paper: 0.1).")
@@ -107,7 +107,8 @@ struct TrainingOptions: ParsableArguments {
         if let batchSize { configuration.batchSize = batchSize }
         if batchSize != nil || learningRate != nil {
             configuration.learningRate = TrainingConfiguration.learningRate(
-                base: learningRate ?? TrainingConfiguration.baseLearningRate, batchSize: configuration.batchSize)
+                base: learningRate ?? TrainingConfiguration.cpuBaseLearningRate(paradigm: paradigm),
+                batchSize: configuration.batchSize)
         }
         if let temperature { configuration.temperature = temperature }
         if let sghmcSteps { configuration.sghmc.steps = sghmcSteps }
