@@ -89,7 +89,7 @@ func runContrastiveQuality(output: String) throws {
         try writeNPY(dataset.floatPixels(), shape: [dataset.count, dataset.imageSize], to: "\(output)/\(name)-pixels.npy")
         for run in runs {
             let paradigm: Paradigm = run.hasPrefix("infonce") ? .infonce : .byol
-            var configuration = TrainingConfiguration.cpuDefault(
+            var configuration = try TrainingConfiguration.cpuDefault(
                 paradigm: paradigm, usesRegularizer: run.hasSuffix("+nrcc"), preset: .paper,
                 for: dataset, minutes: minutes, seed: 1)
             if let smallest = environment["NRCC_QUALITY_CROP_MIN"].flatMap(Float.init) {

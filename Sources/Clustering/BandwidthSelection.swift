@@ -76,6 +76,9 @@ public struct BandwidthChoice: Sendable, Equatable, Codable {
     public var candidates: [SweepCandidate]
     /// The index in `candidates` of the bandwidth used.
     public var chosen: Int
+
+    /// The cell side used, `candidates[chosen].bandwidth`.
+    public var bandwidth: Float { candidates[chosen].bandwidth }
 }
 
 /// GridShift with its bandwidth chosen by `rule` (SPEC section 7: a rule that assumes no
@@ -92,8 +95,7 @@ public func gridShift(
     _ points: [Float], dimension: Int, selecting rule: BandwidthRule, sweep: BandwidthSweep = BandwidthSweep()
 ) throws(ClusteringError) -> (result: ModeSeekingResult, choice: BandwidthChoice) {
     let choice = try chooseBandwidth(points, dimension: dimension, rule: rule, sweep: sweep)
-    let h = choice.candidates[choice.chosen].bandwidth
-    return (try gridShift(points, dimension: dimension, bandwidth: .fixed(h)), choice)
+    return (try gridShift(points, dimension: dimension, bandwidth: .fixed(choice.bandwidth)), choice)
 }
 
 /// The bandwidth `rule` picks for `points` (see `gridShift(_:dimension:selecting:sweep:)`).
@@ -109,7 +111,7 @@ public func chooseBandwidth(
     }
     let candidates = try sweepBandwidths(points, dimension: dimension, count: n, sweep: sweep)
     let chosen = switch rule {
-    case .silhouette: highestSilhouette(candidates, limit: sweep.maximumClusterCount)
+    case .silhouette: highestSilhouette(candidates)
     case .plateau: longestPlateau(candidates, limit: sweep.maximumClusterCount)
     case .percentile: 0
     }
@@ -145,12 +147,12 @@ func sweepBandwidths(
     return candidates
 }
 
-/// The index of the highest silhouette among candidates of 2 to `limit` clusters; 0 when no
-/// candidate has two clusters. Consecutive bandwidths that find the same partition score the
+/// The index of the highest silhouette (scored only for 2 to `maximumClusterCount` clusters);
+/// 0 when none was scored. Consecutive bandwidths that find the same partition score the
 /// same: of the first such run, the middle one is kept, away from the scales where it changes.
-func highestSilhouette(_ candidates: [SweepCandidate], limit: Int) -> Int {
+func highestSilhouette(_ candidates: [SweepCandidate]) -> Int {
     var best = 0, bestValue = -Double.infinity
-    for (index, candidate) in candidates.enumerated() where candidate.clusterCount <= limit {
+    for (index, candidate) in candidates.enumerated() {
         if let value = candidate.silhouette, value > bestValue {
             best = index
             bestValue = value

@@ -24,25 +24,12 @@ public struct SampledSilhouette: Sendable {
         let n = points.count / dimension
         precondition(sampleSize > 0, "SampledSilhouette: sampleSize \(sampleSize) must be positive")
         let sample = sampledIndices(count: min(n, sampleSize), from: n, seed: seed).sorted()
-        let m = sample.count
-        var distances = [Float](repeating: 0, count: m * m)
-        distances.withUnsafeMutableBufferPointer { buffer in
-            let output = UncheckedSendable(buffer.baseAddress!)
-            parallelChunks(m, minimumChunk: 64) { rows in
-                for row in rows {
-                    let x = sample[row] * dimension
-                    for column in 0..<m {
-                        let y = sample[column] * dimension
-                        var sum: Float = 0
-                        for axis in 0..<dimension {
-                            let step = points[x + axis] - points[y + axis]
-                            sum += step * step
-                        }
-                        output.value[row * m + column] = sum.squareRoot()
-                    }
-                }
-            }
-        }
+        let sampled = sample.flatMap { points[($0 * dimension)..<(($0 + 1) * dimension)] }
+        // Every sampled point is a "centre" of the others; the gemm form can dip below 0.
+        let squared = SquaredDistances(points: sampled, count: sample.count, dimension: dimension)
+            .toCentres(sampled, centreCount: sample.count)
+        var distances = squared.map { max($0, 0).squareRoot() }
+        for row in sample.indices { distances[row * sample.count + row] = 0 }
         self.sample = sample
         self.distances = distances
     }

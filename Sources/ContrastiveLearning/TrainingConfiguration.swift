@@ -187,29 +187,13 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// most `maximumEpochs`). Crops keep at least 30% of the area on images of 32 pixels or
     /// less, where 8% leaves too little of a digit or garment to match.
     ///
-    /// `minutes` must pass `validate(minutes:)` and the dataset must hold at least 2 images;
-    /// anything else is a programmer error and traps with the message of
-    /// `validatedCPUDefault`, which is the one to call with user input.
-    public static func cpuDefault(paradigm: Paradigm = .byol, usesRegularizer: Bool = true,
-                                  preset: RegularizerSettings.Preset = .paper,
-                                  for dataset: ImageDataset, minutes: Double = 20, seed: UInt64 = 0) -> TrainingConfiguration {
-        do {
-            return try validatedCPUDefault(paradigm: paradigm, usesRegularizer: usesRegularizer, preset: preset,
-                                           for: dataset, minutes: minutes, seed: seed)
-        } catch {
-            preconditionFailure("cpuDefault: \(error)")
-        }
-    }
-
-    /// `cpuDefault` for user input: checks `minutes` and the dataset first.
-    ///
     /// - Throws: `TrainingError.invalidSetting` when `minutes` is not in (0, a week], and
     ///   `TrainingError.incompatibleDataset` when the dataset has fewer than 2 images (a
     ///   batch needs two), both before any work.
-    public static func validatedCPUDefault(paradigm: Paradigm = .byol, usesRegularizer: Bool = true,
-                                           preset: RegularizerSettings.Preset = .paper,
-                                           for dataset: ImageDataset, minutes: Double = 20,
-                                           seed: UInt64 = 0) throws -> TrainingConfiguration {
+    public static func cpuDefault(paradigm: Paradigm = .byol, usesRegularizer: Bool = true,
+                                  preset: RegularizerSettings.Preset = .paper,
+                                  for dataset: ImageDataset, minutes: Double = 20,
+                                  seed: UInt64 = 0) throws -> TrainingConfiguration {
         try validate(minutes: minutes)
         guard dataset.count >= 2 else {
             throw TrainingError.incompatibleDataset(expected: "at least 2 images (batch statistics need two)",

@@ -3,10 +3,11 @@ import ContrastiveLearning
 import Datasets
 
 /// The training options shared by `train`, `run` and `ablation`. Unset options take the
-/// CPU defaults chosen for the dataset's image size (`TrainingConfiguration.validatedCPUDefault`).
+/// CPU defaults chosen for the dataset's image size (`TrainingConfiguration.cpuDefault`).
 struct TrainingOptions: ParsableArguments {
-    // InfoNCE is the default: on a CPU budget BYOL needs far more epochs than it gets (digits,
-    // 20 epochs: UMAP + GridShift ACC 0.32 with BYOL + NRCC, 0.77 with InfoNCE + NRCC).
+    // InfoNCE is the default: on a CPU budget it learns in fewer epochs than BYOL (digits, 20
+    // epochs: UMAP + GridShift ACC 0.77 with InfoNCE + NRCC, 0.32 with BYOL + NRCC at SPEC's
+    // rate; BYOL's CPU default rate is now ten times that, docs/byol-short-runs.md).
     @Option(help: "Contrastive paradigm: infonce (the CPU default) or byol (the paper's).")
     var paradigm: Paradigm = .infonce
 
@@ -87,7 +88,7 @@ struct TrainingOptions: ParsableArguments {
     func configuration(for dataset: ImageDataset) throws -> TrainingConfiguration {
         var configuration: TrainingConfiguration
         do {
-            configuration = try TrainingConfiguration.validatedCPUDefault(
+            configuration = try TrainingConfiguration.cpuDefault(
                 paradigm: paradigm, usesRegularizer: nrcc == .on, preset: preset,
                 for: dataset, minutes: minutes, seed: trainingSeed)
         } catch let error as TrainingError {

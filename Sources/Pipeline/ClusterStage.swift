@@ -71,14 +71,11 @@ public func cluster(
 ) throws -> ClusterOutcome {
     switch settings.method {
     case .gridshift, .meanshiftpp:
-        var choice: BandwidthChoice? = nil
-        var h = settings.bandwidth ?? 0
-        if settings.bandwidth == nil {
-            let chosen = try chooseBandwidth(
-                coordinates, dimension: dimension, rule: settings.bandwidthRule, sweep: BandwidthSweep(seed: settings.seed))
-            choice = chosen
-            h = chosen.candidates[chosen.chosen].bandwidth
-        }
+        let choice = settings.bandwidth == nil
+            ? try chooseBandwidth(coordinates, dimension: dimension, rule: settings.bandwidthRule,
+                                  sweep: BandwidthSweep(seed: settings.seed))
+            : nil
+        let h = settings.bandwidth ?? choice!.bandwidth
         let result = settings.method == .gridshift
             ? try gridShift(coordinates, dimension: dimension, bandwidth: .fixed(h))
             : try meanShiftPlusPlus(coordinates, dimension: dimension, bandwidth: .fixed(h))

@@ -145,14 +145,15 @@ extension ReportPage {
 
     func bandwidthSweep(_ sweep: BandwidthSweepPlot) -> String {
         let chosen = sweep.bandwidths[sweep.chosen]
+        // Small h shatters the layout into hundreds of cells; those would flatten the axis.
+        let countLimit = max(20, 4 * sweep.clusterCounts[sweep.chosen])
         var html = "<p class=\"lead\">GridShift ran at \(sweep.bandwidths.count) cell sides h; the \(escapeHTML(sweep.rule)) "
             + "rule kept h = \(formatCompact(chosen, significant: 3)) (dashed line), where it found "
             + "\(sweep.clusterCounts[sweep.chosen]) clusters. The silhouette (from -1 to 1) is high when points sit "
             + "close to their own cluster and far from the next one. The charts show the bandwidths "
-            + "that found up to \(countLimit(sweep)) clusters.</p>\n"
+            + "that found up to \(countLimit) clusters.</p>\n"
         html += "<div class=\"charts\">\n"
-        // Small h shatters the layout into hundreds of cells; those would flatten the axis.
-        let shown = sweep.bandwidths.indices.filter { sweep.clusterCounts[$0] <= countLimit(sweep) }
+        let shown = sweep.bandwidths.indices.filter { sweep.clusterCounts[$0] <= countLimit }
         let xs = shown.map { log10(sweep.bandwidths[$0]) }
         let marker = log10(chosen)
         let series: [(title: String, values: [Double], color: String)] = [
@@ -169,11 +170,6 @@ extension ReportPage {
             html += chartFigure(lineChartSVG(lines: lines, title: title, xLabel: "log10 of the bandwidth h"), legend: [])
         }
         return html + "</div>\n"
-    }
-
-    /// The largest cluster count the sweep's charts show: four times the chosen count, at least 20.
-    func countLimit(_ sweep: BandwidthSweepPlot) -> Int {
-        max(20, 4 * sweep.clusterCounts[sweep.chosen])
     }
 
     func chartFigure(_ svg: String, legend: [(color: String, name: String, dashed: Bool)]) -> String {

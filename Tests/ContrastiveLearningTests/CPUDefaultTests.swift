@@ -6,8 +6,8 @@ import Testing
 @Suite struct CPUDefaultTests {
     @Test func byolLearnsAtTenTimesInfoNCEsRateScaledWithTheBatch() throws {
         let digits = try embeddedDigits()
-        let byol = try TrainingConfiguration.validatedCPUDefault(paradigm: .byol, for: digits, minutes: 2)
-        let infonce = try TrainingConfiguration.validatedCPUDefault(paradigm: .infonce, for: digits, minutes: 2)
+        let byol = try TrainingConfiguration.cpuDefault(paradigm: .byol, for: digits, minutes: 2)
+        let infonce = try TrainingConfiguration.cpuDefault(paradigm: .infonce, for: digits, minutes: 2)
         // 1,797 images give fewer than 24 steps of 256: batch 64.
         #expect(byol.batchSize == 64 && infonce.batchSize == 64)
         #expect(infonce.learningRate == TrainingConfiguration.baseLearningRate * 64 / 256)

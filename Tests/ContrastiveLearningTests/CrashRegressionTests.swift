@@ -39,13 +39,13 @@ import ContrastiveLearning
             name: "minutes", expected: "a finite number of minutes in (0, 10080] (at most a week)", found: "\(minutes)")
         #expect(throws: expected) { try TrainingConfiguration.validate(minutes: minutes) }
         let digits = try embeddedDigits()
-        #expect(throws: expected) { _ = try TrainingConfiguration.validatedCPUDefault(for: digits, minutes: minutes) }
+        #expect(throws: expected) { _ = try TrainingConfiguration.cpuDefault(for: digits, minutes: minutes) }
     }
 
     /// The longest budget on the smallest set still gives a valid epoch count (at most the ceiling).
     @Test func aWeekOnATinySetStaysUnderTheEpochCeiling() throws {
         let tiny = try embeddedDigits().subset([0, 1, 2, 3])
-        let configuration = try TrainingConfiguration.validatedCPUDefault(for: tiny, minutes: TrainingConfiguration.maximumMinutes)
+        let configuration = try TrainingConfiguration.cpuDefault(for: tiny, minutes: TrainingConfiguration.maximumMinutes)
         #expect(configuration.epochs == TrainingConfiguration.maximumEpochs)
         try configuration.validate()
     }
@@ -54,7 +54,7 @@ import ContrastiveLearning
         let empty = try embeddedDigits().subset([])
         #expect(throws: TrainingError.incompatibleDataset(expected: "at least 2 images (batch statistics need two)",
                                                           found: "0 in digits")) {
-            _ = try TrainingConfiguration.validatedCPUDefault(for: empty, minutes: 3)
+            _ = try TrainingConfiguration.cpuDefault(for: empty, minutes: 3)
         }
     }
 
