@@ -43,9 +43,11 @@ public let cifar100SuperclassNames: [String] = [
 /// Reads one CIFAR binary batch file into 3 x 32 x 32 images with their labels.
 ///
 /// Throws `badHeader` when the size is not a whole number of records, and `badHeader` when
-/// a label is outside the format's classes (a sign of the wrong format).
+/// a label is outside the format's classes (a sign of the wrong format). A gzipped batch is
+/// inflated up to `DecompressionLimit.memoryCeiling` (`decompressionLimitExceeded` beyond).
 public func readCIFARBatch(_ path: String, format: CIFARFormat = .cifar10, name: String? = nil) throws -> ImageDataset {
-    let bytes = try readFileBytes(path)
+    // A batch has no header to size a gzipped copy by: the memory ceiling bounds it.
+    let bytes = try readFileBytes(path, limit: .memoryCeiling)
     let record = format.recordSize
     guard !bytes.isEmpty, bytes.count % record == 0 else {
         throw DatasetError.badHeader(

@@ -130,10 +130,8 @@ public func embeddedDigits(split: DatasetSplit = .all) throws -> ImageDataset {
     if split == .test {
         throw DatasetError.badHeader(file: "digits", expected: "a dataset with a test split", found: "one split only")
     }
-    let images = try parseIDX(try gunzip(decodeBase64(embeddedDigitsImages), file: "digits (embedded images)"),
-                              file: "digits (embedded images)")
-    let labels = try parseIDX(try gunzip(decodeBase64(embeddedDigitsLabels), file: "digits (embedded labels)"),
-                              file: "digits (embedded labels)")
+    let images = try decodeIDX(decodeBase64(embeddedDigitsImages), file: "digits (embedded images)")
+    let labels = try decodeIDX(decodeBase64(embeddedDigitsLabels), file: "digits (embedded labels)")
     return ImageDataset(name: "digits", count: images.shape[0], channels: 1, height: images.shape[1],
                         width: images.shape[2], pixels: images.values, labels: labels.values.map(Int.init),
                         classNames: (0..<10).map(String.init))

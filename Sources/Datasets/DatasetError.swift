@@ -19,10 +19,15 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
     case badHeader(file: String, expected: String, found: String)
     /// The element type is not one this reader supports.
     case unsupportedType(file: String, expected: String, found: String)
+    /// A line of a text file (1-based `line`) is not what the format allows.
+    case badLine(file: String, line: Int, expected: String, found: String)
     /// An images file and its labels file disagree.
     case countMismatch(file: String, expected: Int, found: Int)
     /// A compressed stream is damaged.
     case corruptCompression(file: String, reason: String)
+    /// A compressed stream inflates past `limit` bytes, the most its header (or, without one,
+    /// this machine's memory, `reason` says which) allows: a damaged file or a decompression bomb.
+    case decompressionLimitExceeded(file: String, limit: Int, reason: String)
     /// An image failed to decode.
     case undecodableImage(file: String, reason: String)
     /// A named dataset is not on this machine; `fix` says how to get it.
@@ -51,10 +56,16 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(file): expected \(expected), found \(found)"
         case let .unsupportedType(file, expected, found):
             return "\(file): unsupported element type: expected \(expected), found \(found)"
+        case let .badLine(file, line, expected, found):
+            return "\(file), line \(line): expected \(expected), found \(found)"
         case let .countMismatch(file, expected, found):
             return "\(file): expected \(expected) items to match the images, found \(found)"
         case let .corruptCompression(file, reason):
             return "\(file): damaged gzip stream (\(reason))"
+        case let .decompressionLimitExceeded(file, limit, reason):
+            return "\(file): expected at most \(limit) bytes after decompression (\(reason)), "
+                + "the gzip stream holds more; the file is damaged or crafted (a decompression bomb), "
+                + "replace it with an intact copy"
         case let .undecodableImage(file, reason):
             return "\(file): the image does not decode (\(reason))"
         case let .missingDataset(name, searched, fix):

@@ -16,14 +16,69 @@ public struct IDXArray: Sendable, Equatable {
 
 /// Reads an IDX file of unsigned bytes, raw or gzipped (detected from the content).
 ///
-/// Throws `badMagic`, `unsupportedType` (any element type but 0x08), `truncated` or
-/// `trailingBytes` when the data size disagrees with the dimensions.
+/// Throws `badMagic`, `unsupportedType` (any element type but 0x08), `badHeader` (a rank
+/// outside 1...4, sizes whose product overflows), `truncated` or `trailingBytes` when the
+/// data size disagrees with the dimensions, and `decompressionLimitExceeded` when a gzip
+/// stream holds more than its header accounts for.
 public func readIDX(_ path: String) throws -> IDXArray {
-    try parseIDX(try readFileBytes(path), file: path)
+    try decodeIDX(try readFileBytes(path, decompress: false), file: path)
+}
+
+/// Parses IDX bytes, raw or gzipped; `file` names the source in errors.
+///
+/// A gzip stream is inflated in two steps so that a crafted one (a 1 MB "bomb" that inflates
+/// to gigabytes) is refused after a few kilobytes: first the header alone, then the rest up
+/// to exactly the size that header gives, stopping the moment the stream holds more.
+public func decodeIDX(_ bytes: [UInt8], file: String) throws -> IDXArray {
+    guard isGzip(bytes) else { return try parseIDX(bytes, file: file) }
+    let head = try gunzipPrefix(bytes, count: idxMaximumHeaderBytes, file: file)
+    let header = try parseIDXHeader(head, file: file)
+    return try parseIDX(try gunzip(bytes, file: file, limit: header.decompressionLimit), file: file)
 }
 
 /// Parses IDX bytes (already decompressed); `file` names the source in errors.
 public func parseIDX(_ bytes: [UInt8], file: String) throws -> IDXArray {
+    let header = try parseIDXHeader(bytes, file: file)
+    if bytes.count < header.fileBytes {
+        throw DatasetError.truncated(file: file, expectedBytes: header.fileBytes, foundBytes: bytes.count)
+    }
+    if bytes.count > header.fileBytes {
+        throw DatasetError.trailingBytes(file: file, expectedBytes: header.fileBytes, foundBytes: bytes.count)
+    }
+    return IDXArray(shape: header.shape, values: Array(bytes[header.headerBytes...]))
+}
+
+/// The most dimensions an IDX file may have here (MNIST's family uses 1 to 4).
+let idxMaximumRank = 4
+
+/// The longest IDX header: the magic, then one big-endian uint32 size per dimension.
+let idxMaximumHeaderBytes = 4 + 4 * idxMaximumRank
+
+/// What an IDX header says: the shape, and so the exact size of the whole file.
+struct IDXHeader {
+    /// Dimensions, outermost first.
+    var shape: [Int]
+    /// 4 + 4 x rank.
+    var headerBytes: Int
+    /// The product of the dimensions (one byte per element).
+    var payloadBytes: Int
+    /// `headerBytes + payloadBytes`, known not to overflow.
+    var fileBytes: Int
+
+    /// The bound for inflating the whole file: exactly the size the header gives, or the
+    /// memory ceiling when that is lower (a header may claim terabytes).
+    var decompressionLimit: DecompressionLimit {
+        let ceiling = DecompressionLimit.memoryCeiling
+        guard fileBytes <= ceiling.bytes else { return ceiling }
+        return DecompressionLimit(
+            bytes: fileBytes,
+            reason: "the IDX header's shape \(shape) needs \(headerBytes) + \(payloadBytes) bytes")
+    }
+}
+
+/// Reads the magic, element type and dimensions from the start of `bytes` (which need hold
+/// no more than the header), computing the file's size with overflow-checked arithmetic.
+func parseIDXHeader(_ bytes: [UInt8], file: String) throws -> IDXHeader {
     guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else {
         throw DatasetError.badMagic(file: file, expected: "the IDX magic 00 00 08 <ndim>", found: hexPrefix(bytes))
     }
@@ -33,28 +88,23 @@ public func parseIDX(_ bytes: [UInt8], file: String) throws -> IDXArray {
         throw DatasetError.unsupportedType(file: file, expected: "uint8 (0x08)", found: found)
     }
     let rank = Int(bytes[3])
-    guard (1...4).contains(rank) else {
-        throw DatasetError.badHeader(file: file, expected: "1 to 4 dimensions", found: "\(rank)")
+    guard (1...idxMaximumRank).contains(rank) else {
+        throw DatasetError.badHeader(file: file, expected: "1 to \(idxMaximumRank) dimensions", found: "\(rank)")
     }
     var cursor = ByteCursor(bytes, file: file)
     cursor.offset = 4
-    var shape = [Int]()
-    var total = 1
-    for _ in 0..<rank {
-        let size = Int(try cursor.bigEndianUInt32())
-        shape.append(size)
-        // Sizes multiply past any file long before they overflow: stop at the file's length.
-        total = total.multipliedReportingOverflow(by: size).overflow ? Int.max : total * size
-        total = min(total, Int(Int32.max) * 16)
+    let shape = try (0..<rank).map { _ in Int(try cursor.bigEndianUInt32()) }
+    var payload = 1
+    for size in shape {
+        let (product, overflow) = payload.multipliedReportingOverflow(by: size)
+        payload = overflow ? Int.max : product
     }
-    let expected = cursor.offset + total
-    if bytes.count < expected {
-        throw DatasetError.truncated(file: file, expectedBytes: expected, foundBytes: bytes.count)
+    let (fileBytes, overflow) = cursor.offset.addingReportingOverflow(payload)
+    guard !overflow, payload < Int.max else {
+        throw DatasetError.badHeader(file: file, expected: "dimensions whose product fits a 64-bit size",
+                                     found: "shape \(shape); the header is damaged")
     }
-    if bytes.count > expected {
-        throw DatasetError.trailingBytes(file: file, expectedBytes: expected, foundBytes: bytes.count)
-    }
-    return IDXArray(shape: shape, values: Array(bytes[cursor.offset...]))
+    return IDXHeader(shape: shape, headerBytes: cursor.offset, payloadBytes: payload, fileBytes: fileBytes)
 }
 
 /// Reads an IDX images file (N x H x W grey, or N x H x W x 3 colour) and, optionally, its

@@ -47,9 +47,11 @@ func checkFinite(_ features: FeatureMatrix, source: String) throws {
 }
 
 /// Reads one integer label per sample from an IDX labels file (raw or .gz), an .npy of
-/// integers, or a CSV/text file (one label per line, or the last column of each line; a
-/// header line that is not a number is skipped; labels may be any strings, numbered in order
-/// of first appearance).
+/// integers, or a CSV/text file (one label per line, or the last column of each line; see
+/// `parseLabelsText`).
+///
+/// Throws `unreadable` ("no such file", or "not a UTF-8 text file") and, for text, `badLine`
+/// naming the first line whose label is of the other kind.
 public func readLabels(_ path: String) throws -> [Int] {
     if path.hasSuffix(".npy") {
         let array = try readNPY(path)
@@ -67,26 +69,77 @@ public func readLabels(_ path: String) throws -> [Int] {
         }
         return array.values.map(Int.init)
     }
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+    return try parseLabelsText(try readLabelsText(path), file: path)
+}
+
+/// The UTF-8 text of a labels file, telling a missing file from one that is not text.
+private func readLabelsText(_ path: String) throws -> String {
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw DatasetError.unreadable(file: path, reason: "no such file")
+    }
+    let data: Data
+    do {
+        data = try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+        throw DatasetError.unreadable(file: path, reason: error.localizedDescription)
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
         throw DatasetError.unreadable(file: path, reason: "not a UTF-8 text file")
     }
-    var fields = text.split(whereSeparator: \.isNewline).compactMap { line -> String? in
-        let field = line.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        return field.isEmpty ? nil : field
-    }
-    // A first line that is a name found nowhere else ("label", "class") is a header.
-    if let first = fields.first, Int(first) == nil, !fields.dropFirst().contains(first) {
+    return text
+}
+
+/// The labels of a CSV/text labels file: the last comma-separated field of each non-blank
+/// line; `file` names the source in errors.
+///
+/// A file holds one kind of label. All integers are kept as they are; all names are numbered
+/// 0, 1, ... in order of first appearance. Mixing them would merge a name with the integer
+/// it happens to be numbered as (name `a` numbered 0 and label `0`), so a mixed file throws
+/// `badLine` naming the first line whose label is of the other kind than the first label's.
+/// A first line that is a name found nowhere else ("label", "class") is a header, skipped.
+public func parseLabelsText(_ text: String, file: String) throws -> [Int] {
+    var fields = labelFields(text)
+    if let first = fields.first, Int(first.value) == nil,
+       !fields.dropFirst().contains(where: { $0.value == first.value }) {
         fields.removeFirst()
     }
-    var names: [String: Int] = [:]
-    var labels: [Int] = []
-    for field in fields {
-        if let value = Int(field) {
-            labels.append(value)
-        } else {
-            if names[field] == nil { names[field] = names.count }
-            labels.append(names[field]!)
+    guard let first = fields.first else { return [] }
+    if Int(first.value) != nil {
+        return try fields.map { field in
+            guard let value = Int(field.value) else { throw mixedLabels(field, first: first, file: file) }
+            return value
         }
     }
-    return labels
+    var codes: [String: Int] = [:]
+    return try fields.map { field in
+        guard Int(field.value) == nil else { throw mixedLabels(field, first: first, file: file) }
+        if let code = codes[field.value] { return code }
+        codes[field.value] = codes.count
+        return codes.count - 1
+    }
+}
+
+/// One label of a text file: its 1-based line number and its trimmed text.
+private struct LabelField {
+    var line: Int
+    var value: String
+}
+
+/// The last comma-separated field of every line that has one, with its line number.
+private func labelFields(_ text: String) -> [LabelField] {
+    text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
+        .compactMap { index, line in
+            let value = line.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            return value.isEmpty ? nil : LabelField(line: index + 1, value: value)
+        }
+}
+
+/// The error for a label of the other kind than the file's first label.
+private func mixedLabels(_ field: LabelField, first: LabelField, file: String) -> DatasetError {
+    let kind = Int(first.value) != nil ? "an integer" : "a name"
+    let other = Int(first.value) != nil ? "a name" : "an integer"
+    return DatasetError.badLine(
+        file: file, line: field.line,
+        expected: "\(kind) label, as on line \(first.line) ('\(first.value)'): a file holds integers only or names only",
+        found: "\(other), '\(field.value)'; write every label as a name or every label as an integer")
 }

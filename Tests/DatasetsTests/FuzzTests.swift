@@ -72,6 +72,28 @@ struct FuzzTests {
         }
     }
 
+    /// Damaged gzipped IDX files through the two-step inflate (header, then at most the size
+    /// it gives), and damaged streams under random limits that must never be passed.
+    @Test func gzippedIDX() throws {
+        var random = SeededGenerator(seed: 8)
+        let real = try fileBytes(sharedDataCuts + "/digits/digits-images-idx3-ubyte.gz")
+        for bytes in truncations(of: real, &random) {
+            #expect(throwsDatasetError { _ = try decodeIDX(bytes, file: "truncated.gz") })
+        }
+        for bytes in flips(of: real, &random) {
+            _ = throwsDatasetError { _ = try decodeIDX(bytes, file: "flipped.gz") }
+            let limit = random.nextInt(below: 200_000)
+            var delivered = 0
+            _ = throwsDatasetError {
+                try inflateGzip(bytes, file: "flipped.gz", limit: DecompressionLimit(bytes: limit, reason: "fuzz")) { piece in
+                    delivered += piece.count
+                    return true
+                }
+            }
+            #expect(delivered <= limit, "\(delivered) bytes handed over under a limit of \(limit)")
+        }
+    }
+
     @Test func cifar() throws {
         var random = SeededGenerator(seed: 3)
         let folder = try temporaryFolder("fuzz-cifar")
