@@ -87,7 +87,7 @@ struct SquaredDistances {
                     centres.withUnsafeBufferPointer { centreBuffer in
                         products.withUnsafeMutableBufferPointer { productBuffer in
                             // products (rows x centreCount) = block (rows x d) * centres^T (d x centreCount)
-                            gemm(transposeB: true, m: rows, n: centreCount, k: d,
+                            parallelGEMM(transposeB: true, m: rows, n: centreCount, k: d,
                                  a: pointBuffer.baseAddress! + start * d, lda: d,
                                  b: centreBuffer.baseAddress!, ldb: d,
                                  c: productBuffer.baseAddress!, ldc: centreCount)

@@ -110,10 +110,9 @@ public final class Trainer {
     @discardableResult
     public func run(resume: Bool = false, untilEpoch: Int? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws -> [EpochMonitors] {
         // Convolutions split each batch over the cores themselves, which costs less CPU than
-        // BLAS threads inside every small product (the engine benchmark's finding).
-        let blasThreads = BLASThreads.count
+        // BLAS threads inside every small product (the engine benchmark's finding) and gives
+        // the same bits on any number of cores. Left so: it is nrcc's rule (`BLASThreads`).
         BLASThreads.set(1)
-        defer { BLASThreads.set(blasThreads) }
         let model = ContrastiveStep(configuration: configuration)
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         var startEpoch = 0

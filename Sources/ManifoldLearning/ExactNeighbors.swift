@@ -24,7 +24,7 @@ func exactNeighbors(_ points: PreparedPoints, neighborCount k: Int) -> NeighborG
                     while start < n {
                         let rows = min(blockRows, n - start)
                         // products[r, j] = <x_{start+r}, x_j>: rows x n
-                        gemm(transposeB: true, m: rows, n: n, k: d,
+                        parallelGEMM(transposeB: true, m: rows, n: n, k: d,
                              a: values.baseAddress! + start * d, lda: d,
                              b: values.baseAddress!, ldb: d,
                              c: block.value, ldc: n)

@@ -195,7 +195,7 @@ func principalComponents(_ points: [Float], dimension d: Int, count: Int, seed: 
     var covariance = [Float](repeating: 0, count: d * d)
     centred.withUnsafeBufferPointer { x in
         covariance.withUnsafeMutableBufferPointer { cov in
-            gemm(transposeA: true, m: d, n: d, k: n, a: x.baseAddress!, lda: d, b: x.baseAddress!, ldb: d,
+            parallelGEMM(transposeA: true, m: d, n: d, k: n, a: x.baseAddress!, lda: d, b: x.baseAddress!, ldb: d,
                  c: cov.baseAddress!, ldc: d)
         }
     }
@@ -254,7 +254,7 @@ func principalComponents(_ points: [Float], dimension d: Int, count: Int, seed: 
     centred.withUnsafeBufferPointer { x in
         components.withUnsafeBufferPointer { w in
             projection.withUnsafeMutableBufferPointer { out in
-                gemm(m: n, n: count, k: d, a: x.baseAddress!, lda: d, b: w.baseAddress!, ldb: count,
+                parallelGEMM(m: n, n: count, k: d, a: x.baseAddress!, lda: d, b: w.baseAddress!, ldb: count,
                      c: out.baseAddress!, ldc: count)
             }
         }

@@ -55,7 +55,7 @@ func exactAffinities(_ points: [Float], dimension: Int, perplexity: Float) -> Af
     var products = [Float](repeating: 0, count: n * n)
     prepared.values.withUnsafeBufferPointer { v in
         products.withUnsafeMutableBufferPointer { p in
-            gemm(transposeB: true, m: n, n: n, k: dimension, a: v.baseAddress!, lda: dimension,
+            parallelGEMM(transposeB: true, m: n, n: n, k: dimension, a: v.baseAddress!, lda: dimension,
                  b: v.baseAddress!, ldb: dimension, c: p.baseAddress!, ldc: n)
         }
     }

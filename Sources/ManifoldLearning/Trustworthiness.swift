@@ -38,7 +38,7 @@ public func trustworthiness(
                 var start = 0
                 while start < n {
                     let rows = min(blockRows, n - start)
-                    gemm(transposeB: true, m: rows, n: n, k: dimension,
+                    parallelGEMM(transposeB: true, m: rows, n: n, k: dimension,
                          a: values.baseAddress! + start * dimension, lda: dimension,
                          b: values.baseAddress!, ldb: dimension, c: shared.value.0, ldc: n)
                     let first = start

@@ -10,6 +10,9 @@ struct NRCC: ParsableCommand {
 
     static func main() {
         BLASKernel.relaunchIfSlowFallback()
+        // Every BLAS product runs on one core; nrcc spreads work over the cores itself, cut by
+        // the data, so a seed gives the same bits on one core or many (README: reproducibility).
+        BLASThreads.set(1)
         main(nil)
     }
 }

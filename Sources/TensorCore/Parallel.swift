@@ -1,24 +1,31 @@
+import CKernels
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
-/// The number of cores that parallel loops spread work over.
-public let processorCount = ProcessInfoCores.active
+/// The number of cores that parallel loops spread work over: the cores this process may run
+/// on (`taskset -c 0` means one), or fewer inside `Cores.$limit.withValue(n) { ... }`.
+///
+/// Results never depend on it: work that sums over items is cut into `Shards`, whose
+/// boundaries follow the data alone, and the shards' partial sums are added in shard order.
+public var processorCount: Int {
+    Cores.limit.map { max(1, min($0, Cores.available)) } ?? Cores.available
+}
 
-enum ProcessInfoCores {
-    static let active: Int = {
-        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    }()
+/// The cores available to parallel loops.
+public enum Cores {
+    /// The cores this process may run on, read once.
+    public static let available = max(1, nrcc_available_cores())
+
+    /// A narrower core count for the work inside `withValue` (tests use it to show that
+    /// results are the same on one core as on all of them).
+    @TaskLocal public static var limit: Int?
 }
 
 /// Runs `body` over `0..<count` split into at most one contiguous chunk per core.
 ///
 /// Chunks never overlap, so a body that writes only indices of its own chunk is free of data
 /// races. Work smaller than `minimumChunk` items per core runs inline on the caller's thread,
-/// where thread start-up would cost more than it saves.
+/// where thread start-up would cost more than it saves. Because the chunks depend on the core
+/// count, a body must compute each index independently; sums over indices go through `Shards`.
 @inlinable
 public func parallelChunks(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
     if count <= 0 { return }
@@ -51,5 +58,36 @@ public struct UncheckedSendable<Value>: @unchecked Sendable {
 public func parallelFor(_ count: Int, minimumChunk: Int = 1, _ body: (Int) -> Void) {
     parallelChunks(count, minimumChunk: minimumChunk) { range in
         for index in range { body(index) }
+    }
+}
+
+/// `0..<count` cut into at most `Shards.maximum` contiguous shards whose boundaries depend on
+/// `count` (and the caller's cap) alone, never on the cores: each shard sums its items into a
+/// partial of its own and the partials are added in shard order, so a sum over a batch comes
+/// out bit for bit the same on one core or sixteen.
+public struct Shards: Sendable {
+    /// Eight shards keep two to eight cores busy; more would multiply the partial sums.
+    public static let maximum = 8
+
+    /// The number of items cut.
+    public let count: Int
+    /// The number of shards, 1...maximum (0 when there are no items).
+    public let shardCount: Int
+
+    /// At most `cap` shards (and never more than items).
+    public init(_ count: Int, cap: Int = Shards.maximum) {
+        self.count = count
+        shardCount = count <= 0 ? 0 : max(1, min(count, cap, Shards.maximum))
+    }
+
+    /// The items of shard `shard`.
+    public func range(_ shard: Int) -> Range<Int> {
+        (count * shard / shardCount)..<(count * (shard + 1) / shardCount)
+    }
+
+    /// Runs `body(shard, items)` for every shard, spread over the cores.
+    public func forEach(_ body: (Int, Range<Int>) -> Void) {
+        if shardCount == 1 { body(0, 0..<count); return }
+        parallelFor(shardCount) { shard in body(shard, range(shard)) }
     }
 }

@@ -148,35 +148,31 @@ public func batchNormalized(
     return result
 }
 
-/// The batch split over the cores in contiguous ranges of samples, when it holds enough
-/// values to pay for the threads.
+/// The batch cut into `Shards` (fixed by the batch and its size, never by the cores) when it
+/// holds enough values to pay for the threads.
 private struct BatchSplit {
-    let batch, workers: Int
+    let shards: Shards
 
     init(batch: Int, elements: Int) {
-        self.batch = batch
-        workers = max(1, min(processorCount, batch, elements / 32_768))
+        shards = Shards(batch, cap: max(1, elements / 32_768))
     }
 
-    func samples(_ worker: Int) -> Range<Int> {
-        (batch * worker / workers)..<(batch * (worker + 1) / workers)
-    }
-
-    /// Runs `body` on each worker's samples, concurrently.
+    /// Runs `body` on each shard's samples, concurrently.
     func run(_ body: (Range<Int>) -> Void) {
-        parallelFor(workers) { body(samples($0)) }
+        shards.forEach { body($1) }
     }
 
-    /// Per-channel sums [2, C]: each worker adds its samples' share to a zeroed partial, and
-    /// the partials are added up in worker order (the same result on every run).
+    /// Per-channel sums [2, C]: each shard adds its samples' share to a zeroed partial, and
+    /// the partials are added up in shard order (the same result on any number of cores).
     func channelSums(_ channels: Int, _ body: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
-        var partials = [Double](repeating: 0, count: workers * 2 * channels)
+        let count = shards.shardCount
+        var partials = [Double](repeating: 0, count: count * 2 * channels)
         partials.withUnsafeMutableBufferPointer { buffer in
             let base = UncheckedSendable(buffer.baseAddress!)
-            parallelFor(workers) { body(samples($0), base.value + $0 * 2 * channels) }
+            shards.forEach { shard, samples in body(samples, base.value + shard * 2 * channels) }
         }
         return (0..<(2 * channels)).map { index in
-            (0..<workers).reduce(0) { $0 + partials[$1 * 2 * channels + index] }
+            (0..<count).reduce(0) { $0 + partials[$1 * 2 * channels + index] }
         }
     }
 }

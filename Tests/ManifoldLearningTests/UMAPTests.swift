@@ -1,5 +1,6 @@
 import Foundation
 import ManifoldLearning
+import TensorCore
 import Testing
 
 @Suite struct UMAPTests {
@@ -70,5 +71,20 @@ import Testing
             for c in 0..<64 { shuffled.swapAt(i * 64 + c, j * 64 + c) }
         }
         #expect(trustworthiness(subset, dimension: 64, embedding: shuffled, embeddedDimension: 64) < 0.7)
+    }
+}
+
+/// A seed gives the same layout on one core as on all of them (CI has two).
+@Suite struct UMAPCoreCountTests {
+    @Test func oneCoreGivesTheSameLayout() throws {
+        let (digits, _) = try Fixtures.digits()
+        let subset = Array(digits[0..<(800 * 64)])
+        try BLASThreads.exclusively(1) {
+            let all = try UMAP(epochCount: 60, seed: 3).embed(subset, dimension: 64).embedding
+            let one = try Cores.$limit.withValue(1) {
+                try UMAP(epochCount: 60, seed: 3).embed(subset, dimension: 64).embedding
+            }
+            #expect(one == all)
+        }
     }
 }

@@ -165,14 +165,15 @@ import TensorCore
     /// A batch larger than one chunk of the unfolded matrix gives the same result and
     /// gradients as its samples one by one (chunking and workspace reuse are invisible),
     /// with multi-threaded BLAS (chunks in sequence) and with single-threaded BLAS (the
-    /// batch split over workers), for each algorithm (4 filters: shifted products at 28x28,
+    /// batch cut into shards), for each algorithm (4 filters: shifted products at 28x28,
     /// im2col at 14x14; 16 filters: the direct kernels). Both strategies are exact, so other
     /// tests running while the thread count is changed are unaffected.
     @Test(arguments: [(1, 28, 4), (2, 28, 4), (1, 14, 4), (2, 14, 4), (1, 28, 16), (2, 14, 16)])
     func chunkedBatchEqualsSamplesOneByOne(blasThreads: Int, size: Int, filters: Int) {
-        let saved = BLASThreads.count
-        BLASThreads.set(blasThreads)
-        defer { BLASThreads.set(saved) }
+        BLASThreads.exclusively(blasThreads) { checkChunkedBatch(size: size, filters: filters) }
+    }
+
+    private func checkChunkedBatch(size: Int, filters: Int) {
         let x = random([40, 3, size, size], seed: 52)
         let w = random([filters, 3, 3, 3], seed: 53)
         x.requiresGradient = true

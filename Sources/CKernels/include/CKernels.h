@@ -4,6 +4,10 @@
 #ifndef NRCC_CKERNELS_H
 #define NRCC_CKERNELS_H
 
+/// The cores this process may run on: its affinity mask on Linux (so `taskset -c 0` gives
+/// 1), the online cores elsewhere; at least 1.
+long nrcc_available_cores(void);
+
 /// The geometry of one sample of a square-kernel convolution: input [C, H, W] read through
 /// a zero border of `padding`, weight taps K x K, output [F, OH, OW].
 typedef struct {

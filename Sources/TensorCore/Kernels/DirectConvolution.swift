@@ -33,26 +33,31 @@ extension ConvolutionGeometry {
     }
 }
 
-/// Samples split over the cores, whatever BLAS's own thread count.
-private func directWorkers(_ g: ConvolutionGeometry) -> Int { max(1, min(processorCount, g.batch)) }
+/// The batch cut into shards fixed by its size (whatever BLAS's own thread count), which the
+/// cores share out: for the weight gradient, a sum over samples (see `Shards`).
+private func directShards(_ g: ConvolutionGeometry) -> Shards { Shards(g.batch, cap: g.batch / samplesPerShard) }
+
+/// The batch cut once per core, for the passes that compute every sample on its own (the
+/// forward pass, the input gradient), where the cut cannot change a bit of the result.
+private func perCoreSplit(_ g: ConvolutionGeometry) -> Shards { Shards(g.batch, cap: processorCount) }
 
 /// output [N, F, OH, OW] = conv(input [N, C, H, W], weight [F, C, K, K]).
 func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                               weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
                               workspace: ConvolutionWorkspace) {
-    let shape = g.directShape, workers = directWorkers(g)
+    let shape = g.directShape, split = perCoreSplit(g)
     // [F, C, K, K] -> [C, K, K, F]: each tap's filters contiguous, one vector per 16.
     let filtersLast = workspace.buffer(0, count: g.filters * g.patchSize)
     nrcc_direct_convolution_weights(weight, filtersLast, shape)
-    let scratch = (0..<workers).map {
+    let scratch = (0..<split.shardCount).map {
         UncheckedSendable(workspace.buffer(1 + $0, count: nrcc_direct_convolution_scratch(shape, 1)))
     }
     let weights = UncheckedSendable(UnsafePointer(filtersLast)), destination = UncheckedSendable(output)
-    // Workers own disjoint samples of the output and their own scratch.
-    forEachWorker(workers, g) { worker, samples in
+    // Cores own disjoint samples of the output and their own scratch.
+    split.forEach { core, samples in
         nrcc_direct_convolution(input + samples.lowerBound * g.channels * g.height * g.width, weights.value,
                                 destination.value + samples.lowerBound * g.filters * g.positions,
-                                samples.count, shape, scratch[worker].value)
+                                samples.count, shape, scratch[core].value)
     }
 }
 
@@ -64,51 +69,53 @@ func directConvolutionBackward(inputGradient: GradientDestination?,
                                outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
                                workspace: ConvolutionWorkspace) -> Bool {
-    let workers = directWorkers(g)
-    if let weightGradient { directWeightGradient(weightGradient, outputGradient: outputGradient, input: input, g, workers: workers, workspace: workspace) }
+    if let weightGradient {
+        directWeightGradient(weightGradient, outputGradient: outputGradient, input: input, g,
+                             shards: directShards(g), workspace: workspace)
+    }
     guard let inputGradient else { return false }
     guard g.usesDirectInputGradient else { return true }
-    let shape = g.directShape
+    let shape = g.directShape, split = perCoreSplit(g)
     let regrouped = workspace.buffer(0, count: g.filters * g.patchSize)
     nrcc_direct_input_gradient_weights(weight, regrouped, shape)
-    let scratch = (0..<workers).map {
+    let scratch = (0..<split.shardCount).map {
         UncheckedSendable(workspace.buffer(1 + $0, count: nrcc_direct_convolution_scratch(shape, 1)))
     }
     let weights = UncheckedSendable(UnsafePointer(regrouped))
-    // Workers own disjoint samples of the input gradient and their own scratch.
-    forEachWorker(workers, g) { worker, samples in
+    // Cores own disjoint samples of the input gradient and their own scratch.
+    split.forEach { core, samples in
         nrcc_direct_convolution_input_gradient(
             outputGradient + samples.lowerBound * g.filters * g.positions, weights.value,
             inputGradient.pointer + samples.lowerBound * g.channels * g.height * g.width,
-            samples.count, shape, inputGradient.accumulates ? 1 : 0, scratch[worker].value)
+            samples.count, shape, inputGradient.accumulates ? 1 : 0, scratch[core].value)
     }
     return false
 }
 
-/// dW [F, C, K, K] (+)= sum over samples of the products of dY and the input, each worker
+/// dW [F, C, K, K] (+)= sum over samples of the products of dY and the input, each shard
 /// summing its samples privately in [C, K, K, F], added up after the join.
 private func directWeightGradient(_ weightGradient: GradientDestination, outputGradient: UnsafePointer<Float>,
-                                  input: UnsafePointer<Float>, _ g: ConvolutionGeometry, workers: Int,
+                                  input: UnsafePointer<Float>, _ g: ConvolutionGeometry, shards: Shards,
                                   workspace: ConvolutionWorkspace) {
     let shape = g.directShape, chunk = g.directSamplesPerChunk
     let taps = g.kernelHeight * g.kernelWidth, count = g.filters * g.channels * taps
-    let buffers = (0..<workers).map { worker in
-        (sum: UncheckedSendable(workspace.buffer(1 + worker, count: count)),
-         scratch: UncheckedSendable(workspace.buffer(1 + workers + worker,
+    let buffers = (0..<shards.shardCount).map { shard in
+        (sum: UncheckedSendable(workspace.buffer(1 + shard, count: count)),
+         scratch: UncheckedSendable(workspace.buffer(1 + shards.shardCount + shard,
                                                      count: nrcc_direct_convolution_scratch(shape, chunk))))
     }
-    forEachWorker(workers, g) { worker, samples in
-        let sum = buffers[worker].sum.value
+    shards.forEach { shard, samples in
+        let sum = buffers[shard].sum.value
         sum.initialize(repeating: 0, count: count)
         nrcc_direct_convolution_weight_gradient(input + samples.lowerBound * g.channels * g.height * g.width,
                                                 outputGradient + samples.lowerBound * g.filters * g.positions,
-                                                sum, samples.count, chunk, shape, buffers[worker].scratch.value)
+                                                sum, samples.count, chunk, shape, buffers[shard].scratch.value)
     }
-    // [C, K, K, F] summed over workers -> [F, C, K, K].
+    // [C, K, K, F] summed over shards in order -> [F, C, K, K].
     for f in 0..<g.filters {
         for ct in 0..<(g.channels * taps) {
             var total: Float = 0
-            for worker in 0..<workers { total += buffers[worker].sum.value[ct * g.filters + f] }
+            for shard in 0..<shards.shardCount { total += buffers[shard].sum.value[ct * g.filters + f] }
             weightGradient.write(f * g.channels * taps + ct, total)
         }
     }

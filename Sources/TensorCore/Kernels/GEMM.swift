@@ -5,6 +5,7 @@ import Accelerate
 #else
 import CBLAS
 #endif
+import Foundation
 
 /// Single-precision matrix product through BLAS, row-major:
 /// `c = alpha * op(a) * op(b) + beta * c`, where `op(x)` is `x` or its transpose.
@@ -35,6 +36,33 @@ public func gemm(
         beta, c, Int32(ldc))
 }
 
+/// `gemm` spread over the cores by rows: the rows of `op(a)` and `c` are cut into blocks of
+/// `rowBlock`, each a single-threaded product on one core. `nrcc` runs BLAS single-threaded
+/// (`BLASThreads.set(1)`), so this is how a large product from code that does not split its
+/// own work uses every core; the blocks follow `m` alone, so the bits of `c` are the same on
+/// any number of cores, which a multi-threaded BLAS does not promise.
+public func parallelGEMM(
+    transposeA: Bool = false, transposeB: Bool = false,
+    m: Int, n: Int, k: Int,
+    alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int,
+    rowBlock: Int = 64
+) {
+    let blocks = (m + rowBlock - 1) / max(1, rowBlock)
+    let pointers = UncheckedSendable((a, b, c))
+    parallelFor(blocks) { block in
+        let (a, b, c) = pointers.value
+        let first = block * rowBlock, rows = min(rowBlock, m - first)
+        // Row r of op(a) is row r of a, or column r of a when transposed.
+        gemm(transposeA: transposeA, transposeB: transposeB, m: rows, n: n, k: k, alpha: alpha,
+             a: a + (transposeA ? first : first * lda), lda: lda, b: b, ldb: ldb,
+             beta: beta, c: c + first * ldc, ldc: ldc)
+    }
+}
+
 /// Matrix-vector product through BLAS, row-major: `y = alpha * op(a) * x + beta * y`,
 /// with `a` stored rows x columns (leading dimension `lda`).
 @inlinable
@@ -50,6 +78,11 @@ public func gemv(
 }
 
 /// The number of threads BLAS uses for one product. Accelerate manages its own threads.
+///
+/// `nrcc` runs every product on one thread (`set(1)` at start): its kernels spread work over
+/// the cores themselves, cut by the data, so results do not depend on the core count. Code
+/// that needs another count for a while, and must not be disturbed by others changing it,
+/// uses `exclusively`.
 public enum BLASThreads {
     /// Sets the BLAS thread count (OpenBLAS only; a no-op with Accelerate).
     public static func set(_ count: Int) {
@@ -66,4 +99,17 @@ public enum BLASThreads {
         return Int(openblas_get_num_threads())
         #endif
     }
+
+    /// Runs `body` with `count` BLAS threads, holding a process-wide lock that other
+    /// `exclusively` calls wait for, and restores the previous count after.
+    public static func exclusively<Result>(_ count: Int, _ body: () throws -> Result) rethrows -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        let saved = Self.count
+        set(count)
+        defer { set(saved) }
+        return try body()
+    }
+
+    private static let lock = NSLock()
 }

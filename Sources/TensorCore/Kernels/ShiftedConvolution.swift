@@ -97,11 +97,12 @@ private func unpad(_ planes: GradientDestination, from padded: UnsafePointer<Flo
     }
 }
 
-/// What both passes share: the sizes, the weights by tap, and each worker's buffers (a
+/// What both passes share: the sizes, the weights by tap, and each shard's buffers (a
 /// padded input or input gradient, a padded output or output gradient, and a weight-gradient
-/// sum by tap). Workers use only their own buffers.
+/// sum by tap). Shards use only their own buffers.
 private struct ShiftedProducts: @unchecked Sendable {
-    let chunk, taps, pairs, margin, workers: Int
+    let chunk, taps, pairs, margin: Int
+    let shards: Shards
     let tapWeights: UnsafePointer<Float>
     let buffers: [(padded: UnsafeMutablePointer<Float>, block: UnsafeMutablePointer<Float>,
                    weight: UnsafeMutablePointer<Float>)]
@@ -111,14 +112,14 @@ private struct ShiftedProducts: @unchecked Sendable {
         taps = g.kernelHeight * g.kernelWidth
         pairs = g.filters * g.channels
         margin = g.paddedMargin
-        workers = convolutionWorkers(g)
+        shards = convolutionShards(g)
         let byTap = workspace.buffer(0, count: taps * pairs)
         weightsByTap(byTap, weight, g)
         tapWeights = UnsafePointer(byTap)
-        buffers = (0..<workers).map { [chunk, taps, pairs] worker in
-            (padded: workspace.buffer(1 + 3 * worker, count: g.channels * chunk * g.paddedArea),
-             block: workspace.buffer(2 + 3 * worker, count: g.filters * chunk * g.paddedArea),
-             weight: workspace.buffer(3 + 3 * worker, count: taps * pairs))
+        buffers = (0..<shards.shardCount).map { [chunk, taps, pairs] shard in
+            (padded: workspace.buffer(1 + 3 * shard, count: g.channels * chunk * g.paddedArea),
+             block: workspace.buffer(2 + 3 * shard, count: g.filters * chunk * g.paddedArea),
+             weight: workspace.buffer(3 + 3 * shard, count: taps * pairs))
         }
     }
 
@@ -132,9 +133,9 @@ func shiftedConvolutionForward(output: UnsafeMutablePointer<Float>, input: Unsaf
                                workspace: ConvolutionWorkspace) {
     let plan = ShiftedProducts(g, weight: weight, workspace: workspace)
     let destination = GradientDestination(pointer: output, accumulates: false)
-    // Workers own disjoint samples of the output and their own buffers.
-    forEachWorker(plan.workers, g) { worker, samples in
-        let (padded, block, _) = plan.buffers[worker]
+    // Shards own disjoint samples of the output and their own buffers.
+    plan.shards.forEach { shard, samples in
+        let (padded, block, _) = plan.buffers[shard]
         forEachChunk(samples, chunk: plan.chunk) { first, count in
             let rowLength = count * g.paddedArea, span = rowLength - 2 * plan.margin
             pad(padded, from: input, first: first, count: count, channels: g.channels, g)
@@ -157,9 +158,9 @@ func shiftedConvolutionBackward(inputGradient: GradientDestination?,
                                 workspace: ConvolutionWorkspace) {
     let plan = ShiftedProducts(g, weight: weight, workspace: workspace)
     let (taps, pairs, margin) = (plan.taps, plan.pairs, plan.margin)
-    // Each worker sums its weight gradient by tap privately; the sums are added up after the join.
-    forEachWorker(plan.workers, g) { worker, samples in
-        let (padded, block, weightSum) = plan.buffers[worker]
+    // Each shard sums its weight gradient by tap privately; the sums are added up in shard order after the join.
+    plan.shards.forEach { shard, samples in
+        let (padded, block, weightSum) = plan.buffers[shard]
         if samples.isEmpty { weightSum.initialize(repeating: 0, count: taps * pairs) }
         forEachChunk(samples, chunk: plan.chunk) { first, count in
             let rowLength = count * g.paddedArea, span = rowLength - 2 * margin
@@ -196,11 +197,11 @@ func shiftedConvolutionBackward(inputGradient: GradientDestination?,
         }
     }
     if let weightGradient {
-        // Worker sums back to [F, C, KH, KW], added up, written by the destination's rule.
+        // Shard sums back to [F, C, KH, KW], added up, written by the destination's rule.
         for pair in 0..<pairs {
             for tap in 0..<taps {
                 var total: Float = 0
-                for worker in 0..<plan.workers { total += plan.buffers[worker].weight[tap * pairs + pair] }
+                for shard in 0..<plan.shards.shardCount { total += plan.buffers[shard].weight[tap * pairs + pair] }
                 weightGradient.write(pair * taps + tap, total)
             }
         }
