@@ -102,13 +102,16 @@ public final class Trainer {
     /// Trains to `configuration.epochs`, from scratch or (with `resume`) from the checkpoint
     /// in the output directory, and returns the monitors of the epochs run. `untilEpoch`
     /// stops earlier, after that many completed epochs (a later `run(resume: true)` goes on
-    /// exactly as if the run had not stopped).
+    /// exactly as if the run had not stopped). With `extending`, a resumed run may ask for
+    /// more epochs than the checkpoint's: training goes on from the epoch reached with the
+    /// schedules stretched to the new length (not the same as that many epochs from scratch).
     ///
     /// Throws `TrainingError.nonFiniteLoss` with the step number when the loss stops being
     /// finite (the last checkpoint stays as it was), `configurationMismatch` when resuming a
     /// run with other settings, and `checkpoint` for unreadable files.
     @discardableResult
-    public func run(resume: Bool = false, untilEpoch: Int? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws -> [EpochMonitors] {
+    public func run(resume: Bool = false, extending: Bool = false, untilEpoch: Int? = nil,
+                    progress: (TrainingProgress) -> Void = { _ in }) throws -> [EpochMonitors] {
         // Convolutions split each batch over the cores themselves, which costs less CPU than
         // BLAS threads inside every small product (the engine benchmark's finding) and gives
         // the same bits on any number of cores. Left so: it is nrcc's rule (`BLASThreads`).
@@ -117,11 +120,15 @@ public final class Trainer {
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         var startEpoch = 0
         if resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
-            startEpoch = try restore(model)
+            startEpoch = try restore(model, extending: extending)
+            try trimLog(toEpochs: startEpoch)
         } else {
-            try configuration.jsonData().write(to: settingsURL, options: .atomic)
-            if FileManager.default.fileExists(atPath: logURL.path) { try FileManager.default.removeItem(at: logURL) }
+            for stale in [checkpointURL, logURL] where FileManager.default.fileExists(atPath: stale.path) {
+                try FileManager.default.removeItem(at: stale)
+            }
         }
+        // The settings of the run the checkpoint will hold (an extended run records its new length).
+        try configuration.jsonData().write(to: settingsURL, options: .atomic)
         var history: [EpochMonitors] = []
         let endEpoch = min(configuration.epochs, untilEpoch ?? configuration.epochs)
         guard startEpoch < endEpoch else { return history }
@@ -168,8 +175,10 @@ public final class Trainer {
                 trainingSeconds: trainingSeconds, monitorSeconds: 0)
             measureMonitors(model.networks, into: &monitors)
             monitors.monitorSeconds = Double(DispatchTime.now().uptimeNanoseconds - monitorStart) / 1e9
-            try saveCheckpoint(model, completedEpochs: epoch + 1)
+            // The log line first: a kill between the two leaves one line too many, which
+            // `trimLog` drops on resume, never a checkpoint whose epoch the log lacks.
             try appendLog(monitors)
+            try saveCheckpoint(model, completedEpochs: epoch + 1)
             history.append(monitors)
             progress(.epoch(monitors))
         }
@@ -204,7 +213,7 @@ public final class Trainer {
     }
 
     /// Loads the checkpoint into `model` and returns the number of completed epochs.
-    private func restore(_ model: ContrastiveStep) throws -> Int {
+    private func restore(_ model: ContrastiveStep, extending: Bool) throws -> Int {
         let file = checkpointURL.path
         let checkpoint = try readCheckpoint(checkpointURL)
         guard let settings = checkpoint.metadata["configuration"],
@@ -215,20 +224,25 @@ public final class Trainer {
             throw TrainingError.checkpoint(
                 file: file, reason: "records completed_epochs \(completed), expected 0...\(stored.epochs) (its epochs); the file is damaged, use an earlier checkpoint")
         }
-        // Only the epoch count may change on resume (to train further).
+        // Only the epoch count may change on resume, and only to train further (the warm-up,
+        // a share of the epochs, follows it).
         var comparable = stored
         comparable.epochs = configuration.epochs
-        if comparable != configuration {
-            let mine = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(configuration)) as? [String: Any] ?? [:]
-            let theirs = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(comparable)) as? [String: Any] ?? [:]
-            let differing = mine.keys.sorted().first { key in
-                !(mine[key].map { "\($0)" } == theirs[key].map { "\($0)" })
-            } ?? "?"
+        if extending { comparable.warmupEpochs = configuration.warmupEpochs }
+        if let differing = try firstDifference(configuration, comparable) {
             throw TrainingError.configurationMismatch(file: file, setting: differing)
         }
         if stored.epochs != configuration.epochs {
-            // The schedules depend on the run length: a longer run is a different run.
-            throw TrainingError.configurationMismatch(file: file, setting: "epochs (\(stored.epochs) vs \(configuration.epochs))")
+            // The schedules depend on the run length: a longer run is a different run, which
+            // only `extending` asks for.
+            guard extending else {
+                throw TrainingError.configurationMismatch(
+                    file: file, setting: "epochs (\(stored.epochs) there, \(configuration.epochs) here)")
+            }
+            guard configuration.epochs > completed else {
+                throw TrainingError.configurationMismatch(
+                    file: file, setting: "epochs (\(completed) already trained, \(configuration.epochs) asked; ask for more than \(completed) to train further)")
+            }
         }
         do {
             try checkpoint.restore(model.networks.namedState)
@@ -237,6 +251,18 @@ public final class Trainer {
             throw TrainingError.checkpoint(file: file, reason: "\(error)")
         }
         return completed
+    }
+
+    /// Keeps the log's lines of the first `epochs` epochs (a kill after a line was written
+    /// but before its checkpoint leaves one more).
+    private func trimLog(toEpochs epochs: Int) throws {
+        guard let text = try? String(contentsOf: logURL, encoding: .utf8) else { return }
+        let decoder = JSONDecoder()
+        let kept = text.split(separator: "\n").filter { line in
+            (try? decoder.decode(EpochMonitors.self, from: Data(line.utf8))).map { $0.epoch < epochs } ?? false
+        }
+        let trimmed = kept.map { $0 + "\n" }.joined()
+        if trimmed != text { try Data(trimmed.utf8).write(to: logURL, options: .atomic) }
     }
 
     private func appendLog(_ monitors: EpochMonitors) throws {
@@ -259,6 +285,7 @@ public final class Trainer {
 /// backbone output alone.
 ///
 /// - Returns: row-major [dataset.count, D], D = 256 (projection) or 8 width (backbone).
+/// - Throws: `TrainingError.nonFiniteEmbedding` when any feature is NaN or infinite.
 public func embed(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFeatures = .projection,
                   batchSize: Int = 256) throws -> [Float] {
     let (networks, configuration) = try ContrastiveNetworks.load(checkpoint: checkpoint)
@@ -269,7 +296,13 @@ public func embed(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFea
         throw TrainingError.incompatibleDataset(expected: "\(configuration.inputChannels)-channel images (as trained)",
                                                 found: "\(dataset.channels) channels in \(dataset.name)")
     }
-    return networks.embed(dataset, normalization: normalization, features: features, batchSize: batchSize)
+    let values = networks.embed(dataset, normalization: normalization, features: features, batchSize: batchSize)
+    let columns = values.count / max(1, dataset.count)
+    let broken = (0..<dataset.count).count { row in
+        values[(row * columns)..<((row + 1) * columns)].contains { !$0.isFinite }
+    }
+    guard broken == 0 else { throw TrainingError.nonFiniteEmbedding(file: checkpoint.path, images: broken) }
+    return values
 }
 
 /// The checkpoint at `url`, its read errors reported as `TrainingError.checkpoint`.
@@ -277,4 +310,44 @@ func readCheckpoint(_ url: URL) throws -> Checkpoint {
     do { return try Checkpoint(contentsOf: url) } catch {
         throw TrainingError.checkpoint(file: url.path, reason: "\(error)")
     }
+}
+
+/// The settings (up to three, as dotted paths with both values) in which two configurations
+/// differ; nil when they are equal.
+func firstDifference(_ mine: TrainingConfiguration, _ theirs: TrainingConfiguration) throws -> String? {
+    guard mine != theirs else { return nil }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let a = try JSONSerialization.jsonObject(with: try encoder.encode(mine), options: [.fragmentsAllowed])
+    let b = try JSONSerialization.jsonObject(with: try encoder.encode(theirs), options: [.fragmentsAllowed])
+    var found: [String] = []
+    collectDifferences(a, b, path: "", into: &found)
+    return found.isEmpty ? "(a setting that does not show in JSON)" : found.prefix(3).joined(separator: ", ")
+}
+
+/// The leaves where two decoded JSON values differ, each as "path (their value there, this
+/// one here)", in key order.
+private func collectDifferences(_ here: Any?, _ there: Any?, path: String, into found: inout [String]) {
+    if let here = here as? [String: Any], let there = there as? [String: Any] {
+        for key in Set(here.keys).union(there.keys).sorted() {
+            collectDifferences(here[key], there[key], path: path.isEmpty ? key : path + "." + key, into: &found)
+        }
+        return
+    }
+    if let here = here as? [Any], let there = there as? [Any], here.count == there.count {
+        for index in here.indices {
+            collectDifferences(here[index], there[index], path: "\(path)[\(index)]", into: &found)
+        }
+        return
+    }
+    let mine = jsonText(here), theirs = jsonText(there)
+    if mine != theirs { found.append("\(path) (\(theirs) there, \(mine) here)") }
+}
+
+private func jsonText(_ value: Any?) -> String {
+    guard let value, !(value is NSNull) else { return "none" }
+    if let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) {
+        return String(decoding: data, as: UTF8.self)
+    }
+    return "\(value)"
 }

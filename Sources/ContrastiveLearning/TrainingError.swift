@@ -13,6 +13,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case configurationMismatch(file: String, setting: String)
     /// The dataset does not fit the network (channels) or is too small for one batch.
     case incompatibleDataset(expected: String, found: String)
+    /// The checkpoint's networks give NaN or infinite features for some images.
+    case nonFiniteEmbedding(file: String, images: Int)
 
     public var description: String {
         switch self {
@@ -23,9 +25,11 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case let .checkpoint(file, reason):
             "checkpoint \(file): \(reason)"
         case let .configurationMismatch(file, setting):
-            "cannot resume from \(file): its setting \(setting) differs from this run's; resume with the same settings or start a new output directory"
+            "cannot resume from \(file): its settings differ from this run's in \(setting); resume with the same settings (only --epochs may grow) or start a new output directory"
         case let .incompatibleDataset(expected, found):
             "the dataset does not fit: expected \(expected), found \(found)"
+        case let .nonFiniteEmbedding(file, images):
+            "checkpoint \(file) gives NaN or infinite features for \(images) images: its weights are damaged or diverged; nothing was written; retrain, or use an earlier checkpoint"
         }
     }
 }

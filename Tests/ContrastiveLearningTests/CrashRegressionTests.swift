@@ -159,4 +159,25 @@ import ContrastiveLearning
         let message = DatasetError.tooFewImages(file: path, expected: 1, found: 0).description
         #expect(message.contains(path) && message.contains("holds 0 images") && message.contains("at least 1"), "\(message)")
     }
+
+    /// A checkpoint whose weights are NaN gives an error naming it, not all-NaN embeddings.
+    @Test func embeddingWithNonFiniteWeightsThrows() throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let digits = try embeddedDigits().subset(Array(0..<64))
+        var configuration = smallConfiguration()
+        configuration.epochs = 1
+        let trainer = try Trainer(configuration: configuration, dataset: digits, outputDirectory: folder)
+        try trainer.run()
+        var checkpoint = try Checkpoint(contentsOf: trainer.checkpointURL)
+        for (name, entry) in checkpoint.entries where !name.hasPrefix("optimizer") {
+            if case let .float32(values) = entry.values {
+                checkpoint.entries[name]?.values = .float32(values.map { _ in .nan })
+            }
+        }
+        try checkpoint.write(to: trainer.checkpointURL)
+        #expect(throws: TrainingError.nonFiniteEmbedding(file: trainer.checkpointURL.path, images: 64)) {
+            _ = try embed(checkpoint: trainer.checkpointURL, dataset: digits)
+        }
+    }
 }
