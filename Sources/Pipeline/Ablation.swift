@@ -72,7 +72,7 @@ public struct Ablation {
                                           clustering: umapSettings),
                     source: .images(dataset), directory: runDirectory)
                 let summary = try job.run(progress: progress, message: message)
-                let embeddings = try job.readMatrix("embeddings.npy", stage: .embed)
+                let embeddings = try job.readMatrix(RunLayout.embeddings, stage: .embed)
 
                 var kmeansSettings = clustering
                 kmeansSettings.reducer = .none
@@ -92,9 +92,9 @@ public struct Ablation {
                     let reduced = try reduce(embeddings.values, dimension: embeddings.columns,
                                              settings: tsneSettings, progress: progress)
                     tsneLayout = (reduced.coordinates, reduced.dimension)
-                    try writeNPY(tsneLayout.values, shape: [dataset.count, tsneLayout.columns],
-                                 to: runDirectory.file("tsne-coordinates.npy").path)
+                    try job.writeMatrix(tsneLayout.values, rows: dataset.count, to: "tsne-coordinates.npy")
                     try runDirectory.markFinished("tsne", fingerprint: tsnePrint)
+                    try runDirectory.commit()
                 }
                 let tsne = try cluster(tsneLayout.values, dimension: tsneLayout.columns, settings: tsneSettings)
 
@@ -128,6 +128,7 @@ public struct Ablation {
             csv += "\(s.nmi),\(s.acc),\(s.ari),\(s.ami)\n"
         }
         try directory.write(Data(csv.utf8), to: "ablation.csv")
+        try directory.commit()
     }
 }
 

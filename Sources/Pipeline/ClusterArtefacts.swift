@@ -2,14 +2,17 @@ import Datasets
 import Foundation
 
 extension RunDirectory {
-    /// Writes the clustering artefacts: `coordinates.npy` (n x d float32), `labels.csv`
-    /// (`index,cluster[,label]`) and `metrics.json`.
+    /// Stages the clustering artefacts: `labels.csv` (`index,cluster[,label]`),
+    /// `metrics.json` and, with `coordinates`, `coordinates.npy` (n x d float32; `nrcc run`'s
+    /// reduce stage writes its own).
     public func writeClusterArtefacts(
-        _ outcome: ClusterOutcome, truth: [Int]?, report: ClusteringReport
+        _ outcome: ClusterOutcome, truth: [Int]?, report: ClusteringReport, coordinates: Bool = true
     ) throws {
         let count = outcome.labels.count
-        let coordinates = NPYArray(shape: [count, outcome.dimensions], elements: .float32(outcome.coordinates))
-        try write(Data(npyBytes(coordinates)), to: "coordinates.npy")
+        if coordinates {
+            let array = NPYArray(shape: [count, outcome.dimensions], elements: .float32(outcome.coordinates))
+            try write(Data(npyBytes(array)), to: RunLayout.coordinates)
+        }
         var csv = truth == nil ? "index,cluster\n" : "index,cluster,label\n"
         csv.reserveCapacity(count * 12)
         for index in 0..<count {
@@ -17,7 +20,7 @@ extension RunDirectory {
             if let truth { csv += ",\(truth[index])" }
             csv += "\n"
         }
-        try write(Data(csv.utf8), to: "labels.csv")
-        try writeJSON(report, to: "metrics.json")
+        try write(Data(csv.utf8), to: RunLayout.labels)
+        try writeJSON(report, to: RunLayout.metrics)
     }
 }

@@ -12,7 +12,7 @@ public struct ClusterJob: Sendable {
         self.settings = settings
     }
 
-    /// Runs the job, writing into `directory` when given.
+    /// Runs the job, writing into `directory` when given (committed together at the end).
     public func run(
         writingTo directory: RunDirectory?, progress: ProgressHandler? = nil
     ) throws -> (outcome: ClusterOutcome, report: ClusteringReport) {
@@ -31,7 +31,8 @@ public struct ClusterJob: Sendable {
             let content = clusterReportContent(
                 title: "nrcc cluster: \(features.name)", input: input, outcome: outcome,
                 report: report, settings: settings)
-            try directory.write(Data(renderReport(content).utf8), to: "report.html")
+            try directory.write(Data(renderReport(content).utf8), to: RunLayout.report)
+            try directory.commit()
         }
         return (outcome, report)
     }

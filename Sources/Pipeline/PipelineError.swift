@@ -4,6 +4,8 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case unwritableOutput(path: String, reason: String)
     case invalidSetting(name: String, value: String, expected: String)
     case missingArtefact(stage: String, file: String)
+    /// Another process holds the run folder's lock (its process id, when it recorded one).
+    case folderInUse(path: String, process: Int?)
 
     public var description: String {
         switch self {
@@ -13,6 +15,9 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
             return "\(name) is \(value), expected \(expected)"
         case let .missingArtefact(stage, file):
             return "stage \(stage) needs \(file), which is missing; rerun with --from \(stage) or an earlier stage"
+        case let .folderInUse(path, process):
+            let holder = process.map { "process \($0)" } ?? "another process"
+            return "\(path) is in use by \(holder), another nrcc writing there; wait for it to finish, or choose another --output"
         }
     }
 }

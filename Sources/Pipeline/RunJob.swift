@@ -26,15 +26,12 @@ public struct RunJob {
         self.directory = directory
     }
 
-    /// The training folder: checkpoint, monitor log and the trainer's settings.
-    public var trainingDirectory: URL { directory.file("training") }
-
-    /// Runs every stage not yet done (all from `from` on, when given).
+    /// Runs every stage not yet done (all from `from` on, when given) in the folder's staging
+    /// area, then commits: the previous run's files are replaced only when everything worked.
     public func run(
         from: Stage? = nil, progress: ProgressHandler? = nil, message: @escaping (String) -> Void = { _ in }
     ) throws -> RunSummary {
         try settings.clustering.validate()
-        try directory.writeJSON(settings, to: "settings.json")
         if let from {
             try directory.forget(Stage.allCases.filter { $0 >= from }.map(\.rawValue))
         }
@@ -43,7 +40,7 @@ public struct RunJob {
 
         // Training and embedding (images only; a feature matrix is its own embedding).
         var embeddings: (values: [Float], columns: Int)
-        let trainPrint = try fingerprint(settings.training, after: settings.dataset)
+        let trainPrint = try fingerprint(settings.training, after: fingerprint(source))
         let embedPrint = try fingerprint(settings.features, after: trainPrint)
         switch source {
         case let .features(matrix):
@@ -52,21 +49,21 @@ public struct RunJob {
             guard let configuration = settings.training else {
                 throw PipelineError.invalidSetting(name: "training", value: "none", expected: "settings for image input")
             }
-            if try ledger.needs(.train, trainPrint) {
-                try train(configuration, on: dataset, progress: progress, message: message)
-                try ledger.finish(.train, trainPrint, seconds: ledger.elapsed)
-                stagesRun.append(.train)
-            }
-            if try ledger.needs(.embed, embedPrint) {
+            if try ledger.run(.train, trainPrint, {
+                _ = try trainStaged(configuration, on: dataset, in: directory, folder: RunLayout.training,
+                                    resume: .whenSettingsMatch, progress: progress, message: message)
+            }) { stagesRun.append(.train) }
+            var embedded: [Float]?
+            if try ledger.run(.embed, embedPrint, {
                 let values = try ContrastiveLearning.embed(
-                    checkpoint: checkpointURL, dataset: dataset, features: settings.features)
-                let columns = values.count / max(1, dataset.count)
-                try writeNPY(values, shape: [dataset.count, columns], to: directory.file("embeddings.npy").path)
-                try ledger.finish(.embed, embedPrint, seconds: ledger.elapsed)
-                stagesRun.append(.embed)
-                embeddings = (values, columns)
+                    checkpoint: directory.latest(RunLayout.trainingCheckpoint), dataset: dataset, features: settings.features)
+                try writeMatrix(values, rows: dataset.count, to: RunLayout.embeddings)
+                embedded = values
+            }) { stagesRun.append(.embed) }
+            if let embedded {
+                embeddings = (embedded, embedded.count / max(1, dataset.count))
             } else {
-                embeddings = try readMatrix("embeddings.npy", stage: .embed)
+                embeddings = try readMatrix(RunLayout.embeddings, stage: .embed)
             }
         }
 
@@ -78,57 +75,41 @@ public struct RunJob {
         reduceSettings.bandwidth = nil
         reduceSettings.bandwidthRule = ClusterSettings().bandwidthRule
         let reducePrint = try fingerprint(reduceSettings, after: embedPrint)
-        let coordinates: (values: [Float], columns: Int)
-        if try ledger.needs(.reduce, reducePrint) {
-            let reduced = try reduce(embeddings.values, dimension: embeddings.columns, settings: clustering, progress: progress)
-            coordinates = (reduced.coordinates, reduced.dimension)
-            try writeNPY(coordinates.values, shape: [source.count, coordinates.columns],
-                         to: directory.file("coordinates.npy").path)
-            try ledger.finish(.reduce, reducePrint, seconds: ledger.elapsed)
-            stagesRun.append(.reduce)
-        } else {
-            coordinates = try readMatrix("coordinates.npy", stage: .reduce)
-        }
+        var reduced: (values: [Float], columns: Int)?
+        if try ledger.run(.reduce, reducePrint, {
+            let layout = try reduce(embeddings.values, dimension: embeddings.columns, settings: clustering, progress: progress)
+            try writeMatrix(layout.coordinates, rows: source.count, to: RunLayout.coordinates)
+            reduced = (layout.coordinates, layout.dimension)
+        }) { stagesRun.append(.reduce) }
+        let coordinates = try reduced ?? readMatrix(RunLayout.coordinates, stage: .reduce)
 
+        var clustered: (outcome: ClusterOutcome, report: ClusteringReport)?
         let clusterPrint = try fingerprint(clustering, after: reducePrint)
-        var outcome = try cluster(coordinates.values, dimension: coordinates.columns, settings: clustering)
-        outcome.seconds = ledger.seconds
-        let report = ClusteringReport(outcome: outcome, truth: source.labels, method: clustering.method)
-        if try ledger.needs(.cluster, clusterPrint) {
-            try directory.writeClusterArtefacts(outcome, truth: source.labels, report: report)
-            try ledger.finish(.cluster, clusterPrint, seconds: ledger.elapsed)
-            stagesRun.append(.cluster)
+        let timingsBefore = ledger.seconds
+        try ledger.run(.cluster, clusterPrint) {
+            var outcome = try cluster(coordinates.values, dimension: coordinates.columns, settings: clustering)
+            outcome.seconds = timingsBefore
+            let report = ClusteringReport(outcome: outcome, truth: source.labels, method: clustering.method)
+            try directory.writeClusterArtefacts(outcome, truth: source.labels, report: report, coordinates: false)
+            clustered = (outcome, report)
         }
-
-        try writeReport(outcome: outcome, report: report, timings: ledger.seconds)
+        stagesRun.append(.cluster)
+        guard let (outcome, report) = clustered else { preconditionFailure("RunJob: the cluster stage always runs") }
+        let timings = ledger.seconds
+        try ledger.run(.report, clusterPrint) {
+            try writeReport(outcome: outcome, report: report, timings: timings)
+        }
         stagesRun.append(.report)
+
+        try directory.writeJSON(settings, to: RunLayout.settings)
+        try directory.commit()
         return RunSummary(report: report, outcome: outcome, stagesRun: stagesRun)
     }
 
-    var checkpointURL: URL { trainingDirectory.appendingPathComponent("checkpoint.safetensors") }
-
-    /// Trains from scratch, or resumes when a checkpoint of the same settings is there.
-    func train(
-        _ configuration: TrainingConfiguration, on dataset: ImageDataset,
-        progress: ProgressHandler?, message: @escaping (String) -> Void
-    ) throws {
-        let trainer = try Trainer(configuration: configuration, dataset: dataset, outputDirectory: trainingDirectory)
-        let total = configuration.epochs * trainer.stepsPerEpoch
-        let report: (TrainingProgress) -> Void = { event in
-            switch event {
-            case let .step(epoch, step, stepsPerEpoch, _):
-                progress?(ProgressEvent(stage: "train", completed: epoch * stepsPerEpoch + step + 1, total: total, unit: "step"))
-            case let .epoch(monitors):
-                message(epochSummary(monitors, epochs: configuration.epochs))
-            }
-        }
-        let resumable = FileManager.default.fileExists(atPath: checkpointURL.path)
-        do {
-            try trainer.run(resume: resumable, progress: report)
-        } catch TrainingError.configurationMismatch {
-            message("the checkpoint in \(trainingDirectory.path) has other settings: training from scratch")
-            try trainer.run(resume: false, progress: report)
-        }
+    /// Stages a float32 matrix artefact of `rows` rows.
+    func writeMatrix(_ values: [Float], rows: Int, to name: String) throws {
+        let array = NPYArray(shape: [rows, values.count / max(1, rows)], elements: .float32(values))
+        try directory.write(Data(npyBytes(array)), to: name)
     }
 
     /// Reads a float32 matrix artefact of an earlier stage.
@@ -136,7 +117,7 @@ public struct RunJob {
         guard directory.contains(name) else {
             throw PipelineError.missingArtefact(stage: stage.rawValue, file: name)
         }
-        let array = try readNPY(directory.file(name).path)
+        let array = try readNPY(directory.latest(name).path)
         guard case let .float32(values) = array.elements, array.shape.count == 2, array.shape[0] == source.count else {
             throw PipelineError.missingArtefact(stage: stage.rawValue, file: "\(name) (damaged or of another dataset)")
         }
@@ -157,25 +138,14 @@ public struct RunJob {
         var content = clusterReportContent(
             title: "nrcc run: \(input.features.name)", input: input, outcome: outcome, report: report,
             settings: settings.clustering, extraSettings: trainingSettingsList(settings),
-            training: try? trainingHistory(logURL: trainingDirectory.appendingPathComponent("training.jsonl")))
+            training: try? trainingHistory(logURL: directory.latest(RunLayout.training + "/" + RunLayout.trainingLog)))
         content.timings = Stage.allCases.compactMap { stage in
             timings[stage.rawValue].map { StageTiming(stage: stage.rawValue, seconds: $0) }
         }
-        if case let .images(dataset) = source, FileManager.default.fileExists(atPath: checkpointURL.path) {
-            content.viewPairs = (try? sghmcViewPairs(checkpoint: checkpointURL, dataset: dataset)) ?? []
+        let checkpoint = directory.latest(RunLayout.trainingCheckpoint)
+        if case let .images(dataset) = source, FileManager.default.fileExists(atPath: checkpoint.path) {
+            content.viewPairs = (try? sghmcViewPairs(checkpoint: checkpoint, dataset: dataset)) ?? []
         }
-        try directory.write(Data(renderReport(content).utf8), to: "report.html")
+        try directory.write(Data(renderReport(content).utf8), to: RunLayout.report)
     }
-}
-
-/// One line per finished epoch, for logs.
-public func epochSummary(_ monitors: EpochMonitors, epochs: Int) -> String {
-    var line = "epoch \(monitors.epoch + 1)/\(epochs): loss \(formatFixed(monitors.loss, digits: 4))"
-    line += " (contrastive \(formatFixed(monitors.contrastiveLoss, digits: 4)), regularizer \(formatFixed(monitors.regularizerLoss, digits: 4))"
-    if let cluster = monitors.clusterLoss { line += ", cluster head \(formatFixed(cluster, digits: 4))" }
-    line += ")"
-    if let knn = monitors.knnAccuracy { line += ", kNN accuracy \(formatFixed(knn, digits: 3))" }
-    if let std = monitors.featureStandardDeviation { line += ", feature std \(formatFixed(std, digits: 4))" }
-    line += ", \(Int(monitors.imagesPerSecond)) images/s"
-    return line
 }

@@ -1,17 +1,49 @@
-/// The stages of `nrcc run`, in order; each writes one artefact into the run folder.
+/// The stages of `nrcc run`, in order, each with the artefacts it writes into the run folder.
 public enum Stage: String, CaseIterable, Codable, Sendable, Comparable {
-    /// Contrastive training: `training/checkpoint.safetensors`, `training/training.jsonl`.
+    /// Contrastive training.
     case train
-    /// The trained encoder on every image: `embeddings.npy`.
+    /// The trained encoder on every image.
     case embed
-    /// UMAP (or t-SNE) to 3-D: `coordinates.npy`.
+    /// UMAP (or t-SNE) to 3-D.
     case reduce
-    /// GridShift (or k-means) and the scores: `labels.csv`, `metrics.json`.
+    /// GridShift (or k-means) and the scores; milliseconds, so redone on every run, which
+    /// keeps the labels, the metrics and the report in agreement.
     case cluster
-    /// `report.html`.
+    /// The HTML report; redone on every run, like `cluster`.
     case report
+
+    /// What the stage writes, relative to the run folder.
+    public var artefacts: [String] {
+        switch self {
+        case .train: [RunLayout.training]
+        case .embed: [RunLayout.embeddings]
+        case .reduce: [RunLayout.coordinates]
+        case .cluster: [RunLayout.labels, RunLayout.metrics]
+        case .report: [RunLayout.report]
+        }
+    }
+
+    /// Whether the stage runs even when the ledger says it finished with the same inputs.
+    var alwaysRuns: Bool { self >= .cluster }
 
     public static func < (lhs: Stage, rhs: Stage) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
+}
+
+/// The names in a run folder, in one place (see `RunDirectory` for the whole layout).
+public enum RunLayout {
+    public static let settings = "settings.json"
+    public static let training = "training"
+    public static let checkpoint = "checkpoint.safetensors"
+    public static let trainingLog = "training.jsonl"
+    public static let trainingSettings = "settings.json"
+    public static let embeddings = "embeddings.npy"
+    public static let coordinates = "coordinates.npy"
+    public static let labels = "labels.csv"
+    public static let metrics = "metrics.json"
+    public static let report = "report.html"
+
+    /// The training checkpoint of `nrcc run`, relative to the run folder.
+    public static var trainingCheckpoint: String { training + "/" + checkpoint }
 }

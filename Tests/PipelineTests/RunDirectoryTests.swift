@@ -7,9 +7,11 @@ import Testing
         let directory = try RunDirectory(path: temporaryFolder("atomic"))
         try directory.write(Data("first".utf8), to: "file.txt")
         try directory.write(Data("second, longer".utf8), to: "file.txt")
+        #expect(!FileManager.default.fileExists(atPath: directory.file("file.txt").path), "staged until the commit")
+        try directory.commit()
         #expect(try String(contentsOf: directory.file("file.txt"), encoding: .utf8) == "second, longer")
-        let entries = try FileManager.default.contentsOfDirectory(atPath: directory.url.path)
-        #expect(entries == ["file.txt"])
+        let entries = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
+        #expect(entries == [".lock", "file.txt"])
     }
 
     @Test func theLedgerRemembersStagesByFingerprintAndForgets() throws {
@@ -20,6 +22,8 @@ import Testing
         #expect(directory.isFinished("train", fingerprint: "a"))
         #expect(!directory.isFinished("train", fingerprint: "other settings"))
         try directory.forget(["embed"])
+        #expect(directory.finishedStages() == ["train": "a"])
+        try directory.commit()
         #expect(directory.finishedStages() == ["train": "a"])
     }
 

@@ -6,7 +6,7 @@ import Testing
 
 /// The whole pipeline on 96 digits with a tiny network: stages, their artefacts, and skipping.
 @Suite struct RunJobTests {
-    func tinySettings(_ digits: ImageDataset) -> RunSettings {
+    static func tinySettings(_ digits: ImageDataset) -> RunSettings {
         var training = TrainingConfiguration(
             paradigm: .infonce, usesRegularizer: true, preset: .paper, inputChannels: 1,
             inputHeight: digits.height, inputWidth: digits.width, width: 2, batchSize: 32, epochs: 1, seed: 3)
@@ -23,7 +23,7 @@ import Testing
     @Test func everyStageWritesItsArtefactAndAReRunSkipsThem() throws {
         let digits = try embeddedDigits().subset(Array(0..<96))
         let directory = try RunDirectory(path: temporaryFolder("run"))
-        let job = RunJob(settings: tinySettings(digits), source: .images(digits), directory: directory)
+        let job = RunJob(settings: Self.tinySettings(digits), source: .images(digits), directory: directory)
 
         let first = try job.run()
         #expect(first.stagesRun == [.train, .embed, .reduce, .cluster, .report])
@@ -33,8 +33,9 @@ import Testing
         }
         #expect(try readNPY(directory.file("embeddings.npy").path).shape == [96, 16])
 
+        // Clustering and the report take milliseconds and are redone, so they always agree.
         let second = try job.run()
-        #expect(second.stagesRun == [.report])
+        #expect(second.stagesRun == [.cluster, .report])
         #expect(second.outcome.labels == first.outcome.labels)
 
         let redone = try job.run(from: .reduce)
@@ -45,7 +46,7 @@ import Testing
     @Test func changedClusteringSettingsRedoOnlyTheClustering() throws {
         let digits = try embeddedDigits().subset(Array(0..<96))
         let directory = try RunDirectory(path: temporaryFolder("changed"))
-        var settings = tinySettings(digits)
+        var settings = Self.tinySettings(digits)
         _ = try RunJob(settings: settings, source: .images(digits), directory: directory).run()
         settings.clustering.method = .kmeans
         settings.clustering.clusterCount = 10

@@ -1,0 +1,136 @@
+import ContrastiveLearning
+import Datasets
+import Foundation
+import Reporting
+
+/// `nrcc train`: contrastive training into a folder of its own, which ends up holding
+/// `checkpoint.safetensors`, `training.jsonl` and `settings.json`.
+///
+/// Like every job it works in the folder's staging area and commits when done: a failed or
+/// interrupted training leaves the previous checkpoint and log as they were, and `resume`
+/// goes on from the interrupted one.
+public struct TrainJob {
+    public let configuration: TrainingConfiguration
+    public let dataset: ImageDataset
+    public let directory: RunDirectory
+
+    public init(configuration: TrainingConfiguration, dataset: ImageDataset, directory: RunDirectory) {
+        self.configuration = configuration
+        self.dataset = dataset
+        self.directory = directory
+    }
+
+    /// Trains from scratch, or with `resume` from the folder's checkpoint (interrupted or
+    /// finished; to more epochs when `configuration.epochs` asks for more), and commits.
+    /// Returns the monitors of the epochs run and the committed checkpoint.
+    public func run(
+        resume: Bool, progress: ProgressHandler? = nil, message: @escaping (String) -> Void = { _ in }
+    ) throws -> (monitors: [EpochMonitors], checkpoint: URL) {
+        let monitors = try trainStaged(
+            configuration, on: dataset, in: directory, folder: "", resume: resume ? .required : .never,
+            progress: progress, message: message)
+        try directory.commit()
+        return (monitors, directory.file(RunLayout.checkpoint))
+    }
+}
+
+/// `nrcc embed`: a trained encoder on every image of a dataset, into an .npy file.
+public struct EmbedJob {
+    public let checkpoint: URL
+    public let dataset: ImageDataset
+    public let features: EmbeddingFeatures
+
+    public init(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFeatures) {
+        self.checkpoint = checkpoint
+        self.dataset = dataset
+        self.features = features
+    }
+
+    /// Embeds and writes the float32 [N, D] matrix to `path` atomically (nothing is written
+    /// when the features are not finite). Returns N and D.
+    public func run(writingTo path: String) throws -> (rows: Int, columns: Int) {
+        let values = try embed(checkpoint: checkpoint, dataset: dataset, features: features)
+        let columns = values.count / max(1, dataset.count)
+        let array = NPYArray(shape: [dataset.count, columns], elements: .float32(values))
+        try writeAtomically(Data(npyBytes(array)), to: URL(fileURLWithPath: path))
+        return (dataset.count, columns)
+    }
+}
+
+/// How a training stage treats a checkpoint already in its folder.
+enum TrainingResume {
+    /// `nrcc run`: go on from it when its settings match, else train from scratch.
+    case whenSettingsMatch
+    /// `nrcc train --resume`: go on from it, to more epochs if asked; no checkpoint or other
+    /// settings are errors.
+    case required
+    /// `nrcc train`: train from scratch.
+    case never
+}
+
+/// Trains `configuration` on `dataset` into the staged `folder` of `directory` (the committed
+/// checkpoint and log are copied in first when resuming and nothing is staged yet), with
+/// progress by step and a message per epoch. The caller commits.
+func trainStaged(
+    _ configuration: TrainingConfiguration, on dataset: ImageDataset, in directory: RunDirectory,
+    folder: String, resume: TrainingResume, progress: ProgressHandler?, message: @escaping (String) -> Void
+) throws -> [EpochMonitors] {
+    let staged = try directory.stagedFolder(folder)
+    let checkpoint = staged.appendingPathComponent(RunLayout.checkpoint)
+    let committed = directory.file(folder)
+    if resume != .never && !FileManager.default.fileExists(atPath: checkpoint.path) {
+        for name in [RunLayout.checkpoint, RunLayout.trainingLog] {
+            let source = committed.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: source.path) else { continue }
+            do {
+                try FileManager.default.copyItem(at: source, to: staged.appendingPathComponent(name))
+            } catch {
+                throw PipelineError.unwritableOutput(path: staged.appendingPathComponent(name).path, reason: describe(error))
+            }
+        }
+    }
+    let trainer = try Trainer(configuration: configuration, dataset: dataset, outputDirectory: staged)
+    let total = configuration.epochs * trainer.stepsPerEpoch
+    let report: (TrainingProgress) -> Void = { event in
+        switch event {
+        case let .step(epoch, step, stepsPerEpoch, _):
+            progress?(ProgressEvent(stage: "train", completed: epoch * stepsPerEpoch + step + 1, total: total, unit: "step"))
+        case let .epoch(monitors):
+            message(epochSummary(monitors, epochs: configuration.epochs))
+        }
+    }
+    let resumable = FileManager.default.fileExists(atPath: checkpoint.path)
+    message("training \(configuration.paradigm.rawValue)\(configuration.usesRegularizer ? " + NRCC" : "") on \(dataset.name) (ResNet-\(configuration.depth) width \(configuration.width)): \(dataset.count) images, \(configuration.epochs) epochs of \(trainer.stepsPerEpoch) steps\(resumable && resume != .never ? ", resuming" : "")")
+    switch resume {
+    case .never:
+        return try trainer.run(resume: false, progress: report)
+    case .required:
+        guard resumable else {
+            throw PipelineError.missingArtefact(stage: "train --resume", file: committed.appendingPathComponent(RunLayout.checkpoint).path)
+        }
+        do {
+            return try trainer.run(resume: true, extending: true, progress: report)
+        } catch let TrainingError.configurationMismatch(_, setting) {
+            throw TrainingError.configurationMismatch(file: "the checkpoint in \(committed.path)", setting: setting)
+        }
+    case .whenSettingsMatch:
+        do {
+            return try trainer.run(resume: resumable, progress: report)
+        } catch let TrainingError.configurationMismatch(_, setting) {
+            message("the checkpoint in \(committed.path) has other settings (\(setting)): training from scratch")
+            return try trainer.run(resume: false, progress: report)
+        }
+    }
+}
+
+/// One line per finished epoch, for logs.
+public func epochSummary(_ monitors: EpochMonitors, epochs: Int) -> String {
+    var line = "epoch \(monitors.epoch + 1)/\(epochs): loss \(formatFixed(monitors.loss, digits: 4))"
+    line += " (contrastive \(formatFixed(monitors.contrastiveLoss, digits: 4)), regularizer \(formatFixed(monitors.regularizerLoss, digits: 4))"
+    if let cluster = monitors.clusterLoss { line += ", cluster head \(formatFixed(cluster, digits: 4))" }
+    line += ")"
+    if let knn = monitors.knnAccuracy { line += ", kNN accuracy \(formatFixed(knn, digits: 3))" }
+    if let std = monitors.featureStandardDeviation { line += ", feature std \(formatFixed(std, digits: 4))" }
+    line += ", \(Int(monitors.imagesPerSecond)) images/s"
+    return line
+}
