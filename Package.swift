@@ -22,7 +22,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // C libraries from the system. On macOS, TensorCore uses Accelerate instead of CBLAS.
@@ -61,13 +60,13 @@ let package = Package(
         .executableTarget(name: "NRCCCommand", dependencies: [
             "Pipeline", "Datasets", "ContrastiveLearning", "Reporting", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "NRCCBenchmarks", dependencies: [
             "TensorCore", "NeuralNetworks", "Datasets", "ContrastiveLearning",
             "ManifoldLearning", "Clustering", "ClusteringMetrics",
         ], path: "Benchmarks/NRCCBenchmarks"),
 
+        .testTarget(name: "NRCCCommandTests", dependencies: ["NRCCCommand", "ContrastiveLearning", "Datasets"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "TensorCore"],

@@ -205,13 +205,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
             width: 16, batchSize: cpuBatchSize(imageCount: dataset.count), epochs: 1, seed: seed)
         configuration.learningRate = learningRate(base: cpuBaseLearningRate(paradigm: paradigm),
                                                   batchSize: configuration.batchSize)
-        let imagesPerSecond = measuredImagesPerSecond(pixels: dataset.height * dataset.width, paradigm: paradigm,
-                                                      usesRegularizer: usesRegularizer)
-        let epochSeconds = Double(dataset.count) / imagesPerSecond
-        // Finite and positive: minutes is in (0, a week] and epochSeconds > 0.
-        let fittingEpochs = (minutes * 60 / epochSeconds).rounded(.down)
-        configuration.epochs = Int(min(Double(maximumEpochs), max(2, fittingEpochs)))
-        configuration.warmupEpochs = Double(configuration.epochs) / 10
+        configuration.fitEpochs(toMinutes: minutes, imageCount: dataset.count)
         // On 8x8 digits (InfoNCE + NRCC, batch 64, 20 epochs, mean of five UMAP + GridShift
         // layouts) crops of 30-100% of the area cluster best: ACC 0.892 against 0.850 at
         // 50-100% and 0.866 at 70-100%.
@@ -234,18 +228,35 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     static let minimumStepsPerEpoch = 24
     static let smallSetBatchSize = 64
 
-    /// Training throughput of the CPU default network (ResNet-18 width 16) on two quiet cores,
-    /// images per second. A BYOL step costs about `c0 + c1 pixels` seconds per image, fitted
-    /// to two trainer runs of InfoNCE + NRCC on the engine with direct convolutions: 206
-    /// images/s at 28x28 (Fashion-MNIST, batch 256, 2 epochs in 678 s) and 765 images/s on the
-    /// 8x8 digits (`make demo`, batch 64, 40 epochs in 94 s). The paradigm and regularizer
-    /// ratios are `nrcc-bench contrastive`'s: InfoNCE takes 0.74x BYOL's step time, the
-    /// regularizer 1.32x (BYOL) and 1.52x (InfoNCE).
-    static func measuredImagesPerSecond(pixels: Int, paradigm: Paradigm, usesRegularizer: Bool) -> Double {
-        var seconds = byolSecondsPerImage + byolSecondsPerPixel * Double(pixels)
-        if paradigm == .infonce { seconds *= infonceStepRatio }
-        if usesRegularizer { seconds *= paradigm == .byol ? byolRegularizerCost : infonceRegularizerCost }
-        return 1 / seconds
+    /// Sets `epochs` (and the warm-up, a tenth of them) to what fits about `minutes` of
+    /// training on two cores at the modelled throughput of this configuration's network:
+    /// at least 2 epochs, at most `maximumEpochs`.
+    public mutating func fitEpochs(toMinutes minutes: Double, imageCount: Int) {
+        let epochSeconds = Double(imageCount) * secondsPerImage
+        // Finite and positive: minutes is in (0, a week] (validated) and epochSeconds > 0.
+        let fittingEpochs = (minutes * 60 / epochSeconds).rounded(.down)
+        epochs = Int(min(Double(Self.maximumEpochs), max(2, fittingEpochs)))
+        warmupEpochs = Double(epochs) / 10
+    }
+
+    /// Modelled seconds of training per image on two quiet cores. A BYOL step of the CPU
+    /// default network (ResNet-18 width 16) costs about `c0 + c1 pixels` seconds per image,
+    /// fitted to two trainer runs of InfoNCE + NRCC on the engine with direct convolutions:
+    /// 206 images/s at 28x28 (Fashion-MNIST, batch 256, 2 epochs in 678 s) and 765 images/s
+    /// on the 8x8 digits (`make demo`, batch 64, 40 epochs in 94 s). The paradigm and
+    /// regularizer ratios are `nrcc-bench contrastive`'s: InfoNCE takes 0.74x BYOL's step
+    /// time, the regularizer with one SGHMC step 1.32x (BYOL) and 1.52x (InfoNCE), each
+    /// further SGHMC step as much again. Other networks scale by their convolutions' work:
+    /// (width / 16)^2, and 2x for ResNet-34 (3.6 against 1.8 GFLOPs at ImageNet size).
+    public var secondsPerImage: Double {
+        var seconds = Self.byolSecondsPerImage + Self.byolSecondsPerPixel * Double(inputHeight * inputWidth)
+        if paradigm == .infonce { seconds *= Self.infonceStepRatio }
+        if usesRegularizer {
+            let perStep = (paradigm == .byol ? Self.byolRegularizerCost : Self.infonceRegularizerCost) - 1
+            seconds *= 1 + perStep * Double(max(1, sghmc.steps))
+        }
+        let widthRatio = Double(width) / 16
+        return seconds * max(0.25, widthRatio * widthRatio) * (depth == 34 ? 2 : 1)
     }
 
     static let byolSecondsPerImage = 0.89e-3

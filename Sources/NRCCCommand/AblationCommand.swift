@@ -35,9 +35,7 @@ struct AblationCommand: ParsableCommand {
             clustering: try clustering.settings(), directory: directory)
         let rows = try ablation.run(progress: printer.handler, message: { printer.message($0) })
         if display.json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            try printJSON(rows)
         } else {
             print(ablationMarkdown(rows, dataset: dataset))
             print("written: \(directory.file("ablation.md").path), \(directory.file("ablation.csv").path)")

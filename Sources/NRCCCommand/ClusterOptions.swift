@@ -3,28 +3,28 @@ import Pipeline
 
 /// The reduction and clustering options shared by `cluster`, `run` and `ablation`.
 struct ClusterOptions: ParsableArguments {
-    @Option(help: "Output dimension of the reduction.")
+    @Option(parsing: .unconditional, help: "Output dimension of the reduction.")
     var dimensions: Int = 3
 
     @Option(help: "Reduce with umap, tsne, or none (cluster the features directly).")
     var reducer: ClusterSettings.Reducer = .umap
 
-    @Option(name: .customLong("neighbors"), help: "UMAP neighbours per point (n_neighbors).")
+    @Option(name: .customLong("neighbors"), parsing: .unconditional, help: "UMAP neighbours per point (n_neighbors).")
     var neighborCount: Int = 10
 
-    @Option(name: .customLong("min-dist"), help: "UMAP minimum distance in the layout (min_dist).")
+    @Option(name: .customLong("min-dist"), parsing: .unconditional, help: "UMAP minimum distance in the layout (min_dist).")
     var minimumDistance: Float = 0
 
     @Option(help: "Metric of the neighbour graph: cosine or euclidean.")
     var metric: ClusterSettings.Metric = .cosine
 
-    @Option(name: .customLong("umap-epochs"), help: "UMAP epochs (default: 500 up to 10,000 points, 200 beyond).")
+    @Option(name: .customLong("umap-epochs"), parsing: .unconditional, help: "UMAP epochs (default: 500 up to 10,000 points, 200 beyond).")
     var reductionEpochs: Int?
 
     @Option(help: "Clustering method: gridshift (finds k), meanshiftpp, or kmeans (needs --k).")
     var method: ClusterSettings.Method = .gridshift
 
-    @Option(name: .customLong("k"), help: "Number of clusters for k-means.")
+    @Option(name: .customLong("k"), parsing: .unconditional, help: "Number of clusters for k-means.")
     var clusterCount: Int?
 
     @Option(help: "GridShift cell side h, or auto: chosen by --select.")
@@ -42,7 +42,7 @@ struct ClusterOptions: ParsableArguments {
             """))
     var bandwidthRule: ClusterSettings.BandwidthRule = .silhouette
 
-    @Option(help: "Seed of every random choice.")
+    @Option(parsing: .unconditional, help: "Seed of every random choice.")
     var seed: UInt64 = 0
 
     func validate() throws {

@@ -19,14 +19,12 @@ struct DisplayOptions: ParsableArguments {
     /// Prints the scores of a clustering and where its outputs are.
     func show(_ report: ClusteringReport, settings: ClusterSettings, output: RunDirectory) {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            if let data = try? encoder.encode(report) { print(String(decoding: data, as: UTF8.self)) }
+            try? printJSON(report)
             return
         }
         let name = displayName(of: settings.method, reducer: settings.reducer)
         print(formatMetricsTable(report.reportMetrics(methodName: name)))
-        print("outputs: \(output.url.path) (report: \(output.file("report.html").path))")
+        print("outputs: \(output.url.path) (report: \(output.file(RunLayout.report).path))")
     }
 }
 
@@ -35,4 +33,11 @@ extension ProgressPrinter {
     var handler: ProgressHandler {
         { [self] event in update(stage: event.stage, completed: event.completed, total: event.total, unit: event.unit) }
     }
+}
+
+/// Prints `value` as one line of key-sorted JSON on standard output.
+func printJSON<Value: Encodable>(_ value: Value) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

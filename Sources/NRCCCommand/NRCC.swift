@@ -2,13 +2,15 @@ import ArgumentParser
 import TensorCore
 
 @main
-struct NRCC: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct NRCC: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "nrcc",
         abstract: "Find the natural groups in unlabelled images without being told how many.",
         subcommands: [RunCommand.self, TrainCommand.self, EmbedCommand.self, ClusterCommand.self, AblationCommand.self])
 
-    static func main() {
+    public static func main() {
         BLASKernel.relaunchIfSlowFallback()
         // Every BLAS product runs on one core; nrcc spreads work over the cores itself, cut by
         // the data, so a seed gives the same bits on one core or many (README: reproducibility).

@@ -44,9 +44,6 @@ struct RunCommand: ParsableCommand {
             clustering: try clustering.settings())
         let directory = try RunDirectory(path: output ?? "runs/\(URL(fileURLWithPath: dataset).lastPathComponent)")
         let printer = display.progressPrinter()
-        if let trainingConfiguration {
-            printer.message("\(dataset): \(source.count) images; \(trainingConfiguration.paradigm.rawValue)\(trainingConfiguration.usesRegularizer ? " + NRCC" : ""), ResNet-\(trainingConfiguration.depth) width \(trainingConfiguration.width), \(trainingConfiguration.epochs) epochs")
-        }
         let job = RunJob(settings: settings, source: source, directory: directory)
         let summary = try job.run(from: from, progress: printer.handler, message: { printer.message($0) })
         display.show(summary.report, settings: settings.clustering, output: directory)

@@ -10,9 +10,10 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train an encoder (BYOL or InfoNCE, with or without NRCC) on a dataset.",
         discussion: """
-            Writes checkpoint.safetensors (every epoch, atomically), training.jsonl (per-epoch \
-            monitors) and settings.json into --output. --resume continues from the checkpoint \
-            bit for bit.
+            Writes checkpoint.safetensors, training.jsonl (per-epoch monitors) and settings.json \
+            into --output when training succeeds; until then they are kept in --output/.staging \
+            and the previous ones stay as they were. --resume continues from the newest \
+            checkpoint bit for bit, or trains further when --epochs asks for more.
             """)
 
     @Option(help: "A dataset name (digits, fashion-mnist, usps, coil20, cifar10) or path.")
@@ -29,26 +30,14 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let images = try loadImageDataset(dataset)
-        let configuration = try training.configuration(for: images)
         let printer = display.progressPrinter()
-        let trainer = try Trainer(
-            configuration: configuration, dataset: images, outputDirectory: URL(fileURLWithPath: output))
-        let steps = configuration.epochs * trainer.stepsPerEpoch
-        printer.message("training \(configuration.paradigm.rawValue)\(configuration.usesRegularizer ? " + NRCC" : "") on \(images.name): \(images.count) images, \(configuration.epochs) epochs of \(trainer.stepsPerEpoch) steps")
-        let monitors = try trainer.run(resume: resume) { event in
-            switch event {
-            case let .step(epoch, step, stepsPerEpoch, _):
-                printer.update(stage: "train", completed: epoch * stepsPerEpoch + step + 1, total: steps, unit: "step")
-            case let .epoch(monitors):
-                printer.message(epochSummary(monitors, epochs: configuration.epochs))
-            }
-        }
-        if display.json, let last = monitors.last {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(last), as: UTF8.self))
+        let job = TrainJob(configuration: try training.configuration(for: images), dataset: images,
+                           directory: try RunDirectory(path: output))
+        let result = try job.run(resume: resume, progress: printer.handler, message: { printer.message($0) })
+        if display.json, let last = result.monitors.last {
+            try printJSON(last)
         } else {
-            print("checkpoint: \(trainer.checkpointURL.path)")
+            print("checkpoint: \(result.checkpoint.path)")
         }
     }
 }
@@ -72,11 +61,9 @@ struct EmbedCommand: ParsableCommand {
     var features: EmbeddingFeatures = .projection
 
     func run() throws {
-        let images = try loadImageDataset(dataset)
-        let values = try ContrastiveLearning.embed(
-            checkpoint: URL(fileURLWithPath: checkpoint), dataset: images, features: features)
-        let columns = values.count / max(1, images.count)
-        try writeNPY(values, shape: [images.count, columns], to: output)
-        print("wrote \(output): \(images.count) x \(columns)")
+        let job = EmbedJob(checkpoint: URL(fileURLWithPath: checkpoint), dataset: try loadImageDataset(dataset),
+                           features: features)
+        let (rows, columns) = try job.run(writingTo: output)
+        print("wrote \(output): \(rows) x \(columns)")
     }
 }

@@ -1,0 +1,98 @@
+// What a user asked for on top of the CPU defaults, and the one place it is resolved.
+import Datasets
+
+/// The training settings a user gave (nil: the CPU default), resolved into a configuration by
+/// `configuration(for:)`: every override is applied before `minutes` is turned into epochs,
+/// so `--width 64 --minutes 20` gets epochs sized for width 64.
+public struct TrainingOverrides: Sendable, Equatable {
+    public var paradigm: Paradigm = .infonce
+    public var usesRegularizer = true
+    public var preset: RegularizerSettings.Preset = .paper
+    /// Epochs; nil: what fits `minutes`.
+    public var epochs: Int?
+    /// The training budget that sizes the epochs when `epochs` is nil.
+    public var minutes: Double = 3
+    public var width: Int?
+    public var depth: Int?
+    public var batchSize: Int?
+    /// The base learning rate at batch 256 (scaled linearly with the batch).
+    public var learningRate: Float?
+    public var temperature: Float?
+    public var sghmcSteps: Int?
+    public var sghmcVariant: SGHMCSettings.Variant?
+    public var regularizerWeight: Float?
+    public var regularizerTemperature: Float?
+    public var beta: Float?
+    /// The smallest crop area, as a share of the image, in (0, 1].
+    public var cropScale: Float?
+    /// The largest aspect stretch r (ratios in [1/r, r]), at least 1.
+    public var cropRatio: Float?
+    public var flipProbability: Float?
+    /// Cluster head outputs K; 0: off.
+    public var clusterHeadSize = 0
+    public var clusterWeight: Float = 1
+    public var targetMomentum: Float?
+    public var targetMomentumSchedule: MomentumSchedule?
+    public var predictorLearningRateScale: Float?
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// The resolved, validated configuration for `dataset`.
+    ///
+    /// - Throws: `TrainingError.invalidSetting` naming the first setting out of range, and
+    ///   `TrainingError.incompatibleDataset` for a dataset too small to train on.
+    public func configuration(for dataset: ImageDataset) throws -> TrainingConfiguration {
+        var configuration = try TrainingConfiguration.cpuDefault(
+            paradigm: paradigm, usesRegularizer: usesRegularizer, preset: preset,
+            for: dataset, minutes: minutes, seed: seed)
+        if let width {
+            configuration.width = width
+            configuration.hiddenSize = TrainingConfiguration.hiddenSize(width: width)
+        }
+        if let depth { configuration.depth = depth }
+        if let batchSize { configuration.batchSize = batchSize }
+        if batchSize != nil || learningRate != nil {
+            configuration.learningRate = TrainingConfiguration.learningRate(
+                base: learningRate ?? TrainingConfiguration.cpuBaseLearningRate(paradigm: paradigm),
+                batchSize: configuration.batchSize)
+        }
+        if let temperature { configuration.temperature = temperature }
+        if let sghmcSteps { configuration.sghmc.steps = sghmcSteps }
+        if let sghmcVariant { configuration.sghmc.variant = sghmcVariant }
+        if let regularizerWeight { configuration.regularizer.weight = regularizerWeight }
+        if let regularizerTemperature { configuration.regularizer.temperature = regularizerTemperature }
+        if let beta { configuration.regularizer.beta = beta }
+        if let cropScale {
+            guard cropScale > 0 && cropScale <= 1 else {
+                throw TrainingError.invalidSetting(
+                    name: "crop scale", expected: "in (0, 1], the smallest share of the image a crop keeps (0.3 keeps at least 30%)",
+                    found: "\(cropScale)")
+            }
+            configuration.augmentation.cropScale = cropScale...1
+        }
+        if let cropRatio {
+            guard cropRatio >= 1 && cropRatio.isFinite else {
+                throw TrainingError.invalidSetting(
+                    name: "crop ratio", expected: "a finite number at least 1 (1 keeps proportions, 4/3 is the paper's)",
+                    found: "\(cropRatio)")
+            }
+            configuration.augmentation.cropRatio = (1 / cropRatio)...cropRatio
+        }
+        if let flipProbability { configuration.augmentation.flipProbability = flipProbability }
+        if let targetMomentum { configuration.targetMomentum = targetMomentum }
+        if let targetMomentumSchedule { configuration.targetMomentumSchedule = targetMomentumSchedule }
+        if let predictorLearningRateScale { configuration.predictorLearningRateScale = predictorLearningRateScale }
+        if clusterHeadSize != 0 { configuration.clusterHead = ClusterHeadSettings(size: clusterHeadSize, weight: clusterWeight) }
+        // The budget last: the epochs that fit depend on everything above.
+        if let epochs {
+            configuration.epochs = epochs
+            configuration.warmupEpochs = min(configuration.warmupEpochs, Double(max(0, epochs)) / 10)
+        } else {
+            try configuration.validate()
+            configuration.fitEpochs(toMinutes: minutes, imageCount: dataset.count)
+        }
+        try configuration.validate()
+        return configuration
+    }
+}

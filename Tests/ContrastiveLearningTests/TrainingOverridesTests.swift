@@ -1,0 +1,59 @@
+import ContrastiveLearning
+import Datasets
+import Testing
+
+/// Options are resolved in one place, every override before the budget becomes epochs.
+@Suite struct TrainingOverridesTests {
+    @Test func theBudgetIsSizedForTheNetworkAskedFor() throws {
+        let digits = try embeddedDigits()
+        var narrow = TrainingOverrides()
+        narrow.minutes = 20
+        var wide = narrow
+        wide.width = 64
+        let narrowConfiguration = try narrow.configuration(for: digits)
+        let wideConfiguration = try wide.configuration(for: digits)
+        #expect(wideConfiguration.width == 64)
+        var expected = wideConfiguration
+        expected.fitEpochs(toMinutes: 20, imageCount: digits.count)
+        #expect(wideConfiguration.epochs == expected.epochs)
+        // Width 64 does 16 times the work of width 16 per image: a sixteenth of the epochs.
+        #expect(wideConfiguration.epochs < narrowConfiguration.epochs / 10)
+        #expect(wideConfiguration.warmupEpochs == Double(wideConfiguration.epochs) / 10)
+    }
+
+    @Test func moreSGHMCStepsAndADeeperNetworkCostMore() throws {
+        let digits = try embeddedDigits()
+        var base = TrainingOverrides()
+        base.minutes = 10
+        var steps = base
+        steps.sghmcSteps = 5
+        var deep = base
+        deep.depth = 34
+        let epochs = try [base, steps, deep].map { try $0.configuration(for: digits).epochs }
+        #expect(epochs[1] < epochs[0] && epochs[2] < epochs[0])
+    }
+
+    @Test func givenEpochsWinOverTheBudgetAndTheBatchScalesTheRate() throws {
+        let digits = try embeddedDigits()
+        var overrides = TrainingOverrides()
+        overrides.epochs = 7
+        overrides.minutes = 500
+        overrides.batchSize = 128
+        let configuration = try overrides.configuration(for: digits)
+        #expect(configuration.epochs == 7)
+        #expect(configuration.learningRate == TrainingConfiguration.learningRate(
+            base: TrainingConfiguration.cpuBaseLearningRate(paradigm: .infonce), batchSize: 128))
+    }
+
+    @Test(arguments: [(Float(0), "crop scale"), (Float(1.5), "crop scale")])
+    func aCropScaleOutOfRangeIsNamed(value: Float, name: String) throws {
+        var overrides = TrainingOverrides()
+        overrides.cropScale = value
+        #expect {
+            _ = try overrides.configuration(for: try embeddedDigits())
+        } throws: { error in
+            guard case let TrainingError.invalidSetting(found, _, _) = error else { return false }
+            return found == name
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import ContrastiveLearning
+import Datasets
+import NRCCCommand
+import Testing
+
+/// The command line: options reach the library's resolution, and help lists the commands.
+@Suite struct OptionTests {
+    @Test func widthAndMinutesTogetherSizeEpochsForThatWidth() throws {
+        let digits = try embeddedDigits()
+        let options = try TrainingOptions.parse(["--width", "64", "--minutes", "20"])
+        let configuration = try options.configuration(for: digits)
+        #expect(configuration.width == 64)
+        var expected = configuration
+        expected.fitEpochs(toMinutes: 20, imageCount: digits.count)
+        #expect(configuration.epochs == expected.epochs)
+        let narrow = try TrainingOptions.parse(["--minutes", "20"]).configuration(for: digits)
+        #expect(configuration.epochs < narrow.epochs)
+    }
+
+    @Test func aNegativeNumberIsAValueNamedInTheError() throws {
+        let options = try TrainingOptions.parse(["--epochs", "-5"])
+        #expect {
+            _ = try options.configuration(for: try embeddedDigits())
+        } throws: { error in
+            error is ValidationError && "\(error)".contains("epochs") && "\(error)".contains("-5")
+        }
+    }
+
+    @Test func everyOptionOfTheLibraryIsReachable() throws {
+        let options = try TrainingOptions.parse([
+            "--paradigm", "byol", "--nrcc", "off", "--depth", "34", "--batch-size", "32", "--flip", "0",
+            "--sghmc-steps", "3", "--target-momentum", "0.99", "--training-seed", "9",
+        ])
+        let overrides = options.overrides
+        #expect(overrides.paradigm == .byol && !overrides.usesRegularizer && overrides.depth == 34)
+        #expect(overrides.batchSize == 32 && overrides.flipProbability == 0 && overrides.sghmcSteps == 3)
+        #expect(overrides.targetMomentum == 0.99 && overrides.seed == 9)
+    }
+
+    @Test func helpListsEveryCommand() {
+        let help = NRCC.helpMessage()
+        for command in ["run", "train", "embed", "cluster", "ablation"] {
+            #expect(help.contains(command), "help lacks \(command)")
+        }
+    }
+}
