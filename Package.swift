@@ -3,12 +3,13 @@ import PackageDescription
 
 /// The module graph flows one way:
 ///
-///     CBLAS ─ TensorCore ─ NeuralNetworks ─┐
-///                 ├──────── Datasets ───────┼─ ContrastiveLearning ─┐
-///                 ├──────── ManifoldLearning ───────────────────────┼─ Pipeline ─ nrcc
-///                 └──────── Clustering ─────────────────────────────┤
-///     ClusteringMetrics (depends on nothing) ───────────────────────┤
-///     Reporting (HTML/SVG, depends on nothing) ─────────────────────┘
+///     CBLAS, CKernels ─ Basics (seeded generator, parallel loops and shards, checks, BLAS, atomic writes)
+///       ├─ TensorCore ─ NeuralNetworks ─┐
+///       ├─────────────── Datasets ───────┼─ ContrastiveLearning ─┐
+///       ├─────────────── ManifoldLearning ───────────────────────┼─ Pipeline ─ nrcc
+///       ├─────────────── Clustering ─────────────────────────────┤
+///       ├─────────────── ClusteringMetrics ──────────────────────┤
+///       └─────────────── Reporting (HTML/SVG) ───────────────────┘
 let package = Package(
     name: "nrcc",
     platforms: [.macOS(.v14)],
@@ -16,7 +17,7 @@ let package = Package(
         .executable(name: "nrcc", targets: ["NRCCCommand"]),
         .executable(name: "nrcc-bench", targets: ["NRCCBenchmarks"]),
         .library(name: "NRCC", targets: [
-            "TensorCore", "NeuralNetworks", "Datasets", "ContrastiveLearning",
+            "Basics", "TensorCore", "NeuralNetworks", "Datasets", "ContrastiveLearning",
             "ManifoldLearning", "Clustering", "ClusteringMetrics", "Reporting", "Pipeline",
         ]),
     ],
@@ -40,50 +41,51 @@ let package = Package(
 
         // Kernels written in C for the CPU's vector instructions.
         .target(name: "CKernels"),
-        .target(name: "TensorCore", dependencies: [
+        .target(name: "Basics", dependencies: [
             "CKernels",
             .target(name: "CBLAS", condition: .when(platforms: [.linux])),
         ]),
-        .target(name: "NeuralNetworks", dependencies: ["TensorCore"]),
-        .target(name: "Datasets", dependencies: ["TensorCore", "CZlib", "CPNG", "CJPEG"]),
+        .target(name: "TensorCore", dependencies: ["Basics", "CKernels"]),
+        .target(name: "NeuralNetworks", dependencies: ["Basics", "TensorCore"]),
+        .target(name: "Datasets", dependencies: ["Basics", "CZlib", "CPNG", "CJPEG"]),
         .target(name: "ContrastiveLearning", dependencies: [
-            "TensorCore", "NeuralNetworks", "Datasets", "ClusteringMetrics",
+            "Basics", "TensorCore", "NeuralNetworks", "Datasets", "ClusteringMetrics",
         ]),
-        .target(name: "ManifoldLearning", dependencies: ["TensorCore"]),
-        .target(name: "Clustering", dependencies: ["TensorCore"]),
-        .target(name: "ClusteringMetrics"),
-        .target(name: "Reporting"),
+        .target(name: "ManifoldLearning", dependencies: ["Basics"]),
+        .target(name: "Clustering", dependencies: ["Basics"]),
+        .target(name: "ClusteringMetrics", dependencies: ["Basics"]),
+        .target(name: "Reporting", dependencies: ["Basics"]),
         .target(name: "Pipeline", dependencies: [
-            "TensorCore", "NeuralNetworks", "Datasets", "ContrastiveLearning",
+            "Basics", "TensorCore", "NeuralNetworks", "Datasets", "ContrastiveLearning",
             "ManifoldLearning", "Clustering", "ClusteringMetrics", "Reporting",
         ]),
         .executableTarget(name: "NRCCCommand", dependencies: [
-            "Pipeline", "Datasets", "ContrastiveLearning", "Reporting", "TensorCore",
+            "Basics", "Pipeline", "Datasets", "ContrastiveLearning", "Reporting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "NRCCBenchmarks", dependencies: [
-            "TensorCore", "NeuralNetworks", "Datasets", "ContrastiveLearning",
+            "Basics", "TensorCore", "NeuralNetworks", "Datasets", "ContrastiveLearning",
             "ManifoldLearning", "Clustering", "ClusteringMetrics",
         ], path: "Benchmarks/NRCCBenchmarks"),
 
         .testTarget(name: "NRCCCommandTests", dependencies: ["NRCCCommand", "ContrastiveLearning", "Datasets"]),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
+        .testTarget(name: "TensorCoreTests", dependencies: ["Basics", "TensorCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "TensorCore"],
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["Basics", "NeuralNetworks", "TensorCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore"],
+        .testTarget(name: "DatasetsTests", dependencies: ["Basics", "Datasets"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ContrastiveLearningTests", dependencies: [
-            "ContrastiveLearning", "NeuralNetworks", "TensorCore", "Datasets",
+            "Basics", "ContrastiveLearning", "NeuralNetworks", "TensorCore", "Datasets",
         ], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ManifoldLearningTests", dependencies: ["ManifoldLearning", "TensorCore", "Datasets"],
+        .testTarget(name: "ManifoldLearningTests", dependencies: ["Basics", "ManifoldLearning", "Datasets"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ClusteringTests", dependencies: ["Clustering", "TensorCore"],
+        .testTarget(name: "ClusteringTests", dependencies: ["Basics", "Clustering"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ClusteringMetricsTests", dependencies: ["ClusteringMetrics"],
+        .testTarget(name: "ClusteringMetricsTests", dependencies: ["Basics", "ClusteringMetrics"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"],
+        .testTarget(name: "PipelineTests", dependencies: ["Basics", "Pipeline"],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

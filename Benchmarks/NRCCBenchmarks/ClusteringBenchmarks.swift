@@ -13,6 +13,7 @@
 // where its distances go through gemm), written to `/tmp/nrcc-bench/blobs-784d.f32`.
 import Clustering
 import Foundation
+import Basics
 import TensorCore
 
 func runClusteringBenchmarks() throws {

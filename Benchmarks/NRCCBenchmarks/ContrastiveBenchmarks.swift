@@ -5,6 +5,7 @@
 import ContrastiveLearning
 import Datasets
 import Foundation
+import Basics
 import TensorCore
 
 func runContrastiveBenchmarks() throws {

@@ -2,6 +2,7 @@
 // loader runs per batch (SPEC §4 settings, batch 256), against the training step's pace.
 import Datasets
 import Foundation
+import Basics
 import TensorCore
 
 /// Images per second the training step processes on this kind of machine (narrow ResNet-18,

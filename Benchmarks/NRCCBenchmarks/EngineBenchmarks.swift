@@ -2,6 +2,7 @@
 // full BYOL training step. Compare with Benchmarks/reference/byol_step.py (PyTorch, 2 threads).
 import Foundation
 import NeuralNetworks
+import Basics
 import TensorCore
 
 func runEngineBenchmarks() throws {

@@ -6,6 +6,7 @@
 // unset (a value set by the environment is kept); `blas_kernel` in the first line says which
 // kernel ran.
 import Foundation
+import Basics
 import TensorCore
 
 BLASKernel.relaunchIfSlowFallback()

@@ -1,4 +1,4 @@
-import TensorCore
+import Basics
 
 /// How GridShift and MeanShift++ choose the cell side `h`.
 public enum Bandwidth: Sendable, Equatable {
@@ -126,7 +126,7 @@ public struct AutomaticBandwidth: Sendable, Equatable {
 /// Reorders `values` so that its first `count` entries are its `count` smallest, with the
 /// `count`-th smallest at index `count - 1` (Hoare quickselect with median-of-three pivots).
 func selectSmallest(_ values: inout [Float], count: Int) {
-    precondition(count >= 1 && count <= values.count, "selectSmallest: count \(count) outside 1...\(values.count)")
+    checkArgument(count >= 1 && count <= values.count, "selectSmallest: count \(count) outside 1...\(values.count)")
     values.withUnsafeMutableBufferPointer { select($0, prefix: $0.count, rank: count - 1) }
 }
 
@@ -166,7 +166,7 @@ private func select(_ buffer: UnsafeMutableBufferPointer<Float>, prefix: Int, ra
 /// quickselect, and when the bound proves too low the whole buffer does. Exact either way.
 func kthSmallest(_ values: UnsafeMutableBufferPointer<Float>, _ k: Int) -> Float {
     let n = values.count
-    precondition(k >= 1 && k <= n, "kthSmallest: k \(k) outside 1...\(n)")
+    checkArgument(k >= 1 && k <= n, "kthSmallest: k \(k) outside 1...\(n)")
     let sampleCount = 1024
     if n >= 8 * sampleCount && k < n / 2 {
         var sample = (0..<sampleCount).map { values[$0 * n / sampleCount] }

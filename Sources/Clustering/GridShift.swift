@@ -1,4 +1,4 @@
-import TensorCore
+import Basics
 
 /// GridShift (Kumar et al., 2022) as SPEC section 7 fixes it: mode seeking on a grid of
 /// cubic cells of side `h`, where every occupied cell moves as one weighted point.

@@ -1,5 +1,5 @@
 import Foundation
-import TensorCore
+import Basics
 
 /// The result of `kMeans`: the best of its restarts by inertia.
 public struct KMeansResult: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import TensorCore
+import Basics
 
 /// MeanShift++ (Jang and Jiang, 2021): mean shift with a flat kernel approximated on the
 /// same grid as GridShift, but moving every *point*: each pass bins all current positions

@@ -1,4 +1,4 @@
-import TensorCore
+import Basics
 
 /// The mean silhouette of a partition, measured on a fixed, seeded sample of the points
 /// (Rousseeuw 1987; scikit-learn's `silhouette_score` with `sample_size`):
@@ -22,7 +22,7 @@ public struct SampledSilhouette: Sendable {
     /// already validated) with `SeededGenerator(seed: seed)` and measures their distances.
     public init(points: [Float], dimension: Int, sampleSize: Int = 2000, seed: UInt64 = 0) {
         let n = points.count / dimension
-        precondition(sampleSize > 0, "SampledSilhouette: sampleSize \(sampleSize) must be positive")
+        checkArgument(sampleSize > 0, "SampledSilhouette: sampleSize \(sampleSize) must be positive")
         let sample = sampledIndices(count: min(n, sampleSize), from: n, seed: seed).sorted()
         let sampled = sample.flatMap { points[($0 * dimension)..<(($0 + 1) * dimension)] }
         // Every sampled point is a "centre" of the others; the gemm form can dip below 0.

@@ -1,3 +1,5 @@
+import Basics
+
 extension ModeSeekingResult {
     /// The optional post-step of SPEC section 7: every cluster holding at most
     /// `maximumShare` of the points (0.5% by default) is reassigned, as a whole, to the
@@ -10,7 +12,7 @@ extension ModeSeekingResult {
     /// - Parameter maximumShare: the largest share of `n` a cluster may hold and still be
     ///   merged away, in [0, 1).
     public func mergingSmallClusters(maximumShare: Double = 0.005) -> ModeSeekingResult {
-        precondition(maximumShare >= 0 && maximumShare < 1, "mergingSmallClusters: maximumShare \(maximumShare) outside [0, 1)")
+        checkArgument(maximumShare >= 0 && maximumShare < 1, "mergingSmallClusters: maximumShare \(maximumShare) outside [0, 1)")
         let sizes = clusterSizes
         let limit = maximumShare * Double(labels.count)
         let survivors = sizes.indices.filter { Double(sizes[$0]) > limit }

@@ -1,4 +1,4 @@
-import TensorCore
+import Basics
 
 /// Squared Euclidean distances from a fixed point set to a few centres, blocked over the
 /// points and spread over the cores; through `gemm` (`|x|^2 - 2 x.c + |c|^2`) from

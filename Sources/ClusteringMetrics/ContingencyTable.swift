@@ -1,3 +1,5 @@
+import Basics
+
 /// The contingency table of two labellings of the same samples: `counts[i][j]` is the number
 /// of samples whose true class is `classes[i]` and whose cluster is `clusters[j]`.
 ///
@@ -17,10 +19,10 @@ public struct ContingencyTable: Sendable, Equatable {
     ///
     /// - Precondition: `truth.count == predicted.count`, and both are non-empty.
     public init(truth: [Int], predicted: [Int]) {
-        precondition(
+        checkArgument(
             truth.count == predicted.count,
             "ContingencyTable: truth has \(truth.count) labels, predicted has \(predicted.count)")
-        precondition(!truth.isEmpty, "ContingencyTable: no samples")
+        checkArgument(!truth.isEmpty, "ContingencyTable: no samples")
         let (classes, rowOf) = Self.denseCodes(truth)
         let (clusters, columnOf) = Self.denseCodes(predicted)
         var counts = [Int](repeating: 0, count: classes.count * clusters.count)

@@ -1,3 +1,5 @@
+import Basics
+
 /// Solves the rectangular linear assignment problem: pairs every row of a `rows x columns`
 /// cost matrix with a distinct column (or every column with a distinct row when there are
 /// fewer columns) so that the total cost is minimal (Kuhn-Munkres with potentials, the
@@ -6,7 +8,7 @@
 /// - Parameter cost: row-major `rows x columns`.
 /// - Returns: `min(rows, columns)` pairs `(row, column)`, ordered by row.
 public func linearSumAssignment(cost: [Double], rows: Int, columns: Int) -> [(row: Int, column: Int)] {
-    precondition(
+    checkArgument(
         cost.count == rows * columns,
         "linearSumAssignment: cost has \(cost.count) entries, rows x columns is \(rows * columns)")
     if rows == 0 || columns == 0 { return [] }

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Basics
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -7,7 +8,7 @@ import Darwin
 /// The entropy of a labelling in nats, `H(U) = -sum_i (a_i / n) log(a_i / n)` over the class
 /// sizes `a_i`; 0 for a single class (as `sklearn.metrics.cluster.entropy`).
 public func entropy(_ labels: [Int]) -> Double {
-    precondition(!labels.isEmpty, "entropy: no labels")
+    checkArgument(!labels.isEmpty, "entropy: no labels")
     var sizes: [Int: Int] = [:]
     for label in labels { sizes[label, default: 0] += 1 }
     return entropy(sizes: Array(sizes.values))

@@ -1,9 +1,5 @@
-import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Basics
+import Foundation
 
 /// Weighted k-nearest-neighbour accuracy of a labelled feature set, leave-one-out (the
 /// monitor of Wu et al. 2018, "InstDisc", used by SPEC section 5 with k = 20, t = 0.07).
@@ -25,7 +21,7 @@ public func weightedKNNAccuracy(
     neighborCount: Int = 20, temperature: Float = 0.07
 ) -> Double {
     checkFeatures(features, labels, dimension, "features")
-    precondition(labels.count >= 2, "weightedKNNAccuracy: leave-one-out needs 2 samples, got \(labels.count)")
+    checkArgument(labels.count >= 2, "weightedKNNAccuracy: leave-one-out needs 2 samples, got \(labels.count)")
     let normalized = rowNormalized(features, dimension: dimension)
     return knnAccuracy(
         queries: normalized, queryLabels: labels, references: normalized, referenceLabels: labels,
@@ -52,9 +48,9 @@ public func weightedKNNAccuracy(
 }
 
 private func checkFeatures(_ features: [Float], _ labels: [Int], _ dimension: Int, _ name: String) {
-    precondition(dimension > 0, "weightedKNNAccuracy: dimension must be positive, got \(dimension)")
-    precondition(!labels.isEmpty, "weightedKNNAccuracy: \(name) has no samples")
-    precondition(
+    checkArgument(dimension > 0, "weightedKNNAccuracy: dimension must be positive, got \(dimension)")
+    checkArgument(!labels.isEmpty, "weightedKNNAccuracy: \(name) has no samples")
+    checkArgument(
         features.count == labels.count * dimension,
         "weightedKNNAccuracy: \(name) has \(features.count) values, \(labels.count) labels x \(dimension) is \(labels.count * dimension)")
 }
@@ -90,15 +86,15 @@ public func weightedKNNAccuracy(
     neighborCount: Int = 20, temperature: Float = 0.07, blockSize: Int = 256,
     similarities: (_ queries: Range<Int>, _ output: UnsafeMutableBufferPointer<Float>) -> Void
 ) -> Double {
-    precondition(!queryLabels.isEmpty && !referenceLabels.isEmpty, "weightedKNNAccuracy: no samples")
-    precondition(!leaveOneOut || queryLabels.count == referenceLabels.count,
+    checkArgument(!queryLabels.isEmpty && !referenceLabels.isEmpty, "weightedKNNAccuracy: no samples")
+    checkArgument(!leaveOneOut || queryLabels.count == referenceLabels.count,
                  "weightedKNNAccuracy: leave-one-out needs as many queries (\(queryLabels.count)) as references (\(referenceLabels.count))")
-    precondition(blockSize > 0, "weightedKNNAccuracy: blockSize must be positive, got \(blockSize)")
-    precondition(neighborCount > 0, "weightedKNNAccuracy: neighborCount must be positive, got \(neighborCount)")
-    precondition(temperature > 0, "weightedKNNAccuracy: temperature must be positive, got \(temperature)")
+    checkArgument(blockSize > 0, "weightedKNNAccuracy: blockSize must be positive, got \(blockSize)")
+    checkArgument(neighborCount > 0, "weightedKNNAccuracy: neighborCount must be positive, got \(neighborCount)")
+    checkArgument(temperature > 0, "weightedKNNAccuracy: temperature must be positive, got \(temperature)")
     let referenceCount = referenceLabels.count
     let k = min(neighborCount, leaveOneOut ? referenceCount - 1 : referenceCount)
-    precondition(k >= 1, "weightedKNNAccuracy: leave-one-out needs 2 samples, got \(referenceCount)")
+    checkArgument(k >= 1, "weightedKNNAccuracy: leave-one-out needs 2 samples, got \(referenceCount)")
     let (classValues, referenceCodes) = ContingencyTable.denseCodes(referenceLabels)
     var block = [Float](repeating: 0, count: min(blockSize, queryLabels.count) * referenceCount)
     var correct = [Int](repeating: 0, count: queryLabels.count)
@@ -112,7 +108,7 @@ public func weightedKNNAccuracy(
             correct.withUnsafeMutableBufferPointer { correctBuffer in
                 // Each row writes its own entry of `correct`.
                 let shared = SendablePointers(rows: buffer.baseAddress!, correct: correctBuffer.baseAddress!)
-                concurrentChunks(queries.count) { rows in
+                parallelChunks(queries.count, minimumChunk: 64) { rows in
                     var bestSimilarity = [Float](repeating: 0, count: k)
                     var bestIndex = [Int](repeating: 0, count: k)
                     var votes = [Double](repeating: 0, count: classValues.count)
@@ -169,7 +165,7 @@ private func knnAccuracy(
                 let shared = SendableProduct(
                     queries: queryBuffer.baseAddress!, references: referenceBuffer.baseAddress!,
                     output: output.baseAddress!)
-                concurrentChunks(referenceCount) { referenceRange in
+                parallelChunks(referenceCount, minimumChunk: 64) { referenceRange in
                     for reference in referenceRange {
                         let referenceRow = shared.references + reference * dimension
                         var row = 0
@@ -182,7 +178,7 @@ private func knnAccuracy(
                         }
                         while row < block.count {
                             shared.output[row * referenceCount + reference] =
-                                dot(shared.queries + (block.lowerBound + row) * dimension, referenceRow, dimension)
+                                dotProduct(shared.queries + (block.lowerBound + row) * dimension, referenceRow, count: dimension)
                             row += 1
                         }
                     }
@@ -203,49 +199,11 @@ private struct SendableProduct: @unchecked Sendable {
     let output: UnsafeMutablePointer<Float>
 }
 
-/// Runs `body` over `0..<count` in one contiguous chunk per core (inline when small).
-private func concurrentChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
-    let chunks = min(activeProcessorCount(), max(1, count / 64))
-    if chunks == 1 {
-        body(0..<count)
-        return
-    }
-    withoutActuallyEscaping(body) { body in
-        let shared = SendableBody(body: body)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            shared.body((count * chunk / chunks)..<(count * (chunk + 1) / chunks))
-        }
-    }
-}
-
-private struct SendableBody: @unchecked Sendable {
-    let body: (Range<Int>) -> Void
-}
-
 @inline(__always)
 private func indexOfMinimum(_ values: [Float]) -> Int {
     var best = 0
     for index in values.indices where values[index] < values[best] { best = index }
     return best
-}
-
-/// The inner product of two rows, eight lanes at a time.
-@inline(__always)
-private func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-    var lanes = SIMD8<Float>()
-    var index = 0
-    while index + 8 <= count {
-        let x = UnsafeRawPointer(a + index).loadUnaligned(as: SIMD8<Float>.self)
-        let y = UnsafeRawPointer(b + index).loadUnaligned(as: SIMD8<Float>.self)
-        lanes += x * y
-        index += 8
-    }
-    var sum = lanes.sum()
-    while index < count {
-        sum += a[index] * b[index]
-        index += 1
-    }
-    return sum
 }
 
 /// The inner products of four consecutive rows (`stride` apart, from `rows`) with `b`.
@@ -267,8 +225,4 @@ private func dot4(_ rows: UnsafePointer<Float>, _ stride: Int, _ b: UnsafePointe
         index += 1
     }
     return sums
-}
-
-private func activeProcessorCount() -> Int {
-    max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 }

@@ -2,6 +2,7 @@
 // a head that assigns each image softly to one of K groups, trained so that both views of
 // an image agree on the group and every group is used.
 import Foundation
+import Basics
 import TensorCore
 
 /// The settings of the cluster head c and its objective; nil in a configuration turns both off.
@@ -58,10 +59,10 @@ public struct ClusterHeadSettings: Sendable, Codable, Equatable {
 ///
 /// - Returns: a scalar.
 public func clusterContrastiveLoss(logitsA: Tensor, logitsB: Tensor, temperature: Float = 1) -> Tensor {
-    precondition(logitsA.shape == logitsB.shape && logitsA.rank == 2,
+    checkArgument(logitsA.shape == logitsB.shape && logitsA.rank == 2,
                  "clusterContrastiveLoss: shapes \(logitsA.shape) and \(logitsB.shape) must be equal [N, K]")
     let groups = logitsA.shape[1]
-    precondition(groups >= 2, "clusterContrastiveLoss: K = \(groups) groups, need at least 2")
+    checkArgument(groups >= 2, "clusterContrastiveLoss: K = \(groups) groups, need at least 2")
     let assignmentsA = logitsA.softmaxRows(), assignmentsB = logitsB.softmaxRows()
     let contrast = ntXentLoss(assignmentsA.transposed(), assignmentsB.transposed(), temperature: temperature)
     func entropyDeficit(_ assignments: Tensor) -> Tensor {

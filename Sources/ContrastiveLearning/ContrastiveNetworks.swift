@@ -1,6 +1,7 @@
 // The networks of a contrastive run: online f+g(+q) and, for BYOL, the target f̄+ḡ.
 import Datasets
 import NeuralNetworks
+import Basics
 import TensorCore
 
 /// Which features `embed` returns.

@@ -1,5 +1,6 @@
 // One optimisation step of BYOL or InfoNCE, with or without the NRCC regularizer.
 import NeuralNetworks
+import Basics
 import TensorCore
 
 /// The loss parts of one step.
@@ -147,7 +148,7 @@ public final class ContrastiveStep {
                                generator: inout SeededGenerator) -> Tensor {
         let sghmc = configuration.sghmc
         if sghmc.variant == .augmentation {
-            guard let viewC else { preconditionFailure("step: the augmentation variant needs viewC, the third view") }
+            guard let viewC else { fatalError("step: the augmentation variant needs viewC, the third view") }
             return withoutGradient {
                 encoder.1(encoder.0(viewC, mode: .trainingWithoutStatisticsUpdate), mode: .trainingWithoutStatisticsUpdate)
             }

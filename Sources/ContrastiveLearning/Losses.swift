@@ -1,4 +1,5 @@
 // The two contrastive objectives of SPEC §2: BYOL and InfoNCE (NT-Xent).
+import Basics
 import TensorCore
 
 /// The BYOL loss (Grill et al. 2020), averaged over both views (SPEC §2):
@@ -13,7 +14,7 @@ import TensorCore
 /// - Returns: a scalar in [0, 4].
 public func byolLoss(predictionA: Tensor, predictionB: Tensor, targetA: Tensor, targetB: Tensor) -> Tensor {
     for (name, tensor) in [("predictionB", predictionB), ("targetA", targetA), ("targetB", targetB)] {
-        precondition(tensor.shape == predictionA.shape,
+        checkArgument(tensor.shape == predictionA.shape,
                      "byolLoss: predictionA has shape \(predictionA.shape), \(name) has shape \(tensor.shape)")
     }
     let first = cosineSimilarity(predictionA, targetB.detached()).mean()
@@ -38,10 +39,10 @@ public func byolLoss(predictionA: Tensor, predictionB: Tensor, targetA: Tensor, 
 ///   - decoupled: leave the positive out of the denominator.
 /// - Returns: a scalar.
 public func ntXentLoss(_ a: Tensor, _ b: Tensor, temperature: Float = 0.1, decoupled: Bool = false) -> Tensor {
-    precondition(a.shape == b.shape && a.rank == 2, "ntXentLoss: shapes \(a.shape) and \(b.shape) must be equal [N, D]")
-    precondition(temperature > 0, "ntXentLoss: temperature (\(temperature)) must be positive")
+    checkArgument(a.shape == b.shape && a.rank == 2, "ntXentLoss: shapes \(a.shape) and \(b.shape) must be equal [N, D]")
+    checkArgument(temperature > 0, "ntXentLoss: temperature (\(temperature)) must be positive")
     let n = a.shape[0]
-    precondition(n >= 2 || !decoupled, "ntXentLoss: the decoupled form needs N >= 2 samples, got \(n)")
+    checkArgument(n >= 2 || !decoupled, "ntXentLoss: the decoupled form needs N >= 2 samples, got \(n)")
     let z = concatenate(batch: [a, b]).l2NormalizedRows()
     let logits = matmul(z, z, transposeB: true) * (1 / temperature)
     let positives = (0..<(2 * n)).map { $0 < n ? $0 + n : $0 - n }
@@ -61,7 +62,7 @@ public func ntXentLoss(_ a: Tensor, _ b: Tensor, temperature: Float = 0.1, decou
 func exclusionMask(size: Int, excluding columnLists: [[Int]]) -> Tensor {
     var values = [Float](repeating: 0, count: size * size)
     for columns in columnLists {
-        precondition(columns.count == size, "exclusionMask: \(columns.count) columns for \(size) rows")
+        checkArgument(columns.count == size, "exclusionMask: \(columns.count) columns for \(size) rows")
         for (row, column) in columns.enumerated() { values[row * size + column] = -1e9 }
     }
     return Tensor(shape: [size, size], scalars: values)

@@ -1,4 +1,5 @@
 // What a run reports while it trains (SPEC §5): never used to choose a checkpoint.
+import Basics
 import Foundation
 
 /// The monitors of one finished epoch: one line of the run's `training.jsonl`.
@@ -40,7 +41,7 @@ public enum TrainingProgress: Sendable {
 /// The mean over dimensions of the standard deviation over rows of `features`
 /// ([rows, dimension], rows already L2-normalised): SimSiam's collapse monitor.
 public func featureStandardDeviation(_ features: [Float], dimension: Int) -> Double {
-    precondition(dimension > 0 && features.count % dimension == 0,
+    checkArgument(dimension > 0 && features.count % dimension == 0,
                  "featureStandardDeviation: \(features.count) values do not make rows of \(dimension)")
     let rows = features.count / dimension
     guard rows >= 2 else { return 0 }

@@ -1,4 +1,5 @@
 // The NRCC regularizer (the paper's Eqs. 5-6 with the sign of its Eqs. 10-14, SPEC §2).
+import Basics
 import TensorCore
 
 /// Which network encodes the SGHMC views x^c into w^c.
@@ -86,12 +87,12 @@ public struct RegularizerSettings: Sendable, Codable, Equatable {
 /// - Returns: a scalar.
 public func nrccRegularizer(anchors: [Tensor], contrast: Tensor, otherViews: [Tensor],
                             settings: RegularizerSettings) -> Tensor {
-    precondition(!anchors.isEmpty && anchors.count == otherViews.count,
+    checkArgument(!anchors.isEmpty && anchors.count == otherViews.count,
                  "nrccRegularizer: \(anchors.count) anchors but \(otherViews.count) other views")
     let shape = contrast.shape
-    precondition(contrast.rank == 2, "nrccRegularizer: contrast must be [N, D], got \(shape)")
+    checkArgument(contrast.rank == 2, "nrccRegularizer: contrast must be [N, D], got \(shape)")
     for tensor in anchors + otherViews {
-        precondition(tensor.shape == shape, "nrccRegularizer: contrast has shape \(shape), another input has \(tensor.shape)")
+        checkArgument(tensor.shape == shape, "nrccRegularizer: contrast has shape \(shape), another input has \(tensor.shape)")
     }
     let n = shape[0]
     let scale = 1 / settings.temperature

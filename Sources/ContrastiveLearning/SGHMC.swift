@@ -1,6 +1,7 @@
 // The hard negative views x^c: one or more SGHMC steps in pixel space (the paper's
 // Algorithm 1 as the authors' code resolves it, SPEC §3).
 import NeuralNetworks
+import Basics
 import TensorCore
 
 /// The settings of the SGHMC view generator, with SPEC §3's values as defaults.
@@ -138,7 +139,7 @@ public struct SGHMCNoise {
 /// - Returns: x^c, [N, C, H, W], a leaf with no history.
 public func sghmcViews(seeds: Tensor, referenceFeatures: Tensor, backbone: any Layer,
                        settings: SGHMCSettings, noise: SGHMCNoise) -> Tensor {
-    precondition(noise.initialMomentum.shape == seeds.shape && noise.stepNoise.count >= settings.steps,
+    checkArgument(noise.initialMomentum.shape == seeds.shape && noise.stepNoise.count >= settings.steps,
                  "sghmcViews: noise for \(noise.stepNoise.count) steps of shape \(noise.initialMomentum.shape); need \(settings.steps) of \(seeds.shape)")
     let x = seeds.copy()
     let momentum = noise.initialMomentum.copy()
@@ -172,7 +173,7 @@ public func sghmcViews(seeds: Tensor, referenceFeatures: Tensor, backbone: any L
                     case .mc:
                         for i in 0..<count { p[i] = (1 - friction) * p[i] + scale * xi[i] }
                     case .augmentation:
-                        preconditionFailure("sghmcViews: the augmentation variant makes x^c by augmenting, not sampling")
+                        fatalError("sghmcViews: the augmentation variant makes x^c by augmenting, not sampling")
                     }
                     for i in 0..<count { x[i] += step * p[i] }
                 }

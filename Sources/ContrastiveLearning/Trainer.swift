@@ -4,6 +4,7 @@ import Datasets
 import Dispatch
 import Foundation
 import NeuralNetworks
+import Basics
 import TensorCore
 
 /// Trains the networks of a `TrainingConfiguration` on a dataset and writes, in
@@ -139,8 +140,8 @@ public final class Trainer {
             let start = DispatchTime.now().uptimeNanoseconds
             var rate: Float = 0, momentum: Float = 0
             for step in 0..<stepsPerEpoch {
-                guard let batch = batches.next() else { preconditionFailure("run: the loader ended early") }
-                precondition(batch.epoch == epoch && batch.step == step, "run: loader at \(batch.epoch).\(batch.step), loop at \(epoch).\(step)")
+                guard let batch = batches.next() else { fatalError("run: the loader ended early") }
+                checkArgument(batch.epoch == epoch && batch.step == step, "run: loader at \(batch.epoch).\(batch.step), loop at \(epoch).\(step)")
                 let globalStep = epoch * stepsPerEpoch + step
                 rate = learningRate(atStep: globalStep)
                 momentum = targetMomentum(atStep: globalStep)

@@ -1,6 +1,6 @@
 // The two positive views (SPEC §4), deterministic from (seed, epoch, sample index, view).
 import Foundation
-import TensorCore
+import Basics
 
 /// The random augmentations of one view, with SPEC §4's values as defaults (SimCLR/BYOL's
 /// CIFAR recipe, torchvision semantics).
@@ -236,7 +236,7 @@ public struct Augmenter: Sendable {
     public func batch(_ indices: [Int], epoch: Int, view: Int) -> ImageBatch {
         let size = dataset.imageSize
         for index in indices {
-            precondition(index >= 0 && index < dataset.count, "Augmenter.batch: index \(index) outside 0..<\(dataset.count)")
+            checkArgument(index >= 0 && index < dataset.count, "Augmenter.batch: index \(index) outside 0..<\(dataset.count)")
         }
         var pixels = [Float](repeating: 0, count: indices.count * size)
         pixels.withUnsafeMutableBufferPointer { buffer in

@@ -1,4 +1,5 @@
 // Whole-file reads and writes, and transparent gzip decoding through zlib.
+import Basics
 import CZlib
 import Foundation
 
@@ -19,12 +20,12 @@ func readFileBytes(_ path: String, decompress: Bool = true,
     return bytes
 }
 
-/// Writes `bytes` to `path` atomically (a temporary file renamed into place).
+/// Writes `bytes` to `path` atomically (`writeAtomically`).
 func writeFileBytes(_ bytes: [UInt8], to path: String) throws {
     do {
-        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try writeAtomically(bytes, to: URL(fileURLWithPath: path))
     } catch {
-        throw DatasetError.unwritable(file: path, reason: error.localizedDescription)
+        throw DatasetError.unwritable(file: path, reason: error.reason)
     }
 }
 
@@ -50,7 +51,7 @@ public struct DecompressionLimit: Sendable, Equatable {
 
     /// A limit of `bytes` (at least 0), justified by `reason`.
     public init(bytes: Int, reason: String) {
-        precondition(bytes >= 0, "DecompressionLimit: bytes must be >= 0, got \(bytes)")
+        checkArgument(bytes >= 0, "DecompressionLimit: bytes must be >= 0, got \(bytes)")
         self.bytes = bytes
         self.reason = reason
     }

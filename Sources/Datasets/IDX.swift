@@ -1,3 +1,5 @@
+import Basics
+
 // IDX, MNIST's format: magic 00 00 <type> <ndim>, ndim big-endian uint32 sizes, then data.
 
 /// An IDX array of unsigned bytes (type 0x08), the only element type of the MNIST family.
@@ -166,8 +168,8 @@ func interleavedToPlanar(_ values: [UInt8], count: Int, height: Int, width: Int,
 
 /// The bytes of an IDX file of unsigned bytes holding `array` (uncompressed).
 public func idxBytes(_ array: IDXArray) -> [UInt8] {
-    precondition((1...4).contains(array.shape.count), "idxBytes: 1 to 4 dimensions, got \(array.shape.count)")
-    precondition(array.shape.reduce(1, *) == array.values.count,
+    checkArgument((1...4).contains(array.shape.count), "idxBytes: 1 to 4 dimensions, got \(array.shape.count)")
+    checkArgument(array.shape.reduce(1, *) == array.values.count,
                  "idxBytes: shape \(array.shape) needs \(array.shape.reduce(1, *)) values, got \(array.values.count)")
     var bytes: [UInt8] = [0, 0, 0x08, UInt8(array.shape.count)]
     for size in array.shape {

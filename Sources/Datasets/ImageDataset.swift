@@ -1,3 +1,5 @@
+import Basics
+
 // The in-memory image collection every reader produces.
 
 /// A collection of same-sized images, stored as bytes.
@@ -34,12 +36,12 @@ public struct ImageDataset: Sendable, Equatable {
         name: String, count: Int, channels: Int, height: Int, width: Int,
         pixels: [UInt8], labels: [Int]? = nil, classNames: [String]? = nil
     ) {
-        precondition(count >= 0 && height > 0 && width > 0, "ImageDataset: bad size \(count)x\(channels)x\(height)x\(width)")
-        precondition(channels == 1 || channels == 3, "ImageDataset: channels must be 1 or 3, got \(channels)")
-        precondition(pixels.count == count * channels * height * width,
+        checkArgument(count >= 0 && height > 0 && width > 0, "ImageDataset: bad size \(count)x\(channels)x\(height)x\(width)")
+        checkArgument(channels == 1 || channels == 3, "ImageDataset: channels must be 1 or 3, got \(channels)")
+        checkArgument(pixels.count == count * channels * height * width,
                      "ImageDataset: \(count)x\(channels)x\(height)x\(width) needs \(count * channels * height * width) bytes, got \(pixels.count)")
         if let labels {
-            precondition(labels.count == count, "ImageDataset: \(count) images but \(labels.count) labels")
+            checkArgument(labels.count == count, "ImageDataset: \(count) images but \(labels.count) labels")
         }
         self.name = name
         self.count = count
@@ -63,7 +65,7 @@ public struct ImageDataset: Sendable, Equatable {
 
     /// The bytes of image `index`, C x H x W (a copy, indexed from 0).
     public func image(at index: Int) -> [UInt8] {
-        precondition(index >= 0 && index < count, "image(at:): index \(index) outside 0..<\(count)")
+        checkArgument(index >= 0 && index < count, "image(at:): index \(index) outside 0..<\(count)")
         return Array(pixels[index * imageSize ..< (index + 1) * imageSize])
     }
 
@@ -84,7 +86,7 @@ public struct ImageDataset: Sendable, Equatable {
         var selected = [UInt8]()
         selected.reserveCapacity(indices.count * size)
         for index in indices {
-            precondition(index >= 0 && index < count, "subset: index \(index) outside 0..<\(count)")
+            checkArgument(index >= 0 && index < count, "subset: index \(index) outside 0..<\(count)")
             selected.append(contentsOf: pixels[index * size ..< (index + 1) * size])
         }
         return ImageDataset(
@@ -97,10 +99,10 @@ public struct ImageDataset: Sendable, Equatable {
     ///
     /// Parts must share C x H x W; labels are kept only when every part has them.
     public static func concatenating(_ parts: [ImageDataset], name: String) -> ImageDataset {
-        precondition(!parts.isEmpty, "concatenating: no parts")
+        checkArgument(!parts.isEmpty, "concatenating: no parts")
         let first = parts[0]
         for part in parts {
-            precondition(part.channels == first.channels && part.height == first.height && part.width == first.width,
+            checkArgument(part.channels == first.channels && part.height == first.height && part.width == first.width,
                          "concatenating: \(part.name) is \(part.channels)x\(part.height)x\(part.width), \(first.name) is \(first.channels)x\(first.height)x\(first.width)")
         }
         let labelled = parts.allSatisfy { $0.labels != nil }
@@ -115,7 +117,7 @@ public struct ImageDataset: Sendable, Equatable {
     /// The same images with `channels` channels: grey to RGB copies the plane three times;
     /// RGB to grey uses ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B), as PIL's "L" mode does.
     public func converted(toChannels target: Int) -> ImageDataset {
-        precondition(target == 1 || target == 3, "converted(toChannels:): must be 1 or 3, got \(target)")
+        checkArgument(target == 1 || target == 3, "converted(toChannels:): must be 1 or 3, got \(target)")
         if target == channels { return self }
         let plane = height * width
         var output = [UInt8](repeating: 0, count: count * target * plane)
@@ -157,9 +159,9 @@ public struct FeatureMatrix: Sendable, Equatable {
 
     /// Wraps `values` (N x D row-major); sizes that disagree trap.
     public init(name: String, rows: Int, columns: Int, values: [Float], labels: [Int]? = nil) {
-        precondition(rows >= 0 && columns >= 0, "FeatureMatrix: bad size \(rows)x\(columns)")
-        precondition(values.count == rows * columns, "FeatureMatrix: \(rows)x\(columns) needs \(rows * columns) values, got \(values.count)")
-        if let labels { precondition(labels.count == rows, "FeatureMatrix: \(rows) rows but \(labels.count) labels") }
+        checkArgument(rows >= 0 && columns >= 0, "FeatureMatrix: bad size \(rows)x\(columns)")
+        checkArgument(values.count == rows * columns, "FeatureMatrix: \(rows)x\(columns) needs \(rows * columns) values, got \(values.count)")
+        if let labels { checkArgument(labels.count == rows, "FeatureMatrix: \(rows) rows but \(labels.count) labels") }
         self.name = name
         self.rows = rows
         self.columns = columns
@@ -186,9 +188,9 @@ public struct ImageBatch: Sendable, Equatable {
 
     /// Wraps `pixels` (N x C x H x W); sizes that disagree trap.
     public init(count: Int, channels: Int, height: Int, width: Int, pixels: [Float], indices: [Int]) {
-        precondition(pixels.count == count * channels * height * width,
+        checkArgument(pixels.count == count * channels * height * width,
                      "ImageBatch: \(count)x\(channels)x\(height)x\(width) needs \(count * channels * height * width) floats, got \(pixels.count)")
-        precondition(indices.count == count, "ImageBatch: \(count) images but \(indices.count) indices")
+        checkArgument(indices.count == count, "ImageBatch: \(count) images but \(indices.count) indices")
         self.count = count
         self.channels = channels
         self.height = height

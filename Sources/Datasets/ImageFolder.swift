@@ -1,6 +1,6 @@
 // A folder of PNG/JPEG images, decoded and resized to one size.
 import Foundation
-import TensorCore
+import Basics
 
 /// How `readImageFolder` shapes the images it decodes.
 public struct ImageFolderOptions: Sendable, Equatable {

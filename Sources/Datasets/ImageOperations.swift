@@ -1,5 +1,6 @@
 // The augmentation kernels, on one float image C x H x W (planar, values in [0, 1]).
 // Colour formulas are torchvision's (`torchvision.transforms.functional`, float tensors).
+import Basics
 import Foundation
 
 /// A crop box in pixels of the source image: rows `top ..< top + height`, columns
@@ -62,7 +63,7 @@ func resizedCropKernel(
 
 /// Mirrors every row of a C x H x W image in place.
 public func flipHorizontally(_ image: inout [Float], channels: Int, height: Int, width: Int) {
-    precondition(image.count == channels * height * width, "flipHorizontally: \(image.count) values for \(channels)x\(height)x\(width)")
+    checkArgument(image.count == channels * height * width, "flipHorizontally: \(image.count) values for \(channels)x\(height)x\(width)")
     image.withUnsafeMutableBufferPointer { buffer in
         for row in 0..<(channels * height) {
             var left = row * width, right = left + width - 1
@@ -237,8 +238,8 @@ public enum ColorOperation: Sendable, Equatable {
 /// Applies `operation` to an image of `channels` x H x W floats in [0, 1], in place: RGB (3)
 /// or grey (1), which saturation, hue and grayscale leave as it is (as torchvision does).
 public func apply(_ operation: ColorOperation, to image: inout [Float], channels: Int = 3, height: Int, width: Int) {
-    precondition(channels == 1 || channels == 3, "apply: \(channels) channels, expected 1 or 3")
-    precondition(image.count == channels * height * width,
+    checkArgument(channels == 1 || channels == 3, "apply: \(channels) channels, expected 1 or 3")
+    checkArgument(image.count == channels * height * width,
                  "apply: \(image.count) values for \(channels)x\(height)x\(width)")
     let plane = height * width
     image.withUnsafeMutableBufferPointer { buffer in
@@ -256,8 +257,8 @@ public func apply(_ operation: ColorOperation, to image: inout [Float], channels
 
 /// Gaussian blur of a C x H x W float image in place, `size` taps (odd), deviation `sigma`.
 public func gaussianBlur(_ image: inout [Float], channels: Int, height: Int, width: Int, size: Int, sigma: Float) {
-    precondition(image.count == channels * height * width, "gaussianBlur: \(image.count) values for \(channels)x\(height)x\(width)")
-    precondition(size % 2 == 1 && size > 0, "gaussianBlur: size must be odd and positive, got \(size)")
+    checkArgument(image.count == channels * height * width, "gaussianBlur: \(image.count) values for \(channels)x\(height)x\(width)")
+    checkArgument(size % 2 == 1 && size > 0, "gaussianBlur: size must be odd and positive, got \(size)")
     var scratch = [Float](repeating: 0, count: height * width)
     image.withUnsafeMutableBufferPointer { buffer in
         scratch.withUnsafeMutableBufferPointer { scratch in
@@ -272,8 +273,8 @@ public func gaussianBlur(_ image: inout [Float], channels: Int, height: Int, wid
 /// `resized_crop` followed by `hflip` and `to_tensor`).
 public func resizedCrop(_ image: [UInt8], channels: Int, height: Int, width: Int, box: CropBox,
                         outputHeight: Int, outputWidth: Int, flip: Bool = false) -> [Float] {
-    precondition(image.count == channels * height * width, "resizedCrop: \(image.count) bytes for \(channels)x\(height)x\(width)")
-    precondition(box.top >= 0 && box.left >= 0 && box.height > 0 && box.width > 0
+    checkArgument(image.count == channels * height * width, "resizedCrop: \(image.count) bytes for \(channels)x\(height)x\(width)")
+    checkArgument(box.top >= 0 && box.left >= 0 && box.height > 0 && box.width > 0
                  && box.top + box.height <= height && box.left + box.width <= width,
                  "resizedCrop: box \(box) outside the \(height)x\(width) image")
     var output = [Float](repeating: 0, count: channels * outputHeight * outputWidth)

@@ -1,7 +1,7 @@
 // The training loader: a seeded shuffle every epoch, two augmented views per sample, the
 // next batch prepared on a background thread while the current one trains.
 import Dispatch
-import TensorCore
+import Basics
 
 /// Two views of the same samples, in the same order: `first.indices == second.indices`.
 public struct TwoViewBatch: Sendable, Equatable {
@@ -73,7 +73,7 @@ public struct TwoViewLoader: Sendable {
 
     /// The dataset indices of step `step` in `epoch`.
     public func indices(epoch: Int, step: Int) -> [Int] {
-        precondition(step >= 0 && step < stepsPerEpoch, "indices: step \(step) outside 0..<\(stepsPerEpoch)")
+        checkArgument(step >= 0 && step < stepsPerEpoch, "indices: step \(step) outside 0..<\(stepsPerEpoch)")
         let order = order(epoch: epoch)
         return Array(order[(step * batchSize)..<min(order.count, (step + 1) * batchSize)])
     }
@@ -89,7 +89,7 @@ public struct TwoViewLoader: Sendable {
     /// Batches from (`epoch`, `step`) to the end of epoch `endEpoch - 1` (forever when nil),
     /// each next one prepared on a background thread while the caller works on the current.
     public func batches(from epoch: Int = 0, step: Int = 0, endEpoch: Int? = nil) -> PrefetchingBatches {
-        precondition(epoch >= 0 && step >= 0 && step <= stepsPerEpoch,
+        checkArgument(epoch >= 0 && step >= 0 && step <= stepsPerEpoch,
                      "batches(from:step:): epoch \(epoch), step \(step) outside 0...\(stepsPerEpoch)")
         return PrefetchingBatches(loader: self, epoch: epoch, step: step, endEpoch: endEpoch)
     }

@@ -1,14 +1,14 @@
 // Long-tailed subsets, as CIFAR-10-LT is built (Cao et al. 2019, "LDAM"): an exponential
 // class profile from a head class to a tail class `imbalanceRatio` times smaller.
 import Foundation
-import TensorCore
+import Basics
 
 /// Images kept per class: `Int(maximum * imbalanceRatio^(-c / (classCount - 1)))` for class
 /// `c` in 0..<classCount (LDAM's `img_max * imb_factor**(c / (cls_num - 1))`, truncated).
 /// Class 0 keeps `maximum`, the last class `maximum / imbalanceRatio`.
 public func longTailClassCounts(maximum: Int, classCount: Int, imbalanceRatio: Double) -> [Int] {
-    precondition(maximum >= 0 && classCount >= 1, "longTailClassCounts: maximum \(maximum), classCount \(classCount)")
-    precondition(imbalanceRatio >= 1, "longTailClassCounts: imbalanceRatio must be >= 1, got \(imbalanceRatio)")
+    checkArgument(maximum >= 0 && classCount >= 1, "longTailClassCounts: maximum \(maximum), classCount \(classCount)")
+    checkArgument(imbalanceRatio >= 1, "longTailClassCounts: imbalanceRatio must be >= 1, got \(imbalanceRatio)")
     if classCount == 1 { return [maximum] }
     return (0..<classCount).map { c in
         Int(Double(maximum) * pow(1 / imbalanceRatio, Double(c) / Double(classCount - 1)))

@@ -1,4 +1,5 @@
 // NumPy .npy: magic "\x93NUMPY", version, header length, a Python dict literal, C-order data.
+import Basics
 import Foundation
 
 /// The elements of an .npy array, in C (row-major) order.
@@ -38,8 +39,8 @@ public struct NPYArray: Sendable, Equatable {
 
     /// Wraps `elements` (C order) of `shape`; sizes that disagree trap.
     public init(shape: [Int], elements: NPYElements) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "NPYArray: negative dimension in \(shape)")
-        precondition(shape.reduce(1, *) == elements.count,
+        checkArgument(shape.allSatisfy { $0 >= 0 }, "NPYArray: negative dimension in \(shape)")
+        checkArgument(shape.reduce(1, *) == elements.count,
                      "NPYArray: shape \(shape) needs \(shape.reduce(1, *)) elements, got \(elements.count)")
         self.shape = shape
         self.elements = elements

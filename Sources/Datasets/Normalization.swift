@@ -1,5 +1,5 @@
 // Per-dataset, per-channel normalisation (SPEC §4).
-import TensorCore
+import Basics
 
 /// Per-channel mean and standard deviation on the [0, 1] scale: a pixel becomes
 /// `(byte / 255 - mean[c]) / std[c]`, as torchvision's `Normalize` after `ToTensor`.
@@ -11,8 +11,8 @@ public struct Normalization: Sendable, Equatable, Codable {
 
     /// Explicit statistics, e.g. from a checkpoint's settings.
     public init(mean: [Float], std: [Float]) {
-        precondition(mean.count == std.count, "Normalization: \(mean.count) means but \(std.count) stds")
-        precondition(std.allSatisfy { $0 > 0 }, "Normalization: every std must be > 0, got \(std)")
+        checkArgument(mean.count == std.count, "Normalization: \(mean.count) means but \(std.count) stds")
+        checkArgument(std.allSatisfy { $0 > 0 }, "Normalization: every std must be > 0, got \(std)")
         self.mean = mean
         self.std = std
     }
@@ -61,12 +61,12 @@ extension ImageDataset {
     /// The images at `indices`, normalised, without augmentation: what the encoder sees when
     /// embedding (eval mode). Output N x C x H x W floats.
     public func batch(_ indices: [Int], normalization: Normalization) -> ImageBatch {
-        precondition(normalization.mean.count == channels,
+        checkArgument(normalization.mean.count == channels,
                      "batch: normalisation has \(normalization.mean.count) channels, dataset has \(channels)")
         let size = imageSize, plane = height * width
         var output = [Float](repeating: 0, count: indices.count * size)
         for index in indices {
-            precondition(index >= 0 && index < count, "batch: index \(index) outside 0..<\(count)")
+            checkArgument(index >= 0 && index < count, "batch: index \(index) outside 0..<\(count)")
         }
         output.withUnsafeMutableBufferPointer { output in
             let destination = UncheckedSendable(output)

@@ -1,4 +1,5 @@
 // PNG through libpng's simplified API, which reports errors as return codes (no longjmp).
+import Basics
 import CPNG
 
 /// A decoded image: C x H x W bytes (planar), C = 1 (grey) or 3 (RGB).
@@ -11,8 +12,8 @@ public struct DecodedImage: Sendable, Equatable {
 
     /// Wraps `pixels` (C x H x W); sizes that disagree trap.
     public init(channels: Int, height: Int, width: Int, pixels: [UInt8]) {
-        precondition(channels == 1 || channels == 3, "DecodedImage: channels must be 1 or 3, got \(channels)")
-        precondition(pixels.count == channels * height * width,
+        checkArgument(channels == 1 || channels == 3, "DecodedImage: channels must be 1 or 3, got \(channels)")
+        checkArgument(pixels.count == channels * height * width,
                      "DecodedImage: \(channels)x\(height)x\(width) needs \(channels * height * width) bytes, got \(pixels.count)")
         self.channels = channels
         self.height = height
@@ -56,9 +57,9 @@ public func decodePNG(_ bytes: [UInt8], file: String) throws -> DecodedImage {
 
 /// PNG bytes of an image given as C x H x W bytes (planar), C = 1 (grey) or 3 (RGB).
 public func encodePNG(_ pixels: [UInt8], channels: Int, height: Int, width: Int) throws -> [UInt8] {
-    precondition(channels == 1 || channels == 3, "encodePNG: channels must be 1 or 3, got \(channels)")
-    precondition(height > 0 && width > 0, "encodePNG: empty \(height)x\(width) image")
-    precondition(pixels.count == channels * height * width,
+    checkArgument(channels == 1 || channels == 3, "encodePNG: channels must be 1 or 3, got \(channels)")
+    checkArgument(height > 0 && width > 0, "encodePNG: empty \(height)x\(width) image")
+    checkArgument(pixels.count == channels * height * width,
                  "encodePNG: \(channels)x\(height)x\(width) needs \(channels * height * width) bytes, got \(pixels.count)")
     let interleaved = planarToInterleaved(pixels, height: height, width: width, channels: channels)
     var image = png_image()
@@ -95,8 +96,8 @@ extension ImageBatch {
     /// PNG bytes of image `index`, undoing `normalization` (values are clamped to 0...255):
     /// for showing augmented or SGHMC views beside their originals.
     public func pngBytes(ofImage index: Int, normalization: Normalization) throws -> [UInt8] {
-        precondition(index >= 0 && index < count, "pngBytes: index \(index) outside 0..<\(count)")
-        precondition(normalization.mean.count == channels, "pngBytes: normalisation has \(normalization.mean.count) channels, batch has \(channels)")
+        checkArgument(index >= 0 && index < count, "pngBytes: index \(index) outside 0..<\(count)")
+        checkArgument(normalization.mean.count == channels, "pngBytes: normalisation has \(normalization.mean.count) channels, batch has \(channels)")
         let plane = height * width
         var bytes = [UInt8](repeating: 0, count: imageSize)
         for c in 0..<channels {
@@ -152,8 +153,8 @@ extension ImageDataset {
     /// The grid is (rows * (H + padding) + padding) x (columns * (W + padding) + padding),
     /// rows = ceil(indices.count / columns); empty cells stay `background`.
     public func gridPNG(of indices: [Int], columns: Int, padding: Int = 1, background: UInt8 = 255) throws -> [UInt8] {
-        precondition(columns >= 1 && padding >= 0, "gridPNG: columns \(columns), padding \(padding)")
-        precondition(!indices.isEmpty, "gridPNG: no images")
+        checkArgument(columns >= 1 && padding >= 0, "gridPNG: columns \(columns), padding \(padding)")
+        checkArgument(!indices.isEmpty, "gridPNG: no images")
         let rows = (indices.count + columns - 1) / columns
         let gridHeight = rows * (height + padding) + padding
         let gridWidth = columns * (width + padding) + padding

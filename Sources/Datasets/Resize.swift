@@ -1,3 +1,5 @@
+import Basics
+
 // Resampling with a triangle (bilinear) filter widened when shrinking, as PIL's BILINEAR
 // resize and torchvision's `antialias=True` do, so large photos shrink without aliasing.
 
@@ -41,9 +43,9 @@ struct ResampleTaps {
 /// Resizes C x H x W bytes to C x `height` x `width` (antialiased bilinear).
 public func resizeImage(_ pixels: [UInt8], channels: Int, height: Int, width: Int,
                         toHeight outputHeight: Int, width outputWidth: Int) -> [UInt8] {
-    precondition(pixels.count == channels * height * width,
+    checkArgument(pixels.count == channels * height * width,
                  "resizeImage: \(channels)x\(height)x\(width) needs \(channels * height * width) bytes, got \(pixels.count)")
-    precondition(outputHeight > 0 && outputWidth > 0, "resizeImage: empty output \(outputHeight)x\(outputWidth)")
+    checkArgument(outputHeight > 0 && outputWidth > 0, "resizeImage: empty output \(outputHeight)x\(outputWidth)")
     if height == outputHeight && width == outputWidth { return pixels }
     let rows = ResampleTaps(origin: 0, length: Double(height), inputSize: height, outputSize: outputHeight)
     let columns = ResampleTaps(origin: 0, length: Double(width), inputSize: width, outputSize: outputWidth)

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Basics
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -17,7 +18,7 @@ import Darwin
 ///   - spread: `spread`, > 0.
 ///   - minimumDistance: `min_dist`, in [0, spread].
 public func findABParameters(spread: Float, minimumDistance: Float) -> (a: Float, b: Float) {
-    precondition(spread > 0, "findABParameters: spread must be positive, got \(spread)")
+    checkArgument(spread > 0, "findABParameters: spread must be positive, got \(spread)")
     let spread = Double(spread), minDist = Double(minimumDistance)
     let count = 300
     let xs = (0..<count).map { spread * 3 * Double($0) / Double(count - 1) }

@@ -1,4 +1,4 @@
-import TensorCore
+import Basics
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -28,7 +28,7 @@ let minimumKDistanceScale: Float = 1e-3
 public func smoothKNNDistances(
     _ distances: [Float], neighborCount k: Int, localConnectivity: Float = 1, bandwidth: Float = 1
 ) -> (sigma: [Float], rho: [Float]) {
-    precondition(k > 0 && distances.count % k == 0,
+    checkArgument(k > 0 && distances.count % k == 0,
                  "smoothKNNDistances: \(distances.count) distances are not rows of \(k)")
     let n = distances.count / k
     let target = log2(Double(k)) * Double(bandwidth)

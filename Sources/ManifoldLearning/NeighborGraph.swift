@@ -1,4 +1,4 @@
-import TensorCore
+import Basics
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -50,9 +50,9 @@ public struct NeighborGraph: Sendable, Equatable {
 
     /// A graph from its two row-major `pointCount x neighborCount` tables.
     public init(pointCount: Int, neighborCount: Int, indices: [Int32], distances: [Float]) {
-        precondition(indices.count == pointCount * neighborCount,
+        checkArgument(indices.count == pointCount * neighborCount,
                      "NeighborGraph: \(indices.count) indices for \(pointCount) x \(neighborCount)")
-        precondition(distances.count == indices.count,
+        checkArgument(distances.count == indices.count,
                      "NeighborGraph: \(distances.count) distances, \(indices.count) indices")
         self.pointCount = pointCount
         self.neighborCount = neighborCount
@@ -68,7 +68,7 @@ public struct NeighborGraph: Sendable, Equatable {
     /// The fraction of `reference`'s neighbour sets found in this graph, self excluded:
     /// `mean_i |N_i ∩ R_i| / (k - 1)`, the usual recall of an approximate search.
     public func recall(against reference: NeighborGraph) -> Double {
-        precondition(reference.pointCount == pointCount && reference.neighborCount == neighborCount,
+        checkArgument(reference.pointCount == pointCount && reference.neighborCount == neighborCount,
                      "recall: \(pointCount) x \(neighborCount) against \(reference.pointCount) x \(reference.neighborCount)")
         var found = 0
         var total = 0
@@ -96,11 +96,11 @@ public func nearestNeighbors(
     metric: DistanceMetric = .euclidean, algorithm: NeighborAlgorithm = .automatic,
     seed: UInt64 = 0
 ) -> NeighborGraph {
-    precondition(dimension > 0, "nearestNeighbors: dimension must be positive, got \(dimension)")
-    precondition(points.count % dimension == 0,
+    checkArgument(dimension > 0, "nearestNeighbors: dimension must be positive, got \(dimension)")
+    checkArgument(points.count % dimension == 0,
                  "nearestNeighbors: \(points.count) values are not rows of \(dimension)")
     let n = points.count / dimension
-    precondition(neighborCount >= 1 && neighborCount <= n,
+    checkArgument(neighborCount >= 1 && neighborCount <= n,
                  "nearestNeighbors: neighborCount \(neighborCount) must be in 1...\(n) (the point count)")
     let prepared = PreparedPoints(points, dimension: dimension, metric: metric)
     switch algorithm {
@@ -181,38 +181,4 @@ struct PreparedPoints: Sendable {
             }
         }
     }
-}
-
-/// `<a, b>` over `count` floats, eight lanes at a time (a plain loop would not vectorise:
-/// float addition is not associative).
-@inline(__always)
-func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-    var lanes = SIMD8<Float>()
-    var c = 0
-    let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
-    while c + 8 <= count {
-        lanes += rawA.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
-            * rawB.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
-        c += 8
-    }
-    var sum = lanes.sum()
-    while c < count { sum += a[c] * b[c]; c += 1 }
-    return sum
-}
-
-/// `|a - b|^2` over `count` floats, eight lanes at a time.
-@inline(__always)
-func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-    var lanes = SIMD8<Float>()
-    var c = 0
-    let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
-    while c + 8 <= count {
-        let t = rawA.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
-            - rawB.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
-        lanes += t * t
-        c += 8
-    }
-    var sum = lanes.sum()
-    while c < count { let t = a[c] - b[c]; sum += t * t; c += 1 }
-    return sum
 }

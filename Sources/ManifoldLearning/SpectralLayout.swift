@@ -1,4 +1,4 @@
-import TensorCore
+import Basics
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,5 +1,5 @@
 import Dispatch
-import TensorCore
+import Basics
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,4 +1,4 @@
-import TensorCore
+import Basics
 
 /// How well a layout keeps local structure, scikit-learn's
 /// `sklearn.manifold.trustworthiness`:
@@ -20,10 +20,10 @@ public func trustworthiness(
     neighborCount k: Int = 5, metric: DistanceMetric = .euclidean
 ) -> Double {
     let n = points.count / dimension
-    precondition(points.count == n * dimension, "trustworthiness: \(points.count) values are not rows of \(dimension)")
-    precondition(embedding.count == n * embeddedDimension,
+    checkArgument(points.count == n * dimension, "trustworthiness: \(points.count) values are not rows of \(dimension)")
+    checkArgument(embedding.count == n * embeddedDimension,
                  "trustworthiness: embedding has \(embedding.count) values, expected \(n) x \(embeddedDimension)")
-    precondition(k >= 1 && Double(k) < Double(n) / 2, "trustworthiness: neighborCount \(k) must be in 1..<\(n)/2")
+    checkArgument(k >= 1 && Double(k) < Double(n) / 2, "trustworthiness: neighborCount \(k) must be in 1..<\(n)/2")
     // Layout neighbours, self removed (k + 1 found in case of duplicate points).
     let layoutNeighbors = nearestNeighbors(of: embedding, dimension: embeddedDimension,
                                            neighborCount: min(n, k + 1), metric: .euclidean, algorithm: .exact)

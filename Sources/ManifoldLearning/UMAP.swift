@@ -1,5 +1,5 @@
 import Dispatch
-import TensorCore
+import Basics
 
 /// How UMAP's layout starts.
 public enum UMAPInitialization: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import Basics
 import TensorCore
 
 /// Batch normalisation over [N, C] (PyTorch's `BatchNorm1d`) or [N, C, H, W]

@@ -1,4 +1,5 @@
 import Foundation
+import Basics
 import TensorCore
 
 /// A checkpoint error that names what was expected, what was found and where.
@@ -314,41 +315,13 @@ extension Checkpoint {
         try self.init(bytes: Array(data), path: url.path)
     }
 
-    /// Writes the file atomically: a temporary file in the same folder, flushed to disk
-    /// (fsync), then renamed over `url`, so a crash leaves either the old file or the new one,
-    /// never a partial one.
+    /// Writes the file atomically (`writeAtomically`): a crash leaves either the old file or
+    /// the new one, never a partial one.
     public func write(to url: URL) throws {
-        let bytes = serialized()
-        let folder = url.deletingLastPathComponent().path
-        let temporary = "\(folder)/.\(url.lastPathComponent).\(getpid()).tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else {
-            throw CheckpointError.inputOutput(path: url.path, reason: "cannot create \(temporary): \(String(cString: strerror(errno)))")
-        }
-        var written = 0
-        let status: Int32 = bytes.withUnsafeBytes { raw in
-            while written < raw.count {
-                let result = writeBytes(descriptor, raw.baseAddress! + written, raw.count - written)
-                if result <= 0 { return errno }
-                written += result
-            }
-            return fsync(descriptor) == 0 ? 0 : errno
-        }
-        close(descriptor)
-        guard status == 0 else {
-            unlink(temporary)
-            throw CheckpointError.inputOutput(path: url.path, reason: "cannot write \(temporary): \(String(cString: strerror(status)))")
-        }
-        guard rename(temporary, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw CheckpointError.inputOutput(path: url.path, reason: "cannot rename \(temporary): \(reason)")
-        }
-        // Make the rename itself durable.
-        let folderDescriptor = open(folder.isEmpty ? "." : folder, O_RDONLY)
-        if folderDescriptor >= 0 {
-            fsync(folderDescriptor)
-            close(folderDescriptor)
+        do {
+            try writeAtomically(serialized(), to: url)
+        } catch {
+            throw CheckpointError.inputOutput(path: url.path, reason: error.reason)
         }
     }
 }
@@ -361,15 +334,3 @@ private func exactNonNegativeInteger(_ value: Any) -> Int? {
     guard let integer = Int(exactly: number), integer >= 0 else { return nil }
     return integer
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) private func writeBytes(_ descriptor: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
-    Glibc.write(descriptor, pointer, count)
-}
-#elseif canImport(Darwin)
-import Darwin
-@inline(__always) private func writeBytes(_ descriptor: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
-    Darwin.write(descriptor, pointer, count)
-}
-#endif

@@ -1,3 +1,4 @@
+import Basics
 import TensorCore
 
 /// A 2-D convolution without bias (as every convolution in ResNet), PyTorch's `nn.Conv2d`

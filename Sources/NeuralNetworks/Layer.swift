@@ -1,3 +1,4 @@
+import Basics
 import TensorCore
 
 /// A tensor of a layer with its checkpoint name (torchvision's naming, e.g.

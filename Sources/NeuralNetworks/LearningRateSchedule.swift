@@ -1,3 +1,4 @@
+import Basics
 import TensorCore
 #if canImport(Glibc)
 import Glibc

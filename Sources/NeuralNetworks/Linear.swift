@@ -1,3 +1,4 @@
+import Basics
 import TensorCore
 
 /// A fully connected layer, PyTorch's `nn.Linear`: `y = x W^T + b`.

@@ -1,3 +1,4 @@
+import Basics
 import TensorCore
 
 /// The projector g and predictor q of SPEC §1: Linear(in -> hidden) -> BN1d -> ReLU ->

@@ -1,3 +1,4 @@
+import Basics
 import TensorCore
 
 /// A residual network with basic blocks, as torchvision's `resnet18`/`resnet34` without the

@@ -1,3 +1,4 @@
+import Basics
 import TensorCore
 
 /// Stochastic gradient descent with momentum and weight decay, PyTorch's `optim.SGD`

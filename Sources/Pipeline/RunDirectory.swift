@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -35,7 +36,7 @@ public struct RunDirectory: Sendable {
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
-            throw PipelineError.unwritableOutput(path: path, reason: unwritableReason(url, error))
+            throw PipelineError.unwritableOutput(path: path, reason: unwritableReason(url, errno: errno))
         }
         lock = try FolderLock(folder: url)
         removeTemporaries(in: url)
@@ -61,7 +62,7 @@ public struct RunDirectory: Sendable {
     public func write(_ data: Data, to name: String) throws {
         let destination = staged(name)
         try createFolder(destination.deletingLastPathComponent())
-        try writeAtomically(data, to: destination)
+        try writeOutput(data, to: destination)
     }
 
     /// Stages a value as pretty, key-sorted JSON.
@@ -236,49 +237,13 @@ final class FolderLock: Sendable {
     }
 }
 
-/// Writes `data` to `url` through a temporary file in the same folder, fsync and rename.
-public func writeAtomically(_ data: Data, to url: URL) throws {
-    let temporary = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).partial")
-    guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-        throw PipelineError.unwritableOutput(path: url.path, reason: unwritableReason(url.deletingLastPathComponent(), nil))
-    }
+/// `writeAtomically`, its failure as `PipelineError.unwritableOutput`.
+func writeOutput(_ data: Data, to url: URL) throws {
     do {
-        let handle = try FileHandle(forWritingTo: temporary)
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
-        try handle.close()
-        // rename(2) replaces the destination atomically on POSIX file systems.
-        guard rename(temporary.path, url.path) == 0 else {
-            throw PipelineError.unwritableOutput(
-                path: url.path, reason: String(cString: strerror(errno)))
-        }
-    } catch let error as PipelineError {
-        try? FileManager.default.removeItem(at: temporary)
-        throw error
+        try writeAtomically(data, to: url)
     } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw PipelineError.unwritableOutput(path: url.path, reason: describe(error))
+        throw PipelineError.unwritableOutput(path: error.path, reason: error.reason)
     }
-}
-
-/// Why `folder` cannot be written, found by walking up to its first existing ancestor: a
-/// missing folder, a file in the way, a read-only place, or else `error` in words.
-func unwritableReason(_ folder: URL, _ error: Error?) -> String {
-    var ancestor = folder.standardizedFileURL
-    while !FileManager.default.fileExists(atPath: ancestor.path) && ancestor.path != "/" {
-        ancestor = ancestor.deletingLastPathComponent()
-    }
-    var isFolder: ObjCBool = false
-    FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isFolder)
-    if !isFolder.boolValue { return "\(ancestor.path) is a file, not a folder" }
-    if access(ancestor.path, W_OK) != 0 {
-        return ancestor.path == folder.standardizedFileURL.path
-            ? "no permission to write in \(ancestor.path)"
-            : "\(folder.path) does not exist and \(ancestor.path) does not allow creating it"
-    }
-    if ancestor.path != folder.standardizedFileURL.path && error == nil { return "the folder \(folder.path) does not exist" }
-    return error.map(describe) ?? "the file system refused it"
 }
 
 /// A file-system error in words: the POSIX reason when there is one (not a Cocoa code).

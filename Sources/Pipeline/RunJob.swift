@@ -94,7 +94,7 @@ public struct RunJob {
             clustered = (outcome, report)
         }
         stagesRun.append(.cluster)
-        guard let (outcome, report) = clustered else { preconditionFailure("RunJob: the cluster stage always runs") }
+        guard let (outcome, report) = clustered else { fatalError("RunJob: the cluster stage always runs") }
         let timings = ledger.seconds
         try ledger.run(.report, clusterPrint) {
             try writeReport(outcome: outcome, report: report, timings: timings)

@@ -2,6 +2,7 @@ import ContrastiveLearning
 import Datasets
 import Foundation
 import Reporting
+import Basics
 import TensorCore
 
 /// The paper's Figure 2 for a trained run: SGHMC views x^c beside the views x^a they start

@@ -1,3 +1,4 @@
+import Basics
 import Clustering
 import ClusteringMetrics
 
@@ -19,7 +20,7 @@ public struct ClusteringScoreSet: Codable, Sendable, Equatable {
 
     /// Scores `predicted` against `truth` (same length).
     public init(truth: [Int], predicted: [Int]) {
-        precondition(truth.count == predicted.count,
+        checkArgument(truth.count == predicted.count,
                      "scores: \(truth.count) labels, \(predicted.count) cluster assignments")
         acc = clusteringAccuracy(truth, predicted)
         nmi = normalizedMutualInformation(truth, predicted)

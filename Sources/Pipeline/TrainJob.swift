@@ -52,7 +52,7 @@ public struct EmbedJob {
         let values = try embed(checkpoint: checkpoint, dataset: dataset, features: features)
         let columns = values.count / max(1, dataset.count)
         let array = NPYArray(shape: [dataset.count, columns], elements: .float32(values))
-        try writeAtomically(Data(npyBytes(array)), to: URL(fileURLWithPath: path))
+        try writeOutput(Data(npyBytes(array)), to: URL(fileURLWithPath: path))
         return (dataset.count, columns)
     }
 }

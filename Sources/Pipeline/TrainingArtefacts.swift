@@ -2,6 +2,7 @@ import ContrastiveLearning
 import Datasets
 import Foundation
 import Reporting
+import Basics
 import TensorCore
 
 /// The training curves of a run, read from its monitor log (one `EpochMonitors` per line).

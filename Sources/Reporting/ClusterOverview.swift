@@ -1,3 +1,5 @@
+import Basics
+
 /// What the report needs to know about the clusters, computed once: their sizes, the order
 /// in which every section lists them, their colours, and how they meet the true classes.
 ///
@@ -45,7 +47,7 @@ struct ClusterOverview {
             classColor = [:]
             return
         }
-        precondition(
+        checkArgument(
             trueLabels.count == clusterLabels.count,
             "report: \(clusterLabels.count) cluster labels but \(trueLabels.count) true labels")
 

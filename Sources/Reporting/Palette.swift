@@ -1,3 +1,5 @@
+import Basics
+
 /// Colours for clusters and classes.
 ///
 /// The first 20 are Tableau's category colours (matplotlib's tab10 then the light halves of
@@ -16,7 +18,7 @@ enum Palette {
 
     /// The colour of index `index` (0, 1, 2, ...).
     static func color(_ index: Int) -> String {
-        precondition(index >= 0, "Palette.color: index is \(index), must be >= 0")
+        checkArgument(index >= 0, "Palette.color: index is \(index), must be >= 0")
         if index < categorical.count { return categorical[index] }
         let step = index - categorical.count
         let hue = (Double(step) * 137.508).truncatingRemainder(dividingBy: 360)

@@ -1,3 +1,5 @@
+import Basics
+
 /// The 2-D view the report draws of the 3-D point cloud: the plane of its first two principal axes.
 ///
 /// Of all orthogonal projections of the cloud to 2-D, this one keeps the most of its spread,
@@ -15,7 +17,7 @@ public struct PrincipalPlane: Sendable {
     /// - Parameter coordinates: n x 3, row-major. A point with a non-finite coordinate takes
     ///   no part in finding the axes and projects to NaN.
     public init(coordinates: [Float]) {
-        precondition(coordinates.count % 3 == 0, "PrincipalPlane: \(coordinates.count) values is not n x 3")
+        checkArgument(coordinates.count % 3 == 0, "PrincipalPlane: \(coordinates.count) values is not n x 3")
         let count = coordinates.count / 3
         let finite = (0..<count).filter { point in (0..<3).allSatisfy { coordinates[3 * point + $0].isFinite } }
         var mean = [0.0, 0.0, 0.0]

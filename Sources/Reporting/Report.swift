@@ -1,3 +1,5 @@
+import Basics
+
 /// The report of a run as one self-contained HTML page: inline CSS, inline SVG plots, images as
 /// `data:` URIs; nothing is fetched when it opens.
 ///
@@ -10,7 +12,7 @@
 /// Shapes: `coordinates` n x 3 (or empty), `clusterLabels` n, `trueLabels` n when present.
 public func renderReport(_ content: ReportContent) -> String {
     let pointCount = content.clusterLabels.count
-    precondition(
+    checkArgument(
         content.coordinates.isEmpty || content.coordinates.count == 3 * pointCount,
         "renderReport: \(content.coordinates.count) coordinates for \(pointCount) cluster labels (expected n x 3)")
     let overview = ClusterOverview(

@@ -1,3 +1,5 @@
+import Basics
+
 /// Everything a report shows, as plain data filled in by the pipeline.
 ///
 /// Every part may be missing: an empty array or `nil` leaves its section out. A run on
@@ -147,7 +149,7 @@ public struct CurveSeries: Sendable, Equatable {
     public var values: [Double]
 
     public init(name: String, epochs: [Double], values: [Double]) {
-        precondition(
+        checkArgument(
             epochs.count == values.count,
             "CurveSeries \(name): \(epochs.count) epochs but \(values.count) values")
         self.name = name
@@ -179,7 +181,7 @@ public struct TrainingHistory: Sendable, Equatable {
         featureStandardDeviation: CurveSeries? = nil,
         featureDimension: Int = 256
     ) {
-        precondition(
+        checkArgument(
             featureDimension > 0, "TrainingHistory: featureDimension is \(featureDimension), must be > 0")
         self.lossParts = lossParts
         self.knnAccuracy = knnAccuracy
@@ -224,9 +226,9 @@ public struct BandwidthSweepPlot: Sendable, Equatable {
     public var chosen: Int
 
     public init(rule: String, bandwidths: [Double], clusterCounts: [Int], silhouettes: [Double?], chosen: Int) {
-        precondition(bandwidths.count == clusterCounts.count && bandwidths.count == silhouettes.count,
+        checkArgument(bandwidths.count == clusterCounts.count && bandwidths.count == silhouettes.count,
                      "BandwidthSweepPlot: \(bandwidths.count) bandwidths, \(clusterCounts.count) counts, \(silhouettes.count) silhouettes")
-        precondition(bandwidths.indices.contains(chosen), "BandwidthSweepPlot: chosen \(chosen) outside 0..<\(bandwidths.count)")
+        checkArgument(bandwidths.indices.contains(chosen), "BandwidthSweepPlot: chosen \(chosen) outside 0..<\(bandwidths.count)")
         self.rule = rule
         self.bandwidths = bandwidths
         self.clusterCounts = clusterCounts

@@ -1,3 +1,5 @@
+import Basics
+
 /// The most points one scatter plot draws; above it, a deterministic subsample is drawn.
 let scatterPointLimit = 5000
 
@@ -5,7 +7,7 @@ let scatterPointLimit = 5000
 /// its share when the data are sorted by class), in a scrambled drawing order so that no
 /// cluster is always painted over the others. The same `count` and `limit` give the same list.
 public func scatterSubsample(count: Int, limit: Int) -> [Int] {
-    precondition(count >= 0 && limit > 0, "scatterSubsample: count \(count) must be >= 0 and limit \(limit) > 0")
+    checkArgument(count >= 0 && limit > 0, "scatterSubsample: count \(count) must be >= 0 and limit \(limit) > 0")
     let chosen = count <= limit ? Array(0..<count) : (0..<limit).map { $0 * count / limit }
     return chosen.sorted { (mix($0), $0) < (mix($1), $1) }
 }

@@ -1,4 +1,6 @@
-// Number and text formatting without Foundation, so that Reporting depends on nothing.
+import Basics
+
+// Number and text formatting without Foundation, so that Reporting needs nothing beyond Basics.
 
 /// Escapes `&`, `<`, `>`, `"` and `'` so that any text can go into HTML or SVG, in element
 /// content and in quoted attribute values alike.
@@ -21,7 +23,7 @@ public func escapeHTML(_ text: String) -> String {
 /// `value` with exactly `digits` decimals, rounded half away from zero: `formatFixed(0.8765, digits: 3)`
 /// is "0.877". Non-finite values print as "nan", "inf", "-inf".
 public func formatFixed(_ value: Double, digits: Int) -> String {
-    precondition(digits >= 0 && digits <= 12, "formatFixed: digits is \(digits), must be in 0...12")
+    checkArgument(digits >= 0 && digits <= 12, "formatFixed: digits is \(digits), must be in 0...12")
     if value.isNaN { return "nan" }
     if value.isInfinite { return value > 0 ? "inf" : "-inf" }
     var scale: UInt64 = 1

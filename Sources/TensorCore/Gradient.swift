@@ -1,3 +1,5 @@
+import Basics
+
 /// Whether ops record their pullbacks. On by default; `withoutGradient` turns it off for the
 /// current task (and the tasks it starts), nothing else.
 public enum GradientMode {

@@ -1,4 +1,5 @@
 // The convolution op (no bias; ResNet convolutions have none, add one with `+` if needed).
+import Basics
 
 /// 2-D cross-correlation, PyTorch's `F.conv2d` without bias:
 /// input [N, C, H, W], weight [F, C, KH, KW] -> [N, F, OH, OW],

@@ -209,6 +209,7 @@ extension Tensor {
 }
 
 #if canImport(Glibc)
+import Basics
 import Glibc
 @inline(__always) func scalarExp(_ x: Float) -> Float { Glibc.expf(x) }
 @inline(__always) func scalarLog(_ x: Float) -> Float { Glibc.logf(x) }

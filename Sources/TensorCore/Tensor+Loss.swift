@@ -1,4 +1,5 @@
 // Softmax cross-entropy.
+import Basics
 
 /// The mean softmax cross-entropy of `logits` [N, C] against class indices `labels` (N of
 /// them, each in 0..<C), PyTorch's `F.cross_entropy`:

@@ -1,4 +1,5 @@
 // Matrix products through BLAS, and the linear map of a fully connected layer.
+import Basics
 
 /// `op(a) op(b)` for 2-D tensors, where `op` transposes when asked:
 /// `op(a)` is [m, k] (a stored [k, m] when `transposeA`), `op(b)` is [k, n]; result [m, n].

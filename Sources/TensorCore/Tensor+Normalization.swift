@@ -1,4 +1,5 @@
 // Batch normalisation (1-D and 2-D), and row-wise L2 normalisation.
+import Basics
 
 /// How a network runs forward; it matters to batch normalisation only.
 public enum ForwardMode: Sendable, Equatable {

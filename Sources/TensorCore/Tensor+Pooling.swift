@@ -1,4 +1,5 @@
 // Max pooling (the ImageNet stem of ResNet).
+import Basics
 
 extension Tensor {
     /// Max pooling over `kernelSize` x `kernelSize` windows, PyTorch's `F.max_pool2d`

@@ -1,4 +1,5 @@
 // Sums and means over axes, global average pooling, log-sum-exp.
+import Basics
 
 extension Tensor {
     /// The sum over `axes` (all axes when nil). Reduced axes are kept with extent 1 when

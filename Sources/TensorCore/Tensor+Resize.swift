@@ -1,4 +1,5 @@
 // Bilinear resizing of images.
+import Basics
 
 extension Tensor {
     /// Bilinear resize of [N, C, H, W] to [N, C, height, width], PyTorch's

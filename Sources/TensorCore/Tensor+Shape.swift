@@ -1,4 +1,5 @@
 // Reshaping, concatenation and slicing along the batch axis.
+import Basics
 
 extension Tensor {
     /// The same elements viewed with another shape of the same element count (no copy).

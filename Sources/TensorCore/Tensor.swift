@@ -243,6 +243,7 @@ final class TensorStorage {
 }
 
 #if canImport(Glibc)
+import Basics
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

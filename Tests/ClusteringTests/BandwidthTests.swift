@@ -1,5 +1,5 @@
 import Clustering
-import TensorCore
+import Basics
 import Testing
 
 @Suite struct BandwidthTests {

@@ -1,4 +1,4 @@
-import TensorCore
+import Basics
 
 /// Seeded Gaussian blobs: `perBlob` points around each of `centres` (row-major, `dimension`
 /// columns), standard deviation `spread`; returns the points and each point's blob.

@@ -1,4 +1,5 @@
 import Foundation
+import Basics
 import TensorCore
 
 /// The parsed JSON of a fixture file in `Fixtures/`.

@@ -1,5 +1,6 @@
 import ContrastiveLearning
 import Testing
+import Basics
 import TensorCore
 
 /// BYOL, NT-Xent and the NRCC regularizer against PyTorch (Fixtures/make_fixtures.py).

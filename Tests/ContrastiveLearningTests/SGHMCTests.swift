@@ -1,6 +1,7 @@
 import ContrastiveLearning
 import NeuralNetworks
 import Testing
+import Basics
 import TensorCore
 
 /// conv3x3 (1 -> 4, padding 1, no bias) -> BN2d -> ReLU -> global average pool: the

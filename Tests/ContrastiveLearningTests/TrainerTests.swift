@@ -2,6 +2,7 @@ import ContrastiveLearning
 import Datasets
 import Foundation
 import Testing
+import Basics
 import TensorCore
 
 /// A tiny run on the embedded digits: small width, small batch, few epochs.

@@ -1,6 +1,6 @@
 import Datasets
 import Foundation
-import TensorCore
+import Basics
 import Testing
 
 /// torchvision_reference.json, written by make_fixtures.py.

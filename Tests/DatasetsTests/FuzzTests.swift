@@ -1,6 +1,6 @@
 import Datasets
 import Foundation
-import TensorCore
+import Basics
 import Testing
 
 /// Every reader, fed seeded random bytes, truncations and byte flips of real files: each

@@ -1,6 +1,6 @@
 import Datasets
 import Foundation
-import TensorCore
+import Basics
 import Testing
 
 /// One entry of folder_expected.json: what Pillow decodes, H x W x C.

@@ -1,6 +1,6 @@
 import Foundation
 import ManifoldLearning
-import TensorCore
+import Basics
 import Testing
 
 @Suite struct UMAPTests {

@@ -1,5 +1,6 @@
 import Testing
 import NeuralNetworks
+import Basics
 import TensorCore
 
 /// The three modes of batch normalisation (SPEC §1, §3).

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNetworks
+import Basics
 import TensorCore
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import NeuralNetworks
+import Basics
 import TensorCore
 
 @Suite struct CheckpointTests {

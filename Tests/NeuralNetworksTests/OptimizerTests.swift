@@ -1,5 +1,6 @@
 import Testing
 import NeuralNetworks
+import Basics
 import TensorCore
 
 @Suite struct OptimizerTests {

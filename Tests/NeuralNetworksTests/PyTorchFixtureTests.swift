@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import NeuralNetworks
+import Basics
 import TensorCore
 
 /// Forward and backward against values PyTorch computed (Fixtures/make_fixtures.py, seed 1234).

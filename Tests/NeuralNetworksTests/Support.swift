@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Basics
 import TensorCore
 
 /// The folder of fixtures copied into the test bundle.

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Pipeline
+import Basics
 import TensorCore
 import Testing
 

@@ -1,4 +1,5 @@
 import Testing
+import Basics
 import TensorCore
 
 /// The convolution algorithms (im2col + GEMM, shifted products, the direct kernels) against

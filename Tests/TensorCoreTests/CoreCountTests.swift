@@ -1,4 +1,5 @@
 import Testing
+import Basics
 import TensorCore
 
 /// A seed gives the same bits on one core as on all of them: every sum over a batch is cut

@@ -1,4 +1,5 @@
 import Testing
+import Basics
 import TensorCore
 
 /// Compares reverse-mode gradients with central differences.

@@ -1,4 +1,5 @@
 import Testing
+import Basics
 import TensorCore
 
 /// Every op's gradient against central differences, for all of its tensor arguments.

@@ -1,4 +1,5 @@
 import Testing
+import Basics
 import TensorCore
 
 /// The tape's contract: what records, what accumulates, what is released.

@@ -8,6 +8,7 @@
 // columns [K = C KH KW, S P] (P = OH OW; column s P + p is output position p of sample s),
 // so one GEMM [F, K] x [K, S P] serves the whole chunk and small late layers (P = 16) still
 // give BLAS a wide matrix.
+import Basics
 
 /// The geometry of one convolution.
 public struct ConvolutionGeometry: Sendable, Equatable {

@@ -3,6 +3,7 @@
 // copy that stays in cache. On the narrow ResNet-18 at batch 256 it runs each 3x3 layer,
 // forward and backward, 1.3-2.5x faster than im2col + GEMM on OpenBLAS did
 // (`nrcc-bench engine`'s conv figures), and the BYOL step 1.5x faster.
+import Basics
 import CKernels
 
 extension ConvolutionGeometry {

@@ -10,6 +10,7 @@
 // pass is the same products transposed: dW_tap = dY x padded[:, j + shift]^T, and
 // dPadded[:, j + shift] += W_tap^T dY, with dY zero on the border. Compared with im2col, the
 // input is copied once instead of KH KW times and nothing is folded back.
+import Basics
 
 extension ConvolutionGeometry {
     /// Whether `conv2d` uses the shifted products (otherwise im2col): stride 1, a square odd

@@ -1,6 +1,8 @@
 // The one seam between nrcc and the platform's BLAS: OpenBLAS on Linux, Accelerate on macOS.
-// No other file imports CBLAS or Accelerate.
+// The products go through here only; BLASKernel.swift beside it imports the library too, to
+// name the kernel that is loaded.
 #if canImport(Accelerate)
+import Basics
 import Accelerate
 #else
 import CBLAS
@@ -25,7 +27,7 @@ public func gemm(
     beta: Float = 0,
     c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
+    checkArgument(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
     if m == 0 || n == 0 { return }
     cblas_sgemm(
         CblasRowMajor,
