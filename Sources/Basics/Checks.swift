@@ -10,3 +10,9 @@ public func checkArgument(
 ) {
     if !condition() { fatalError(message(), file: file, line: line) }
 }
+
+/// The one phrasing of a setting out of its range, whichever module finds it: the setting,
+/// the value it has, and what it must be.
+public func invalidSettingMessage(name: String, value: String, expected: String) -> String {
+    "\(name) is \(value), expected \(expected); change that setting"
+}

@@ -72,16 +72,16 @@ public struct AutomaticBandwidth: Sendable, Equatable {
     public func bandwidth(_ points: [Float], dimension: Int) throws(ClusteringError) -> Float {
         let n = try validatePoints(points, dimension: dimension)
         guard percentile > 0 && percentile <= 100 else {
-            throw .invalidParameter(name: "percentile", value: "\(percentile)", expected: "in (0, 100]")
+            throw .invalidSetting(name: "percentile", value: "\(percentile)", expected: "in (0, 100]")
         }
         guard neighborFraction > 0 && neighborFraction <= 1 else {
-            throw .invalidParameter(name: "neighborFraction", value: "\(neighborFraction)", expected: "in (0, 1]")
+            throw .invalidSetting(name: "neighborFraction", value: "\(neighborFraction)", expected: "in (0, 1]")
         }
         guard sampleSize > 0 else {
-            throw .invalidParameter(name: "sampleSize", value: "\(sampleSize)", expected: "> 0")
+            throw .invalidSetting(name: "sampleSize", value: "\(sampleSize)", expected: "> 0")
         }
         guard n >= 2 else {
-            throw .invalidParameter(name: "the number of points", value: "\(n)", expected: ">= 2 for an automatic bandwidth")
+            throw .invalidSetting(name: "the number of points", value: "\(n)", expected: ">= 2 for an automatic bandwidth")
         }
         let queries = sampledIndices(count: min(n, sampleSize), from: n, seed: seed)
         let k = min(n - 1, max(1, Int((Double(n) * neighborFraction).rounded(.down))))

@@ -50,7 +50,7 @@ public struct BandwidthSweep: Sendable, Equatable {
 
     func validate() throws(ClusteringError) {
         func check(_ ok: Bool, _ name: String, _ value: Int, _ expected: String) throws(ClusteringError) {
-            if !ok { throw .invalidParameter(name: name, value: "\(value)", expected: expected) }
+            if !ok { throw .invalidSetting(name: name, value: "\(value)", expected: expected) }
         }
         try check(stepsPerOctave >= 1 && stepsPerOctave <= 64, "stepsPerOctave", stepsPerOctave, "in 1...64")
         try check(octaveCount >= 1 && octaveCount <= 30, "octaveCount", octaveCount, "in 1...30")

@@ -17,7 +17,7 @@ public enum ClusteringError: Error, Equatable, Sendable, CustomStringConvertible
     /// 64-bit key can number.
     case gridTooFine(bandwidth: Float, cellsPerAxis: [Int])
     /// A parameter is out of its range.
-    case invalidParameter(name: String, value: String, expected: String)
+    case invalidSetting(name: String, value: String, expected: String)
     /// k-means was asked for more clusters than there are points, or for none.
     case invalidClusterCount(requested: Int, points: Int)
 
@@ -42,7 +42,7 @@ public enum ClusteringError: Error, Equatable, Sendable, CustomStringConvertible
         case .gridTooFine(let bandwidth, let cellsPerAxis):
             return "expected a grid of at most 2^62 cells, found \(cellsPerAxis.map(String.init).joined(separator: " x ")) "
                 + "cells of side \(bandwidth); raise the bandwidth or rescale the points"
-        case .invalidParameter(let name, let value, let expected):
+        case .invalidSetting(let name, let value, let expected):
             return "expected \(name) \(expected), found \(value); change \(name)"
         case .invalidClusterCount(let requested, let points):
             return "expected a cluster count in 1...\(points) (the number of points), found \(requested); change k"

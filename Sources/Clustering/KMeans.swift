@@ -45,12 +45,12 @@ public func kMeans(
 ) throws(ClusteringError) -> KMeansResult {
     let n = try validatePoints(points, dimension: dimension)
     guard clusterCount >= 1 && clusterCount <= n else { throw .invalidClusterCount(requested: clusterCount, points: n) }
-    guard restarts >= 1 else { throw .invalidParameter(name: "restarts", value: "\(restarts)", expected: ">= 1") }
+    guard restarts >= 1 else { throw .invalidSetting(name: "restarts", value: "\(restarts)", expected: ">= 1") }
     guard maximumIterations >= 1 else {
-        throw .invalidParameter(name: "maximumIterations", value: "\(maximumIterations)", expected: ">= 1")
+        throw .invalidSetting(name: "maximumIterations", value: "\(maximumIterations)", expected: ">= 1")
     }
     guard tolerance >= 0 && tolerance.isFinite else {
-        throw .invalidParameter(name: "tolerance", value: "\(tolerance)", expected: ">= 0")
+        throw .invalidSetting(name: "tolerance", value: "\(tolerance)", expected: ">= 0")
     }
     let distances = SquaredDistances(points: points, count: n, dimension: dimension)
     let scaledTolerance = tolerance * meanVariance(points, count: n, dimension: dimension)

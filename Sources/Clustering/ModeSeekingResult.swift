@@ -51,7 +51,7 @@ func validateModeSeeking(
 ) throws(ClusteringError) -> (count: Int, bandwidth: Float) {
     let n = try validatePoints(points, dimension: dimension)
     guard maximumIterations >= 0 else {
-        throw .invalidParameter(name: "maximumIterations", value: "\(maximumIterations)", expected: ">= 0")
+        throw .invalidSetting(name: "maximumIterations", value: "\(maximumIterations)", expected: ">= 0")
     }
     return (n, try bandwidth.resolve(points, dimension: dimension))
 }

@@ -32,16 +32,16 @@ public struct ClusterHeadSettings: Sendable, Codable, Equatable {
     /// Throws `TrainingError.invalidSetting` for the first value out of range.
     public func validate() throws {
         if size < 2 {
-            throw TrainingError.invalidSetting(name: "cluster head size K", expected: ">= 2", found: "\(size)")
+            throw TrainingError.invalidSetting(name: "cluster head size K", value: "\(size)", expected: ">= 2")
         }
         if size > Self.maximumSize {
-            throw TrainingError.invalidSetting(name: "cluster head size K", expected: "<= \(Self.maximumSize)", found: "\(size)")
+            throw TrainingError.invalidSetting(name: "cluster head size K", value: "\(size)", expected: "<= \(Self.maximumSize)")
         }
         if !(weight >= 0 && weight.isFinite) {
-            throw TrainingError.invalidSetting(name: "cluster head weight", expected: "a finite number >= 0", found: "\(weight)")
+            throw TrainingError.invalidSetting(name: "cluster head weight", value: "\(weight)", expected: "a finite number >= 0")
         }
         if !(temperature > 0 && temperature.isFinite) {
-            throw TrainingError.invalidSetting(name: "cluster head temperature", expected: "a finite number > 0", found: "\(temperature)")
+            throw TrainingError.invalidSetting(name: "cluster head temperature", value: "\(temperature)", expected: "a finite number > 0")
         }
     }
 }

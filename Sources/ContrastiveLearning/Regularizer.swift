@@ -58,13 +58,13 @@ public struct RegularizerSettings: Sendable, Codable, Equatable {
     /// Throws `TrainingError.invalidSetting` for the first value out of range.
     public func validate() throws {
         guard weight >= 0, weight.isFinite else {
-            throw TrainingError.invalidSetting(name: "regularizer.weight (lambda)", expected: "a finite number >= 0", found: "\(weight)")
+            throw TrainingError.invalidSetting(name: "regularizer.weight (lambda)", value: "\(weight)", expected: "a finite number >= 0")
         }
         guard temperature > 0, temperature.isFinite else {
-            throw TrainingError.invalidSetting(name: "regularizer.temperature (tau_r)", expected: "a finite number > 0", found: "\(temperature)")
+            throw TrainingError.invalidSetting(name: "regularizer.temperature (tau_r)", value: "\(temperature)", expected: "a finite number > 0")
         }
         guard beta.isFinite else {
-            throw TrainingError.invalidSetting(name: "regularizer.beta", expected: "a finite number", found: "\(beta)")
+            throw TrainingError.invalidSetting(name: "regularizer.beta", value: "\(beta)", expected: "a finite number")
         }
     }
 }

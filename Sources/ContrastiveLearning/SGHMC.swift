@@ -55,25 +55,25 @@ public struct SGHMCSettings: Sendable, Codable, Equatable {
     /// Throws `TrainingError.invalidSetting` for the first value out of range.
     public func validate() throws {
         guard steps >= 1 else {
-            throw TrainingError.invalidSetting(name: "sghmc.steps (zeta)", expected: ">= 1", found: "\(steps)")
+            throw TrainingError.invalidSetting(name: "sghmc.steps (zeta)", value: "\(steps)", expected: ">= 1")
         }
         guard steps <= Self.maximumSteps else {
-            throw TrainingError.invalidSetting(name: "sghmc.steps (zeta)", expected: "<= \(Self.maximumSteps)", found: "\(steps)")
+            throw TrainingError.invalidSetting(name: "sghmc.steps (zeta)", value: "\(steps)", expected: "<= \(Self.maximumSteps)")
         }
         guard gradientClamp > 0 else {
-            throw TrainingError.invalidSetting(name: "sghmc.gradientClamp", expected: "> 0", found: "\(gradientClamp)")
+            throw TrainingError.invalidSetting(name: "sghmc.gradientClamp", value: "\(gradientClamp)", expected: "> 0")
         }
         for (name, value) in [("friction (delta1)", friction), ("stepSize (delta2)", stepSize), ("noiseScale (delta3)", noiseScale)] {
             guard value >= 0, value.isFinite else {
-                throw TrainingError.invalidSetting(name: "sghmc.\(name)", expected: "a finite number >= 0", found: "\(value)")
+                throw TrainingError.invalidSetting(name: "sghmc.\(name)", value: "\(value)", expected: "a finite number >= 0")
             }
         }
         if let size = resampleSize, size < 8 {
-            throw TrainingError.invalidSetting(name: "sghmc.resampleSize", expected: ">= 8 pixels", found: "\(size)")
+            throw TrainingError.invalidSetting(name: "sghmc.resampleSize", value: "\(size)", expected: ">= 8 pixels")
         }
         if let size = resampleSize, size > Self.maximumResampleSize {
-            throw TrainingError.invalidSetting(name: "sghmc.resampleSize", expected: "<= \(Self.maximumResampleSize) pixels",
-                                               found: "\(size)")
+            throw TrainingError.invalidSetting(name: "sghmc.resampleSize", value: "\(size)",
+                                               expected: "<= \(Self.maximumResampleSize) pixels")
         }
     }
 }

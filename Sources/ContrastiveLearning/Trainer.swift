@@ -306,9 +306,12 @@ public func embed(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFea
     return values
 }
 
-/// The checkpoint at `url`, its read errors reported as `TrainingError.checkpoint`.
+/// The checkpoint at `url`; the reader's errors stay typed inside
+/// `TrainingError.unreadableCheckpoint`.
 func readCheckpoint(_ url: URL) throws -> Checkpoint {
-    do { return try Checkpoint(contentsOf: url) } catch {
+    do { return try Checkpoint(contentsOf: url) } catch let error as CheckpointError {
+        throw TrainingError.unreadableCheckpoint(error)
+    } catch {
         throw TrainingError.checkpoint(file: url.path, reason: "\(error)")
     }
 }

@@ -124,8 +124,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public static func validate(minutes: Double) throws {
         guard minutes.isFinite, minutes > 0, minutes <= maximumMinutes else {
             throw TrainingError.invalidSetting(
-                name: "minutes", expected: "a finite number of minutes in (0, \(Int(maximumMinutes))] (at most a week)",
-                found: "\(minutes)")
+                name: "minutes", value: "\(minutes)",
+                expected: "a finite number of minutes in (0, \(Int(maximumMinutes))] (at most a week)")
         }
     }
 
@@ -268,7 +268,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// Throws `TrainingError.invalidSetting` for the first value out of range.
     public func validate() throws {
         func check(_ condition: Bool, _ name: String, _ expected: String, _ found: Any) throws {
-            if !condition { throw TrainingError.invalidSetting(name: name, expected: expected, found: "\(found)") }
+            if !condition { throw TrainingError.invalidSetting(name: name, value: "\(found)", expected: expected) }
         }
         try check(depth == 18 || depth == 34, "depth", "18 or 34", depth)
         try check(width >= 1, "width", ">= 1", width)
@@ -306,7 +306,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         try sghmc.validate()
         try clusterHead?.validate()
         do { try augmentation.validate() } catch {
-            throw TrainingError.invalidSetting(name: "augmentation", expected: "valid settings", found: "\(error)")
+            throw TrainingError.invalidSetting(name: "augmentation", value: "\(error)", expected: "valid settings")
         }
     }
 

@@ -1,14 +1,19 @@
 // What can go wrong in training and embedding, said so that a user can act on it.
 
+import Basics
+import NeuralNetworks
+
 /// A training or embedding failure; `description` says what was expected, what was found,
 /// and what to do.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
     /// A setting out of its range.
-    case invalidSetting(name: String, expected: String, found: String)
+    case invalidSetting(name: String, value: String, expected: String)
     /// The loss became NaN or infinite at this step; the last good checkpoint is untouched.
     case nonFiniteLoss(epoch: Int, step: Int, globalStep: Int, loss: Float)
-    /// A checkpoint that cannot be read, written or used.
+    /// A checkpoint that cannot be written or used.
     case checkpoint(file: String, reason: String)
+    /// A checkpoint file that cannot be read, with the reader's own error.
+    case unreadableCheckpoint(CheckpointError)
     /// `--resume` with settings that differ from the checkpoint's.
     case configurationMismatch(file: String, setting: String)
     /// The dataset does not fit the network (channels) or is too small for one batch.
@@ -18,12 +23,14 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .invalidSetting(name, expected, found):
-            "\(name) must be \(expected), found \(found); change that setting"
+        case let .invalidSetting(name, value, expected):
+            invalidSettingMessage(name: name, value: value, expected: expected)
         case let .nonFiniteLoss(epoch, step, globalStep, loss):
             "the loss became \(loss) at global step \(globalStep) (epoch \(epoch), step \(step)); training stopped and the last checkpoint is intact; lower the learning rate or the regularizer weight and resume"
         case let .checkpoint(file, reason):
             "checkpoint \(file): \(reason)"
+        case let .unreadableCheckpoint(error):
+            "\(error)"
         case let .configurationMismatch(file, setting):
             "cannot resume from \(file): its settings differ from this run's in \(setting); resume with the same settings (only --epochs may grow) or start a new output directory"
         case let .incompatibleDataset(expected, found):

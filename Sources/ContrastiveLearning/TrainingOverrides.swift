@@ -66,16 +66,16 @@ public struct TrainingOverrides: Sendable, Equatable {
         if let cropScale {
             guard cropScale > 0 && cropScale <= 1 else {
                 throw TrainingError.invalidSetting(
-                    name: "crop scale", expected: "in (0, 1], the smallest share of the image a crop keeps (0.3 keeps at least 30%)",
-                    found: "\(cropScale)")
+                    name: "crop scale", value: "\(cropScale)",
+                    expected: "in (0, 1], the smallest share of the image a crop keeps (0.3 keeps at least 30%)")
             }
             configuration.augmentation.cropScale = cropScale...1
         }
         if let cropRatio {
             guard cropRatio >= 1 && cropRatio.isFinite else {
                 throw TrainingError.invalidSetting(
-                    name: "crop ratio", expected: "a finite number at least 1 (1 keeps proportions, 4/3 is the paper's)",
-                    found: "\(cropRatio)")
+                    name: "crop ratio", value: "\(cropRatio)",
+                    expected: "a finite number at least 1 (1 keeps proportions, 4/3 is the paper's)")
             }
             configuration.augmentation.cropRatio = (1 / cropRatio)...cropRatio
         }

@@ -53,7 +53,7 @@ public struct AugmentationSettings: Sendable, Equatable, Codable {
     /// Throws `invalidSetting` for the first value out of its range.
     public func validate() throws {
         func check(_ condition: Bool, _ name: String, _ expected: String, _ found: String) throws {
-            if !condition { throw DatasetError.invalidSetting(name: name, expected: expected, found: found) }
+            if !condition { throw DatasetError.invalidSetting(name: name, value: found, expected: expected) }
         }
         try check(cropScale.lowerBound > 0 && cropScale.upperBound <= 1, "cropScale", "within (0, 1]", "\(cropScale)")
         try check(cropRatio.lowerBound > 0, "cropRatio", "positive", "\(cropRatio)")
@@ -92,8 +92,8 @@ public struct Augmenter: Sendable {
     public init(dataset: ImageDataset, settings: AugmentationSettings, normalization: Normalization, seed: UInt64) throws {
         try settings.validate()
         guard normalization.mean.count == dataset.channels else {
-            throw DatasetError.invalidSetting(name: "normalization", expected: "\(dataset.channels) channels",
-                                              found: "\(normalization.mean.count)")
+            throw DatasetError.invalidSetting(name: "normalization", value: "\(normalization.mean.count)",
+                                              expected: "\(dataset.channels) channels")
         }
         self.dataset = dataset
         self.settings = settings

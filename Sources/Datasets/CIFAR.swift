@@ -50,7 +50,7 @@ public func readCIFARBatch(_ path: String, format: CIFARFormat = .cifar10, name:
     let bytes = try readFileBytes(path, limit: .memoryCeiling)
     let record = format.recordSize
     guard !bytes.isEmpty, bytes.count % record == 0 else {
-        throw DatasetError.badHeader(
+        throw DatasetError.badShape(
             file: path, expected: "a whole number of \(record)-byte CIFAR records",
             found: "\(bytes.count) bytes (\(bytes.count / record) records and \(bytes.count % record) bytes over)")
     }
@@ -62,7 +62,7 @@ public func readCIFARBatch(_ path: String, format: CIFARFormat = .cifar10, name:
         let start = n * record
         let label = Int(bytes[start + labelOffset])
         guard label < format.classCount else {
-            throw DatasetError.badHeader(
+            throw DatasetError.badValue(
                 file: path, expected: "labels below \(format.classCount) (\(format))",
                 found: "label \(label) in record \(n)")
         }
@@ -109,7 +109,7 @@ public func readCIFARFolder(_ path: String, format: CIFARFormat? = nil, split: D
     case .test: files = test
     }
     guard !files.isEmpty else {
-        throw DatasetError.badHeader(file: path, expected: "CIFAR .bin batches for the \(split) split",
+        throw DatasetError.missingFiles(folder: path, expected: "CIFAR .bin batches for the \(split) split",
                                      found: "none among \(listing.count) entries")
     }
     let parts = try files.map { try readCIFARBatch(path + "/" + $0, format: resolved) }

@@ -96,7 +96,7 @@ public func loadDataset(_ nameOrPath: String, split: DatasetSplit = .all,
                                            split: split, name: "cifar10"))
     case "cifar10-lt":
         guard split != .test else {
-            throw DatasetError.badHeader(file: nameOrPath, expected: "the train split (CIFAR-10-LT is built from it)", found: "test")
+            throw DatasetError.unavailableSplit(dataset: nameOrPath, expected: "the train split (CIFAR-10-LT is built from it)", found: "test")
         }
         let train = try loadImageDataset("cifar10", split: .train, searchPaths: searchPaths)
         var longTail = try train.longTailed(imbalanceRatio: 10, seed: 0)
@@ -120,7 +120,7 @@ public func loadImageDataset(_ nameOrPath: String, split: DatasetSplit = .all,
     switch try loadDataset(nameOrPath, split: split, folderOptions: folderOptions, searchPaths: searchPaths) {
     case let .images(dataset): return dataset
     case let .features(matrix):
-        throw DatasetError.badHeader(file: nameOrPath, expected: "images (uint8 N x H x W [x C])",
+        throw DatasetError.badShape(file: nameOrPath, expected: "images (uint8 N x H x W [x C])",
                                      found: "a float32 \(matrix.rows) x \(matrix.columns) feature matrix")
     }
 }
@@ -128,7 +128,7 @@ public func loadImageDataset(_ nameOrPath: String, split: DatasetSplit = .all,
 /// The embedded digits (1797 8x8 grey images, labels 0-9); the whole set is the train split.
 public func embeddedDigits(split: DatasetSplit = .all) throws -> ImageDataset {
     if split == .test {
-        throw DatasetError.badHeader(file: "digits", expected: "a dataset with a test split", found: "one split only")
+        throw DatasetError.unavailableSplit(dataset: "digits", expected: "a dataset with a test split", found: "one split only")
     }
     let images = try decodeIDX(decodeBase64(embeddedDigitsImages), file: "digits (embedded images)")
     let labels = try decodeIDX(decodeBase64(embeddedDigitsLabels), file: "digits (embedded labels)")
@@ -164,7 +164,7 @@ public func readIDXFolder(_ path: String, split: DatasetSplit = .all, name: Stri
     let ordered = imageFiles.filter { !isTest($0) } + imageFiles.filter(isTest)
     let selected = ordered.filter { split == .all || (split == .test) == isTest($0) }
     guard !selected.isEmpty else {
-        throw DatasetError.badHeader(file: path, expected: "IDX images files (*-images-idx3-ubyte[.gz]) for the \(split) split",
+        throw DatasetError.missingFiles(folder: path, expected: "IDX images files (*-images-idx3-ubyte[.gz]) for the \(split) split",
                                      found: "none among \(listing.count) entries")
     }
     let parts = try selected.map { file -> ImageDataset in
@@ -172,7 +172,7 @@ public func readIDXFolder(_ path: String, split: DatasetSplit = .all, name: Stri
         return try readIDXImages(images: path + "/" + file, labels: labels)
     }
     if parts.contains(where: { ($0.channels, $0.height, $0.width) != (parts[0].channels, parts[0].height, parts[0].width) }) {
-        throw DatasetError.badHeader(file: path, expected: "IDX files of one image size",
+        throw DatasetError.badShape(file: path, expected: "IDX files of one image size",
                                      found: parts.map { "\($0.name): \($0.height)x\($0.width)" }.joined(separator: ", "))
     }
     return ImageDataset.concatenating(parts, name: name ?? (path as NSString).lastPathComponent)
@@ -245,7 +245,7 @@ public func loadNPYDataset(_ path: String, name: String? = nil) throws -> Datase
             throw DatasetError.unsupportedType(file: labelsPath, expected: "integer labels", found: "float32")
         }
         guard labelArray.shape.count == 1, values.allSatisfy({ $0 >= 0 }) else {
-            throw DatasetError.badHeader(file: labelsPath, expected: "non-negative labels of shape N", found: "shape \(labelArray.shape)")
+            throw DatasetError.badShape(file: labelsPath, expected: "non-negative labels of shape N", found: "shape \(labelArray.shape)")
         }
         guard values.count == (array.shape.first ?? 0) else {
             throw DatasetError.countMismatch(file: labelsPath, expected: array.shape.first ?? 0, found: values.count)
@@ -256,14 +256,14 @@ public func loadNPYDataset(_ path: String, name: String? = nil) throws -> Datase
     switch (array.elements, array.shape.count) {
     case let (.uint8(values), 3):
         guard array.shape[1] > 0, array.shape[2] > 0 else {
-            throw DatasetError.badHeader(file: path, expected: "images of at least 1x1", found: "shape \(array.shape)")
+            throw DatasetError.badShape(file: path, expected: "images of at least 1x1", found: "shape \(array.shape)")
         }
         return .images(ImageDataset(name: title, count: array.shape[0], channels: 1, height: array.shape[1],
                                     width: array.shape[2], pixels: values, labels: labels))
     case let (.uint8(values), 4) where array.shape[3] == 1 || array.shape[3] == 3:
         let (count, height, width, channels) = (array.shape[0], array.shape[1], array.shape[2], array.shape[3])
         guard height > 0, width > 0 else {
-            throw DatasetError.badHeader(file: path, expected: "images of at least 1x1", found: "shape \(array.shape)")
+            throw DatasetError.badShape(file: path, expected: "images of at least 1x1", found: "shape \(array.shape)")
         }
         return .images(ImageDataset(name: title, count: count, channels: channels, height: height, width: width,
                                     pixels: interleavedToPlanar(values, count: count, height: height, width: width, channels: channels),
@@ -271,7 +271,7 @@ public func loadNPYDataset(_ path: String, name: String? = nil) throws -> Datase
     case let (.float32(values), 2):
         return .features(FeatureMatrix(name: title, rows: array.shape[0], columns: array.shape[1], values: values, labels: labels))
     default:
-        throw DatasetError.badHeader(
+        throw DatasetError.badShape(
             file: path, expected: "uint8 N x H x W or N x H x W x C (C = 1 or 3) images, or float32 N x D features",
             found: "\(array.elements.descriptor) of shape \(array.shape)")
     }

@@ -1,5 +1,7 @@
 // Errors for bad input: every message names the file, what was expected and what was found.
 
+import Basics
+
 /// Bad input to a reader, writer or the catalogue of named datasets.
 ///
 /// Every case carries the file (or dataset name) it is about; `description` reads as one
@@ -15,8 +17,16 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
     case truncated(file: String, expectedBytes: Int, foundBytes: Int)
     /// The file holds more bytes than its header accounts for.
     case trailingBytes(file: String, expectedBytes: Int, foundBytes: Int)
-    /// A header field or dimension is not what the format (or the other file) allows.
+    /// A header field is not what the format allows.
     case badHeader(file: String, expected: String, found: String)
+    /// The data's shape, kind or record layout is not what this use of it needs.
+    case badShape(file: String, expected: String, found: String)
+    /// A value in the data (a label, a feature) is out of the range it must be in.
+    case badValue(file: String, expected: String, found: String)
+    /// A folder lacks the files the dataset needs.
+    case missingFiles(folder: String, expected: String, found: String)
+    /// The dataset has no such split.
+    case unavailableSplit(dataset: String, expected: String, found: String)
     /// The element type is not one this reader supports.
     case unsupportedType(file: String, expected: String, found: String)
     /// A line of a text file (1-based `line`) is not what the format allows.
@@ -35,7 +45,7 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The name is neither a known dataset nor an existing path.
     case unknownDataset(name: String, known: [String])
     /// A setting is out of its range.
-    case invalidSetting(name: String, expected: String, found: String)
+    case invalidSetting(name: String, value: String, expected: String)
     /// A file holds fewer images than any use of it needs.
     case tooFewImages(file: String, expected: Int, found: Int)
 
@@ -53,7 +63,15 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .trailingBytes(file, expected, found):
             return "\(file): expected \(expected) bytes as the header says, found \(found)"
         case let .badHeader(file, expected, found):
+            return "\(file): its header is damaged or not of this format: expected \(expected), found \(found)"
+        case let .badShape(file, expected, found):
             return "\(file): expected \(expected), found \(found)"
+        case let .badValue(file, expected, found):
+            return "\(file): expected \(expected), found \(found)"
+        case let .missingFiles(folder, expected, found):
+            return "\(folder): expected \(expected) in the folder, found \(found)"
+        case let .unavailableSplit(dataset, expected, found):
+            return "\(dataset): expected \(expected), found \(found); ask for another split"
         case let .unsupportedType(file, expected, found):
             return "\(file): unsupported element type: expected \(expected), found \(found)"
         case let .badLine(file, line, expected, found):
@@ -73,8 +91,8 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .unknownDataset(name, known):
             return "'\(name)' is neither a dataset name (\(known.joined(separator: ", "))) "
                 + "nor an existing file or folder"
-        case let .invalidSetting(name, expected, found):
-            return "\(name) must be \(expected), found \(found)"
+        case let .invalidSetting(name, value, expected):
+            return invalidSettingMessage(name: name, value: value, expected: expected)
         case let .tooFewImages(file, expected, found):
             return "\(file): the file holds \(found) images, expected at least \(expected); "
                 + "its header's first dimension is \(found), use a file that holds images"

@@ -127,18 +127,18 @@ public func readIDXImages(images imagesPath: String, labels labelsPath: String? 
         (count, height, width, channels) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
         pixels = interleavedToPlanar(images.values, count: count, height: height, width: width, channels: channels)
     default:
-        throw DatasetError.badHeader(file: imagesPath, expected: "images of shape N x H x W or N x H x W x 3",
+        throw DatasetError.badShape(file: imagesPath, expected: "images of shape N x H x W or N x H x W x 3",
                                      found: "shape \(images.shape)")
     }
     guard height > 0, width > 0 else {
-        throw DatasetError.badHeader(file: imagesPath, expected: "images of at least 1x1", found: "\(height)x\(width)")
+        throw DatasetError.badShape(file: imagesPath, expected: "images of at least 1x1", found: "\(height)x\(width)")
     }
     guard count >= 1 else { throw DatasetError.tooFewImages(file: imagesPath, expected: 1, found: count) }
     var labels: [Int]? = nil
     if let labelsPath {
         let array = try readIDX(labelsPath)
         guard array.shape.count == 1 else {
-            throw DatasetError.badHeader(file: labelsPath, expected: "a labels file of shape N", found: "shape \(array.shape)")
+            throw DatasetError.badShape(file: labelsPath, expected: "a labels file of shape N", found: "shape \(array.shape)")
         }
         guard array.shape[0] == count else {
             throw DatasetError.countMismatch(file: labelsPath, expected: count, found: array.shape[0])

@@ -45,13 +45,13 @@ public func readImageFolder(_ path: String, options: ImageFolderOptions = ImageF
     }
     files.sort()
     guard !files.isEmpty else {
-        throw DatasetError.badHeader(file: path, expected: "PNG or JPEG files (.png, .jpg, .jpeg)", found: "none")
+        throw DatasetError.missingFiles(folder: path, expected: "PNG or JPEG files (.png, .jpg, .jpeg)", found: "none")
     }
     if let channels = options.channels, channels != 1 && channels != 3 {
-        throw DatasetError.invalidSetting(name: "channels", expected: "1 or 3", found: "\(channels)")
+        throw DatasetError.invalidSetting(name: "channels", value: "\(channels)", expected: "1 or 3")
     }
     for (setting, value) in [("height", options.height), ("width", options.width)] {
-        if let value, value < 1 { throw DatasetError.invalidSetting(name: setting, expected: ">= 1", found: "\(value)") }
+        if let value, value < 1 { throw DatasetError.invalidSetting(name: setting, value: "\(value)", expected: ">= 1") }
     }
 
     // Explicit sizes resize as each image is decoded, and so does any image over 64 x 64 by

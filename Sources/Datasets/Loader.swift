@@ -38,10 +38,10 @@ public struct TwoViewLoader: Sendable {
     /// above the dataset size shrinks to the dataset size (one batch per epoch).
     public init(augmenter: Augmenter, batchSize: Int, dropLast: Bool = true) throws {
         guard batchSize >= 1 else {
-            throw DatasetError.invalidSetting(name: "batchSize", expected: ">= 1", found: "\(batchSize)")
+            throw DatasetError.invalidSetting(name: "batchSize", value: "\(batchSize)", expected: ">= 1")
         }
         guard augmenter.dataset.count >= 1 else {
-            throw DatasetError.invalidSetting(name: "dataset", expected: "at least one image", found: "0")
+            throw DatasetError.invalidSetting(name: "dataset", value: "0", expected: "at least one image")
         }
         self.augmenter = augmenter
         self.batchSize = min(batchSize, augmenter.dataset.count)

@@ -25,10 +25,10 @@ extension ImageDataset {
     /// or a maximum a class cannot supply.
     public func longTailed(imbalanceRatio: Double, seed: UInt64, maximumPerClass: Int? = nil) throws -> ImageDataset {
         guard let labels, !labels.isEmpty else {
-            throw DatasetError.invalidSetting(name: "dataset", expected: "labels to build a long-tailed subset", found: "none")
+            throw DatasetError.invalidSetting(name: "dataset", value: "none", expected: "labels to build a long-tailed subset")
         }
         guard imbalanceRatio >= 1, imbalanceRatio.isFinite else {
-            throw DatasetError.invalidSetting(name: "imbalanceRatio", expected: ">= 1", found: "\(imbalanceRatio)")
+            throw DatasetError.invalidSetting(name: "imbalanceRatio", value: "\(imbalanceRatio)", expected: ">= 1")
         }
         let classes = classCount
         var members = [[Int]](repeating: [], count: classes)
@@ -36,8 +36,8 @@ extension ImageDataset {
         let smallest = members.map(\.count).min() ?? 0
         let maximum = maximumPerClass ?? smallest
         guard maximum >= 1, maximum <= smallest else {
-            throw DatasetError.invalidSetting(name: "maximumPerClass", expected: "in 1...\(smallest) (the smallest class)",
-                                              found: "\(maximum)")
+            throw DatasetError.invalidSetting(name: "maximumPerClass", value: "\(maximum)",
+                                              expected: "in 1...\(smallest) (the smallest class)")
         }
         let counts = longTailClassCounts(maximum: maximum, classCount: classes, imbalanceRatio: imbalanceRatio)
         var kept = [Int]()

@@ -46,14 +46,14 @@ public struct TSNE: Sendable {
     /// Seeds the initialisation and any approximate neighbour search [`random_state`].
     public let seed: UInt64
 
-    /// A validated configuration; throws `ManifoldError.invalidParameter` naming the first
+    /// A validated configuration; throws `ManifoldError.invalidSetting` naming the first
     /// parameter out of range.
     public init(
         dimensions: Int = 2, perplexity: Float = 30, earlyExaggeration: Float = 12, learningRate: Float? = nil,
         iterationCount: Int = 1000, method: Method = .automatic, seed: UInt64 = 0
     ) throws(ManifoldError) {
         func check(_ ok: Bool, _ name: String, _ value: Any, _ expected: String) throws(ManifoldError) {
-            if !ok { throw .invalidParameter(name: name, value: "\(value)", expected: expected) }
+            if !ok { throw .invalidSetting(name: name, value: "\(value)", expected: expected) }
         }
         try check(dimensions == 2 || dimensions == 3, "dimensions", dimensions, "2 or 3")
         try check(perplexity > 0, "perplexity", perplexity, "> 0")

@@ -14,7 +14,7 @@ public enum UMAPInitialization: Sendable, Equatable {
 /// A parameter of UMAP or t-SNE out of range, or input it cannot use.
 public enum ManifoldError: Error, Equatable, CustomStringConvertible {
     /// `name` is `value`; it must be `expected`.
-    case invalidParameter(name: String, value: String, expected: String)
+    case invalidSetting(name: String, value: String, expected: String)
     /// The input has `valueCount` values, which are not rows of `dimension`.
     case shapeMismatch(valueCount: Int, dimension: Int)
     /// There are `pointCount` points, fewer than `required`.
@@ -25,8 +25,8 @@ public enum ManifoldError: Error, Equatable, CustomStringConvertible {
     /// The message: what was expected, what was found, and how to fix it.
     public var description: String {
         switch self {
-        case let .invalidParameter(name, value, expected):
-            return "\(name) (\(value)) must be \(expected)"
+        case let .invalidSetting(name, value, expected):
+            return invalidSettingMessage(name: name, value: value, expected: expected)
         case let .shapeMismatch(valueCount, dimension):
             return "the input has \(valueCount) values, not a whole number of rows of \(dimension); check the dimension"
         case let .tooFewPoints(pointCount, required):
@@ -91,7 +91,7 @@ public struct UMAP: Sendable {
     /// Seeds everything random [`random_state`].
     public let seed: UInt64
 
-    /// A validated configuration; throws `ManifoldError.invalidParameter` naming the first
+    /// A validated configuration; throws `ManifoldError.invalidSetting` naming the first
     /// parameter out of range.
     public init(
         dimensions: Int = 3, neighborCount: Int = 10, minimumDistance: Float = 0, spread: Float = 1,
@@ -101,7 +101,7 @@ public struct UMAP: Sendable {
         neighborAlgorithm: NeighborAlgorithm = .automatic, seed: UInt64 = 0
     ) throws(ManifoldError) {
         func check(_ ok: Bool, _ name: String, _ value: Any, _ expected: String) throws(ManifoldError) {
-            if !ok { throw .invalidParameter(name: name, value: "\(value)", expected: expected) }
+            if !ok { throw .invalidSetting(name: name, value: "\(value)", expected: expected) }
         }
         try check(dimensions >= 1, "dimensions", dimensions, ">= 1")
         try check(neighborCount >= 2, "neighborCount", neighborCount, ">= 2")
@@ -218,7 +218,7 @@ public struct UMAP: Sendable {
 /// Checks a row-major input and returns its row count.
 func validateInput(_ points: [Float], dimension: Int, minimumPoints: Int) throws(ManifoldError) -> Int {
     if dimension < 1 {
-        throw .invalidParameter(name: "dimension", value: "\(dimension)", expected: ">= 1")
+        throw .invalidSetting(name: "dimension", value: "\(dimension)", expected: ">= 1")
     }
     if points.count % dimension != 0 { throw .shapeMismatch(valueCount: points.count, dimension: dimension) }
     let n = points.count / dimension

@@ -41,7 +41,7 @@ public struct ClusterInput: Sendable {
 func checkFinite(_ features: FeatureMatrix, source: String) throws {
     guard let index = features.values.firstIndex(where: { !$0.isFinite }) else { return }
     let row = index / max(1, features.columns), column = index % max(1, features.columns)
-    throw DatasetError.badHeader(
+    throw DatasetError.badValue(
         file: source, expected: "finite features (no NaN or infinity)",
         found: "\(features.values[index]) at row \(row), column \(column); clean or drop that row")
 }
@@ -65,7 +65,7 @@ public func readLabels(_ path: String) throws -> [Int] {
     if path.contains("idx1") || path.hasSuffix(".idx") {
         let array = try readIDX(path)
         guard array.shape.count == 1 else {
-            throw DatasetError.badHeader(file: path, expected: "a 1-D IDX labels file", found: "shape \(array.shape)")
+            throw DatasetError.badShape(file: path, expected: "a 1-D IDX labels file", found: "shape \(array.shape)")
         }
         return array.values.map(Int.init)
     }

@@ -1,3 +1,5 @@
+import Basics
+
 /// What can go wrong in a run that the user can fix; each message says what was expected,
 /// what was found, and how to fix it.
 public enum PipelineError: Error, CustomStringConvertible, Equatable {
@@ -12,7 +14,7 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
         case let .unwritableOutput(path, reason):
             return "cannot write \(path): \(reason); choose another --output folder or free disk space"
         case let .invalidSetting(name, value, expected):
-            return "\(name) is \(value), expected \(expected)"
+            return invalidSettingMessage(name: name, value: value, expected: expected)
         case let .missingArtefact(stage, file):
             return "stage \(stage) needs \(file), which is missing; rerun with --from \(stage) or an earlier stage"
         case let .folderInUse(path, process):

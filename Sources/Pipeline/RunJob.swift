@@ -137,14 +137,22 @@ public struct RunJob {
         }
         var content = clusterReportContent(
             title: "nrcc run: \(input.features.name)", input: input, outcome: outcome, report: report,
-            settings: settings.clustering, extraSettings: trainingSettingsList(settings),
-            training: try? trainingHistory(logURL: directory.latest(RunLayout.training + "/" + RunLayout.trainingLog)))
+            settings: settings.clustering, extraSettings: trainingSettingsList(settings))
         content.timings = Stage.allCases.compactMap { stage in
             timings[stage.rawValue].map { StageTiming(stage: stage.rawValue, seconds: $0) }
         }
         let checkpoint = directory.latest(RunLayout.trainingCheckpoint)
         if case let .images(dataset) = source, FileManager.default.fileExists(atPath: checkpoint.path) {
-            content.viewPairs = (try? sghmcViewPairs(checkpoint: checkpoint, dataset: dataset)) ?? []
+            do {
+                content.training = try trainingHistory(logURL: directory.latest(RunLayout.training + "/" + RunLayout.trainingLog))
+            } catch {
+                content.omissions.append("training curves: \(error)")
+            }
+            do {
+                content.viewPairs = try sghmcViewPairs(checkpoint: checkpoint, dataset: dataset)
+            } catch {
+                content.omissions.append("SGHMC views: \(error)")
+            }
         }
         try directory.write(Data(renderReport(content).utf8), to: RunLayout.report)
     }

@@ -32,6 +32,10 @@ public func renderReport(_ content: ReportContent) -> String {
     if let training = content.training { sections.append(("training", "Training curves", page.trainingCurves(training))) }
     if !content.viewPairs.isEmpty { sections.append(("views", "SGHMC views", page.views())) }
     if !content.settings.isEmpty { sections.append(("settings", "Settings", page.settings())) }
+    if !content.omissions.isEmpty {
+        let items = content.omissions.map { "<li>\(escapeHTML($0))</li>" }.joined()
+        sections.append(("omissions", "Not shown", "<p>These parts of the run could not be drawn:</p><ul>\(items)</ul>"))
+    }
 
     var html = """
         <!DOCTYPE html>

@@ -116,10 +116,10 @@ import Testing
 
     @Test func badSweepSettingsThrowAndNameTheSetting() {
         let points = SilhouetteFixture.points
-        #expect(throws: ClusteringError.invalidParameter(name: "stepsPerOctave", value: "0", expected: "in 1...64")) {
+        #expect(throws: ClusteringError.invalidSetting(name: "stepsPerOctave", value: "0", expected: "in 1...64")) {
             try chooseBandwidth(points, dimension: 3, rule: .silhouette, sweep: BandwidthSweep(stepsPerOctave: 0))
         }
-        #expect(throws: ClusteringError.invalidParameter(name: "sampleSize", value: "1", expected: ">= 2")) {
+        #expect(throws: ClusteringError.invalidSetting(name: "sampleSize", value: "1", expected: ">= 2")) {
             try chooseBandwidth(points, dimension: 3, rule: .plateau, sweep: BandwidthSweep(sampleSize: 1))
         }
         #expect(throws: ClusteringError.nonFinite(row: 0, column: 1, value: .infinity)) {

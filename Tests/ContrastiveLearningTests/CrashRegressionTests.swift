@@ -27,7 +27,7 @@ import ContrastiveLearning
 
     /// `name` and `found` of the `invalidSetting` that `body` throws, nil for anything else.
     func invalidSetting(_ body: () throws -> Void) -> (name: String, expected: String, found: String)? {
-        do { try body() } catch let TrainingError.invalidSetting(name, expected, found) {
+        do { try body() } catch let TrainingError.invalidSetting(name, found, expected) {
             return (name, expected, found)
         } catch { return nil }
         return nil
@@ -36,7 +36,7 @@ import ContrastiveLearning
     @Test(arguments: [Double.nan, .infinity, -.infinity, 0, -1, 7 * 24 * 60 + 1])
     func minutesOutsideAWeekThrow(minutes: Double) throws {
         let expected = TrainingError.invalidSetting(
-            name: "minutes", expected: "a finite number of minutes in (0, 10080] (at most a week)", found: "\(minutes)")
+            name: "minutes", value: "\(minutes)", expected: "a finite number of minutes in (0, 10080] (at most a week)")
         #expect(throws: expected) { try TrainingConfiguration.validate(minutes: minutes) }
         let digits = try embeddedDigits()
         #expect(throws: expected) { _ = try TrainingConfiguration.cpuDefault(for: digits, minutes: minutes) }
@@ -62,7 +62,7 @@ import ContrastiveLearning
     func epochsAboveTheCeilingThrow(epochs: Int) throws {
         var configuration = smallConfiguration()
         configuration.epochs = epochs
-        #expect(throws: TrainingError.invalidSetting(name: "epochs", expected: "<= 1000000", found: "\(epochs)")) {
+        #expect(throws: TrainingError.invalidSetting(name: "epochs", value: "\(epochs)", expected: "<= 1000000")) {
             try configuration.validate()
         }
     }
@@ -87,17 +87,17 @@ import ContrastiveLearning
         #expect(invalidSetting { try configuration.validate() }?.name == "weightDecay")
         configuration = smallConfiguration()
         configuration.batchSize = Int.max
-        #expect(throws: TrainingError.invalidSetting(name: "batchSize", expected: "<= 65536", found: "\(Int.max)")) {
+        #expect(throws: TrainingError.invalidSetting(name: "batchSize", value: "\(Int.max)", expected: "<= 65536")) {
             try configuration.validate()
         }
         configuration = smallConfiguration()
         configuration.sghmc.steps = Int.max
-        #expect(throws: TrainingError.invalidSetting(name: "sghmc.steps (zeta)", expected: "<= 100", found: "\(Int.max)")) {
+        #expect(throws: TrainingError.invalidSetting(name: "sghmc.steps (zeta)", value: "\(Int.max)", expected: "<= 100")) {
             try configuration.validate()
         }
         configuration = smallConfiguration()
         configuration.clusterHead = ClusterHeadSettings(size: 1 << 40)
-        #expect(throws: TrainingError.invalidSetting(name: "cluster head size K", expected: "<= 4096", found: "\(1 << 40)")) {
+        #expect(throws: TrainingError.invalidSetting(name: "cluster head size K", value: "\(1 << 40)", expected: "<= 4096")) {
             try configuration.validate()
         }
         configuration = smallConfiguration()

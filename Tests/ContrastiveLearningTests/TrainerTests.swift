@@ -144,17 +144,17 @@ func temporaryDirectory(_ name: String) -> URL {
         #expect {
             try Trainer(configuration: configuration, dataset: digits, outputDirectory: temporaryDirectory("bad"))
         } throws: { error in
-            guard case let TrainingError.invalidSetting(name, _, found) = error else { return false }
+            guard case let TrainingError.invalidSetting(name, found, _) = error else { return false }
             return name.contains("tau_r") && found == "0.0"
         }
         configuration = tinyConfiguration(digits)
         configuration.sghmc.steps = 0
-        #expect(throws: TrainingError.invalidSetting(name: "sghmc.steps (zeta)", expected: ">= 1", found: "0")) {
+        #expect(throws: TrainingError.invalidSetting(name: "sghmc.steps (zeta)", value: "0", expected: ">= 1")) {
             try configuration.validate()
         }
         configuration = tinyConfiguration(digits)
         configuration.clusterHead = ClusterHeadSettings(size: 1)
-        #expect(throws: TrainingError.invalidSetting(name: "cluster head size K", expected: ">= 2", found: "1")) {
+        #expect(throws: TrainingError.invalidSetting(name: "cluster head size K", value: "1", expected: ">= 2")) {
             try configuration.validate()
         }
     }

@@ -215,7 +215,7 @@ struct AugmentationTests {
     @Test func invalidSettingsThrow() {
         var settings = AugmentationSettings()
         settings.hue = 0.7
-        #expect(throws: DatasetError.invalidSetting(name: "hue", expected: "in [0, 0.5]", found: "0.7")) {
+        #expect(throws: DatasetError.invalidSetting(name: "hue", value: "0.7", expected: "in [0, 0.5]")) {
             try settings.validate()
         }
         settings = AugmentationSettings()

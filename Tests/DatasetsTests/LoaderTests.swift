@@ -51,7 +51,7 @@ struct LoaderTests {
 
     @Test func badBatchSizeThrows() throws {
         let digits = try embeddedDigits()
-        #expect(throws: DatasetError.invalidSetting(name: "batchSize", expected: ">= 1", found: "0")) {
+        #expect(throws: DatasetError.invalidSetting(name: "batchSize", value: "0", expected: ">= 1")) {
             try TwoViewLoader(dataset: digits, batchSize: 0, normalization: Normalization(of: digits), seed: 1)
         }
         let large = try TwoViewLoader(dataset: digits.subset(Array(0..<10)), batchSize: 256,

@@ -202,7 +202,7 @@ struct ReaderErrorTests {
             "\(error)".contains("data_batch_1.bin") && "\(error)".contains("3073-byte") && "\(error)".contains("6151 bytes")
         }
         try writeBytes([UInt8](repeating: 10, count: 3073), folder + "/data_batch_1.bin")
-        #expect(throws: DatasetError.badHeader(file: folder + "/data_batch_1.bin", expected: "labels below 10 (cifar10)",
+        #expect(throws: DatasetError.badValue(file: folder + "/data_batch_1.bin", expected: "labels below 10 (cifar10)",
                                                found: "label 10 in record 0")) {
             try readCIFARBatch(folder + "/data_batch_1.bin")
         }

@@ -30,8 +30,8 @@ import Testing
         #expect(reproducible, "t-SNE is not reproducible from its seed")
     }
 
-    @Test func invalidParametersThrow() {
-        #expect(throws: ManifoldError.invalidParameter(name: "dimensions", value: "4", expected: "2 or 3")) {
+    @Test func invalidSettingsThrow() {
+        #expect(throws: ManifoldError.invalidSetting(name: "dimensions", value: "4", expected: "2 or 3")) {
             try TSNE(dimensions: 4)
         }
         #expect(throws: ManifoldError.tooFewPoints(pointCount: 10, required: 31)) {

@@ -40,12 +40,12 @@ import Testing
         }
     }
 
-    @Test func invalidParametersAndInputThrow() throws {
-        #expect(throws: ManifoldError.invalidParameter(name: "minimumDistance", value: "2.0",
+    @Test func invalidSettingsAndInputThrow() throws {
+        #expect(throws: ManifoldError.invalidSetting(name: "minimumDistance", value: "2.0",
                                                        expected: "<= spread (1.0); lower minimumDistance")) {
             try UMAP(minimumDistance: 2)
         }
-        #expect(throws: ManifoldError.invalidParameter(name: "neighborCount", value: "1", expected: ">= 2")) {
+        #expect(throws: ManifoldError.invalidSetting(name: "neighborCount", value: "1", expected: ">= 2")) {
             try UMAP(neighborCount: 1)
         }
         let umap = try UMAP()

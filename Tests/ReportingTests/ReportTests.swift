@@ -24,6 +24,15 @@ struct ReportTests {
         #expect(html.contains("<h3>By cluster</h3>") && html.contains("<h3>By label</h3>"))
     }
 
+    @Test func aPartThatCouldNotBeMadeIsListedWithWhy() {
+        var content = sampleReportContent(pointsPerClass: 20)
+        #expect(!renderReport(content).contains("Not shown"))
+        content.omissions = ["training curves: the log <is> damaged"]
+        let html = renderReport(content)
+        #expect(html.contains("<h2>Not shown</h2>"))
+        #expect(html.contains("<li>training curves: the log &lt;is&gt; damaged</li>"))
+    }
+
     @Test func isSelfContained() {
         let html = Self.sampleHTML
         #expect(!html.contains("<link"))
