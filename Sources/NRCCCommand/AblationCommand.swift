@@ -31,7 +31,7 @@ struct AblationCommand: ParsableCommand {
             path: output ?? "runs/ablation-\(URL(fileURLWithPath: dataset).lastPathComponent)")
         let printer = display.progressPrinter()
         let ablation = try Ablation(
-            dataset: images, datasetName: dataset, training: try training.configuration(for: images),
+            dataset: images, datasetName: dataset, training: try training.validatedOverrides(for: images),
             clustering: try clustering.settings(), directory: directory)
         let rows = try ablation.run(progress: printer.handler, message: { printer.message($0) })
         if display.json {

@@ -116,6 +116,13 @@ public struct TrainingOptions: ParsableArguments {
         return overrides
     }
 
+    /// The overrides, checked by resolving them once for `dataset` (a setting out of range is
+    /// a usage error), for jobs that resolve them per run.
+    public func validatedOverrides(for dataset: ImageDataset) throws -> TrainingOverrides {
+        _ = try configuration(for: dataset)
+        return overrides
+    }
+
     /// The resolved configuration for `dataset`; a setting out of range is a usage error.
     public func configuration(for dataset: ImageDataset) throws -> TrainingConfiguration {
         do {

@@ -35,13 +35,17 @@ public struct Ablation {
 
     public let dataset: ImageDataset
     public let datasetName: String
-    /// The training settings shared by all six runs (paradigm and regularizer are set per run).
-    public let training: TrainingConfiguration
+    /// What the user asked for; each run resolves it for its own paradigm (so BYOL and InfoNCE
+    /// each get their CPU default learning rate unless one was given) at `epochs`.
+    public let training: TrainingOverrides
+    /// The epochs every run trains: `training.epochs`, or what fits the budget for InfoNCE +
+    /// NRCC, so that the rows compare at equal epochs as the paper's Table 2 does.
+    public let epochs: Int
     /// The UMAP / t-SNE / GridShift settings shared by all clusterings.
     public let clustering: ClusterSettings
     public let directory: RunDirectory
 
-    public init(dataset: ImageDataset, datasetName: String, training: TrainingConfiguration,
+    public init(dataset: ImageDataset, datasetName: String, training: TrainingOverrides,
                 clustering: ClusterSettings, directory: RunDirectory) throws {
         guard let labels = dataset.labels, Set(labels).count > 1 else {
             throw PipelineError.invalidSetting(
@@ -50,6 +54,10 @@ public struct Ablation {
         self.dataset = dataset
         self.datasetName = datasetName
         self.training = training
+        var reference = training
+        reference.paradigm = .infonce
+        reference.usesRegularizer = true
+        epochs = try reference.configuration(for: dataset).epochs
         self.clustering = clustering
         self.directory = directory
     }
@@ -68,7 +76,7 @@ public struct Ablation {
                 umapSettings.reducer = .umap
                 umapSettings.method = .gridshift
                 let job = RunJob(
-                    settings: RunSettings(dataset: datasetName, training: configuration(paradigm, negatives),
+                    settings: RunSettings(dataset: datasetName, training: try configuration(paradigm, negatives),
                                           clustering: umapSettings),
                     source: .images(dataset), directory: runDirectory)
                 let summary = try job.run(progress: progress, message: message)
@@ -110,10 +118,12 @@ public struct Ablation {
     }
 
     /// The training configuration of one run.
-    func configuration(_ paradigm: Paradigm, _ negatives: Negatives) -> TrainingConfiguration {
-        var configuration = training
-        configuration.paradigm = paradigm
-        configuration.usesRegularizer = negatives != .none
+    public func configuration(_ paradigm: Paradigm, _ negatives: Negatives) throws -> TrainingConfiguration {
+        var overrides = training
+        overrides.paradigm = paradigm
+        overrides.usesRegularizer = negatives != .none
+        overrides.epochs = epochs
+        var configuration = try overrides.configuration(for: dataset)
         if negatives == .augmentation { configuration.sghmc.variant = .augmentation }
         return configuration
     }
