@@ -13,6 +13,8 @@ public struct StepLosses: Sendable, Equatable {
     public var regularizer: Float
     /// L_c, the cluster head's objective before its weight (0 without the head).
     public var cluster: Float = 0
+    /// R's parts, gradients and negatives' distances (nil when the regularizer is off).
+    public var regularizerTerms: RegularizerTerms?
 }
 
 /// The networks, the optimiser and the step that trains them (SPEC §2, §3, §5).
@@ -67,6 +69,7 @@ public final class ContrastiveStep {
         let backbone = networks.backbone, projector = networks.projector
         var contrastive: Tensor
         var regularizer: Tensor?
+        var terms: RegularizerTerms?
         var onlineFeatures: (a: Tensor, b: Tensor)
         switch configuration.paradigm {
         case .byol:
@@ -91,10 +94,10 @@ public final class ContrastiveStep {
                                    predictionB: predictor(onlineB, mode: .training),
                                    targetA: targetA, targetB: targetB)
             if let contrast {
-                regularizer = nrccRegularizer(anchors: settings.symmetric ? [onlineA, onlineB] : [onlineA],
-                                              contrast: contrast,
-                                              otherViews: settings.symmetric ? [targetB, targetA] : [targetB],
-                                              settings: settings)
+                let anchors = settings.symmetric ? [onlineA, onlineB] : [onlineA]
+                let others = settings.symmetric ? [targetB, targetA] : [targetB]
+                regularizer = nrccRegularizer(anchors: anchors, contrast: contrast, otherViews: others, settings: settings)
+                terms = regularizerTerms(anchors: anchors, contrast: contrast, otherViews: others, settings: settings)
             }
         case .infonce:
             let featuresA = backbone(viewA, mode: .training)
@@ -108,11 +111,10 @@ public final class ContrastiveStep {
                 let contrast = contrastViews(seeds: viewA, viewB: viewB, viewC: viewC, referenceFeatures: featuresB.detached(),
                                              energyBackbone: backbone, encoder: (backbone, projector),
                                              generator: &sghmcGenerator)
-                regularizer = nrccRegularizer(anchors: settings.symmetric ? [onlineA, onlineB] : [onlineA],
-                                              contrast: contrast,
-                                              otherViews: settings.symmetric ? [onlineB.detached(), onlineA.detached()]
-                                                  : [onlineB.detached()],
-                                              settings: settings)
+                let anchors = settings.symmetric ? [onlineA, onlineB] : [onlineA]
+                let others = settings.symmetric ? [onlineB.detached(), onlineA.detached()] : [onlineB.detached()]
+                regularizer = nrccRegularizer(anchors: anchors, contrast: contrast, otherViews: others, settings: settings)
+                terms = regularizerTerms(anchors: anchors, contrast: contrast, otherViews: others, settings: settings)
             }
         }
         var cluster: Tensor?
@@ -125,7 +127,7 @@ public final class ContrastiveStep {
         var total = regularizer.map { contrastive + settings.weight * $0 } ?? contrastive
         if let cluster, let headSettings = configuration.clusterHead { total = total + headSettings.weight * cluster }
         let losses = StepLosses(total: total.scalar, contrastive: contrastive.scalar, regularizer: regularizer?.scalar ?? 0,
-                                cluster: cluster?.scalar ?? 0)
+                                cluster: cluster?.scalar ?? 0, regularizerTerms: terms)
         guard losses.total.isFinite else {
             optimizer.zeroGradients()
             return losses

@@ -14,6 +14,9 @@ public struct EpochMonitors: Sendable, Codable, Equatable {
     public var regularizerLoss: Double
     /// The cluster head's objective L_c (before its weight); nil without the head.
     public var clusterLoss: Double?
+    /// The regularizer's parts, gradient sizes and negatives' distances, means over the
+    /// epoch's steps; nil when it is off.
+    public var regularizerTerms: RegularizerTerms?
     /// The learning rate and target momentum of the epoch's last step.
     public var learningRate: Double
     public var targetMomentum: Double?

@@ -1,5 +1,6 @@
 // The NRCC regularizer (the paper's Eqs. 5-6 with the sign of its Eqs. 10-14, SPEC §2).
 import Basics
+import Foundation
 import TensorCore
 
 /// Which network encodes the SGHMC views x^c into w^c.
@@ -113,4 +114,156 @@ public func nrccRegularizer(anchors: [Tensor], contrast: Tensor, otherViews: [Te
         total = total.map { $0 + mean } ?? mean
     }
     return total! * (1 / Float(anchors.count))
+}
+
+/// What the regularizer does in one step, for the monitors: its two log-sum-exp terms, the
+/// size of the gradient each sends to the anchors, and how far the negatives it contrasts
+/// lie from the anchors, SGHMC's views against the other augmented view (the paper's
+/// Tables 1 and 13: mean and std of the Euclidean distance of negative pairs, embedded).
+public struct RegularizerTerms: Sendable, Codable, Equatable {
+    /// Means over anchors of LSE_j(<u_i, w^c_j> / tau_r) and of beta LSE_j(<u_i, w^v'_j> / tau_r).
+    public var negativeTerm: Double
+    public var positiveTerm: Double
+    /// Means over anchors of the norm of each term's gradient with respect to u_i:
+    /// |(1 / tau_r) sum_j softmax_j w_j| (times beta for the positive term).
+    public var negativeGradient: Double
+    public var positiveGradient: Double
+    /// Mean and std of |u_i - w^c_j| over pairs j != i (SGHMC negatives), unit vectors.
+    public var sghmcDistanceMean: Double
+    public var sghmcDistanceStd: Double
+    /// Mean and std of |u_i - w^v'_j| over pairs j != i (the other view's negatives).
+    public var augmentationDistanceMean: Double
+    public var augmentationDistanceStd: Double
+    /// Mean |u_i - w^c_i|: how far each SGHMC view lies from its own anchor, against mean
+    /// |u_i - w^v'_i|, the ordinary positive pair. When the two are alike and beta is 1, the
+    /// two log-sum-exps (both dominated by j = i at small tau_r) cancel and R does nothing.
+    public var sghmcSeedDistance: Double = 0
+    public var positivePairDistance: Double = 0
+
+    public init(negativeTerm: Double = 0, positiveTerm: Double = 0, negativeGradient: Double = 0,
+                positiveGradient: Double = 0, sghmcDistanceMean: Double = 0, sghmcDistanceStd: Double = 0,
+                augmentationDistanceMean: Double = 0, augmentationDistanceStd: Double = 0,
+                sghmcSeedDistance: Double = 0, positivePairDistance: Double = 0) {
+        self.negativeTerm = negativeTerm
+        self.positiveTerm = positiveTerm
+        self.negativeGradient = negativeGradient
+        self.positiveGradient = positiveGradient
+        self.sghmcDistanceMean = sghmcDistanceMean
+        self.sghmcDistanceStd = sghmcDistanceStd
+        self.augmentationDistanceMean = augmentationDistanceMean
+        self.augmentationDistanceStd = augmentationDistanceStd
+        self.sghmcSeedDistance = sghmcSeedDistance
+        self.positivePairDistance = positivePairDistance
+    }
+
+    /// The element-wise mean of `terms`.
+    public static func mean(_ terms: [RegularizerTerms]) -> RegularizerTerms? {
+        guard !terms.isEmpty else { return nil }
+        let n = Double(terms.count)
+        func average(_ field: KeyPath<RegularizerTerms, Double>) -> Double { terms.reduce(0) { $0 + $1[keyPath: field] } / n }
+        return RegularizerTerms(
+            negativeTerm: average(\.negativeTerm), positiveTerm: average(\.positiveTerm),
+            negativeGradient: average(\.negativeGradient), positiveGradient: average(\.positiveGradient),
+            sghmcDistanceMean: average(\.sghmcDistanceMean), sghmcDistanceStd: average(\.sghmcDistanceStd),
+            augmentationDistanceMean: average(\.augmentationDistanceMean),
+            augmentationDistanceStd: average(\.augmentationDistanceStd),
+            sghmcSeedDistance: average(\.sghmcSeedDistance), positivePairDistance: average(\.positivePairDistance))
+    }
+}
+
+/// The monitors of `nrccRegularizer` on the same inputs, computed on plain values (no graph);
+/// `negativeTerm - positiveTerm` is R.
+public func regularizerTerms(anchors: [Tensor], contrast: Tensor, otherViews: [Tensor],
+                             settings: RegularizerSettings) -> RegularizerTerms {
+    let n = contrast.shape[0], d = contrast.shape[1]
+    let scale = Double(1 / settings.temperature)
+    let contrastUnit = unitRows(contrast.scalars, d)
+    var sums = RegularizerTerms()
+    var sghmc = (sum: 0.0, squares: 0.0), augmentation = (sum: 0.0, squares: 0.0)
+    for (anchor, other) in zip(anchors, otherViews) {
+        let u = unitRows(anchor.scalars, d), otherUnit = unitRows(other.scalars, d)
+        for (w, isContrast) in [(contrastUnit, true), (otherUnit, false)] {
+            let dots = rowProducts(u, w, n, d, transposeB: true)
+            var term = 0.0, gradient = 0.0
+            var softmax = [Float](repeating: 0, count: n * n)
+            for i in 0..<n {
+                let masked = settings.masksDiagonal ? i : -1
+                var peak = -Double.infinity
+                for j in 0..<n where j != masked { peak = max(peak, Double(dots[i * n + j]) * scale) }
+                var total = 0.0
+                for j in 0..<n where j != masked {
+                    let weight = exp(Double(dots[i * n + j]) * scale - peak)
+                    softmax[i * n + j] = Float(weight)
+                    total += weight
+                }
+                term += peak + log(total)
+                for j in 0..<n { softmax[i * n + j] /= Float(total) }
+                let own = max(0, 2 - 2 * Double(dots[i * n + i])).squareRoot()
+                if isContrast { sums.sghmcSeedDistance += own } else { sums.positivePairDistance += own }
+                for j in 0..<n where j != i {
+                    let distance = max(0, 2 - 2 * Double(dots[i * n + j])).squareRoot()
+                    if isContrast {
+                        sghmc.sum += distance
+                        sghmc.squares += distance * distance
+                    } else {
+                        augmentation.sum += distance
+                        augmentation.squares += distance * distance
+                    }
+                }
+            }
+            // Row i of softmax x w is sum_j softmax_ij w_j; times 1 / tau, the gradient of term i.
+            let directions = rowProducts(softmax, w, n, d, transposeB: false)
+            for i in 0..<n {
+                gradient += scale * Double((0..<d).reduce(Float(0)) { $0 + directions[i * d + $1] * directions[i * d + $1] }.squareRoot())
+            }
+            if isContrast {
+                sums.negativeTerm += term / Double(n)
+                sums.negativeGradient += gradient / Double(n)
+            } else {
+                sums.positiveTerm += Double(settings.beta) * term / Double(n)
+                sums.positiveGradient += abs(Double(settings.beta)) * gradient / Double(n)
+            }
+        }
+    }
+    let anchorCount = Double(anchors.count)
+    let pairs = anchorCount * Double(n * max(1, n - 1))
+    func spread(_ s: (sum: Double, squares: Double)) -> (Double, Double) {
+        let mean = s.sum / pairs
+        return (mean, max(0, s.squares / pairs - mean * mean).squareRoot())
+    }
+    (sums.sghmcDistanceMean, sums.sghmcDistanceStd) = spread(sghmc)
+    (sums.augmentationDistanceMean, sums.augmentationDistanceStd) = spread(augmentation)
+    sums.sghmcSeedDistance /= anchorCount * Double(n)
+    sums.positivePairDistance /= anchorCount * Double(n)
+    sums.negativeTerm /= anchorCount
+    sums.positiveTerm /= anchorCount
+    sums.negativeGradient /= anchorCount
+    sums.positiveGradient /= anchorCount
+    return sums
+}
+
+/// Rows of `values` ([rows, d]) scaled to unit length (zero rows stay zero).
+private func unitRows(_ values: [Float], _ d: Int) -> [Float] {
+    var unit = values
+    for row in 0..<(values.count / d) {
+        let norm = (0..<d).reduce(Float(0)) { $0 + values[row * d + $1] * values[row * d + $1] }.squareRoot()
+        if norm > 0 { for k in 0..<d { unit[row * d + k] /= norm } }
+    }
+    return unit
+}
+
+/// a [n, d] times b^T ([n, d] rows: the [n, n] products <a_i, b_j>), or, without
+/// `transposeB`, a [n, n] times b [n, d].
+private func rowProducts(_ a: [Float], _ b: [Float], _ n: Int, _ d: Int, transposeB: Bool) -> [Float] {
+    let columns = transposeB ? n : d
+    var products = [Float](repeating: 0, count: n * columns)
+    a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+            products.withUnsafeMutableBufferPointer { c in
+                gemm(transposeB: transposeB, m: n, n: columns, k: transposeB ? d : n, a: a.baseAddress!,
+                     lda: transposeB ? d : n, b: b.baseAddress!, ldb: d, c: c.baseAddress!, ldc: columns)
+            }
+        }
+    }
+    return products
 }

@@ -137,6 +137,7 @@ public final class Trainer {
         let shape = [configuration.batchSize, configuration.inputChannels, configuration.inputHeight, configuration.inputWidth]
         for epoch in startEpoch..<endEpoch {
             var sums = (total: 0.0, contrastive: 0.0, regularizer: 0.0, cluster: 0.0)
+            var terms: [RegularizerTerms] = []
             let start = DispatchTime.now().uptimeNanoseconds
             var rate: Float = 0, momentum: Float = 0
             for step in 0..<stepsPerEpoch {
@@ -160,6 +161,7 @@ public final class Trainer {
                 sums.contrastive += Double(losses.contrastive)
                 sums.regularizer += Double(losses.regularizer)
                 sums.cluster += Double(losses.cluster)
+                if let stepTerms = losses.regularizerTerms { terms.append(stepTerms) }
                 progress(.step(epoch: epoch, step: step, stepsPerEpoch: stepsPerEpoch, loss: losses.total))
             }
             let trainingSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -169,6 +171,7 @@ public final class Trainer {
                 loss: sums.total / Double(stepsPerEpoch), contrastiveLoss: sums.contrastive / Double(stepsPerEpoch),
                 regularizerLoss: sums.regularizer / Double(stepsPerEpoch),
                 clusterLoss: configuration.clusterHead == nil ? nil : sums.cluster / Double(stepsPerEpoch),
+                regularizerTerms: RegularizerTerms.mean(terms),
                 learningRate: Double(rate),
                 targetMomentum: configuration.paradigm == .byol ? Double(momentum) : nil,
                 knnAccuracy: nil, featureStandardDeviation: nil,

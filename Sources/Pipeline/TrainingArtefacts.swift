@@ -21,11 +21,27 @@ func trainingHistory(logURL: URL) throws -> TrainingHistory? {
         losses.append(series("NRCC regularizer", epochs.map(\.regularizerLoss)))
     }
     losses.append(series("cluster head", epochs.map(\.clusterLoss)))
-    return TrainingHistory(
+    var history = TrainingHistory(
         lossParts: losses.compactMap { $0 },
         knnAccuracy: series("weighted kNN accuracy", epochs.map(\.knnAccuracy)),
         featureStandardDeviation: series("feature std", epochs.map(\.featureStandardDeviation)),
         featureDimension: 256)
+    let terms = epochs.map(\.regularizerTerms)
+    func chart(_ title: String, _ parts: [(String, KeyPath<RegularizerTerms, Double>)]) -> CurveChart? {
+        let lines = parts.compactMap { name, field in series(name, terms.map { $0?[keyPath: field] }) }
+        return lines.isEmpty ? nil : CurveChart(title: title, series: lines)
+    }
+    history.regularizerCharts = [
+        chart("NRCC terms", [("LSE over SGHMC negatives", \.negativeTerm), ("beta x LSE over the other view", \.positiveTerm)]),
+        chart("NRCC gradient size per anchor", [("negatives' term", \.negativeGradient), ("positives' term", \.positiveGradient)]),
+        chart("Distance of negative pairs (unit embeddings)", [
+            ("SGHMC views", \.sghmcDistanceMean), ("other augmented view", \.augmentationDistanceMean),
+        ]),
+        chart("Distance to the anchor's own views", [
+            ("its SGHMC view", \.sghmcSeedDistance), ("its other augmented view", \.positivePairDistance),
+        ]),
+    ].compactMap { $0 }
+    return history
 }
 
 /// The training settings, for the report's settings table.

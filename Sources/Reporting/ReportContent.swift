@@ -167,6 +167,17 @@ public struct CurveSeries: Sendable, Equatable {
 }
 
 /// The training curves of the encoder.
+/// Several curves drawn in one chart.
+public struct CurveChart: Sendable, Equatable {
+    public var title: String
+    public var series: [CurveSeries]
+
+    public init(title: String, series: [CurveSeries]) {
+        self.title = title
+        self.series = series
+    }
+}
+
 public struct TrainingHistory: Sendable, Equatable {
     /// The parts of the loss (e.g. "BYOL", "NRCC", "total"), drawn in one chart.
     public var lossParts: [CurveSeries]
@@ -175,6 +186,10 @@ public struct TrainingHistory: Sendable, Equatable {
     /// The global standard deviation of the L2-normalised features: collapse shows as a fall
     /// towards 0; a healthy embedding stays near 1/sqrt(featureDimension).
     public var featureStandardDeviation: CurveSeries?
+    /// The NRCC regularizer's diagnostics, each a chart of several lines: its two
+    /// log-sum-exp terms, the size of the gradient each sends to the anchors, and the mean
+    /// distance of SGHMC's negatives against the other view's (empty without the regularizer).
+    public var regularizerCharts: [CurveChart] = []
     /// The embedding's dimension d, for the ideal line 1/sqrt(d).
     public var featureDimension: Int
 

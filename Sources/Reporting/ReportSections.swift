@@ -140,6 +140,13 @@ extension ReportPage {
                 lineChartSVG(lines: lines, title: deviation.name, xLabel: "epoch", includeZero: true),
                 legend: [(Palette.color(4), deviation.name, false), ("#555", idealName, true)])
         }
+        for chart in training.regularizerCharts {
+            let lines = chart.series.enumerated().map { index, series in
+                ChartLine(name: series.name, xs: series.epochs, ys: series.values, color: Palette.color(index + 5))
+            }
+            html += chartFigure(lineChartSVG(lines: lines, title: chart.title, xLabel: "epoch"),
+                                legend: lines.map { ($0.color, $0.name, false) })
+        }
         return html + "</div>\n"
     }
 
