@@ -60,7 +60,7 @@ public func unwritableReason(_ folder: URL, errno code: Int32) -> String {
         ancestor = ancestor.deletingLastPathComponent()
     }
     var isFolder: ObjCBool = false
-    FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isFolder)
+    _ = FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isFolder)
     if !isFolder.boolValue { return "\(ancestor.path) is a file, not a folder" }
     if ancestor.path != target.path {
         return access(ancestor.path, W_OK) == 0
