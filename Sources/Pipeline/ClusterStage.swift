@@ -55,14 +55,22 @@ public func reduce(
         let result = try umap.embed(features, dimension: dimension) { epoch, epochs in
             progress?(ProgressEvent(stage: "umap", completed: epoch, total: epochs, unit: "epoch"))
         }
+        try checkFinite(result.embedding, stage: "reduce (UMAP)")
         return (result.embedding, settings.dimensions)
     case .tsne:
         let tsne = try TSNE(dimensions: settings.dimensions, perplexity: Float(settings.perplexity), seed: settings.seed)
         let embedding = try tsne.embed(features, dimension: dimension) { iteration, iterations in
             progress?(ProgressEvent(stage: "t-SNE", completed: iteration, total: iterations, unit: "iteration"))
         }
+        try checkFinite(embedding, stage: "reduce (t-SNE)")
         return (embedding, settings.dimensions)
     }
+}
+
+/// Throws `PipelineError.nonFiniteResult` when `values` holds NaN or infinity.
+func checkFinite(_ values: [Float], stage: String) throws {
+    let count = values.count { !$0.isFinite }
+    if count > 0 { throw PipelineError.nonFiniteResult(stage: stage, count: count) }
 }
 
 /// Clusters `coordinates` (row-major `n x dimension`) with the method of `settings`.

@@ -8,6 +8,8 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case missingArtefact(stage: String, file: String)
     /// Another process holds the run folder's lock (its process id, when it recorded one).
     case folderInUse(path: String, process: Int?)
+    /// A stage produced NaN or infinite values (`count` of them); nothing of it was kept.
+    case nonFiniteResult(stage: String, count: Int)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
         case let .folderInUse(path, process):
             let holder = process.map { "process \($0)" } ?? "another process"
             return "\(path) is in use by \(holder), another nrcc writing there; wait for it to finish, or choose another --output"
+        case let .nonFiniteResult(stage, count):
+            return "stage \(stage) produced \(count) NaN or infinite values and was stopped before writing them; check the input for duplicates or extreme values, or try another --seed"
         }
     }
 }
