@@ -107,14 +107,14 @@ public func weightedKNNAccuracy(
         block.withUnsafeBufferPointer { buffer in
             correct.withUnsafeMutableBufferPointer { correctBuffer in
                 // Each row writes its own entry of `correct`.
-                let shared = SendablePointers(rows: buffer.baseAddress!, correct: correctBuffer.baseAddress!)
+                let shared = UncheckedSendable((rows: buffer.baseAddress!, correct: correctBuffer.baseAddress!))
                 parallelChunks(queries.count, minimumChunk: 64) { rows in
                     var bestSimilarity = [Float](repeating: 0, count: k)
                     var bestIndex = [Int](repeating: 0, count: k)
                     var votes = [Double](repeating: 0, count: classValues.count)
                     for row in rows {
                         let query = queries.lowerBound + row
-                        let similarity = shared.rows + row * referenceCount
+                        let similarity = shared.value.rows + row * referenceCount
                         var filled = 0, weakest = 0
                         for reference in 0..<referenceCount {
                             if leaveOneOut && reference == query { continue }
@@ -137,7 +137,7 @@ public func weightedKNNAccuracy(
                         // Class values are ascending, so a strict > keeps the smaller label on ties.
                         var winner = 0
                         for c in votes.indices where votes[c] > votes[winner] { winner = c }
-                        shared.correct[query] = classValues[winner] == queryLabels[query] ? 1 : 0
+                        shared.value.correct[query] = classValues[winner] == queryLabels[query] ? 1 : 0
                     }
                 }
             }
@@ -162,23 +162,23 @@ private func knnAccuracy(
                 neighborCount: neighborCount, temperature: temperature, blockSize: 64
             ) { block, output in
                 // Chunks write disjoint columns (references) of `output`.
-                let shared = SendableProduct(
+                let shared = UncheckedSendable((
                     queries: queryBuffer.baseAddress!, references: referenceBuffer.baseAddress!,
-                    output: output.baseAddress!)
+                    output: output.baseAddress!))
                 parallelChunks(referenceCount, minimumChunk: 64) { referenceRange in
                     for reference in referenceRange {
-                        let referenceRow = shared.references + reference * dimension
+                        let referenceRow = shared.value.references + reference * dimension
                         var row = 0
                         // Four queries per sweep share each load of the reference row.
                         while row + 4 <= block.count {
-                            let first = shared.queries + (block.lowerBound + row) * dimension
+                            let first = shared.value.queries + (block.lowerBound + row) * dimension
                             let products = dot4(first, dimension, referenceRow, dimension)
-                            for lane in 0..<4 { shared.output[(row + lane) * referenceCount + reference] = products[lane] }
+                            for lane in 0..<4 { shared.value.output[(row + lane) * referenceCount + reference] = products[lane] }
                             row += 4
                         }
                         while row < block.count {
-                            shared.output[row * referenceCount + reference] =
-                                dotProduct(shared.queries + (block.lowerBound + row) * dimension, referenceRow, count: dimension)
+                            shared.value.output[row * referenceCount + reference] =
+                                dotProduct(shared.value.queries + (block.lowerBound + row) * dimension, referenceRow, count: dimension)
                             row += 1
                         }
                     }
@@ -186,17 +186,6 @@ private func knnAccuracy(
             }
         }
     }
-}
-
-private struct SendablePointers: @unchecked Sendable {
-    let rows: UnsafePointer<Float>
-    let correct: UnsafeMutablePointer<Int>
-}
-
-private struct SendableProduct: @unchecked Sendable {
-    let queries: UnsafePointer<Float>
-    let references: UnsafePointer<Float>
-    let output: UnsafeMutablePointer<Float>
 }
 
 @inline(__always)

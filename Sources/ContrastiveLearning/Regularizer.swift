@@ -175,15 +175,20 @@ public struct RegularizerTerms: Sendable, Codable, Equatable {
 /// `negativeTerm - positiveTerm` is R.
 public func regularizerTerms(anchors: [Tensor], contrast: Tensor, otherViews: [Tensor],
                              settings: RegularizerSettings) -> RegularizerTerms {
+    withoutGradient { measureRegularizer(anchors: anchors, contrast: contrast, otherViews: otherViews, settings: settings) }
+}
+
+private func measureRegularizer(anchors: [Tensor], contrast: Tensor, otherViews: [Tensor],
+                                settings: RegularizerSettings) -> RegularizerTerms {
     let n = contrast.shape[0], d = contrast.shape[1]
     let scale = Double(1 / settings.temperature)
-    let contrastUnit = unitRows(contrast.scalars, d)
+    let contrastUnit = contrast.detached().l2NormalizedRows()
     var sums = RegularizerTerms()
     var sghmc = (sum: 0.0, squares: 0.0), augmentation = (sum: 0.0, squares: 0.0)
     for (anchor, other) in zip(anchors, otherViews) {
-        let u = unitRows(anchor.scalars, d), otherUnit = unitRows(other.scalars, d)
-        for (w, isContrast) in [(contrastUnit, true), (otherUnit, false)] {
-            let dots = rowProducts(u, w, n, d, transposeB: true)
+        let u = anchor.detached().l2NormalizedRows()
+        for (w, isContrast) in [(contrastUnit, true), (other.detached().l2NormalizedRows(), false)] {
+            let dots = matmul(u, w, transposeB: true).scalars
             var term = 0.0, gradient = 0.0
             var softmax = [Float](repeating: 0, count: n * n)
             for i in 0..<n {
@@ -212,9 +217,9 @@ public func regularizerTerms(anchors: [Tensor], contrast: Tensor, otherViews: [T
                 }
             }
             // Row i of softmax x w is sum_j softmax_ij w_j; times 1 / tau, the gradient of term i.
-            let directions = rowProducts(softmax, w, n, d, transposeB: false)
+            let directions = matmul(Tensor(shape: [n, n], scalars: softmax), w).scalars
             for i in 0..<n {
-                gradient += scale * Double((0..<d).reduce(Float(0)) { $0 + directions[i * d + $1] * directions[i * d + $1] }.squareRoot())
+                gradient += scale * Double(squaredNorm(ofRow: i, of: directions, width: d).squareRoot())
             }
             if isContrast {
                 sums.negativeTerm += term / Double(n)
@@ -242,28 +247,7 @@ public func regularizerTerms(anchors: [Tensor], contrast: Tensor, otherViews: [T
     return sums
 }
 
-/// Rows of `values` ([rows, d]) scaled to unit length (zero rows stay zero).
-private func unitRows(_ values: [Float], _ d: Int) -> [Float] {
-    var unit = values
-    for row in 0..<(values.count / d) {
-        let norm = (0..<d).reduce(Float(0)) { $0 + values[row * d + $1] * values[row * d + $1] }.squareRoot()
-        if norm > 0 { for k in 0..<d { unit[row * d + k] /= norm } }
-    }
-    return unit
-}
-
-/// a [n, d] times b^T ([n, d] rows: the [n, n] products <a_i, b_j>), or, without
-/// `transposeB`, a [n, n] times b [n, d].
-private func rowProducts(_ a: [Float], _ b: [Float], _ n: Int, _ d: Int, transposeB: Bool) -> [Float] {
-    let columns = transposeB ? n : d
-    var products = [Float](repeating: 0, count: n * columns)
-    a.withUnsafeBufferPointer { a in
-        b.withUnsafeBufferPointer { b in
-            products.withUnsafeMutableBufferPointer { c in
-                gemm(transposeB: transposeB, m: n, n: columns, k: transposeB ? d : n, a: a.baseAddress!,
-                     lda: transposeB ? d : n, b: b.baseAddress!, ldb: d, c: c.baseAddress!, ldc: columns)
-            }
-        }
-    }
-    return products
+/// The squared norm of row `row` of the row-major `values`, `width` floats per row.
+private func squaredNorm(ofRow row: Int, of values: [Float], width: Int) -> Float {
+    values.withUnsafeBufferPointer { dotProduct($0.baseAddress! + row * width, $0.baseAddress! + row * width, count: width) }
 }

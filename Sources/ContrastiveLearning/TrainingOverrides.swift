@@ -89,7 +89,6 @@ public struct TrainingOverrides: Sendable, Equatable {
             configuration.epochs = epochs
             configuration.warmupEpochs = min(configuration.warmupEpochs, Double(max(0, epochs)) / 10)
         } else {
-            try configuration.validate()
             configuration.fitEpochs(toMinutes: minutes, imageCount: dataset.count)
         }
         try configuration.validate()
