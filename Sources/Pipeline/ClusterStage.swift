@@ -79,14 +79,20 @@ public func cluster(
 ) throws -> ClusterOutcome {
     switch settings.method {
     case .gridshift, .meanshiftpp:
-        let choice = settings.bandwidth == nil
-            ? try chooseBandwidth(coordinates, dimension: dimension, rule: settings.bandwidthRule,
-                                  sweep: BandwidthSweep(seed: settings.seed))
-            : nil
-        let h = settings.bandwidth ?? choice!.bandwidth
-        let result = settings.method == .gridshift
-            ? try gridShift(coordinates, dimension: dimension, bandwidth: .fixed(h))
-            : try meanShiftPlusPlus(coordinates, dimension: dimension, bandwidth: .fixed(h))
+        let sweep = BandwidthSweep(seed: settings.seed)
+        let result: ModeSeekingResult, choice: BandwidthChoice?
+        switch (settings.method, settings.bandwidth) {
+        case (_, let h?):
+            result = settings.method == .gridshift
+                ? try gridShift(coordinates, dimension: dimension, bandwidth: .fixed(h))
+                : try meanShiftPlusPlus(coordinates, dimension: dimension, bandwidth: .fixed(h))
+            choice = nil
+        case (.gridshift, nil):
+            (result, choice) = try gridShift(coordinates, dimension: dimension, selecting: settings.bandwidthRule, sweep: sweep)
+        default:
+            choice = try chooseBandwidth(coordinates, dimension: dimension, rule: settings.bandwidthRule, sweep: sweep)
+            result = try meanShiftPlusPlus(coordinates, dimension: dimension, bandwidth: .fixed(choice!.bandwidth))
+        }
         return ClusterOutcome(
             coordinates: coordinates, dimensions: dimension, labels: result.labels,
             clusterCount: result.clusterCount, bandwidth: result.bandwidth, bandwidthChoice: choice,

@@ -115,7 +115,9 @@ func sweepPlot(_ choice: BandwidthChoice) -> BandwidthSweepPlot {
         bandwidths: choice.candidates.map { Double($0.bandwidth) },
         clusterCounts: choice.candidates.map(\.clusterCount),
         silhouettes: choice.candidates.map(\.silhouette),
-        chosen: choice.chosen)
+        chosen: choice.chosen,
+        persistence: (choice.persistence ?? []).map { ($0.peak, $0.death) },
+        mergeRatio: choice.persistence == nil ? nil : PersistenceMerge().ratio)
 }
 
 /// Every clustering setting, for the report's settings table.

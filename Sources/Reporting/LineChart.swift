@@ -5,6 +5,8 @@ struct ChartLine {
     var ys: [Double]
     var color: String
     var dashed = false
+    /// Points only, no line between them (a scatter).
+    var markersOnly = false
 }
 
 /// Tick positions covering [low, high] with a step of 1, 2 or 5 times a power of ten,
@@ -59,10 +61,10 @@ func lineChartSVG(
 
     for line in lines {
         let visible = zip(line.xs, line.ys).filter { $0.0.isFinite && $0.1.isFinite }.map { (x: x($0.0), y: y($0.1)) }
-        if visible.count > 1 {
+        if visible.count > 1 && !line.markersOnly {
             canvas.polyline(points: visible, stroke: line.color, strokeWidth: line.dashed ? 1.5 : 2, dashed: line.dashed)
         }
-        if !line.dashed && visible.count <= 24 {
+        if line.markersOnly || (!line.dashed && visible.count <= 24) {
             for point in visible { canvas.circle(x: point.x, y: point.y, radius: 2.5, fill: line.color) }
         }
     }

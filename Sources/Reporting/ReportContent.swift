@@ -240,10 +240,18 @@ public struct BandwidthSweepPlot: Sendable, Equatable {
     public var clusterCounts: [Int]
     /// The mean silhouette of each partition; nil where undefined (one cluster) or not scored.
     public var silhouettes: [Double?]
-    /// The index of the bandwidth used.
+    /// The index of the bandwidth used (for the persistence rule, of the partition merged).
     public var chosen: Int
+    /// The persistence rule's fragments: each one's peak density and the height at which it
+    /// merged (nil for those heading a cluster); empty for the other rules.
+    public var persistence: [(peak: Double, death: Double?)]
+    /// The merge threshold, relative to the lower peak (persistence rule only).
+    public var mergeRatio: Double?
 
-    public init(rule: String, bandwidths: [Double], clusterCounts: [Int], silhouettes: [Double?], chosen: Int) {
+    public init(
+        rule: String, bandwidths: [Double], clusterCounts: [Int], silhouettes: [Double?], chosen: Int,
+        persistence: [(peak: Double, death: Double?)] = [], mergeRatio: Double? = nil
+    ) {
         checkArgument(bandwidths.count == clusterCounts.count && bandwidths.count == silhouettes.count,
                      "BandwidthSweepPlot: \(bandwidths.count) bandwidths, \(clusterCounts.count) counts, \(silhouettes.count) silhouettes")
         checkArgument(bandwidths.indices.contains(chosen), "BandwidthSweepPlot: chosen \(chosen) outside 0..<\(bandwidths.count)")
@@ -252,5 +260,14 @@ public struct BandwidthSweepPlot: Sendable, Equatable {
         self.clusterCounts = clusterCounts
         self.silhouettes = silhouettes
         self.chosen = chosen
+        self.persistence = persistence
+        self.mergeRatio = mergeRatio
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.rule == b.rule && a.bandwidths == b.bandwidths && a.clusterCounts == b.clusterCounts
+            && a.silhouettes == b.silhouettes && a.chosen == b.chosen && a.mergeRatio == b.mergeRatio
+            && a.persistence.map(\.peak) == b.persistence.map(\.peak)
+            && a.persistence.map(\.death) == b.persistence.map(\.death)
     }
 }

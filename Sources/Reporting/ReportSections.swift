@@ -154,19 +154,29 @@ extension ReportPage {
         let chosen = sweep.bandwidths[sweep.chosen]
         // Small h shatters the layout into hundreds of cells; those would flatten the axis.
         let countLimit = max(20, 4 * sweep.clusterCounts[sweep.chosen])
-        var html = "<p class=\"lead\">GridShift ran at \(sweep.bandwidths.count) cell sides h; the \(escapeHTML(sweep.rule)) "
-            + "rule kept h = \(formatCompact(chosen, significant: 3)) (dashed line), where it found "
-            + "\(sweep.clusterCounts[sweep.chosen]) clusters. The silhouette (from -1 to 1) is high when points sit "
-            + "close to their own cluster and far from the next one. The charts show the bandwidths "
-            + "that found up to \(countLimit) clusters.</p>\n"
+        let merged = !sweep.persistence.isEmpty
+        var html = "<p class=\"lead\">GridShift ran at \(sweep.bandwidths.count) cell sides h; "
+        if merged {
+            let heads = sweep.persistence.count { $0.death == nil }
+            html += "the persistence rule took the finest, h = \(formatCompact(chosen, significant: 3)) (dashed line), "
+                + "where GridShift cut the layout into \(sweep.clusterCounts[sweep.chosen]) fragments, and merged every "
+                + "two that meet with no deep density valley between them: \(heads) clusters remain. In the diagram "
+                + "each fragment is a point: its peak density, and the height where it met a higher peak (relative "
+                + "to its own peak); those above the dashed threshold merged, those at 0 head a cluster.</p>\n"
+        } else {
+            html += "the \(escapeHTML(sweep.rule)) rule kept h = \(formatCompact(chosen, significant: 3)) (dashed line), "
+                + "where it found \(sweep.clusterCounts[sweep.chosen]) clusters. The silhouette (from -1 to 1) is high "
+                + "when points sit close to their own cluster and far from the next one. The charts show the "
+                + "bandwidths that found up to \(countLimit) clusters.</p>\n"
+        }
         html += "<div class=\"charts\">\n"
-        let shown = sweep.bandwidths.indices.filter { sweep.clusterCounts[$0] <= countLimit }
+        let shown = sweep.bandwidths.indices.filter { merged || sweep.clusterCounts[$0] <= countLimit }
         let xs = shown.map { log10(sweep.bandwidths[$0]) }
         let marker = log10(chosen)
-        let series: [(title: String, values: [Double], color: String)] = [
+        var series: [(title: String, values: [Double], color: String)] = [
             ("Clusters found", shown.map { Double(sweep.clusterCounts[$0]) }, Palette.color(0)),
-            ("Silhouette", shown.map { sweep.silhouettes[$0] ?? .nan }, Palette.color(2)),
         ]
+        if !merged { series.append(("Silhouette", shown.map { sweep.silhouettes[$0] ?? .nan }, Palette.color(2))) }
         for (title, values, color) in series {
             let finite = values.filter(\.isFinite)
             let lines = [
@@ -176,7 +186,31 @@ extension ReportPage {
             ]
             html += chartFigure(lineChartSVG(lines: lines, title: title, xLabel: "log10 of the bandwidth h"), legend: [])
         }
+        if merged { html += persistenceDiagram(sweep) }
         return html + "</div>\n"
+    }
+
+    /// Each fragment at (log10 of its peak over the highest peak, merge height over its peak).
+    func persistenceDiagram(_ sweep: BandwidthSweepPlot) -> String {
+        let highest = sweep.persistence.map(\.peak).max() ?? 1
+        func x(_ peak: Double) -> Double { log10(max(peak, 1e-300) / highest) }
+        let mergedPairs = sweep.persistence.filter { $0.death != nil }
+        let heads = sweep.persistence.filter { $0.death == nil }
+        let xs = sweep.persistence.map { x($0.peak) }
+        var lines = [
+            ChartLine(name: "merged", xs: mergedPairs.map { x($0.peak) }, ys: mergedPairs.map { $0.death! / $0.peak },
+                      color: Palette.color(1), markersOnly: true),
+            ChartLine(name: "heads a cluster", xs: heads.map { x($0.peak) }, ys: heads.map { _ in 0 },
+                      color: Palette.color(0), markersOnly: true),
+        ]
+        if let ratio = sweep.mergeRatio {
+            lines.append(ChartLine(name: "threshold", xs: [xs.min() ?? -1, xs.max() ?? 0], ys: [ratio, ratio],
+                                   color: "#555", dashed: true))
+        }
+        return chartFigure(
+            lineChartSVG(lines: lines, title: "Persistence of the fragments", xLabel: "log10 of peak / highest peak",
+                         includeZero: true),
+            legend: lines.map { ($0.color, $0.name, $0.dashed) })
     }
 
     func chartFigure(_ svg: String, legend: [(color: String, name: String, dashed: Bool)]) -> String {

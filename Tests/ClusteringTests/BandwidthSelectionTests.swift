@@ -67,6 +67,15 @@ import Testing
         #expect(result.bandwidth == choice.candidates[choice.chosen].bandwidth)
     }
 
+    @Test(arguments: [3, 12, 40, 100])
+    func persistenceMergeFindsTheNumberOfSeparatedBlobs(count: Int) throws {
+        let (points, blobs) = unequalBlobs(count: count, seed: UInt64(count))
+        let (result, choice) = try gridShift(points, dimension: 3, selecting: .persistence)
+        let same = samePartition(result.labels, blobs)
+        #expect(same, "found \(result.clusterCount) of \(count) blobs")
+        #expect(choice.persistence?.count { $0.death == nil } == count)
+    }
+
     @Test func thePercentileRuleAssumesAboutTenGroupsAndMissesForty() throws {
         let (points, _) = unequalBlobs(count: 40, seed: 40)
         let (result, choice) = try gridShift(points, dimension: 3, selecting: .percentile)

@@ -58,15 +58,27 @@ func temporaryFolder(_ name: String) -> String {
         let (outcome, report) = try ClusterJob(input: input, settings: settings).run(writingTo: directory)
         #expect(outcome.clusterCount == 6)
         let choice = try #require(report.bandwidthSelection)
-        #expect(choice.rule == .silhouette)
+        #expect(choice.rule == .persistence)
         #expect(choice.candidates[choice.chosen].bandwidth == report.bandwidth)
-        #expect(choice.candidates[choice.chosen].clusterCount == 6)
+        #expect(choice.persistence?.count == choice.candidates[choice.chosen].clusterCount)
+        #expect(choice.persistence?.count { $0.death == nil } == 6)
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.file("metrics.json"))) as? [String: Any]
         let selection = metrics?["bandwidth_selection"] as? [String: Any]
-        #expect(selection?["rule"] as? String == "silhouette")
+        #expect(selection?["rule"] as? String == "persistence")
         #expect((selection?["candidates"] as? [Any])?.count == choice.candidates.count)
+        #expect((selection?["persistence"] as? [Any])?.count == choice.persistence?.count)
         let html = try String(contentsOf: directory.file("report.html"), encoding: .utf8)
-        #expect(html.contains("id=\"selection\"") && html.contains("the silhouette rule kept h"))
+        #expect(html.contains("id=\"selection\"") && html.contains("the persistence rule took the finest"))
+        #expect(html.contains("Persistence of the fragments"))
+
+        // The silhouette rule keeps one bandwidth of the sweep and says so.
+        settings.bandwidthRule = .silhouette
+        let bySilhouette = try ClusterJob(input: input, settings: settings).run(writingTo: directory).1
+        let silhouetteChoice = try #require(bySilhouette.bandwidthSelection)
+        #expect(silhouetteChoice.candidates[silhouetteChoice.chosen].clusterCount == 6)
+        #expect(silhouetteChoice.persistence == nil)
+        let silhouetteHTML = try String(contentsOf: directory.file("report.html"), encoding: .utf8)
+        #expect(silhouetteHTML.contains("the silhouette rule kept h"))
 
         // A fixed bandwidth records no choice; the percentile rule records its one bandwidth.
         settings.bandwidth = report.bandwidth
