@@ -12,7 +12,7 @@ public enum BandwidthRule: String, Sendable, Codable, CaseIterable {
     /// (`PersistenceMerge`, ToMATo's rule with a prominence relative to each peak): groups
     /// separated by a gap or a deep valley stay apart, each at its own scale. No sweeping rule
     /// assumes a number of groups; on the suite of 2 to 100 groups of docs/no-k.md, over three
-    /// layout seeds, this one scores best (mean ACC 0.810 +- 0.008, silhouette 0.790 +- 0.008).
+    /// layout seeds, this one scores best (mean ACC 0.810 +- 0.010, silhouette 0.790 +- 0.010).
     case persistence
     /// SPEC section 7's first rule, one `h` from the points' spacing (`AutomaticBandwidth`):
     /// it sizes clusters at about n/14 points, so it suits data of about ten groups.
