@@ -67,21 +67,46 @@ public struct KDTree: Sendable {
     public func neighborsOfEveryPoint(_ k: Int) -> (indices: [Int32], distances: [Float]) {
         let n = points.count / dimension
         checkArgument(k >= 1 && k < n, "KDTree: \(k) neighbours of \(n) points")
-        var indices = [Int32](repeating: 0, count: n * k)
-        var distances = [Float](repeating: 0, count: n * k)
+        return search(count: n, k: k) { point, coordinates in
+            for axis in 0..<dimension { coordinates[axis] = points[point * dimension + axis] }
+            return point
+        }
+    }
+
+    /// The `k` nearest tree points to every row of `queries` (row-major `m x dimension`),
+    /// nearest first (ties by index), with their distances: row-major `m x k`. Requires
+    /// `k <= n`.
+    public func neighbors(of queries: [Float], count k: Int) -> (indices: [Int32], distances: [Float]) {
+        let n = points.count / dimension
+        checkArgument(k >= 1 && k <= n && queries.count % dimension == 0, "KDTree: \(k) neighbours among \(n) points")
+        return search(count: queries.count / dimension, k: k) { query, coordinates in
+            for axis in 0..<dimension { coordinates[axis] = queries[query * dimension + axis] }
+            return -1
+        }
+    }
+
+    /// Runs `count` queries in parallel; `load` writes query `i`'s coordinates and returns the
+    /// tree point to leave out (-1 for none).
+    private func search(
+        count: Int, k: Int, load: @Sendable @escaping (Int, inout [Float]) -> Int
+    ) -> (indices: [Int32], distances: [Float]) {
+        var indices = [Int32](repeating: 0, count: count * k)
+        var distances = [Float](repeating: 0, count: count * k)
         indices.withUnsafeMutableBufferPointer { indexBuffer in
             distances.withUnsafeMutableBufferPointer { distanceBuffer in
-                // Each point writes its own row.
+                // Each query writes its own row.
                 let indexOutput = UncheckedSendable(indexBuffer.baseAddress!)
                 let distanceOutput = UncheckedSendable(distanceBuffer.baseAddress!)
-                parallelChunks(n, minimumChunk: 256) { range in
+                parallelChunks(count, minimumChunk: 256) { range in
                     var best = NearestList(capacity: k)
-                    for point in range {
+                    var coordinates = [Float](repeating: 0, count: dimension)
+                    for query in range {
                         best.removeAll()
-                        search(0, query: point, &best)
+                        let skipped = load(query, &coordinates)
+                        visit(0, coordinates, skipping: skipped, &best)
                         for rank in 0..<k {
-                            indexOutput.value[point * k + rank] = best.indices[rank]
-                            distanceOutput.value[point * k + rank] = best.squaredDistances[rank].squareRoot()
+                            indexOutput.value[query * k + rank] = best.indices[rank]
+                            distanceOutput.value[query * k + rank] = best.squaredDistances[rank].squareRoot()
                         }
                     }
                 }
@@ -90,25 +115,25 @@ public struct KDTree: Sendable {
         return (indices, distances)
     }
 
-    private func search(_ nodeIndex: Int32, query: Int, _ best: inout NearestList) {
+    private func visit(_ nodeIndex: Int32, _ query: [Float], skipping skipped: Int, _ best: inout NearestList) {
         let node = nodes[Int(nodeIndex)]
         if node.axis < 0 {
             for slot in Int(node.start)..<Int(node.end) {
                 let other = Int(order[slot])
-                if other == query { continue }
+                if other == skipped { continue }
                 var distance: Float = 0
                 for axis in 0..<dimension {
-                    let step = points[query * dimension + axis] - points[other * dimension + axis]
+                    let step = query[axis] - points[other * dimension + axis]
                     distance += step * step
                 }
                 best.offer(Int32(other), distance)
             }
             return
         }
-        let offset = points[query * dimension + Int(node.axis)] - node.split
+        let offset = query[Int(node.axis)] - node.split
         let (near, far) = offset < 0 ? (node.left, node.right) : (node.right, node.left)
-        search(near, query: query, &best)
-        if !best.isFull || offset * offset <= best.worst { search(far, query: query, &best) }
+        visit(near, query, skipping: skipped, &best)
+        if !best.isFull || offset * offset <= best.worst { visit(far, query, skipping: skipped, &best) }
     }
 }
 

@@ -129,6 +129,6 @@ public func readCIFARFolder(_ path: String, format: CIFARFormat? = nil, split: D
 }
 
 /// Which split of a dataset to read; `.all` (the default) concatenates train then test.
-public enum DatasetSplit: String, Sendable, CaseIterable {
+public enum DatasetSplit: String, Sendable, CaseIterable, Codable {
     case all, train, test
 }

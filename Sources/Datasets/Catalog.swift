@@ -22,6 +22,18 @@ public enum DatasetContents: Sendable, Equatable {
         case let .features(matrix): matrix.labels
         }
     }
+
+    /// The same samples with `labels` (one per sample) in place of their own.
+    public func relabelled(_ labels: [Int]) -> DatasetContents {
+        switch self {
+        case var .images(dataset):
+            dataset.labels = labels
+            return .images(dataset)
+        case var .features(matrix):
+            matrix.labels = labels
+            return .features(matrix)
+        }
+    }
 }
 
 /// Where named datasets are looked for.

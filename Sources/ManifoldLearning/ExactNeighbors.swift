@@ -8,40 +8,50 @@ import Darwin
 /// Exact k nearest neighbours: dot products of a block of query rows against all rows through
 /// one `gemm`, then a bounded heap per row. Memory is `blockRows x n` floats per block.
 func exactNeighbors(_ points: PreparedPoints, neighborCount k: Int) -> NeighborGraph {
-    let n = points.count, d = points.dimension
-    // About 32 MB of products per block, at least 16 rows, at most 1024.
-    let blockRows = max(16, min(1024, 8_000_000 / max(1, n)))
+    let n = points.count
     var indices = [Int32](repeating: -1, count: n * k)
     var distances = [Float](repeating: .infinity, count: n * k)
-    var products = [Float](repeating: 0, count: blockRows * n)
-    points.values.withUnsafeBufferPointer { values in
-        indices.withUnsafeMutableBufferPointer { indexBuffer in
-            distances.withUnsafeMutableBufferPointer { distanceBuffer in
-                products.withUnsafeMutableBufferPointer { productBuffer in
-                    let out = UncheckedSendable((indexBuffer.baseAddress!, distanceBuffer.baseAddress!))
-                    let block = UncheckedSendable(productBuffer.baseAddress!)
-                    var start = 0
-                    while start < n {
-                        let rows = min(blockRows, n - start)
-                        // products[r, j] = <x_{start+r}, x_j>: rows x n
-                        parallelGEMM(transposeB: true, m: rows, n: n, k: d,
-                             a: values.baseAddress! + start * d, lda: d,
-                             b: values.baseAddress!, ldb: d,
-                             c: block.value, ldc: n)
-                        let first = start
-                        // Each row writes only its own k slots.
-                        parallelFor(rows, minimumChunk: 8) { r in
-                            let i = first + r
-                            selectNearest(row: block.value + r * n, query: i, points: points, k: k,
-                                          indices: out.value.0 + i * k, distances: out.value.1 + i * k)
-                        }
-                        start += rows
-                    }
-                }
+    indices.withUnsafeMutableBufferPointer { indexBuffer in
+        distances.withUnsafeMutableBufferPointer { distanceBuffer in
+            let out = UncheckedSendable((indexBuffer.baseAddress!, distanceBuffer.baseAddress!))
+            // Each row writes only its own k slots.
+            forEachProductRow(of: points, against: points) { i, row in
+                selectNearest(row: row, query: i, points: points, k: k,
+                              indices: out.value.0 + i * k, distances: out.value.1 + i * k)
             }
         }
     }
     return NeighborGraph(pointCount: n, neighborCount: k, indices: indices, distances: distances)
+}
+
+/// Calls `body(i, products)` for every row i of `queries`, in parallel, with `products[j] =
+/// <query i, reference j>` for every reference row j: one `gemm` per block of queries, about
+/// 32 MB of products (at least 16 rows, at most 1,024). `body` may overwrite the row.
+func forEachProductRow(
+    of queries: PreparedPoints, against reference: PreparedPoints,
+    _ body: @Sendable @escaping (Int, UnsafeMutablePointer<Float>) -> Void
+) {
+    let m = queries.count, n = reference.count, d = reference.dimension
+    let blockRows = max(16, min(1024, 8_000_000 / max(1, n)))
+    var products = [Float](repeating: 0, count: blockRows * n)
+    queries.values.withUnsafeBufferPointer { queryValues in
+        reference.values.withUnsafeBufferPointer { referenceValues in
+            products.withUnsafeMutableBufferPointer { productBuffer in
+                let block = UncheckedSendable(productBuffer.baseAddress!)
+                var start = 0
+                while start < m {
+                    let rows = min(blockRows, m - start)
+                    // products[r, j] = <q_{start+r}, x_j>: rows x n
+                    parallelGEMM(transposeB: true, m: rows, n: n, k: d,
+                                 a: queryValues.baseAddress! + start * d, lda: d,
+                                 b: referenceValues.baseAddress!, ldb: d, c: block.value, ldc: n)
+                    let first = start
+                    parallelFor(rows, minimumChunk: 8) { r in body(first + r, block.value + r * n) }
+                    start += rows
+                }
+            }
+        }
+    }
 }
 
 /// The point itself first, then its k - 1 nearest others, from one row of dot products.
@@ -80,4 +90,43 @@ private func selectNearest(
         }
     }
     heap.sortAscending()
+}
+
+/// The `k` nearest rows of `reference` to every row of `queries` (no row is skipped: a query
+/// equal to a reference row finds it at distance 0), nearest first, exactly. Both sides are
+/// prepared with the same metric.
+func exactNeighbors(of queries: PreparedPoints, among reference: PreparedPoints, neighborCount k: Int) -> NeighborGraph {
+    checkArgument(queries.dimension == reference.dimension && queries.metric == reference.metric,
+                  "exactNeighbors: queries and reference differ in dimension or metric")
+    let m = queries.count
+    var indices = [Int32](repeating: -1, count: m * k)
+    var distances = [Float](repeating: .infinity, count: m * k)
+    indices.withUnsafeMutableBufferPointer { indexBuffer in
+        distances.withUnsafeMutableBufferPointer { distanceBuffer in
+            let out = UncheckedSendable((indexBuffer.baseAddress!, distanceBuffer.baseAddress!))
+            // Each query writes only its own k slots.
+            forEachProductRow(of: queries, against: reference) { i, row in
+                let rowDistances = out.value.1 + i * k, rowIndices = out.value.0 + i * k
+                let heap = NeighborHeap(distances: rowDistances, indices: rowIndices, flags: nil, capacity: k)
+                heap.clear()
+                let ownNorm = queries.squaredNorms[i]
+                reference.squaredNorms.withUnsafeBufferPointer { norms in
+                    for j in 0..<reference.count {
+                        let distance: Float = switch queries.metric {
+                        case .cosine: (ownNorm == 0 || norms[j] == 0) ? 1 : max(0, 1 - row[j])
+                        case .euclidean: max(0, ownNorm + norms[j] - 2 * row[j])
+                        }
+                        if NeighborHeap.precedes(distance, Int32(j), rowDistances[0], rowIndices[0]) {
+                            heap.push(distance, Int32(j), checkDuplicates: false)
+                        }
+                    }
+                }
+                heap.sortAscending()
+                if queries.metric == .euclidean {
+                    for s in 0..<k { rowDistances[s] = rowDistances[s].squareRoot() }
+                }
+            }
+        }
+    }
+    return NeighborGraph(pointCount: m, neighborCount: k, indices: indices, distances: distances)
 }

@@ -9,7 +9,7 @@ public struct NRCC: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "nrcc",
         abstract: "Find the natural groups in unlabelled images without being told how many.",
-        subcommands: [RunCommand.self, TrainCommand.self, EmbedCommand.self, ClusterCommand.self, AblationCommand.self])
+        subcommands: [RunCommand.self, TrainCommand.self, EmbedCommand.self, ClusterCommand.self, AssignCommand.self, AblationCommand.self])
 
     public static func main() {
         BLASKernel.relaunchIfSlowFallback()

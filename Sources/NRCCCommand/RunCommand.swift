@@ -20,6 +20,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "A dataset name (digits, fashion-mnist, usps, coil20, cifar10) or path.")
     var dataset: String = "digits"
 
+    @Option(help: "Which split of a named dataset: all (train then test), train or test.")
+    var split: DatasetSplit = .all
+
     @Option(help: "The run folder.")
     var output: String?
 
@@ -34,13 +37,13 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var display: DisplayOptions
 
     func run() throws {
-        let source = try loadDataset(dataset)
+        let source = try loadDataset(dataset, split: split)
         var trainingConfiguration: TrainingConfiguration?
         if case let .images(images) = source {
             trainingConfiguration = try training.configuration(for: images)
         }
         let settings = RunSettings(
-            dataset: dataset, training: trainingConfiguration, features: features,
+            dataset: dataset, split: split, training: trainingConfiguration, features: features,
             clustering: try clustering.settings())
         let directory = try RunDirectory(path: output ?? "runs/\(URL(fileURLWithPath: dataset).lastPathComponent)")
         let printer = display.progressPrinter()

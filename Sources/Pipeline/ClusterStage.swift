@@ -47,11 +47,7 @@ public func reduce(
     case .none:
         return (features, dimension)
     case .umap:
-        let umap = try UMAP(
-            dimensions: settings.dimensions, neighborCount: settings.neighborCount,
-            minimumDistance: settings.minimumDistance,
-            metric: settings.metric == .cosine ? .cosine : .euclidean,
-            epochCount: settings.reductionEpochs, seed: settings.seed)
+        let umap = try makeUMAP(settings)
         let result = try umap.embed(features, dimension: dimension) { epoch, epochs in
             progress?(ProgressEvent(stage: "umap", completed: epoch, total: epochs, unit: "epoch"))
         }
@@ -65,6 +61,15 @@ public func reduce(
         try checkFinite(embedding, stage: "reduce (t-SNE)")
         return (embedding, settings.dimensions)
     }
+}
+
+/// The UMAP of `settings`: the reduce stage's, and the one `nrcc assign` transforms with.
+func makeUMAP(_ settings: ClusterSettings) throws -> UMAP {
+    try UMAP(
+        dimensions: settings.dimensions, neighborCount: settings.neighborCount,
+        minimumDistance: settings.minimumDistance,
+        metric: settings.metric == .cosine ? .cosine : .euclidean,
+        epochCount: settings.reductionEpochs, seed: settings.seed)
 }
 
 /// Throws `PipelineError.nonFiniteResult` when `values` holds NaN or infinity.
