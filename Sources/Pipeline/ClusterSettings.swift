@@ -48,9 +48,8 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     public var clusterCount: Int?
     /// The GridShift / MeanShift++ cell side `h`; nil: chosen by `bandwidthRule` (SPEC §7).
     public var bandwidth: Float?
-    /// How `h` is chosen when `bandwidth` is nil: by default a sweep's finest partition,
-    /// merged by persistence.
-    public var bandwidthRule: BandwidthRule = .persistence
+    /// How `h` is chosen when `bandwidth` is nil: the best silhouette of a sweep by default.
+    public var bandwidthRule: BandwidthRule = .silhouette
     /// Seeds the reduction, the bandwidth's subsample and k-means.
     public var seed: UInt64 = 0
 

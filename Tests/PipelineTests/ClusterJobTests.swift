@@ -55,6 +55,8 @@ func temporaryFolder(_ name: String) -> String {
         settings.reducer = .none
         let input = ClusterInput(features: blobs(clusters: 6, perCluster: 40, dimension: 3), images: nil)
         let directory = try RunDirectory(path: temporaryFolder("selection"))
+        #expect(settings.bandwidthRule == .silhouette)
+        settings.bandwidthRule = .persistence
         let (outcome, report) = try ClusterJob(input: input, settings: settings).run(writingTo: directory)
         #expect(outcome.clusterCount == 6)
         let choice = try #require(report.bandwidthSelection)
