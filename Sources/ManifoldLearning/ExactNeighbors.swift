@@ -15,7 +15,7 @@ func exactNeighbors(_ points: PreparedPoints, neighborCount k: Int) -> NeighborG
         distances.withUnsafeMutableBufferPointer { distanceBuffer in
             let out = UncheckedSendable((indexBuffer.baseAddress!, distanceBuffer.baseAddress!))
             // Each row writes only its own k slots.
-            forEachProductRow(of: points, against: points) { i, row in
+            forEachProductRow(of: points, against: points, columns: n) { i, _, row in
                 selectNearest(row: row, query: i, points: points, k: k,
                               indices: out.value.0 + i * k, distances: out.value.1 + i * k)
             }
@@ -24,16 +24,20 @@ func exactNeighbors(_ points: PreparedPoints, neighborCount k: Int) -> NeighborG
     return NeighborGraph(pointCount: n, neighborCount: k, indices: indices, distances: distances)
 }
 
-/// Calls `body(i, products)` for every row i of `queries`, in parallel, with `products[j] =
-/// <query i, reference j>` for every reference row j: one `gemm` per block of queries, about
-/// 32 MB of products (at least 16 rows, at most 1,024). `body` may overwrite the row.
+/// Calls `body(i, start, products)` for every row i of `queries` and every chunk of
+/// `columns` reference rows from `start`, with `products[j] = <query i, reference start + j>`:
+/// one `gemm` per block of queries and chunk, about 32 MB of products per block (at least 16
+/// rows, at most 1,024). Chunks come in order for each query; `body` may overwrite the row.
+/// Narrower chunks read the reference fewer times when it is large: each pass over it serves
+/// a whole block of queries.
 func forEachProductRow(
-    of queries: PreparedPoints, against reference: PreparedPoints,
-    _ body: @Sendable @escaping (Int, UnsafeMutablePointer<Float>) -> Void
+    of queries: PreparedPoints, against reference: PreparedPoints, columns: Int,
+    _ body: @Sendable @escaping (Int, Int, UnsafeMutablePointer<Float>) -> Void
 ) {
     let m = queries.count, n = reference.count, d = reference.dimension
-    let blockRows = max(16, min(1024, 8_000_000 / max(1, n)))
-    var products = [Float](repeating: 0, count: blockRows * n)
+    let chunk = max(1, min(columns, n))
+    let blockRows = max(16, min(1024, 8_000_000 / chunk))
+    var products = [Float](repeating: 0, count: blockRows * chunk)
     queries.values.withUnsafeBufferPointer { queryValues in
         reference.values.withUnsafeBufferPointer { referenceValues in
             products.withUnsafeMutableBufferPointer { productBuffer in
@@ -41,12 +45,18 @@ func forEachProductRow(
                 var start = 0
                 while start < m {
                     let rows = min(blockRows, m - start)
-                    // products[r, j] = <q_{start+r}, x_j>: rows x n
-                    parallelGEMM(transposeB: true, m: rows, n: n, k: d,
-                                 a: queryValues.baseAddress! + start * d, lda: d,
-                                 b: referenceValues.baseAddress!, ldb: d, c: block.value, ldc: n)
-                    let first = start
-                    parallelFor(rows, minimumChunk: 8) { r in body(first + r, block.value + r * n) }
+                    var columnStart = 0
+                    while columnStart < n {
+                        let width = min(chunk, n - columnStart)
+                        // products[r, j] = <q_{start+r}, x_{columnStart+j}>: rows x width
+                        parallelGEMM(transposeB: true, m: rows, n: width, k: d,
+                                     a: queryValues.baseAddress! + start * d, lda: d,
+                                     b: referenceValues.baseAddress! + columnStart * d, ldb: d,
+                                     c: block.value, ldc: width)
+                        let first = start, offset = columnStart
+                        parallelFor(rows, minimumChunk: 8) { r in body(first + r, offset, block.value + r * width) }
+                        columnStart += width
+                    }
                     start += rows
                 }
             }
@@ -104,23 +114,28 @@ func exactNeighbors(of queries: PreparedPoints, among reference: PreparedPoints,
     indices.withUnsafeMutableBufferPointer { indexBuffer in
         distances.withUnsafeMutableBufferPointer { distanceBuffer in
             let out = UncheckedSendable((indexBuffer.baseAddress!, distanceBuffer.baseAddress!))
-            // Each query writes only its own k slots.
-            forEachProductRow(of: queries, against: reference) { i, row in
+            // Each query writes only its own k slots; its heap lives across the chunks.
+            let chunk = 8192
+            forEachProductRow(of: queries, against: reference, columns: chunk) { i, start, row in
                 let rowDistances = out.value.1 + i * k, rowIndices = out.value.0 + i * k
                 let heap = NeighborHeap(distances: rowDistances, indices: rowIndices, flags: nil, capacity: k)
-                heap.clear()
+                if start == 0 { heap.clear() }
                 let ownNorm = queries.squaredNorms[i]
+                let width = min(chunk, reference.count - start)
                 reference.squaredNorms.withUnsafeBufferPointer { norms in
-                    for j in 0..<reference.count {
+                    for column in 0..<width {
+                        let j = start + column
+                        let product = row[column]
                         let distance: Float = switch queries.metric {
-                        case .cosine: (ownNorm == 0 || norms[j] == 0) ? 1 : max(0, 1 - row[j])
-                        case .euclidean: max(0, ownNorm + norms[j] - 2 * row[j])
+                        case .cosine: (ownNorm == 0 || norms[j] == 0) ? 1 : max(0, 1 - product)
+                        case .euclidean: max(0, ownNorm + norms[j] - 2 * product)
                         }
                         if NeighborHeap.precedes(distance, Int32(j), rowDistances[0], rowIndices[0]) {
                             heap.push(distance, Int32(j), checkDuplicates: false)
                         }
                     }
                 }
+                guard start + width == reference.count else { return }
                 heap.sortAscending()
                 if queries.metric == .euclidean {
                     for s in 0..<k { rowDistances[s] = rowDistances[s].squareRoot() }

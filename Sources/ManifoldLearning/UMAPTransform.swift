@@ -8,7 +8,9 @@ import Darwin
 /// New points placed into a finished UMAP layout without moving it: umap-learn's
 /// `UMAP.transform`.
 ///
-///     neighbours: each new point's k nearest reference points (the fit's metric and k), exact
+///     neighbours: each new point's k nearest reference points (the fit's metric and k): exact
+///                 up to 50 M point pairs, from random-projection trees (`ProjectionForest`)
+///                 beyond
 ///     weights:    smooth_knn_dist with local_connectivity max(0, lc - 1) (so rho = 0),
 ///                 w_ij = exp(-d_ij / sigma_i); the first neighbour is skipped by the
 ///                 bisection's sum, as umap-learn's does
@@ -49,9 +51,13 @@ public struct UMAPTransform: Sendable {
         -> (layout: [Float], neighbors: NeighborGraph) {
         let m = try validateInput(points, dimension: dimension, minimumPoints: 1)
         let n = reference.count / dimension, k = umap.neighborCount, dims = umap.dimensions
-        let neighbors = exactNeighbors(
-            of: PreparedPoints(points, dimension: dimension, metric: umap.metric),
-            among: PreparedPoints(reference, dimension: dimension, metric: umap.metric), neighborCount: k)
+        let queries = PreparedPoints(points, dimension: dimension, metric: umap.metric)
+        let prepared = PreparedPoints(reference, dimension: dimension, metric: umap.metric)
+        // Exact below 50 M pairs; beyond, random-projection trees, as umap-learn's index is
+        // approximate too (recall in docs/assign.md).
+        let neighbors = m * n <= 50_000_000
+            ? exactNeighbors(of: queries, among: prepared, neighborCount: k)
+            : ProjectionForest(prepared, seed: umap.seed).neighbors(of: queries, neighborCount: k)
         let (sigma, rho) = smoothKNNDistances(neighbors.distances, neighborCount: k,
                                               localConnectivity: max(0, umap.localConnectivity - 1))
         var weights = [Float](repeating: 0, count: m * k)

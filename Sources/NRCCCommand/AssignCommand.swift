@@ -13,7 +13,7 @@ struct AssignCommand: ParsableCommand {
             places it into the run's UMAP layout without moving the layout (UMAP's transform), and \
             gives each point the cluster most of its 10 nearest reference points in the layout \
             belong to. Writes labels.csv (index, cluster, confidence, distance, outlier[, label]), \
-            coordinates.npy and metrics.json into --output; a point is an outlier when it lies \
+            coordinates.npy, metrics.json and, for images, embeddings.npy into --output; a point is an outlier when it lies \
             farther from every reference point than 99% of the reference points lie from theirs.
             """)
 

@@ -17,7 +17,7 @@ import ManifoldLearning
 ///                layout (ties to the nearest); confidence is that majority's share
 ///     outlier    its embedding distance to the nearest reference point exceeds the 99th
 ///                percentile of the reference points' own nearest-neighbour distances (on a
-///                seeded sample of 2,000), the same metric as the layout's
+///                seeded sample of 1,000), the same metric as the layout's
 ///
 /// Assigning by the layout's neighbours rather than by re-running GridShift's shift from each
 /// new point: the reference cells move while GridShift runs, so a shift over fixed cells does
@@ -56,6 +56,10 @@ public struct AssignJob {
         if let directory {
             try directory.write(Data(npyBytes(NPYArray(shape: [assignments.count, reference.layoutColumns],
                                                        elements: .float32(layout)))), to: RunLayout.coordinates)
+            if case .images = input {
+                try directory.write(Data(npyBytes(NPYArray(shape: [assignments.count, reference.columns],
+                                                           elements: .float32(features)))), to: RunLayout.embeddings)
+            }
             try directory.write(Data(assignmentsCSV(assignments, truth: input.labels).utf8), to: RunLayout.labels)
             try directory.writeJSON(report, to: RunLayout.metrics)
             try directory.commit()
@@ -111,9 +115,9 @@ public struct AssignJob {
     }
 
     /// The 99th percentile of the reference points' distances to their nearest other reference
-    /// point, over a seeded sample of up to 2,000 of them.
+    /// point, over a seeded sample of up to 1,000 of them.
     func outlierDistance(_ reference: AssignReference, transform: UMAPTransform) -> Float {
-        let sample = Array(sampledRows(count: min(2000, reference.rows), of: reference.rows))
+        let sample = Array(sampledRows(count: min(1000, reference.rows), of: reference.rows))
         var rows = [Float]()
         rows.reserveCapacity(sample.count * reference.columns)
         for row in sample { rows += reference.embeddings[(row * reference.columns)..<((row + 1) * reference.columns)] }

@@ -79,8 +79,10 @@ import Testing
         _ = try RunJob(settings: RunJobTests.tinySettings(digits), source: .images(digits), directory: directory).run()
         let runLabels = try String(contentsOf: directory.file("labels.csv"), encoding: .utf8)
             .split(separator: "\n").dropFirst().map { Int($0.split(separator: ",")[1])! }
-        let report = try AssignJob(run: directory.url, input: .images(digits)).run(writingTo: nil)
+        let output = try RunDirectory(path: temporaryFolder("assign-images-out"))
+        let report = try AssignJob(run: directory.url, input: .images(digits)).run(writingTo: output)
         #expect(report.points == 96 && report.outliers == 0)
+        #expect(try readNPY(output.file("embeddings.npy").path).shape == [96, 16])
         #expect(report.clustersUsed == Set(runLabels).count)
     }
 }
