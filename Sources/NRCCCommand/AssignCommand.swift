@@ -35,6 +35,10 @@ struct AssignCommand: ParsableCommand {
     @OptionGroup var display: DisplayOptions
 
     func validate() throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: runFolder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("--run \(runFolder): no such folder; give the folder of a finished `nrcc run`")
+        }
         if URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: runFolder).standardizedFileURL {
             throw ValidationError("--output must differ from --run: the run's files are read, not replaced")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ContrastiveLearning
 import Datasets
 import NRCCCommand
@@ -38,9 +39,22 @@ import Testing
         #expect(overrides.targetMomentum == 0.99 && overrides.seed == 9)
     }
 
+    @Test func assignRefusesARunFolderThatIsNotThereWithoutCreatingIt() {
+        let missing = "/tmp/nrcc-option-tests-no-run-\(UInt32.random(in: 0...UInt32.max))"
+        #expect {
+            _ = try NRCC.parseAsRoot(["assign", "--run", missing, "digits", "--output", missing + "-out"])
+        } throws: { error in
+            "\(NRCC.message(for: error))".contains("no such folder")
+        }
+        #expect(!FileManager.default.fileExists(atPath: missing))
+        #expect(throws: (any Error).self) {
+            _ = try NRCC.parseAsRoot(["assign", "--run", "/tmp", "digits", "--output", "/tmp"])
+        }
+    }
+
     @Test func helpListsEveryCommand() {
         let help = NRCC.helpMessage()
-        for command in ["run", "train", "embed", "cluster", "ablation"] {
+        for command in ["run", "train", "embed", "cluster", "assign", "ablation"] {
             #expect(help.contains(command), "help lacks \(command)")
         }
     }
