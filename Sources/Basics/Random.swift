@@ -85,3 +85,20 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// `count` distinct indices of `0..<n` in the order drawn: a partial Fisher-Yates shuffle
+/// driven by `generator`.
+public func sampledIndices(count: Int, from n: Int, using generator: inout SeededGenerator) -> [Int] {
+    checkArgument(count >= 0 && count <= n, "sampledIndices: \(count) of \(n)")
+    var indices = Array(0..<n)
+    for position in 0..<count {
+        indices.swapAt(position, position + generator.nextInt(below: n - position))
+    }
+    return Array(indices[..<count])
+}
+
+/// `sampledIndices` driven by `SeededGenerator(seed: seed)`.
+public func sampledIndices(count: Int, from n: Int, seed: UInt64) -> [Int] {
+    var generator = SeededGenerator(seed: seed)
+    return sampledIndices(count: count, from: n, using: &generator)
+}

@@ -118,15 +118,14 @@ public struct KDTree: Sendable {
     private func visit(_ nodeIndex: Int32, _ query: [Float], skipping skipped: Int, _ best: inout NearestList) {
         let node = nodes[Int(nodeIndex)]
         if node.axis < 0 {
-            for slot in Int(node.start)..<Int(node.end) {
-                let other = Int(order[slot])
-                if other == skipped { continue }
-                var distance: Float = 0
-                for axis in 0..<dimension {
-                    let step = query[axis] - points[other * dimension + axis]
-                    distance += step * step
+            query.withUnsafeBufferPointer { query in
+                points.withUnsafeBufferPointer { points in
+                    for slot in Int(node.start)..<Int(node.end) where Int(order[slot]) != skipped {
+                        let other = Int(order[slot])
+                        best.offer(Int32(other), squaredDistance(
+                            query.baseAddress!, points.baseAddress! + other * dimension, count: dimension))
+                    }
                 }
-                best.offer(Int32(other), distance)
             }
             return
         }

@@ -75,14 +75,3 @@ public struct SampledSilhouette: Sendable {
         return values.reduce(0, +) / Double(m)
     }
 }
-
-/// `count` distinct indices of `0..<n` in the order drawn: a partial Fisher-Yates shuffle
-/// driven by `SeededGenerator(seed: seed)`.
-func sampledIndices(count: Int, from n: Int, seed: UInt64) -> [Int] {
-    var generator = SeededGenerator(seed: seed)
-    var indices = Array(0..<n)
-    for position in 0..<count {
-        indices.swapAt(position, position + generator.nextInt(below: n - position))
-    }
-    return Array(indices[..<count])
-}

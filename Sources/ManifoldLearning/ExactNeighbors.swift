@@ -76,29 +76,16 @@ private func selectNearest(
     let heap = NeighborHeap(distances: distances + 1, indices: indices + 1, flags: nil, capacity: k - 1)
     heap.clear()
     let n = points.count
+    let metric = points.metric
     points.squaredNorms.withUnsafeBufferPointer { norms in
-        switch points.metric {
-        case .cosine:
-            let zeroQuery = norms[i] == 0
-            for j in 0..<n where j != i {
-                // Cosine distance 1 - <x, y> on unit rows: a monotone map, so test the
-                // cheap key first and convert only the winners.
-                let distance: Float = (zeroQuery || norms[j] == 0) ? 1 : max(0, 1 - row[j])
-                if NeighborHeap.precedes(distance, Int32(j), distances[1], indices[1]) {
-                    heap.push(distance, Int32(j), checkDuplicates: false)
-                }
+        for j in 0..<n where j != i {
+            let key = metric.key(product: row[j], norms[i], norms[j])
+            if NeighborHeap.precedes(key, Int32(j), distances[1], indices[1]) {
+                heap.push(key, Int32(j), checkDuplicates: false)
             }
-        case .euclidean:
-            let own = norms[i]
-            for j in 0..<n where j != i {
-                let squared = max(0, own + norms[j] - 2 * row[j])
-                if NeighborHeap.precedes(squared, Int32(j), distances[1], indices[1]) {
-                    heap.push(squared, Int32(j), checkDuplicates: false)
-                }
-            }
-            for s in 1..<k { distances[s] = distances[s].squareRoot() }
         }
     }
+    for s in 1..<k { distances[s] = metric.distance(fromKey: distances[s]) }
     heap.sortAscending()
 }
 
@@ -120,26 +107,20 @@ func exactNeighbors(of queries: PreparedPoints, among reference: PreparedPoints,
                 let rowDistances = out.value.1 + i * k, rowIndices = out.value.0 + i * k
                 let heap = NeighborHeap(distances: rowDistances, indices: rowIndices, flags: nil, capacity: k)
                 if start == 0 { heap.clear() }
-                let ownNorm = queries.squaredNorms[i]
+                let ownNorm = queries.squaredNorms[i], metric = queries.metric
                 let width = min(chunk, reference.count - start)
                 reference.squaredNorms.withUnsafeBufferPointer { norms in
                     for column in 0..<width {
                         let j = start + column
-                        let product = row[column]
-                        let distance: Float = switch queries.metric {
-                        case .cosine: (ownNorm == 0 || norms[j] == 0) ? 1 : max(0, 1 - product)
-                        case .euclidean: max(0, ownNorm + norms[j] - 2 * product)
-                        }
-                        if NeighborHeap.precedes(distance, Int32(j), rowDistances[0], rowIndices[0]) {
-                            heap.push(distance, Int32(j), checkDuplicates: false)
+                        let key = metric.key(product: row[column], ownNorm, norms[j])
+                        if NeighborHeap.precedes(key, Int32(j), rowDistances[0], rowIndices[0]) {
+                            heap.push(key, Int32(j), checkDuplicates: false)
                         }
                     }
                 }
                 guard start + width == reference.count else { return }
                 heap.sortAscending()
-                if queries.metric == .euclidean {
-                    for s in 0..<k { rowDistances[s] = rowDistances[s].squareRoot() }
-                }
+                for s in 0..<k { rowDistances[s] = metric.distance(fromKey: rowDistances[s]) }
             }
         }
     }

@@ -14,6 +14,25 @@ public enum DistanceMetric: String, Sendable, CaseIterable {
     case cosine
 }
 
+extension DistanceMetric {
+    /// The search key of two prepared rows (`PreparedPoints`) from their dot product and
+    /// squared norms: the cosine distance, or the squared Euclidean distance, which orders
+    /// pairs as the distance does and is converted by `distance(fromKey:)` for the winners.
+    @inline(__always)
+    func key(product: Float, _ squaredNormA: Float, _ squaredNormB: Float) -> Float {
+        switch self {
+        case .cosine: (squaredNormA == 0 || squaredNormB == 0) ? 1 : max(0, 1 - product)
+        case .euclidean: max(0, squaredNormA + squaredNormB - 2 * product)
+        }
+    }
+
+    /// The distance of a search key.
+    @inline(__always)
+    func distance(fromKey key: Float) -> Float {
+        self == .euclidean ? key.squareRoot() : key
+    }
+}
+
 /// How `nearestNeighbors` searches.
 public enum NeighborAlgorithm: Sendable, Equatable {
     /// Exact search while its cost, about `n^2 d` multiply-adds, stays small

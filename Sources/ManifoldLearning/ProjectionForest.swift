@@ -141,12 +141,8 @@ struct ProjectionForest: Sendable {
         let product = queries.values.withUnsafeBufferPointer { a in
             reference.values.withUnsafeBufferPointer { b in dotProduct(a.baseAddress! + i * d, b.baseAddress! + j * d, count: d) }
         }
-        switch reference.metric {
-        case .cosine:
-            return (queries.squaredNorms[i] == 0 || reference.squaredNorms[j] == 0) ? 1 : max(0, 1 - product)
-        case .euclidean:
-            return max(0, queries.squaredNorms[i] + reference.squaredNorms[j] - 2 * product).squareRoot()
-        }
+        let metric = reference.metric
+        return metric.distance(fromKey: metric.key(product: product, queries.squaredNorms[i], reference.squaredNorms[j]))
     }
 }
 

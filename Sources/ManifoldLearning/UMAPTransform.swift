@@ -128,13 +128,18 @@ struct TransformOptimizer {
         power.values.withUnsafeBufferPointer { table in
             let output = UncheckedSendable(placedBuffer.baseAddress!)
             // Each point writes only its own row.
+            let rate = Double(max(negativeSampleRate, 0))
             parallelChunks(m, minimumChunk: 64) { range in
+                // umap-learn's epochs_per_sample bookkeeping for one point's k edges at a time.
+                var perSample = [Double](repeating: 0, count: k)
+                var next = perSample, nextNegative = perSample
                 for i in range {
                     var generator = SeededGenerator(seed: seed, stream: [0x7AF5, UInt64(i)])
-                    let perSample = (0..<k).map { weights[i * k + $0] > 0 ? largest / Double(weights[i * k + $0]) : -1 }
-                    var next = perSample
-                    let rate = Double(max(negativeSampleRate, 0))
-                    var nextNegative = perSample.map { rate > 0 ? $0 / rate : .infinity }
+                    for s in 0..<k {
+                        perSample[s] = weights[i * k + s] > 0 ? largest / Double(weights[i * k + s]) : -1
+                        next[s] = perSample[s]
+                        nextNegative[s] = rate > 0 ? perSample[s] / rate : .infinity
+                    }
                     let head = output.value + i * dims
                     for epoch in 0..<epochCount {
                         let alpha = learningRate * (1 - Float(epoch) / Float(epochCount))

@@ -117,7 +117,8 @@ public struct AssignJob {
     /// The 99th percentile of the reference points' distances to their nearest other reference
     /// point, over a seeded sample of up to 1,000 of them.
     func outlierDistance(_ reference: AssignReference, transform: UMAPTransform) -> Float {
-        let sample = Array(sampledRows(count: min(1000, reference.rows), of: reference.rows))
+        var generator = SeededGenerator(seed: 0, stream: [0xA551])
+        let sample = sampledIndices(count: min(1000, reference.rows), from: reference.rows, using: &generator).sorted()
         var rows = [Float]()
         rows.reserveCapacity(sample.count * reference.columns)
         for row in sample { rows += reference.embeddings[(row * reference.columns)..<((row + 1) * reference.columns)] }
@@ -125,14 +126,6 @@ public struct AssignJob {
         guard !sorted.isEmpty else { return .infinity }
         return sorted[min(sorted.count - 1, Int(0.99 * Double(sorted.count)))]
     }
-}
-
-/// A seeded sample of `count` distinct rows of `0..<n`, ascending.
-func sampledRows(count: Int, of n: Int) -> [Int] {
-    var generator = SeededGenerator(seed: 0, stream: [0xA551])
-    var rows = Array(0..<n)
-    for position in 0..<count { rows.swapAt(position, position + generator.nextInt(below: n - position)) }
-    return rows[..<count].sorted()
 }
 
 /// One new point's place among the run's clusters.
