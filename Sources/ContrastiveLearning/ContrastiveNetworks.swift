@@ -6,7 +6,7 @@ import TensorCore
 
 /// Which features `embed` returns.
 public enum EmbeddingFeatures: String, Sendable, Codable, CaseIterable {
-    /// The projector output (target f̄+ḡ for BYOL, f+g for InfoNCE), `projectionSize`-d.
+    /// The projector output (target f̄+ḡ for BYOL, f+g for the others), `projectionSize`-d.
     case projection
     /// The backbone output (f̄ or f) alone, `8 width`-d.
     case backbone
@@ -22,7 +22,7 @@ public final class ContrastiveNetworks {
     public let backbone: ResNet
     /// g, the online projector.
     public let projector: ProjectionHead
-    /// q, BYOL only.
+    /// q, BYOL and SimSiam only.
     public let predictor: ProjectionHead?
     /// c, the cluster head, when the configuration has one: Linear-BN-ReLU-Linear from the
     /// backbone's features to K logits.
@@ -40,9 +40,17 @@ public final class ContrastiveNetworks {
                           stem: .cifar, generator: &generator)
         projector = ProjectionHead(inputSize: backbone.featureSize, hiddenSize: configuration.hiddenSize,
                                    outputSize: configuration.projectionSize, generator: &generator)
-        if configuration.paradigm == .byol {
-            predictor = ProjectionHead(inputSize: configuration.projectionSize, hiddenSize: configuration.hiddenSize,
+        switch configuration.paradigm {
+        case .byol, .simsiam:
+            // SimSiam's predictor is a bottleneck (2048 -> 512 -> 2048 in its paper).
+            let hiddenSize = configuration.paradigm == .byol ? configuration.hiddenSize
+                : max(1, configuration.projectionSize / 4)
+            predictor = ProjectionHead(inputSize: configuration.projectionSize, hiddenSize: hiddenSize,
                                        outputSize: configuration.projectionSize, generator: &generator)
+        case .infonce, .barlowtwins:
+            predictor = nil
+        }
+        if configuration.paradigm == .byol {
             let targetBackbone = ResNet(depth: depth, width: configuration.width, inputChannels: configuration.inputChannels,
                                         stem: .cifar, generator: &generator)
             let targetProjector = ProjectionHead(inputSize: backbone.featureSize, hiddenSize: configuration.hiddenSize,
@@ -54,7 +62,6 @@ public final class ContrastiveNetworks {
             self.targetBackbone = targetBackbone
             self.targetProjector = targetProjector
         } else {
-            predictor = nil
             targetBackbone = nil
             targetProjector = nil
         }
@@ -67,7 +74,7 @@ public final class ContrastiveNetworks {
         }
     }
 
-    /// The encoder whose output is the embedding: f̄+ḡ for BYOL, f+g for InfoNCE.
+    /// The encoder whose output is the embedding: f̄+ḡ for BYOL, f+g for the others.
     public var encoder: (backbone: ResNet, projector: ProjectionHead) {
         (targetBackbone ?? backbone, targetProjector ?? projector)
     }

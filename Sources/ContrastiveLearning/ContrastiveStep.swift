@@ -1,4 +1,5 @@
-// One optimisation step of BYOL or InfoNCE, with or without the NRCC regularizer.
+// One optimisation step of a paradigm (BYOL, InfoNCE, SimSiam, Barlow Twins), with or without
+// the NRCC regularizer.
 import NeuralNetworks
 import Basics
 import TensorCore
@@ -7,7 +8,7 @@ import TensorCore
 public struct StepLosses: Sendable, Equatable {
     /// `contrastive + lambda regularizer + w_c cluster`.
     public var total: Float
-    /// L_BYOL or L_InfoNCE.
+    /// The paradigm's loss: L_BYOL, L_InfoNCE, L_SimSiam or L_BarlowTwins.
     public var contrastive: Float
     /// R, before its weight (0 when the regularizer is off).
     public var regularizer: Float
@@ -27,8 +28,8 @@ public struct StepLosses: Sendable, Equatable {
 ///    with batch statistics and no statistics update;
 /// 3. the online f+g+q encodes both views; `L_BYOL + lambda R` is differentiated; SGD steps;
 ///    the target moves toward the online parameters by EMA.
-/// InfoNCE has one network: the online pass comes first and f(x^b), z^a, z^b, detached, play
-/// the target's parts.
+/// InfoNCE, SimSiam and Barlow Twins have one network: the online pass comes first and f(x^b),
+/// z^a, z^b, detached, play the target's parts.
 public final class ContrastiveStep {
     /// The settings of the networks, losses and optimiser.
     public let configuration: TrainingConfiguration
@@ -99,14 +100,24 @@ public final class ContrastiveStep {
                 regularizer = nrccRegularizer(anchors: anchors, contrast: contrast, otherViews: others, settings: settings)
                 terms = regularizerTerms(anchors: anchors, contrast: contrast, otherViews: others, settings: settings)
             }
-        case .infonce:
+        case .infonce, .simsiam, .barlowtwins:
             let featuresA = backbone(viewA, mode: .training)
             let featuresB = backbone(viewB, mode: .training)
             onlineFeatures = (featuresA, featuresB)
             let onlineA = projector(featuresA, mode: .training)
             let onlineB = projector(featuresB, mode: .training)
-            contrastive = ntXentLoss(onlineA, onlineB, temperature: configuration.temperature,
-                                     decoupled: configuration.decoupled)
+            switch configuration.paradigm {
+            case .simsiam:
+                let predictor = networks.predictor!
+                contrastive = simSiamLoss(predictionA: predictor(onlineA, mode: .training),
+                                          predictionB: predictor(onlineB, mode: .training),
+                                          projectionA: onlineA, projectionB: onlineB)
+            case .barlowtwins:
+                contrastive = barlowTwinsLoss(onlineA, onlineB, offDiagonalWeight: configuration.redundancyWeight!)
+            default:
+                contrastive = ntXentLoss(onlineA, onlineB, temperature: configuration.temperature,
+                                         decoupled: configuration.decoupled)
+            }
             if useRegularizer {
                 let contrast = contrastViews(seeds: viewA, viewB: viewB, viewC: viewC, referenceFeatures: featuresB.detached(),
                                              energyBackbone: backbone, encoder: (backbone, projector),

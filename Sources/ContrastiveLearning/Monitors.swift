@@ -7,8 +7,8 @@ public struct EpochMonitors: Sendable, Codable, Equatable {
     /// The epoch just finished (0-based) and the global step count after it.
     public var epoch: Int
     public var globalStep: Int
-    /// Means over the epoch's steps: the total loss, the contrastive part (BYOL or
-    /// InfoNCE) and the regularizer R (before its weight lambda; 0 when off).
+    /// Means over the epoch's steps: the total loss, the paradigm's part (BYOL,
+    /// InfoNCE, SimSiam or Barlow Twins) and the regularizer R (before its weight lambda; 0 when off).
     public var loss: Double
     public var contrastiveLoss: Double
     public var regularizerLoss: Double

@@ -2,12 +2,31 @@
 import Datasets
 import Foundation
 
-/// The two contrastive paradigms.
+/// The self-supervised paradigms: SPEC §2's two and the paper's Table 9 pair.
 public enum Paradigm: String, Sendable, Codable, CaseIterable {
     /// BYOL: online f+g+q against an EMA target f̄+ḡ.
     case byol
     /// InfoNCE (NT-Xent, SimCLR): one network f+g.
     case infonce
+    /// SimSiam (Chen and He 2021): one network f+g+q, the predictor against the other view's
+    /// projection with a stop-gradient; no target, no negatives.
+    case simsiam
+    /// Barlow Twins (Zbontar et al. 2021): one network f+g, the two views' cross-correlation
+    /// matrix pulled toward the identity.
+    case barlowtwins = "barlowtwins"
+
+    /// Whether the paradigm trains a predictor q on top of the projector (BYOL, SimSiam).
+    public var hasPredictor: Bool { self == .byol || self == .simsiam }
+
+    /// The name the paper's tables use.
+    public var displayName: String {
+        switch self {
+        case .byol: "BYOL"
+        case .infonce: "InfoNCE"
+        case .simsiam: "SimSiam"
+        case .barlowtwins: "Barlow Twins"
+        }
+    }
 }
 
 /// How the BYOL target momentum m evolves.
@@ -42,6 +61,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var temperature: Float
     /// InfoNCE: leave the positive out of the denominator.
     public var decoupled: Bool
+    /// Barlow Twins' lambda, the weight of the off-diagonal (redundancy) term; nil for the
+    /// other paradigms.
+    public var redundancyWeight: Float?
     /// Whether the NRCC regularizer is on.
     public var usesRegularizer: Bool
     /// The preset `regularizer` started from (recorded; `regularizer` holds the values used).
@@ -87,6 +109,10 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
 
     /// SPEC §5's learning rate at batch 256.
     public static let baseLearningRate: Float = 0.05
+
+    /// Barlow Twins' lambda as published (0.0051, with 8,192 features), kept for the 256
+    /// here: the off-diagonal sum has D(D - 1) terms, so a smaller D only weakens it.
+    public static let barlowTwinsRedundancyWeight: Float = 0.0051
 
     /// The hidden size of g and q for a ResNet of `width`: 64 width (SPEC §1), 4096 at width 64
     /// and 1024 at width 16. Saturates at `Int.max` instead of overflowing, so that an absurd
@@ -160,6 +186,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         projectionSize = 256
         temperature = 0.1
         decoupled = false
+        redundancyWeight = paradigm == .barlowtwins ? Self.barlowTwinsRedundancyWeight : nil
         self.usesRegularizer = usesRegularizer
         self.preset = preset
         regularizer = RegularizerSettings(preset: preset)
@@ -170,7 +197,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         warmupEpochs = 10
         momentum = 0.9
         weightDecay = 5e-4
-        predictorLearningRateScale = 10
+        // BYOL's authors train the predictor ten times faster; SimSiam's at the encoder's rate.
+        predictorLearningRateScale = paradigm == .byol ? 10 : 1
         targetMomentum = 0.996
         targetMomentumSchedule = .constant
         augmentation = AugmentationSettings()
@@ -250,7 +278,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// (width / 16)^2, and 2x for ResNet-34 (3.6 against 1.8 GFLOPs at ImageNet size).
     public var secondsPerImage: Double {
         var seconds = Self.byolSecondsPerImage + Self.byolSecondsPerPixel * Double(inputHeight * inputWidth)
-        if paradigm == .infonce { seconds *= Self.infonceStepRatio }
+        // One network instead of an online and a target: InfoNCE's ratio (SimSiam's predictor
+        // and Barlow Twins' D x D correlation are small beside the backbone).
+        if paradigm != .byol { seconds *= Self.infonceStepRatio }
         if usesRegularizer {
             let perStep = (paradigm == .byol ? Self.byolRegularizerCost : Self.infonceRegularizerCost) - 1
             seconds *= 1 + perStep * Double(max(1, sghmc.steps))
@@ -283,6 +313,12 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         try check(projectionSize <= Self.maximumProjectionSize, "projectionSize", "<= \(Self.maximumProjectionSize)", projectionSize)
         try check(temperature > 0, "temperature (tau)", "> 0", temperature)
         try check(temperature.isFinite, "temperature (tau)", "a finite number", temperature)
+        if let redundancyWeight {
+            try check(redundancyWeight >= 0 && redundancyWeight.isFinite, "redundancyWeight (Barlow Twins' lambda)",
+                      "a finite number >= 0", redundancyWeight)
+        }
+        try check((paradigm == .barlowtwins) == (redundancyWeight != nil), "redundancyWeight",
+                  "set for Barlow Twins and only for it", redundancyWeight.map { "\($0)" } ?? "nil")
         try check(batchSize >= 2, "batchSize", ">= 2 (batch statistics need two samples)", batchSize)
         try check(batchSize <= Self.maximumBatchSize, "batchSize", "<= \(Self.maximumBatchSize)", batchSize)
         try check(epochs >= 1, "epochs", ">= 1", epochs)

@@ -18,6 +18,8 @@ public struct TrainingOverrides: Sendable, Equatable {
     /// The base learning rate at batch 256 (scaled linearly with the batch).
     public var learningRate: Float?
     public var temperature: Float?
+    /// Barlow Twins' lambda.
+    public var redundancyWeight: Float?
     public var sghmcSteps: Int?
     public var sghmcVariant: SGHMCSettings.Variant?
     public var regularizerWeight: Float?
@@ -58,6 +60,7 @@ public struct TrainingOverrides: Sendable, Equatable {
                 batchSize: configuration.batchSize)
         }
         if let temperature { configuration.temperature = temperature }
+        if let redundancyWeight { configuration.redundancyWeight = redundancyWeight }
         if let sghmcSteps { configuration.sghmc.steps = sghmcSteps }
         if let sghmcVariant { configuration.sghmc.variant = sghmcVariant }
         if let regularizerWeight { configuration.regularizer.weight = regularizerWeight }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ContrastiveLearning
 import Datasets
 import Foundation
 import Pipeline
@@ -7,11 +8,12 @@ import Pipeline
 struct AblationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ablation",
-        abstract: "Reproduce the layout of the paper's Table 2 on a labelled dataset.",
+        abstract: "Reproduce the layout of the paper's Tables 2 and 9 on a labelled dataset.",
         discussion: """
-            {InfoNCE, BYOL} x {no regularizer, NRCC with an ordinary augmentation, NRCC with \
-            SGHMC} x {k-means on the embedding, t-SNE + GridShift, UMAP + GridShift}. Six \
-            trainings, each clustered three ways; writes ablation.md and ablation.csv into \
+            --paradigms (InfoNCE and BYOL: Table 2; add simsiam and barlowtwins for Table 9) x \
+            {no regularizer, NRCC with an ordinary augmentation, NRCC with SGHMC} x {k-means on \
+            the embedding, t-SNE + GridShift, UMAP + GridShift}. Three trainings per paradigm, \
+            each clustered three ways; writes ablation.md and ablation.csv into \
             --output, with one run folder per training (re-runs skip finished stages).
             """)
 
@@ -20,6 +22,9 @@ struct AblationCommand: ParsableCommand {
 
     @Option(help: "The ablation folder.")
     var output: String?
+
+    @Option(parsing: .upToNextOption, help: "The paradigms compared (--paradigm is ignored here).")
+    var paradigms: [Paradigm] = [.infonce, .byol]
 
     @OptionGroup var training: TrainingOptions
     @OptionGroup var clustering: ClusterOptions
@@ -31,7 +36,7 @@ struct AblationCommand: ParsableCommand {
             path: output ?? "runs/ablation-\(URL(fileURLWithPath: dataset).lastPathComponent)")
         let printer = display.progressPrinter()
         let ablation = try Ablation(
-            dataset: images, datasetName: dataset, training: try training.validatedOverrides(for: images),
+            dataset: images, datasetName: dataset, paradigms: paradigms, training: try training.validatedOverrides(for: images),
             clustering: try clustering.settings(), directory: directory)
         let rows = try ablation.run(progress: printer.handler, message: { printer.message($0) })
         if display.json {

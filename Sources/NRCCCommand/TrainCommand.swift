@@ -8,7 +8,7 @@ import Pipeline
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train an encoder (BYOL or InfoNCE, with or without NRCC) on a dataset.",
+        abstract: "Train an encoder (InfoNCE, BYOL, SimSiam or Barlow Twins, with or without NRCC) on a dataset.",
         discussion: """
             Writes checkpoint.safetensors, training.jsonl (per-epoch monitors) and settings.json \
             into --output when training succeeds; until then they are kept in --output/.staging \

@@ -10,7 +10,7 @@ public struct TrainingOptions: ParsableArguments {
     // InfoNCE is the default: on a CPU budget it learns in fewer epochs than BYOL (digits, 20
     // epochs: UMAP + GridShift ACC 0.77 with InfoNCE + NRCC, 0.32 with BYOL + NRCC at SPEC's
     // rate; BYOL's CPU default rate is now ten times that, docs/byol-short-runs.md).
-    @Option(help: "Contrastive paradigm: infonce (the CPU default) or byol (the paper's).")
+    @Option(help: "Self-supervised paradigm: infonce (the CPU default), byol (the paper's), simsiam or barlowtwins (its Table 9).")
     var paradigm: Paradigm = .infonce
 
     @Option(help: "The NRCC regularizer: on or off.")
@@ -39,6 +39,9 @@ public struct TrainingOptions: ParsableArguments {
 
     @Option(parsing: .unconditional, help: "InfoNCE temperature tau (the paper: 0.1).")
     var temperature: Float?
+
+    @Option(name: .customLong("redundancy-weight"), parsing: .unconditional, help: "Barlow Twins' lambda, the weight of its off-diagonal term (0.0051).")
+    var redundancyWeight: Float?
 
     @Option(name: .customLong("sghmc-steps"), parsing: .unconditional, help: "SGHMC steps zeta per view (the paper's Table 13 sweeps 1-13).")
     var sghmcSteps: Int?
@@ -76,7 +79,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("target-momentum-schedule"), help: "BYOL's target momentum over the run: constant, or cosine from m to 1.")
     var targetMomentumSchedule: MomentumSchedule?
 
-    @Option(name: .customLong("predictor-lr-scale"), parsing: .unconditional, help: "BYOL's predictor learning rate as a multiple of the encoder's (10).")
+    @Option(name: .customLong("predictor-lr-scale"), parsing: .unconditional, help: "The predictor's learning rate as a multiple of the encoder's (BYOL 10, SimSiam 1).")
     var predictorLearningRateScale: Float?
 
     @Option(name: .customLong("training-seed"), parsing: .unconditional, help: "Seed of the training run.")
@@ -99,6 +102,7 @@ public struct TrainingOptions: ParsableArguments {
         overrides.batchSize = batchSize
         overrides.learningRate = learningRate
         overrides.temperature = temperature
+        overrides.redundancyWeight = redundancyWeight
         overrides.sghmcSteps = sghmcSteps
         overrides.sghmcVariant = sghmcVariant
         overrides.regularizerWeight = regularizerWeight

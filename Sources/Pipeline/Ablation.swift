@@ -3,11 +3,12 @@ import ContrastiveLearning
 import Datasets
 import Foundation
 
-/// The paper's Table 2 for any dataset: {InfoNCE, BYOL} x {no regularizer, NRCC with an
-/// ordinary augmentation as x^c, NRCC with SGHMC views} x {k-means on the embedding,
-/// t-SNE + GridShift, UMAP + GridShift}, scored by NMI, ACC and ARI.
+/// The paper's Table 2 (and, with SimSiam and Barlow Twins among the paradigms, its Table 9)
+/// for any dataset: paradigms x {no regularizer, NRCC with an ordinary augmentation as x^c,
+/// NRCC with SGHMC views} x {k-means on the embedding, t-SNE + GridShift, UMAP + GridShift},
+/// scored by NMI, ACC and ARI.
 ///
-/// Each of the six trainings runs once, in a run folder of its own under the ablation folder
+/// Each training runs once, in a run folder of its own under the ablation folder
 /// (`byol-sghmc/`, ...), and its embedding feeds all three clusterings; every stage is cached
 /// by the run folders' ledgers, so an interrupted ablation continues where it stopped.
 public struct Ablation {
@@ -35,8 +36,10 @@ public struct Ablation {
 
     public let dataset: ImageDataset
     public let datasetName: String
-    /// What the user asked for; each run resolves it for its own paradigm (so BYOL and InfoNCE
-    /// each get their CPU default learning rate unless one was given) at `epochs`.
+    /// The paradigms compared, in the table's order (InfoNCE and BYOL by default: Table 2).
+    public let paradigms: [Paradigm]
+    /// What the user asked for; each run resolves it for its own paradigm (so each paradigm
+    /// gets their CPU default learning rate unless one was given) at `epochs`.
     public let training: TrainingOverrides
     /// The epochs every run trains: `training.epochs`, or what fits the budget for InfoNCE +
     /// NRCC, so that the rows compare at equal epochs as the paper's Table 2 does.
@@ -45,14 +48,20 @@ public struct Ablation {
     public let clustering: ClusterSettings
     public let directory: RunDirectory
 
-    public init(dataset: ImageDataset, datasetName: String, training: TrainingOverrides,
-                clustering: ClusterSettings, directory: RunDirectory) throws {
+    public init(dataset: ImageDataset, datasetName: String, paradigms: [Paradigm] = [.infonce, .byol],
+                training: TrainingOverrides, clustering: ClusterSettings, directory: RunDirectory) throws {
         guard let labels = dataset.labels, Set(labels).count > 1 else {
             throw PipelineError.invalidSetting(
                 name: "--dataset", value: datasetName, expected: "a labelled dataset: the ablation scores against labels")
         }
+        guard !paradigms.isEmpty, Set(paradigms).count == paradigms.count else {
+            throw PipelineError.invalidSetting(
+                name: "--paradigms", value: paradigms.map(\.rawValue).joined(separator: " "),
+                expected: "one or more distinct paradigms (\(Paradigm.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
         self.dataset = dataset
         self.datasetName = datasetName
+        self.paradigms = paradigms
         self.training = training
         var reference = training
         reference.paradigm = .infonce
@@ -67,7 +76,7 @@ public struct Ablation {
     public func run(progress: ProgressHandler? = nil, message: @escaping (String) -> Void = { _ in }) throws -> [Row] {
         let truth = dataset.labels!
         var rows: [Row] = []
-        for paradigm in [Paradigm.infonce, .byol] {
+        for paradigm in paradigms {
             for negatives in Negatives.allCases {
                 let name = "\(paradigm.rawValue)-\(negatives.rawValue)"
                 message("ablation: \(name)")
@@ -157,8 +166,7 @@ public func ablationMarkdown(_ rows: [Ablation.Row], dataset: String) -> String 
         case .tsneGridShift: ("t-SNE", "GridShift")
         case .umapGridShift: ("UMAP", "GridShift")
         }
-        let paradigm = row.paradigm == .byol ? "BYOL" : "InfoNCE"
-        text += "| \(paradigm) | \(nrcc) | \(augmentation) | \(sghmc) | \(reduction) | \(algorithm) | "
+        text += "| \(row.paradigm.displayName) | \(nrcc) | \(augmentation) | \(sghmc) | \(reduction) | \(algorithm) | "
         text += "\(row.scores.clusters) | \(percent(row.scores.nmi)) | \(percent(row.scores.acc)) | \(percent(row.scores.ari)) |\n"
     }
     return text

@@ -35,6 +35,56 @@ import TensorCore
         #expect(closeness(grads[1].scalars, floats(fixture["gradientB"])) <= 1)
     }
 
+    @Test func simSiamMatchesPyTorch() throws {
+        let fixture = try loadFixture("paradigms.json")["simsiam"] as! [String: Any]
+        let pa = tensor(fixture["predictionA"], shape, requiresGradient: true)
+        let pb = tensor(fixture["predictionB"], shape, requiresGradient: true)
+        let za = tensor(fixture["projectionA"], shape, requiresGradient: true)
+        let zb = tensor(fixture["projectionB"], shape, requiresGradient: true)
+        let loss = simSiamLoss(predictionA: pa, predictionB: pb, projectionA: za, projectionB: zb)
+        let expected = floats([fixture["loss"]!])[0]
+        #expect(closeness([loss.scalar], [expected]) <= 1, "loss \(loss.scalar) vs \(expected)")
+        let grads = gradients(of: loss, withRespectTo: [pa, pb, za, zb])
+        #expect(closeness(grads[0].scalars, floats(fixture["gradientA"])) <= 1)
+        #expect(closeness(grads[1].scalars, floats(fixture["gradientB"])) <= 1)
+        // Stop-gradient: the projections receive nothing through this loss.
+        #expect(grads[2].scalars.allSatisfy { $0 == 0 } && grads[3].scalars.allSatisfy { $0 == 0 })
+    }
+
+    @Test(arguments: ["barlowTwins", "barlowTwinsHeavy"])
+    func barlowTwinsMatchesPyTorch(name: String) throws {
+        let fixture = try loadFixture("paradigms.json")[name] as! [String: Any]
+        let a = tensor(fixture["a"], [6, 5], requiresGradient: true)
+        let b = tensor(fixture["b"], [6, 5], requiresGradient: true)
+        let loss = barlowTwinsLoss(a, b, offDiagonalWeight: Float(fixture["offDiagonalWeight"] as! Double))
+        let expected = floats([fixture["loss"]!])[0]
+        #expect(closeness([loss.scalar], [expected]) <= 1, "\(name): loss \(loss.scalar) vs \(expected)")
+        let grads = gradients(of: loss, withRespectTo: [a, b])
+        // Standardising divides by a batch std: gradients carry a little more float error.
+        #expect(closeness(grads[0].scalars, floats(fixture["gradientA"]), relative: 3e-4) <= 1,
+                "\(grads[0].scalars) vs \(floats(fixture["gradientA"]))")
+        #expect(closeness(grads[1].scalars, floats(fixture["gradientB"]), relative: 3e-4) <= 1)
+    }
+
+    /// Barlow Twins' minimum: identical views whose features are uncorrelated along the batch
+    /// give C = I and a loss of about 0; a collapsed feature (constant over the batch) costs 1.
+    @Test func barlowTwinsRewardsAgreeingDecorrelatedFeatures() {
+        // Columns of a 4 x 2 Hadamard block: zero mean, unit variance, orthogonal.
+        let views = Tensor(shape: [4, 2], scalars: [1, 1, 1, -1, -1, 1, -1, -1])
+        #expect(abs(barlowTwinsLoss(views, views).scalar) < 1e-4)
+        let collapsed = Tensor(shape: [4, 2], scalars: [1, 3, 1, 3, 1, 3, 1, 3])
+        #expect(abs(barlowTwinsLoss(collapsed, collapsed).scalar - 2) < 1e-4, "two constant features: 1 each")
+        let swapped = Tensor(shape: [4, 2], scalars: [1, 1, -1, 1, 1, -1, -1, -1])
+        #expect(barlowTwinsLoss(views, swapped).scalar > 1, "views that disagree feature by feature")
+    }
+
+    /// SimSiam's loss is -1 where every prediction points along its other view's projection.
+    @Test func simSiamIsMinusOneOnAlignedViews() {
+        var generator = SeededGenerator(seed: 3)
+        let z = Tensor.randomNormal([5, 7], generator: &generator)
+        #expect(abs(simSiamLoss(predictionA: 2 * z, predictionB: z, projectionA: z, projectionB: z).scalar + 1) < 1e-5)
+    }
+
     @Test(arguments: ["regularizerPaper", "regularizerReference", "regularizerMasked"])
     func regularizerMatchesPyTorch(name: String) throws {
         let fixture = try loadFixture("losses.json")[name] as! [String: Any]

@@ -26,8 +26,8 @@ func temporaryDirectory(_ name: String) -> URL {
 
 @Suite(.serialized) struct TrainerTests {
     /// The contrastive loss falls over 50 steps on digits (mean of the last 10 below the
-    /// mean of the first 10), for both paradigms with the regularizer on.
-    @Test(arguments: [Paradigm.byol, .infonce])
+    /// mean of the first 10), for every paradigm with the regularizer on.
+    @Test(arguments: Paradigm.allCases)
     func lossFallsOnDigits(paradigm: Paradigm) throws {
         let digits = try embeddedDigits()
         var configuration = TrainingConfiguration(paradigm: paradigm, inputChannels: 1, inputHeight: 8, inputWidth: 8,
@@ -58,7 +58,8 @@ func temporaryDirectory(_ name: String) -> URL {
 
     /// Two epochs straight equal one epoch, a resume in a new trainer, and one more epoch:
     /// the checkpoint files are identical byte for byte (with and without a cluster head).
-    @Test(arguments: [(Paradigm.byol, false), (.infonce, false), (.byol, true), (.infonce, true)])
+    @Test(arguments: [(Paradigm.byol, false), (.infonce, false), (.simsiam, false), (.barlowtwins, false),
+                      (.byol, true), (.infonce, true)])
     func resumeIsBitForBit(paradigm: Paradigm, clusterHead: Bool) throws {
         let digits = try embeddedDigits().subset(Array(0..<96))
         var configuration = tinyConfiguration(digits, paradigm: paradigm)

@@ -12,7 +12,7 @@ import Testing
         overrides.minutes = 2
         let ablation = try Ablation(dataset: digits, datasetName: "digits", training: overrides,
                                     clustering: ClusterSettings(), directory: try RunDirectory(path: temporaryFolder("ablation")))
-        let rows = try [Paradigm.infonce, .byol].flatMap { paradigm in
+        let rows = try Paradigm.allCases.flatMap { paradigm in
             try Ablation.Negatives.allCases.map { (paradigm, $0, try ablation.configuration(paradigm, $0)) }
         }
         #expect(Set(rows.map(\.2.epochs)) == [ablation.epochs])

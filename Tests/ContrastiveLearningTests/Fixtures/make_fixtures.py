@@ -1,7 +1,7 @@
 """Reference values for the ContrastiveLearning tests, computed with PyTorch (float64
 inside, stored as float32-representable JSON numbers). Run from this folder:
 
-    python3 make_fixtures.py     # writes losses.json, sghmc.json and cluster.json
+    python3 make_fixtures.py     # writes losses.json, sghmc.json, cluster.json and paradigms.json
 
 Seed 20261129. The formulas are those of SPEC sections 2 and 3, written independently of
 the Swift code (the authors' BYOL+NRCC code conventions: F.normalize, torch.logsumexp).
@@ -195,3 +195,41 @@ for name, tau in (("clusterTau1", 1.0), ("clusterTau05", 0.5)):
                      "gradientA": flat(x[0].grad), "gradientB": flat(x[1].grad)}
 json.dump(cluster, open("cluster.json", "w"), indent=1)
 print("wrote cluster.json")
+
+# SimSiam (Chen & He 2021, Algorithm 1: D(p, z) = -cos(p, z.detach()), L = D(p1, z2)/2 +
+# D(p2, z1)/2) and Barlow Twins (Zbontar et al. 2021, Algorithm 1: z standardised along the
+# batch, c = z_a^T z_b / N, L = sum_i (1 - c_ii)^2 + lambda sum_{i != j} c_ij^2, with the
+# batch norm of the reference code: affine=False, biased variance, eps 1e-5). Drawn after
+# everything above, so the files above keep their values; written to paradigms.json.
+def simsiam(pa, pb, za, zb):
+    d1 = -F.cosine_similarity(pa, zb.detach(), dim=1, eps=1e-8).mean()
+    d2 = -F.cosine_similarity(pb, za.detach(), dim=1, eps=1e-8).mean()
+    return d1 / 2 + d2 / 2
+
+
+def barlow_twins(za, zb, lam):
+    n, d = za.shape
+    bn = lambda z: F.batch_norm(z, None, None, training=True, eps=1e-5)
+    c = bn(za).T @ bn(zb) / n
+    on_diag = (torch.diagonal(c) - 1).pow(2).sum()
+    off_diag = (c - torch.diag(torch.diagonal(c))).pow(2).sum()
+    return on_diag + lam * off_diag
+
+
+paradigms = {}
+pa, pb, za, zb = rand(N, D), rand(N, D), rand(N, D), rand(N, D)
+x = [leaf(t) for t in (pa, pb, za, zb)]
+loss = simsiam(*x)
+loss.backward()
+paradigms["simsiam"] = {"predictionA": flat(pa), "predictionB": flat(pb), "projectionA": flat(za),
+                        "projectionB": flat(zb), "loss": float(loss), "gradientA": flat(x[0].grad),
+                        "gradientB": flat(x[1].grad)}
+a, b = rand(6, D), rand(6, D)
+for name, lam in (("barlowTwins", 0.0051), ("barlowTwinsHeavy", 0.5)):
+    x = [leaf(a), leaf(b)]
+    loss = barlow_twins(x[0], x[1], lam)
+    loss.backward()
+    paradigms[name] = {"a": flat(a), "b": flat(b), "offDiagonalWeight": lam, "loss": float(loss),
+                       "gradientA": flat(x[0].grad), "gradientB": flat(x[1].grad)}
+json.dump(paradigms, open("paradigms.json", "w"), indent=1)
+print("wrote paradigms.json")
