@@ -75,17 +75,27 @@ public final class ContrastiveStep {
         switch configuration.paradigm {
         case .byol:
             let targetBackbone = networks.targetBackbone!, targetProjector = networks.targetProjector!
+            // f̄(x^a) is also where SGHMC's energy starts: recorded (for the seeds' gradient
+            // only; the target has no parameter gradients) when SGHMC will need it.
+            let seeds = sharesSeedForward ? viewA.copy() : viewA
+            seeds.requiresGradient = sharesSeedForward
+            let featuresA = sharesSeedForward ? targetBackbone(seeds, mode: .training)
+                : withoutGradient { targetBackbone(viewA, mode: .training) }
             let (featuresB, targetA, targetB) = withoutGradient { () -> (Tensor, Tensor, Tensor) in
-                let featuresA = targetBackbone(viewA, mode: .training)
                 let featuresB = targetBackbone(viewB, mode: .training)
-                return (featuresB, targetProjector(featuresA, mode: .training), targetProjector(featuresB, mode: .training))
+                return (featuresB, targetProjector(featuresA.detached(), mode: .training),
+                        targetProjector(featuresB, mode: .training))
             }
             var contrast: Tensor?
             if useRegularizer {
                 let encoder: (ResNet, ProjectionHead) = settings.contrastEncoder == .target
                     ? (targetBackbone, targetProjector) : (backbone, projector)
+                let seedGradient = sharesSeedForward
+                    ? gradients(of: sghmcEnergy(features: featuresA, referenceFeatures: featuresB), withRespectTo: [seeds])[0]
+                    : nil
                 contrast = contrastViews(seeds: viewA, viewB: viewB, viewC: viewC, referenceFeatures: featuresB,
-                                         energyBackbone: targetBackbone, encoder: encoder, generator: &sghmcGenerator)
+                                         energyBackbone: targetBackbone, encoder: encoder, seedGradient: seedGradient,
+                                         generator: &sghmcGenerator)
             }
             onlineFeatures = (backbone(viewA, mode: .training), backbone(viewB, mode: .training))
             let onlineA = projector(onlineFeatures.a, mode: .training)
@@ -101,7 +111,11 @@ public final class ContrastiveStep {
                 terms = regularizerTerms(anchors: anchors, contrast: contrast, otherViews: others, settings: settings)
             }
         case .infonce, .simsiam, .barlowtwins:
-            let featuresA = backbone(viewA, mode: .training)
+            // The online f(x^a) is also where SGHMC's energy starts: its graph reaches the
+            // seeds when SGHMC will need their gradient, and is kept for the loss.
+            let seeds = sharesSeedForward ? viewA.copy() : viewA
+            seeds.requiresGradient = sharesSeedForward
+            let featuresA = backbone(seeds, mode: .training)
             let featuresB = backbone(viewB, mode: .training)
             onlineFeatures = (featuresA, featuresB)
             let onlineA = projector(featuresA, mode: .training)
@@ -119,9 +133,14 @@ public final class ContrastiveStep {
                                          decoupled: configuration.decoupled)
             }
             if useRegularizer {
+                let seedGradient = sharesSeedForward
+                    ? gradients(of: sghmcEnergy(features: featuresA, referenceFeatures: featuresB.detached()),
+                                withRespectTo: [seeds], retainingGraph: true)[0]
+                    : nil
+                seeds.requiresGradient = false  // the loss's backward pass needs no image gradient
                 let contrast = contrastViews(seeds: viewA, viewB: viewB, viewC: viewC, referenceFeatures: featuresB.detached(),
                                              energyBackbone: backbone, encoder: (backbone, projector),
-                                             generator: &sghmcGenerator)
+                                             seedGradient: seedGradient, generator: &sghmcGenerator)
                 let anchors = settings.symmetric ? [onlineA, onlineB] : [onlineA]
                 let others = settings.symmetric ? [onlineB.detached(), onlineA.detached()] : [onlineB.detached()]
                 regularizer = nrccRegularizer(anchors: anchors, contrast: contrast, otherViews: others, settings: settings)
@@ -153,11 +172,22 @@ public final class ContrastiveStep {
         return losses
     }
 
+    /// Whether the forward pass over view a that the step makes anyway (the target's for
+    /// BYOL, the online network's otherwise) also gives SGHMC its first energy gradient,
+    /// sparing one forward pass over the batch: so when SGHMC follows the energy's gradient
+    /// through that same network with batch statistics, on the seeds as they are (not
+    /// resampled). Bit for bit what SGHMC's own first forward pass would give.
+    private var sharesSeedForward: Bool {
+        let sghmc = configuration.sghmc
+        return configuration.usesRegularizer && configuration.regularizer.weight > 0 && sghmc.usesEnergyGradient
+            && sghmc.resampleSize == nil
+    }
+
     /// w^c: SGHMC views of the batch (or, with the `.augmentation` variant, the third
     /// augmented views `viewC`), encoded by `encoder` with batch statistics and no
     /// running-statistics update, as constants.
     private func contrastViews(seeds: Tensor, viewB: Tensor, viewC: Tensor?, referenceFeatures: Tensor,
-                               energyBackbone: ResNet, encoder: (ResNet, ProjectionHead),
+                               energyBackbone: ResNet, encoder: (ResNet, ProjectionHead), seedGradient: Tensor?,
                                generator: inout SeededGenerator) -> Tensor {
         let sghmc = configuration.sghmc
         if sghmc.variant == .augmentation {
@@ -174,7 +204,7 @@ public final class ContrastiveStep {
             }
         }
         let views = sghmcViews(seeds: seeds, referenceFeatures: reference, backbone: energyBackbone,
-                               settings: sghmc, generator: &generator)
+                               settings: sghmc, generator: &generator, seedGradient: seedGradient)
         return withoutGradient {
             encoder.1(encoder.0(views, mode: .trainingWithoutStatisticsUpdate), mode: .trainingWithoutStatisticsUpdate)
         }

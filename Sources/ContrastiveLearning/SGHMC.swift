@@ -49,6 +49,9 @@ public struct SGHMCSettings: Sendable, Codable, Equatable {
     /// The most SGHMC steps per view: each is a forward and a backward pass of the batch and
     /// holds one noise tensor the size of the batch (the paper's Table 13 sweeps 1...13).
     public static let maximumSteps = 100
+
+    /// Whether each step needs grad_x E (SGHMC and HMC; MC moves by noise alone).
+    public var usesEnergyGradient: Bool { variant == .sghmc || variant == .hmc }
     /// The largest `resampleSize`, in pixels (the authors resample to 32).
     public static let maximumResampleSize = 1024
 
@@ -91,8 +94,15 @@ public struct SGHMCSettings: Sendable, Codable, Equatable {
 /// - Returns: a scalar.
 public func sghmcEnergy(images: Tensor, referenceFeatures: Tensor, backbone: any Layer, resampleSize: Int? = nil) -> Tensor {
     let input = resampleSize.map { images.resizedBilinear(height: $0, width: $0) } ?? images
-    let features = backbone(input, mode: .trainingWithoutStatisticsUpdate).l2NormalizedRows()
-    let cosines = matmul(features, referenceFeatures.detached().l2NormalizedRows(), transposeB: true)
+    return sghmcEnergy(features: backbone(input, mode: .trainingWithoutStatisticsUpdate),
+                       referenceFeatures: referenceFeatures)
+}
+
+/// The SGHMC energy of features f̄(x) already computed (with batch statistics) by a forward
+/// pass whose graph reaches the images: its gradient with respect to them is grad_x E.
+public func sghmcEnergy(features: Tensor, referenceFeatures: Tensor) -> Tensor {
+    let cosines = matmul(features.l2NormalizedRows(), referenceFeatures.detached().l2NormalizedRows(),
+                         transposeB: true)
     // log 1/(1 + c^2) = -log(1 + c^2)
     return -((cosines.squared() + 1).log().sum())
 }
@@ -136,9 +146,11 @@ public struct SGHMCNoise {
 ///   - backbone: f̄.
 ///   - settings: the update rule and its constants.
 ///   - noise: p0 and one xi per step (`settings.steps` of them), shaped like `seeds`.
+///   - seedGradient: grad_x E at x = x^a, when the caller already has it from a forward pass
+///     over the seeds that it needed anyway (the first step then skips its own).
 /// - Returns: x^c, [N, C, H, W], a leaf with no history.
 public func sghmcViews(seeds: Tensor, referenceFeatures: Tensor, backbone: any Layer,
-                       settings: SGHMCSettings, noise: SGHMCNoise) -> Tensor {
+                       settings: SGHMCSettings, noise: SGHMCNoise, seedGradient: Tensor? = nil) -> Tensor {
     checkArgument(noise.initialMomentum.shape == seeds.shape && noise.stepNoise.count >= settings.steps,
                  "sghmcViews: noise for \(noise.stepNoise.count) steps of shape \(noise.initialMomentum.shape); need \(settings.steps) of \(seeds.shape)")
     let x = seeds.copy()
@@ -148,7 +160,11 @@ public func sghmcViews(seeds: Tensor, referenceFeatures: Tensor, backbone: any L
     let bound = settings.gradientClamp
     for iteration in 0..<settings.steps {
         var gradient: Tensor?
-        if settings.variant == .sghmc || settings.variant == .hmc {
+        if iteration == 0, let seedGradient, settings.usesEnergyGradient {
+            checkArgument(seedGradient.shape == seeds.shape,
+                          "sghmcViews: seedGradient has shape \(seedGradient.shape), seeds \(seeds.shape)")
+            gradient = seedGradient
+        } else if settings.usesEnergyGradient {
             let position = x.copy()
             position.requiresGradient = true
             let energy = sghmcEnergy(images: position, referenceFeatures: referenceFeatures,
@@ -183,11 +199,11 @@ public func sghmcViews(seeds: Tensor, referenceFeatures: Tensor, backbone: any L
     return x
 }
 
-/// `sghmcViews(seeds:referenceFeatures:backbone:settings:noise:)` with its noise drawn from
+/// `sghmcViews(seeds:referenceFeatures:backbone:settings:noise:seedGradient:)` with its noise drawn from
 /// `generator` (see `SGHMCNoise.init(shape:steps:generator:)`).
 public func sghmcViews(seeds: Tensor, referenceFeatures: Tensor, backbone: any Layer,
-                       settings: SGHMCSettings, generator: inout SeededGenerator) -> Tensor {
+                       settings: SGHMCSettings, generator: inout SeededGenerator, seedGradient: Tensor? = nil) -> Tensor {
     let noise = SGHMCNoise(shape: seeds.shape, steps: settings.steps, generator: &generator)
     return sghmcViews(seeds: seeds, referenceFeatures: referenceFeatures, backbone: backbone,
-                      settings: settings, noise: noise)
+                      settings: settings, noise: noise, seedGradient: seedGradient)
 }

@@ -96,15 +96,19 @@ extension Tensor {
 
 /// The gradients of the one-element tensor `output` with respect to each of `tensors`, in
 /// order, each with the shape of its tensor (zero where `output` does not depend on it).
-/// The graph is released afterwards; no `.gradient` property changes.
+/// No `.gradient` property changes.
 ///
 /// This is how SGHMC gets `grad_x E(x)` for input images without touching parameter
 /// gradients: `gradients(of: energy, withRespectTo: [images])[0]`.
-public func gradients(of output: Tensor, withRespectTo tensors: [Tensor]) -> [Tensor] {
+///
+/// - Parameter retainingGraph: keep the graph for a later backward pass through the same
+///   ops (PyTorch's `retain_graph=True`): a step whose loss and SGHMC energy share the
+///   forward pass of view a computes it once. Released otherwise.
+public func gradients(of output: Tensor, withRespectTo tensors: [Tensor], retainingGraph: Bool = false) -> [Tensor] {
     checkArgument(output.count == 1, "gradients(of:): output has shape \(output.shape); pass a one-element tensor")
     let saved = tensors.map { $0.gradient }
     for tensor in tensors { tensor.gradient = nil }
-    output.runBackward(seed: nil, requested: tensors)
+    output.runBackward(seed: nil, requested: tensors, retainingGraph: retainingGraph)
     let result = tensors.map { $0.gradient ?? Tensor.zeros($0.shape) }
     for (tensor, gradient) in zip(tensors, saved) { tensor.gradient = gradient }
     return result
@@ -112,7 +116,7 @@ public func gradients(of output: Tensor, withRespectTo tensors: [Tensor]) -> [Te
 
 extension Tensor {
     /// The reverse pass. `requested == nil` means every leaf that requires a gradient.
-    fileprivate func runBackward(seed: Tensor?, requested: [Tensor]?) {
+    fileprivate func runBackward(seed: Tensor?, requested: [Tensor]?, retainingGraph: Bool = false) {
         if let seed {
             checkArgument(seed.shape == shape, "backward: seed has shape \(seed.shape), output has shape \(shape)")
         } else {
@@ -153,7 +157,8 @@ extension Tensor {
             }
         }
         // Outputs before inputs. Each tensor is let go as soon as its pullback has run, so
-        // activations and intermediate gradients are freed during the pass, not after it.
+        // activations and intermediate gradients are freed during the pass, not after it
+        // (unless the graph is retained: then only the intermediate gradients go).
         var pending: [Tensor?] = order
         order.removeAll()
         for position in pending.indices.reversed() {
@@ -164,9 +169,11 @@ extension Tensor {
                 node.pullback(tensor, gradient.storage.pointer)
             }
             // Release the saved inputs, the pullback and (unless asked for) the gradient.
-            tensor.node = nil
-            tensor.requiresGradient = false
-            tensor.isGraphReleased = true
+            if !retainingGraph {
+                tensor.node = nil
+                tensor.requiresGradient = false
+                tensor.isGraphReleased = true
+            }
             if !(requestedSet?.contains(ObjectIdentifier(tensor)) ?? false) {
                 tensor.gradient = nil
             }

@@ -61,6 +61,15 @@ final class TinyBackbone: Layer {
         #expect(!views.requiresGradient)
         let distance = closeness(views.scalars, floats(entry["views"]), absolute: 1e-5, relative: 1e-4)
         #expect(distance <= 1, "\(name): closeness \(distance)")
+
+        // The first step's gradient taken from a forward pass over the seeds made elsewhere
+        // (as a training step shares its own) gives the same views, bit for bit.
+        let seeds = tensor(fixture["seeds"], shape, requiresGradient: true)
+        let seedGradient = gradients(of: sghmcEnergy(features: backbone(seeds, mode: .training), referenceFeatures: reference),
+                                     withRespectTo: [seeds])[0]
+        let shared = sghmcViews(seeds: seeds.detached(), referenceFeatures: reference, backbone: backbone,
+                                settings: settings, noise: noise, seedGradient: seedGradient)
+        #expect(shared.scalars == views.scalars, "\(name): a shared seed gradient changes the views")
     }
 
     /// The energy passes use batch statistics and leave every running statistic, batch

@@ -63,6 +63,37 @@ import TensorCore
         #expect(network.parameters.allSatisfy { $0.gradient != nil })
     }
 
+    /// A retained graph serves two backward passes through one forward pass over a whole
+    /// network, as a contrastive step uses it (the images' gradient of one objective, then
+    /// the parameters' of another): both equal what separate forward passes give, bit for bit.
+    @Test func retainedGraphServesASecondBackwardPass() {
+        var generator = SeededGenerator(seed: 31)
+        let network = ResNet(depth: .resnet18, width: 2, inputChannels: 1, generator: &generator)
+        let input = random([4, 1, 16, 16], seed: 32)
+        let first = random([4, 16], seed: 33), second = random([4, 16], seed: 34)
+        func fresh(_ probe: Tensor) -> (input: Tensor, features: Tensor) {
+            let images = input.copy()
+            images.requiresGradient = true
+            return (images, network(images, mode: .trainingWithoutStatisticsUpdate) * probe)
+        }
+        let separate = fresh(first)
+        let expectedImageGradient = gradients(of: separate.features.sum(), withRespectTo: [separate.input])[0]
+        fresh(second).features.sum().backward()
+        let expectedParameterGradients = network.parameters.map { $0.gradient!.scalars }
+        network.zeroGradients()
+
+        let images = input.copy()
+        images.requiresGradient = true
+        let features = network(images, mode: .trainingWithoutStatisticsUpdate)
+        let imageGradient = gradients(of: (features * first).sum(), withRespectTo: [images], retainingGraph: true)[0]
+        #expect(imageGradient.scalars == expectedImageGradient.scalars)
+        #expect(network.parameters.allSatisfy { $0.gradient == nil }, "the first pass touches no parameter")
+        images.requiresGradient = false
+        (features * second).sum().backward()
+        #expect(network.parameters.map { $0.gradient!.scalars } == expectedParameterGradients)
+        #expect(images.gradient == nil)
+    }
+
     /// A frozen (target) network still passes gradients to its input and accumulates none.
     @Test func frozenNetworkGivesInputGradientsOnly() {
         var generator = SeededGenerator(seed: 21)
