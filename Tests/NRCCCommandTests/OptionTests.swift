@@ -37,6 +37,16 @@ import Testing
         #expect(overrides.paradigm == .byol && !overrides.usesRegularizer && overrides.depth == 34)
         #expect(overrides.batchSize == 32 && overrides.flipProbability == 0 && overrides.sghmcSteps == 3)
         #expect(overrides.targetMomentum == 0.99 && overrides.seed == 9)
+
+        let barlow = try TrainingOptions.parse(["--paradigm", "barlowtwins", "--redundancy-weight", "0.01"])
+        #expect(barlow.overrides.paradigm == .barlowtwins && barlow.overrides.redundancyWeight == 0.01)
+        let digits = try embeddedDigits()
+        #expect(try barlow.configuration(for: digits).redundancyWeight == 0.01)
+        // Barlow Twins' lambda on another paradigm is a usage error, not ignored.
+        let misplaced = try TrainingOptions.parse(["--paradigm", "simsiam", "--redundancy-weight", "0.01"])
+        #expect(throws: ValidationError.self) { try misplaced.configuration(for: digits) }
+        _ = try NRCC.parseAsRoot(["ablation", "--paradigms", "simsiam", "barlowtwins"])
+        #expect(throws: (any Error).self) { _ = try NRCC.parseAsRoot(["ablation", "--paradigms", "simclr"]) }
     }
 
     @Test func assignRefusesARunFolderThatIsNotThereWithoutCreatingIt() {
