@@ -17,4 +17,24 @@ import Testing
         let paper = TrainingConfiguration(paradigm: .byol, inputChannels: 1, inputHeight: 8, inputWidth: 8)
         #expect(paper.learningRate == TrainingConfiguration.baseLearningRate)
     }
+
+    /// SimSiam and Barlow Twins: their measured short-run rates, SimSiam's predictor ten
+    /// times faster on a CPU (its paper's 1 in the paper settings), Barlow Twins' lambda.
+    @Test func table9ParadigmsGetTheirOwnRatesAndHeads() throws {
+        let digits = try embeddedDigits()
+        let simsiam = try TrainingConfiguration.cpuDefault(paradigm: .simsiam, for: digits, minutes: 2)
+        let barlow = try TrainingConfiguration.cpuDefault(paradigm: .barlowtwins, for: digits, minutes: 2)
+        #expect(simsiam.learningRate == 0.2 * 64 / 256 && simsiam.predictorLearningRateScale == 10)
+        #expect(barlow.learningRate == 0.003 * 64 / 256 && barlow.redundancyWeight == 0.0051)
+        #expect(simsiam.redundancyWeight == nil)
+        let published = TrainingConfiguration(paradigm: .simsiam, inputChannels: 1, inputHeight: 8, inputWidth: 8)
+        #expect(published.predictorLearningRateScale == 1)
+        // One network each: SimSiam has a bottleneck predictor, neither has a target.
+        var small = simsiam
+        small.width = 2
+        small.hiddenSize = 16
+        let networks = ContrastiveNetworks(configuration: small)
+        #expect(networks.targetBackbone == nil && networks.predictor?.first.weight.shape == [64, 256])
+        #expect(ContrastiveNetworks(configuration: barlow).predictor == nil)
+    }
 }
