@@ -7,7 +7,8 @@ import Datasets
 public struct TrainingOverrides: Sendable, Equatable {
     public var paradigm: Paradigm = .infonce
     public var usesRegularizer = true
-    public var preset: RegularizerSettings.Preset = .paper
+    /// nil: the CPU default for the paradigm (`RegularizerSettings.Preset.cpuDefault(for:)`).
+    public var preset: RegularizerSettings.Preset?
     /// Epochs; nil: what fits `minutes`.
     public var epochs: Int?
     /// The training budget that sizes the epochs when `epochs` is nil.

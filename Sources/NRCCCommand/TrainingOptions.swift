@@ -16,8 +16,8 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "The NRCC regularizer: on or off.")
     var nrcc: Switch = .on
 
-    @Option(help: "Regularizer preset: paper (the paper as published, sign fixed) or reference (what the authors' code does).")
-    var preset: RegularizerSettings.Preset = .paper
+    @Option(help: "Regularizer preset: paper (the paper as published, sign fixed) or reference (what the authors' code does). Default: reference for BYOL, SimSiam and Barlow Twins, paper for InfoNCE.")
+    var preset: RegularizerSettings.Preset?
 
     @Option(parsing: .unconditional, help: "Training epochs (default: what fits --minutes on this CPU).")
     var epochs: Int?

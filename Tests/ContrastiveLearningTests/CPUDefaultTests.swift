@@ -18,6 +18,21 @@ import Testing
         #expect(paper.learningRate == TrainingConfiguration.baseLearningRate)
     }
 
+    /// The regularizer's preset: the reference preset for the paradigms without negatives,
+    /// the paper's for InfoNCE, and whatever the user names.
+    @Test func presetFollowsTheParadigmUnlessGiven() throws {
+        let digits = try embeddedDigits()
+        for paradigm in Paradigm.allCases {
+            let configuration = try TrainingConfiguration.cpuDefault(paradigm: paradigm, for: digits, minutes: 1)
+            let expected: RegularizerSettings.Preset = paradigm == .infonce ? .paper : .reference
+            #expect(configuration.preset == expected && configuration.regularizer == RegularizerSettings(preset: expected))
+        }
+        var overrides = TrainingOverrides()
+        overrides.paradigm = .byol
+        overrides.preset = .paper
+        #expect(try overrides.configuration(for: digits).preset == .paper)
+    }
+
     /// SimSiam and Barlow Twins: their measured short-run rates, SimSiam's predictor ten
     /// times faster on a CPU (its paper's 1 in the paper settings), Barlow Twins' lambda.
     @Test func table9ParadigmsGetTheirOwnRatesAndHeads() throws {
