@@ -290,8 +290,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// 206 images/s at 28x28 (Fashion-MNIST, batch 256, 2 epochs in 678 s) and 765 images/s
     /// on the 8x8 digits (`make demo`, batch 64, 40 epochs in 94 s). The paradigm and
     /// regularizer ratios are `nrcc-bench contrastive`'s: InfoNCE takes 0.74x BYOL's step
-    /// time, the regularizer with one SGHMC step 1.32x (BYOL) and 1.52x (InfoNCE), each
-    /// further SGHMC step as much again. Other networks scale by their convolutions' work:
+    /// time, the regularizer with one SGHMC step 1.27x (BYOL) and 1.43x (InfoNCE) since its
+    /// energy gradient shares view a's forward pass (1.32x and 1.52x before), each further
+    /// SGHMC step a little more again. Other networks scale by their convolutions' work:
     /// (width / 16)^2, and 2x for ResNet-34 (3.6 against 1.8 GFLOPs at ImageNet size).
     public var secondsPerImage: Double {
         var seconds = Self.byolSecondsPerImage + Self.byolSecondsPerPixel * Double(inputHeight * inputWidth)
@@ -309,8 +310,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     static let byolSecondsPerImage = 0.89e-3
     static let byolSecondsPerPixel = 4.41e-6
     static let infonceStepRatio = 0.74
-    static let byolRegularizerCost = 1.32
-    static let infonceRegularizerCost = 1.52
+    static let byolRegularizerCost = 1.27
+    static let infonceRegularizerCost = 1.43
 
     /// Throws `TrainingError.invalidSetting` for the first value out of range.
     public func validate() throws {
