@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// The module graph flows one way:
@@ -10,6 +10,11 @@ import PackageDescription
 ///       ├─────────────── Clustering ─────────────────────────────┤
 ///       ├─────────────── ClusteringMetrics ──────────────────────┤
 ///       └─────────────── Reporting (HTML/SVG) ───────────────────┘
+///     CMPI ─ MessagePassing (the ranks of an MPI job; MPI only with the trait) ─ nrcc
+///
+/// The trait `MPI` builds `nrcc` to run as the ranks of an Open MPI job (`mpirun -np N nrcc
+/// train`); without it (the default) nothing needs Open MPI. Build it apart, so that the two
+/// builds do not rebuild each other: `swift build -c release --traits MPI --scratch-path .build-mpi`.
 let package = Package(
     name: "nrcc",
     platforms: [.macOS(.v14)],
@@ -20,6 +25,9 @@ let package = Package(
             "Basics", "TensorCore", "NeuralNetworks", "Datasets", "ContrastiveLearning",
             "ManifoldLearning", "Clustering", "ClusteringMetrics", "Reporting", "Pipeline",
         ]),
+    ],
+    traits: [
+        .trait(name: "MPI", description: "Data-parallel training over Open MPI (libopenmpi-dev): mpirun -np N nrcc train."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +46,10 @@ let package = Package(
         .systemLibrary(
             name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
             providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
+        // Open MPI, for the MPI trait only.
+        .systemLibrary(
+            name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
 
         // Kernels written in C for the CPU's vector instructions.
         .target(name: "CKernels"),
@@ -55,12 +67,15 @@ let package = Package(
         .target(name: "Clustering", dependencies: ["Basics"]),
         .target(name: "ClusteringMetrics", dependencies: ["Basics"]),
         .target(name: "Reporting", dependencies: ["Basics"]),
+        .target(name: "MessagePassing", dependencies: [
+            "Basics", .target(name: "CMPI", condition: .when(traits: ["MPI"])),
+        ]),
         .target(name: "Pipeline", dependencies: [
             "Basics", "TensorCore", "NeuralNetworks", "Datasets", "ContrastiveLearning",
             "ManifoldLearning", "Clustering", "ClusteringMetrics", "Reporting",
         ]),
         .executableTarget(name: "NRCCCommand", dependencies: [
-            "Basics", "Pipeline", "Datasets", "ContrastiveLearning", "Reporting",
+            "Basics", "Pipeline", "Datasets", "ContrastiveLearning", "Reporting", "MessagePassing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "NRCCBenchmarks", dependencies: [

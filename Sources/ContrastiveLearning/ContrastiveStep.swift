@@ -38,10 +38,25 @@ public final class ContrastiveStep {
     /// SGD over f+g and the cluster head (group 0) and q (group 1, learning rate x
     /// `predictorLearningRateScale`).
     public let optimizer: SGD
+    /// The ranks this step trains with (data parallelism), or a single process.
+    public let collective: any Collective
+    /// Averages the gradients over the ranks (nil on one process).
+    private let gradientAverager: GradientAverager?
 
-    /// Networks initialised from the configuration's seed and a fresh optimiser.
-    public init(configuration: TrainingConfiguration) {
+    /// The bytes of gradient the last step averaged over the ranks and the seconds that took
+    /// (0 and 0 on one process).
+    public var lastGradientAverage: (bytes: Int, seconds: Double) {
+        (gradientAverager?.lastBytes ?? 0, gradientAverager?.lastSeconds ?? 0)
+    }
+
+    /// Networks initialised from the configuration's seed and a fresh optimiser, training
+    /// alone or as one rank of `collective` (every rank draws the same initial weights from
+    /// the seed).
+    public init(configuration: TrainingConfiguration, collective: any Collective = SingleProcess()) {
+        checkArgument((configuration.dataParallelism?.processCount ?? 1) == collective.size,
+                      "ContrastiveStep: the configuration is for \(configuration.dataParallelism?.processCount ?? 1) processes, the collective has \(collective.size)")
         self.configuration = configuration
+        self.collective = collective
         networks = ContrastiveNetworks(configuration: configuration)
         let clusterHeadParameters = networks.clusterHead?.parameters ?? []
         var groups = [SGD.ParameterGroup(parameters: networks.backbone.parameters + networks.projector.parameters
@@ -53,6 +68,8 @@ public final class ContrastiveStep {
                                              weightDecay: configuration.weightDecay))
         }
         optimizer = SGD(groups: groups, momentum: configuration.momentum)
+        gradientAverager = collective.size > 1
+            ? GradientAverager(parameters: groups.flatMap(\.parameters), collective: collective) : nil
     }
 
     /// One step on views a and b ([N, C, H, W] each, normalised): forward, loss, backward,
@@ -62,9 +79,22 @@ public final class ContrastiveStep {
     /// networks as they were (gradients cleared) and returns it for the caller to stop on.
     /// `sghmcGenerator` supplies the SGHMC noise. `viewC` is x^c itself, a third augmented
     /// view, when the SGHMC variant is `.augmentation` (and is ignored otherwise).
+    ///
+    /// As one rank of several, the views are this rank's rows of the global batch; the losses
+    /// returned are the ranks' means (non-finite on all ranks when on any), and the gradients
+    /// are averaged over the ranks before SGD, so every rank takes the same step.
     @discardableResult
     public func step(viewA: Tensor, viewB: Tensor, viewC: Tensor? = nil, learningRate: Float, targetMomentum: Float,
                      sghmcGenerator: inout SeededGenerator, injectsNonFiniteLoss: Bool = false) -> StepLosses {
+        let synchronizesBatchNorm = collective.size > 1 && configuration.dataParallelism?.synchronizesBatchNorm == true
+        return BatchStatistics.$collective.withValue(synchronizesBatchNorm ? collective : nil) {
+            localStep(viewA: viewA, viewB: viewB, viewC: viewC, learningRate: learningRate, targetMomentum: targetMomentum,
+                      sghmcGenerator: &sghmcGenerator, injectsNonFiniteLoss: injectsNonFiniteLoss)
+        }
+    }
+
+    private func localStep(viewA: Tensor, viewB: Tensor, viewC: Tensor?, learningRate: Float, targetMomentum: Float,
+                           sghmcGenerator: inout SeededGenerator, injectsNonFiniteLoss: Bool) -> StepLosses {
         let settings = configuration.regularizer
         let useRegularizer = configuration.usesRegularizer && settings.weight > 0
         let backbone = networks.backbone, projector = networks.projector
@@ -156,13 +186,20 @@ public final class ContrastiveStep {
         if injectsNonFiniteLoss { contrastive = contrastive * Float.nan }
         var total = regularizer.map { contrastive + settings.weight * $0 } ?? contrastive
         if let cluster, let headSettings = configuration.clusterHead { total = total + headSettings.weight * cluster }
-        let losses = StepLosses(total: total.scalar, contrastive: contrastive.scalar, regularizer: regularizer?.scalar ?? 0,
+        var losses = StepLosses(total: total.scalar, contrastive: contrastive.scalar, regularizer: regularizer?.scalar ?? 0,
                                 cluster: cluster?.scalar ?? 0, regularizerTerms: terms)
+        if collective.size > 1 {
+            // The ranks' means: a non-finite loss on one rank stops them all at the same step.
+            var parts = [losses.total, losses.contrastive, losses.regularizer, losses.cluster]
+            collective.average(&parts)
+            (losses.total, losses.contrastive, losses.regularizer, losses.cluster) = (parts[0], parts[1], parts[2], parts[3])
+        }
         guard losses.total.isFinite else {
             optimizer.zeroGradients()
             return losses
         }
         total.backward()
+        gradientAverager?.average()
         optimizer.step(learningRate: learningRate)
         optimizer.zeroGradients()
         if let targetBackbone = networks.targetBackbone, let targetProjector = networks.targetProjector {

@@ -31,6 +31,11 @@ public struct EpochMonitors: Sendable, Codable, Equatable {
     /// Seconds of the epoch's training steps, and of its monitors.
     public var trainingSeconds: Double
     public var monitorSeconds: Double
+    /// Data-parallel runs only (nil on one process): the ranks, the bytes of gradient each
+    /// step averaged over them, and the mean seconds per step that averaging took on rank 0.
+    public var processCount: Int?
+    public var allreduceBytesPerStep: Int?
+    public var allreduceSecondsPerStep: Double?
 }
 
 /// Progress of a run, delivered to the caller's callback.

@@ -18,6 +18,12 @@ import TensorCore
 ///
 /// Labels, when the dataset has them, feed the kNN monitor only; the result is always the
 /// last epoch's networks.
+///
+/// Data-parallel (`configuration.dataParallelism`, ranks of `collective`): rank 0 calls
+/// `run`, and decides where training starts (reading any checkpoint), measures the monitors
+/// and writes every file; the other ranks call `follow`, write nothing, and train with the
+/// state rank 0 sends them; every rank trains on its rows of each global batch and the
+/// gradients are averaged before each step (`ContrastiveStep`).
 public final class Trainer {
     /// The resolved settings (normalisation filled in).
     public let configuration: TrainingConfiguration
@@ -34,6 +40,8 @@ public final class Trainer {
     public var logURL: URL { outputDirectory.appendingPathComponent("training.jsonl") }
     /// The settings file: `<output>/settings.json`.
     public var settingsURL: URL { outputDirectory.appendingPathComponent("settings.json") }
+    /// The ranks of a data-parallel run, or a single process.
+    public let collective: any Collective
 
     private let loader: TwoViewLoader
     /// Makes x^c as a third augmented view (view index 2) for the `.augmentation` variant.
@@ -43,11 +51,20 @@ public final class Trainer {
     static let monitorStream: UInt64 = 0x4D4F_4E49  // "MONI"
 
     /// Validates the configuration against the dataset; a missing normalisation is computed
-    /// from the dataset (and recorded in `configuration`).
-    public init(configuration: TrainingConfiguration, dataset: ImageDataset, outputDirectory: URL) throws {
+    /// from the dataset (and recorded in `configuration`). `collective` must have the ranks
+    /// of `configuration.dataParallelism` (one process without it).
+    public init(configuration: TrainingConfiguration, dataset: ImageDataset, outputDirectory: URL,
+                collective: any Collective = SingleProcess()) throws {
         var configuration = configuration
         if configuration.normalization == nil { configuration.normalization = Normalization(of: dataset) }
         try configuration.validate()
+        let processCount = configuration.dataParallelism?.processCount ?? 1
+        guard processCount == collective.size else {
+            throw TrainingError.invalidSetting(
+                name: "processCount", value: "\(collective.size) (the processes started)",
+                expected: "the \(processCount) of the settings; start them with mpirun -np \(processCount)")
+        }
+        self.collective = collective
         guard dataset.channels == configuration.inputChannels else {
             throw TrainingError.incompatibleDataset(expected: "\(configuration.inputChannels) channels",
                                                     found: "\(dataset.channels) in \(dataset.name)")
@@ -66,7 +83,8 @@ public final class Trainer {
         self.outputDirectory = outputDirectory
         loader = try TwoViewLoader(dataset: dataset, batchSize: configuration.batchSize,
                                    settings: configuration.augmentation, normalization: configuration.normalization!,
-                                   seed: configuration.seed)
+                                   seed: configuration.seed,
+                                   shard: BatchShard(index: collective.rank, count: collective.size))
         thirdViews = configuration.usesRegularizer && configuration.sghmc.variant == .augmentation
             ? try Augmenter(dataset: dataset, settings: configuration.augmentation,
                             normalization: configuration.normalization!, seed: configuration.seed)
@@ -113,11 +131,12 @@ public final class Trainer {
     @discardableResult
     public func run(resume: Bool = false, extending: Bool = false, untilEpoch: Int? = nil,
                     progress: (TrainingProgress) -> Void = { _ in }) throws -> [EpochMonitors] {
+        checkArgument(collective.isWriter, "run: rank \(collective.rank) follows rank 0 with follow(), it does not run")
         // Convolutions split each batch over the cores themselves, which costs less CPU than
         // BLAS threads inside every small product (the engine benchmark's finding) and gives
         // the same bits on any number of cores. Left so: it is nrcc's rule (`BLASThreads`).
         BLASThreads.set(1)
-        let model = ContrastiveStep(configuration: configuration)
+        let model = ContrastiveStep(configuration: configuration, collective: collective)
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         var startEpoch = 0
         if resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
@@ -130,14 +149,84 @@ public final class Trainer {
         }
         // The settings of the run the checkpoint will hold (an extended run records its new length).
         try configuration.jsonData().write(to: settingsURL, options: .atomic)
-        var history: [EpochMonitors] = []
         let endEpoch = min(configuration.epochs, untilEpoch ?? configuration.epochs)
-        guard startEpoch < endEpoch else { return history }
-        let batches = loader.batches(from: startEpoch, step: 0, endEpoch: endEpoch)
-        let shape = [configuration.batchSize, configuration.inputChannels, configuration.inputHeight, configuration.inputWidth]
-        for epoch in startEpoch..<endEpoch {
+        guard startEpoch < endEpoch else { return [] }
+        if collective.size > 1 {
+            _ = shareFromWriter([Self.trainCommand, startEpoch, endEpoch, try settingsFingerprint()], collective: collective)
+            shareState(of: model)
+        }
+        return try train(model, epochs: startEpoch..<endEpoch, progress: progress)
+    }
+
+    /// A rank other than 0 of a data-parallel run: trains beside rank 0 each time its `run`
+    /// trains (with the state rank 0 sends, from the epoch it starts at), writing nothing,
+    /// until rank 0 calls `releaseFollowers`. Throws what training throws (a non-finite loss
+    /// stops every rank at the same step).
+    public func follow() throws {
+        checkArgument(!collective.isWriter, "follow: rank 0 runs the training, it does not follow")
+        BLASThreads.set(1)
+        let fingerprint = try settingsFingerprint()
+        while true {
+            let plan = shareFromWriter([0, 0, 0, 0], collective: collective)
+            guard plan[0] == Self.trainCommand else { return }
+            // Ranks started with other options would train apart and wait on each other.
+            guard plan[3] == fingerprint else {
+                throw TrainingError.invalidSetting(
+                    name: "settings of rank \(collective.rank)", value: "other than rank 0's",
+                    expected: "the same settings on every rank; start every rank with the same options")
+            }
+            let model = ContrastiveStep(configuration: configuration, collective: collective)
+            shareState(of: model)
+            _ = try train(model, epochs: plan[1]..<plan[2], progress: { _ in })
+        }
+    }
+
+    /// Rank 0, when its work with the other ranks is done (after every `run`): lets their
+    /// `follow` return.
+    public static func releaseFollowers(_ collective: any Collective) {
+        guard collective.size > 1, collective.isWriter else { return }
+        _ = shareFromWriter([releaseCommand, 0, 0, 0], collective: collective)
+    }
+
+    /// 52 bits of a hash of the settings (exact in the Double that carries them to the ranks).
+    private func settingsFingerprint() throws -> Int {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
+        for byte in try configuration.jsonData() {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3
+        }
+        return Int(hash >> 12)
+    }
+
+    /// A rank other than 0 with nothing to train: waits until rank 0 calls `releaseFollowers`.
+    public static func awaitRelease(_ collective: any Collective) {
+        guard collective.size > 1, !collective.isWriter else { return }
+        let plan = shareFromWriter([0, 0, 0, 0], collective: collective)
+        checkArgument(plan[0] == releaseCommand, "awaitRelease: rank 0 sent command \(plan[0]) to a rank with nothing to train")
+    }
+
+    static let trainCommand = 1
+    static let releaseCommand = 2
+
+    /// Rank 0's networks and optimiser state on every rank: the same start after a resume,
+    /// and the ranks' weights identical whatever their builds drew.
+    private func shareState(of model: ContrastiveStep) {
+        broadcastFromWriter(model.networks.namedState.map(\.tensor) + model.optimizer.momentumBuffers.flatMap { $0 },
+                            collective: collective)
+        model.optimizer.restoreStepCount(shareFromWriter([model.optimizer.stepCount], collective: collective)[0])
+    }
+
+    /// Trains `model` over `epochs`; rank 0 measures the monitors and writes the log and the
+    /// checkpoint after each epoch.
+    private func train(_ model: ContrastiveStep, epochs: Range<Int>,
+                       progress: (TrainingProgress) -> Void) throws -> [EpochMonitors] {
+        var history: [EpochMonitors] = []
+        let batches = loader.batches(from: epochs.lowerBound, step: 0, endEpoch: epochs.upperBound)
+        let rows = configuration.batchSize / collective.size
+        let shape = [rows, configuration.inputChannels, configuration.inputHeight, configuration.inputWidth]
+        for epoch in epochs {
             var sums = (total: 0.0, contrastive: 0.0, regularizer: 0.0, cluster: 0.0)
             var terms: [RegularizerTerms] = []
+            var averaging = (bytes: 0, seconds: 0.0)
             let start = DispatchTime.now().uptimeNanoseconds
             var rate: Float = 0, momentum: Float = 0
             for step in 0..<stepsPerEpoch {
@@ -146,7 +235,10 @@ public final class Trainer {
                 let globalStep = epoch * stepsPerEpoch + step
                 rate = learningRate(atStep: globalStep)
                 momentum = targetMomentum(atStep: globalStep)
-                var generator = SeededGenerator(seed: configuration.seed, stream: [Self.sghmcStream, UInt64(globalStep)])
+                // Each rank its own SGHMC noise (one process keeps the stream it always had).
+                let stream = collective.size > 1 ? [Self.sghmcStream, UInt64(globalStep), UInt64(collective.rank)]
+                    : [Self.sghmcStream, UInt64(globalStep)]
+                var generator = SeededGenerator(seed: configuration.seed, stream: stream)
                 let viewC = thirdViews.map { augmenter in
                     Tensor(shape: shape, scalars: augmenter.batch(batch.first.indices, epoch: epoch, view: 2).pixels)
                 }
@@ -162,9 +254,12 @@ public final class Trainer {
                 sums.regularizer += Double(losses.regularizer)
                 sums.cluster += Double(losses.cluster)
                 if let stepTerms = losses.regularizerTerms { terms.append(stepTerms) }
+                averaging.bytes = model.lastGradientAverage.bytes
+                averaging.seconds += model.lastGradientAverage.seconds
                 progress(.step(epoch: epoch, step: step, stepsPerEpoch: stepsPerEpoch, loss: losses.total))
             }
             let trainingSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            guard collective.isWriter else { continue }
             let monitorStart = DispatchTime.now().uptimeNanoseconds
             var monitors = EpochMonitors(
                 epoch: epoch, globalStep: (epoch + 1) * stepsPerEpoch,
@@ -177,6 +272,11 @@ public final class Trainer {
                 knnAccuracy: nil, featureStandardDeviation: nil,
                 imagesPerSecond: Double(stepsPerEpoch * configuration.batchSize) / trainingSeconds,
                 trainingSeconds: trainingSeconds, monitorSeconds: 0)
+            if collective.size > 1 {
+                monitors.processCount = collective.size
+                monitors.allreduceBytesPerStep = averaging.bytes
+                monitors.allreduceSecondsPerStep = averaging.seconds / Double(stepsPerEpoch)
+            }
             measureMonitors(model.networks, into: &monitors)
             monitors.monitorSeconds = Double(DispatchTime.now().uptimeNanoseconds - monitorStart) / 1e9
             // The log line first: a kill between the two leaves one line too many, which
@@ -210,6 +310,7 @@ public final class Trainer {
         checkpoint.metadata["completed_epochs"] = "\(completedEpochs)"
         checkpoint.metadata["global_step"] = "\(completedEpochs * stepsPerEpoch)"
         checkpoint.metadata["seed"] = "\(configuration.seed)"
+        checkpoint.metadata["process_count"] = "\(collective.size)"
         checkpoint.metadata["random_state"] = "stateless: every draw comes from a stream keyed by (seed, epoch, step)"
         do { try checkpoint.write(to: checkpointURL) } catch {
             throw TrainingError.checkpoint(file: checkpointURL.path, reason: "\(error)")
@@ -227,6 +328,10 @@ public final class Trainer {
         guard (0...stored.epochs).contains(completed) else {
             throw TrainingError.checkpoint(
                 file: file, reason: "records completed_epochs \(completed), expected 0...\(stored.epochs) (its epochs); the file is damaged, use an earlier checkpoint")
+        }
+        let trainedProcesses = stored.dataParallelism?.processCount ?? 1
+        guard trainedProcesses == collective.size else {
+            throw TrainingError.processCountMismatch(file: file, trained: trainedProcesses, running: collective.size)
         }
         // Only the epoch count may change on resume, and only to train further (the warm-up,
         // a share of the epochs, follows it).

@@ -107,6 +107,11 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// subset of the dataset); 0 turns the monitors off.
     public var monitorSampleCount: Int
 
+    // Processes.
+    /// The ranks a data-parallel run spreads each batch over, and whether batch norm
+    /// synchronises them; nil: one process (and no key in `settings.json`).
+    public var dataParallelism: DataParallelism?
+
     /// SPEC §5's learning rate at batch 256.
     public static let baseLearningRate: Float = 0.05
 
@@ -356,6 +361,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
             try check((normalization.mean + normalization.std).allSatisfy(\.isFinite) && normalization.std.allSatisfy { $0 > 0 },
                       "normalization", "finite means and stds > 0", "means \(normalization.mean), stds \(normalization.std)")
         }
+        try dataParallelism?.validate(batchSize: batchSize)
         try regularizer.validate()
         try sghmc.validate()
         try clusterHead?.validate()

@@ -16,6 +16,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case unreadableCheckpoint(CheckpointError)
     /// `--resume` with settings that differ from the checkpoint's.
     case configurationMismatch(file: String, setting: String)
+    /// `--resume` with another number of processes than the checkpoint was trained with.
+    case processCountMismatch(file: String, trained: Int, running: Int)
     /// The dataset does not fit the network (channels) or is too small for one batch.
     case incompatibleDataset(expected: String, found: String)
     /// The checkpoint's networks give NaN or infinite features for some images.
@@ -33,6 +35,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             "\(error)"
         case let .configurationMismatch(file, setting):
             "cannot resume from \(file): its settings differ from this run's in \(setting); resume with the same settings (only --epochs may grow) or start a new output directory"
+        case let .processCountMismatch(file, trained, running):
+            "cannot resume from \(file): it was trained by \(trained) process\(trained == 1 ? "" : "es"), this run has \(running); the batch statistics, the per-process negatives and the random streams depend on the count, so resume with \(trained == 1 ? "one process (nrcc train, or mpirun -np 1)" : "mpirun -np \(trained)") or start a new output directory"
         case let .incompatibleDataset(expected, found):
             "the dataset does not fit: expected \(expected), found \(found)"
         case let .nonFiniteEmbedding(file, images):

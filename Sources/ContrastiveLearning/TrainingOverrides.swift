@@ -38,6 +38,10 @@ public struct TrainingOverrides: Sendable, Equatable {
     public var targetMomentumSchedule: MomentumSchedule?
     public var predictorLearningRateScale: Float?
     public var seed: UInt64 = 0
+    /// The processes of a data-parallel run (MPI ranks); 1: none.
+    public var processCount = 1
+    /// Batch norm over the global batch of a data-parallel run (no effect on one process).
+    public var synchronizesBatchNorm = false
 
     public init() {}
 
@@ -87,6 +91,10 @@ public struct TrainingOverrides: Sendable, Equatable {
         if let targetMomentum { configuration.targetMomentum = targetMomentum }
         if let targetMomentumSchedule { configuration.targetMomentumSchedule = targetMomentumSchedule }
         if let predictorLearningRateScale { configuration.predictorLearningRateScale = predictorLearningRateScale }
+        if processCount > 1 {
+            configuration.dataParallelism = DataParallelism(processCount: processCount,
+                                                            synchronizesBatchNorm: synchronizesBatchNorm)
+        }
         if clusterHeadSize != 0 { configuration.clusterHead = ClusterHeadSettings(size: clusterHeadSize, weight: clusterWeight) }
         // The budget last: the epochs that fit depend on everything above.
         if let epochs {

@@ -17,13 +17,38 @@ public struct TwoViewBatch: Sendable, Equatable {
     public var indices: [Int] { first.indices }
 }
 
+/// One rank's rows of every batch in data-parallel training: of a batch of B samples, rank
+/// `index` of `count` takes rows `index B / count ..< (index + 1) B / count`. The batches
+/// themselves, and every sample's views (drawn per dataset index), are the same on all ranks.
+public struct BatchShard: Sendable, Equatable {
+    /// This rank, 0..<count.
+    public let index: Int
+    /// The number of ranks.
+    public let count: Int
+
+    /// The whole batch: one rank.
+    public static let whole = BatchShard(index: 0, count: 1)
+
+    public init(index: Int, count: Int) {
+        checkArgument(count >= 1 && (0..<count).contains(index), "BatchShard: index \(index) of \(count) ranks")
+        self.index = index
+        self.count = count
+    }
+
+    /// The rows of a batch of `batchSize` that this rank takes.
+    public func rows(of batchSize: Int) -> Range<Int> {
+        (index * batchSize / count)..<((index + 1) * batchSize / count)
+    }
+}
+
 /// Batches of two views of a dataset, epoch after epoch.
 ///
 /// Epoch `e` visits the samples in the order `order(epoch: e)`, a Fisher-Yates shuffle drawn
 /// from `SeededGenerator(seed: seed, stream: [shuffleStream, e])`; step `s` takes positions
 /// `s * batchSize ..< (s + 1) * batchSize` of that order. The views come from `augmenter`.
 /// Everything is a function of (seed, epoch, step), so `batch(epoch:step:)` and
-/// `batches(from:)` starting anywhere give bit-identical batches: resuming is exact.
+/// `batches(from:)` starting anywhere give bit-identical batches: resuming is exact. With a
+/// `shard`, a batch holds that rank's rows of the step's samples only.
 public struct TwoViewLoader: Sendable {
     /// Makes the views (and holds the dataset and seed).
     public let augmenter: Augmenter
@@ -31,12 +56,14 @@ public struct TwoViewLoader: Sendable {
     public let batchSize: Int
     /// Whether an epoch's last, smaller batch is skipped (keeps batch statistics comparable).
     public let dropLast: Bool
+    /// The rows of each batch this loader makes (all of them unless training is data-parallel).
+    public let shard: BatchShard
 
     static let shuffleStream: UInt64 = 0x5348_5546  // "SHUF"
 
     /// Throws `invalidSetting` when `batchSize` < 1 or the dataset is empty. A batch size
     /// above the dataset size shrinks to the dataset size (one batch per epoch).
-    public init(augmenter: Augmenter, batchSize: Int, dropLast: Bool = true) throws {
+    public init(augmenter: Augmenter, batchSize: Int, dropLast: Bool = true, shard: BatchShard = .whole) throws {
         guard batchSize >= 1 else {
             throw DatasetError.invalidSetting(name: "batchSize", value: "\(batchSize)", expected: ">= 1")
         }
@@ -46,13 +73,14 @@ public struct TwoViewLoader: Sendable {
         self.augmenter = augmenter
         self.batchSize = min(batchSize, augmenter.dataset.count)
         self.dropLast = dropLast
+        self.shard = shard
     }
 
     /// A loader over `dataset` with the given augmentations, normalisation and seed.
     public init(dataset: ImageDataset, batchSize: Int, settings: AugmentationSettings = AugmentationSettings(),
-                normalization: Normalization, seed: UInt64, dropLast: Bool = true) throws {
+                normalization: Normalization, seed: UInt64, dropLast: Bool = true, shard: BatchShard = .whole) throws {
         try self.init(augmenter: Augmenter(dataset: dataset, settings: settings, normalization: normalization, seed: seed),
-                      batchSize: batchSize, dropLast: dropLast)
+                      batchSize: batchSize, dropLast: dropLast, shard: shard)
     }
 
     /// Batches in one epoch.
@@ -78,9 +106,11 @@ public struct TwoViewLoader: Sendable {
         return Array(order[(step * batchSize)..<min(order.count, (step + 1) * batchSize)])
     }
 
-    /// Step `step` of `epoch`, made now on the calling thread (in parallel over the batch).
+    /// Step `step` of `epoch` (this shard's rows of it), made now on the calling thread (in
+    /// parallel over the batch).
     public func batch(epoch: Int, step: Int) -> TwoViewBatch {
-        let indices = indices(epoch: epoch, step: step)
+        let all = indices(epoch: epoch, step: step)
+        let indices = shard == .whole ? all : Array(all[shard.rows(of: all.count)])
         return TwoViewBatch(epoch: epoch, step: step,
                             first: augmenter.batch(indices, epoch: epoch, view: 0),
                             second: augmenter.batch(indices, epoch: epoch, view: 1))

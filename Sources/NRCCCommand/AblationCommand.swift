@@ -31,6 +31,7 @@ struct AblationCommand: ParsableCommand {
     @OptionGroup var display: DisplayOptions
 
     func run() throws {
+        try Ranks.requireOneProcess("ablation")
         let images = try loadImageDataset(dataset)
         let directory = try RunDirectory(
             path: output ?? "runs/ablation-\(URL(fileURLWithPath: dataset).lastPathComponent)")

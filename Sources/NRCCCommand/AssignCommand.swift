@@ -45,6 +45,7 @@ struct AssignCommand: ParsableCommand {
     }
 
     func run() throws {
+        try Ranks.requireOneProcess("assign")
         var source = try loadDataset(input, split: split)
         if let labels {
             let values = try readLabels(labels)

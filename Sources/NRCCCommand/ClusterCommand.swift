@@ -25,6 +25,7 @@ struct ClusterCommand: ParsableCommand {
     @OptionGroup var display: DisplayOptions
 
     func run() throws {
+        try Ranks.requireOneProcess("cluster")
         let settings = try clustering.settings()
         let printer = display.progressPrinter()
         let job = ClusterJob(input: try ClusterInput(input, labelsPath: labels), settings: settings)

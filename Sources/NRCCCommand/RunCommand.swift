@@ -38,16 +38,24 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let source = try loadDataset(dataset, split: split)
+        let world = Ranks.world
         var trainingConfiguration: TrainingConfiguration?
-        if case let .images(images) = source {
-            trainingConfiguration = try training.configuration(for: images)
+        var images: ImageDataset?
+        if case let .images(dataset) = source {
+            trainingConfiguration = try training.configuration(for: dataset, processCount: world.size)
+            images = dataset
+        }
+        guard world.isWriter else {
+            // The later stages are rank 0's alone.
+            try FollowerJob(configuration: trainingConfiguration, dataset: images, collective: world).run()
+            return
         }
         let settings = RunSettings(
             dataset: dataset, split: split, training: trainingConfiguration, features: features,
             clustering: try clustering.settings())
         let directory = try RunDirectory(path: output ?? "runs/\(URL(fileURLWithPath: dataset).lastPathComponent)")
         let printer = display.progressPrinter()
-        let job = RunJob(settings: settings, source: source, directory: directory)
+        let job = RunJob(settings: settings, source: source, directory: directory, collective: world)
         let summary = try job.run(from: from, progress: printer.handler, message: { printer.message($0) })
         display.show(summary.report, settings: settings.clustering, output: directory)
     }

@@ -30,9 +30,15 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let images = try loadImageDataset(dataset)
+        let world = Ranks.world
+        let configuration = try training.configuration(for: images, processCount: world.size)
+        guard world.isWriter else {
+            try FollowerJob(configuration: configuration, dataset: images, collective: world).run()
+            return
+        }
         let printer = display.progressPrinter()
-        let job = TrainJob(configuration: try training.configuration(for: images), dataset: images,
-                           directory: try RunDirectory(path: output))
+        let job = TrainJob(configuration: configuration, dataset: images,
+                           directory: try RunDirectory(path: output), collective: world)
         let result = try job.run(resume: resume, progress: printer.handler, message: { printer.message($0) })
         if display.json, let last = result.monitors.last {
             try printJSON(last)
@@ -61,6 +67,7 @@ struct EmbedCommand: ParsableCommand {
     var features: EmbeddingFeatures = .projection
 
     func run() throws {
+        try Ranks.requireOneProcess("embed")
         let job = EmbedJob(checkpoint: URL(fileURLWithPath: checkpoint), dataset: try loadImageDataset(dataset),
                            features: features)
         let (rows, columns) = try job.run(writingTo: output)

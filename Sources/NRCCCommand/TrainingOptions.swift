@@ -85,6 +85,9 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("training-seed"), parsing: .unconditional, help: "Seed of the training run.")
     var trainingSeed: UInt64 = 0
 
+    @Flag(name: .customLong("sync-batch-norm"), help: "With several processes (mpirun -np N): batch norm over the global batch, PyTorch's SyncBatchNorm, instead of each process's rows (one process: no effect).")
+    var synchronizesBatchNorm = false
+
     public enum Switch: String, ExpressibleByArgument, CaseIterable {
         case on, off
     }
@@ -117,6 +120,7 @@ public struct TrainingOptions: ParsableArguments {
         overrides.targetMomentumSchedule = targetMomentumSchedule
         overrides.predictorLearningRateScale = predictorLearningRateScale
         overrides.seed = trainingSeed
+        overrides.synchronizesBatchNorm = synchronizesBatchNorm
         return overrides
     }
 
@@ -127,8 +131,11 @@ public struct TrainingOptions: ParsableArguments {
         return overrides
     }
 
-    /// The resolved configuration for `dataset`; a setting out of range is a usage error.
-    public func configuration(for dataset: ImageDataset) throws -> TrainingConfiguration {
+    /// The resolved configuration for `dataset`, trained by `processCount` processes; a
+    /// setting out of range is a usage error.
+    public func configuration(for dataset: ImageDataset, processCount: Int = 1) throws -> TrainingConfiguration {
+        var overrides = overrides
+        overrides.processCount = processCount
         do {
             return try overrides.configuration(for: dataset)
         } catch let error as TrainingError {

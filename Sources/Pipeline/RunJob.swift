@@ -1,3 +1,4 @@
+import Basics
 import ContrastiveLearning
 import Datasets
 import Foundation
@@ -15,15 +16,23 @@ public struct RunSummary: Sendable {
 /// artefact into the run folder. A re-run with the same settings skips the stages already
 /// done; `from` redoes a stage and everything after it; an interrupted training resumes from
 /// its last checkpoint.
+///
+/// Data-parallel, this is rank 0's job: the training stage runs on all ranks of `collective`
+/// (the others run `FollowerJob`), which are let go as soon as it is done; the later stages
+/// run here alone.
 public struct RunJob {
     public let settings: RunSettings
     public let source: DatasetContents
     public let directory: RunDirectory
+    /// The ranks of a data-parallel run (this is rank 0), or a single process.
+    public let collective: any Collective
 
-    public init(settings: RunSettings, source: DatasetContents, directory: RunDirectory) {
+    public init(settings: RunSettings, source: DatasetContents, directory: RunDirectory,
+                collective: any Collective = SingleProcess()) {
         self.settings = settings
         self.source = source
         self.directory = directory
+        self.collective = collective
     }
 
     /// Runs every stage not yet done (all from `from` on, when given) in the folder's staging
@@ -44,6 +53,7 @@ public struct RunJob {
         let embedPrint = try fingerprint(settings.features, after: trainPrint)
         switch source {
         case let .features(matrix):
+            Trainer.releaseFollowers(collective)
             embeddings = (matrix.values, matrix.columns)
         case let .images(dataset):
             guard let configuration = settings.training else {
@@ -51,8 +61,9 @@ public struct RunJob {
             }
             if try ledger.run(.train, trainPrint, {
                 _ = try trainStaged(configuration, on: dataset, in: directory, folder: RunLayout.training,
-                                    resume: .whenSettingsMatch, progress: progress, message: message)
+                                    resume: .whenSettingsMatch, collective: collective, progress: progress, message: message)
             }) { stagesRun.append(.train) }
+            Trainer.releaseFollowers(collective)
             var embedded: [Float]?
             if try ledger.run(.embed, embedPrint, {
                 let values = try ContrastiveLearning.embed(

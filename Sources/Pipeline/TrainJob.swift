@@ -1,3 +1,4 @@
+import Basics
 import ContrastiveLearning
 import Datasets
 import Foundation
@@ -9,15 +10,22 @@ import Reporting
 /// Like every job it works in the folder's staging area and commits when done: a failed or
 /// interrupted training leaves the previous checkpoint and log as they were, and `resume`
 /// goes on from the interrupted one.
+///
+/// Data-parallel, this is rank 0's job (the others run `FollowerJob`): it trains with
+/// `collective`'s ranks and lets them go when done.
 public struct TrainJob {
     public let configuration: TrainingConfiguration
     public let dataset: ImageDataset
     public let directory: RunDirectory
+    /// The ranks of a data-parallel run (this is rank 0), or a single process.
+    public let collective: any Collective
 
-    public init(configuration: TrainingConfiguration, dataset: ImageDataset, directory: RunDirectory) {
+    public init(configuration: TrainingConfiguration, dataset: ImageDataset, directory: RunDirectory,
+                collective: any Collective = SingleProcess()) {
         self.configuration = configuration
         self.dataset = dataset
         self.directory = directory
+        self.collective = collective
     }
 
     /// Trains from scratch, or with `resume` from the folder's checkpoint (interrupted or
@@ -28,7 +36,8 @@ public struct TrainJob {
     ) throws -> (monitors: [EpochMonitors], checkpoint: URL) {
         let monitors = try trainStaged(
             configuration, on: dataset, in: directory, folder: "", resume: resume ? .required : .never,
-            progress: progress, message: message)
+            collective: collective, progress: progress, message: message)
+        Trainer.releaseFollowers(collective)
         try directory.commit()
         return (monitors, directory.file(RunLayout.checkpoint))
     }
@@ -57,6 +66,34 @@ public struct EmbedJob {
     }
 }
 
+/// The ranks other than 0 of a data-parallel `nrcc train` or `nrcc run`: each trains beside
+/// rank 0 whenever rank 0 trains (rank 0 decides whether and from where), and writes nothing;
+/// it returns when rank 0's job is done. Without images to train on (a feature matrix given
+/// to `nrcc run`) it only waits for that.
+public struct FollowerJob {
+    public let configuration: TrainingConfiguration?
+    public let dataset: ImageDataset?
+    public let collective: any Collective
+
+    public init(configuration: TrainingConfiguration?, dataset: ImageDataset?, collective: any Collective) {
+        self.configuration = configuration
+        self.dataset = dataset
+        self.collective = collective
+    }
+
+    public func run() throws {
+        guard let configuration, let dataset else {
+            // Rank 0 trains nothing; its release is all there is to wait for.
+            Trainer.awaitRelease(collective)
+            return
+        }
+        // The folder is never written: only rank 0 writes.
+        let trainer = try Trainer(configuration: configuration, dataset: dataset,
+                                  outputDirectory: FileManager.default.temporaryDirectory, collective: collective)
+        try trainer.follow()
+    }
+}
+
 /// How a training stage treats a checkpoint already in its folder.
 enum TrainingResume {
     /// `nrcc run`: go on from it when its settings match, else train from scratch.
@@ -73,7 +110,8 @@ enum TrainingResume {
 /// progress by step and a message per epoch. The caller commits.
 func trainStaged(
     _ configuration: TrainingConfiguration, on dataset: ImageDataset, in directory: RunDirectory,
-    folder: String, resume: TrainingResume, progress: ProgressHandler?, message: @escaping (String) -> Void
+    folder: String, resume: TrainingResume, collective: any Collective, progress: ProgressHandler?,
+    message: @escaping (String) -> Void
 ) throws -> [EpochMonitors] {
     let staged = try directory.stagedFolder(folder)
     let checkpoint = staged.appendingPathComponent(RunLayout.checkpoint)
@@ -89,7 +127,8 @@ func trainStaged(
             }
         }
     }
-    let trainer = try Trainer(configuration: configuration, dataset: dataset, outputDirectory: staged)
+    let trainer = try Trainer(configuration: configuration, dataset: dataset, outputDirectory: staged,
+                              collective: collective)
     let total = configuration.epochs * trainer.stepsPerEpoch
     let report: (TrainingProgress) -> Void = { event in
         switch event {
@@ -112,12 +151,17 @@ func trainStaged(
             return try trainer.run(resume: true, extending: true, progress: report)
         } catch let TrainingError.configurationMismatch(_, setting) {
             throw TrainingError.configurationMismatch(file: "the checkpoint in \(committed.path)", setting: setting)
+        } catch let TrainingError.processCountMismatch(_, trained, running) {
+            throw TrainingError.processCountMismatch(file: "the checkpoint in \(committed.path)", trained: trained, running: running)
         }
     case .whenSettingsMatch:
         do {
             return try trainer.run(resume: resumable, progress: report)
         } catch let TrainingError.configurationMismatch(_, setting) {
             message("the checkpoint in \(committed.path) has other settings (\(setting)): training from scratch")
+            return try trainer.run(resume: false, progress: report)
+        } catch let TrainingError.processCountMismatch(_, trained, running) {
+            message("the checkpoint in \(committed.path) was trained by \(trained) processes, this run has \(running): training from scratch")
             return try trainer.run(resume: false, progress: report)
         }
     }

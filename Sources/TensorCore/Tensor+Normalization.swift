@@ -32,6 +32,12 @@ public enum ForwardMode: Sendable, Equatable {
 /// Gradients (training, M = N H W, xhat the normalised input, g = dy where y > 0 with ReLU):
 /// dx = scale / (M sigma) (M g - sum g - xhat sum(g xhat)); dscale = sum(g xhat);
 /// doffset = sum g; dresidual = g. In evaluation dx = scale g / sigma_running.
+///
+/// Inside `BatchStatistics.$collective.withValue(c)` with several ranks, the batch is the
+/// union of the ranks' batches (PyTorch's `SyncBatchNorm`): M, the mean and the variance are
+/// the global batch's, and so are the two sums in dx; dscale and doffset stay this rank's
+/// share, which the ranks' gradient average adds up (a rank's dx is then the gradient of the
+/// sum of all ranks' losses, as in PyTorch).
 public func batchNormalized(
     _ input: Tensor, scale: Tensor, offset: Tensor,
     runningMean: Tensor, runningVariance: Tensor,
@@ -52,8 +58,10 @@ public func batchNormalized(
     }
     let batch = input.shape[0]
     let area = input.rank == 4 ? input.shape[2] * input.shape[3] : 1
-    let reduced = batch * area
-    if mode.usesBatchStatistics {
+    // The ranks whose batches make one (nil: this batch alone), and the values per channel.
+    let synchronized = mode.usesBatchStatistics ? BatchStatistics.collective.flatMap { $0.size > 1 ? $0 : nil } : nil
+    var reduced = batch * area
+    if mode.usesBatchStatistics && synchronized == nil {
         checkArgument(reduced > 1, "batchNormalized: training needs more than one value per channel, input has shape \(input.shape)")
     }
     let x = input.storage.pointer, r = residual?.storage.pointer
@@ -76,10 +84,21 @@ public func batchNormalized(
                                  shifts: shifts.baseAddress!, sums: partial)
             }
         }
-        for channel in 0..<channels {
-            let meanShift = sums[channel] / Double(reduced)
-            means[channel] = Float(Double(shifts[channel]) + meanShift)
-            variances[channel] = Float(max(0, sums[channels + channel] / Double(reduced) - meanShift * meanShift))
+        if let synchronized {
+            let (globalMeans, globalVariances, count) = synchronizedMoments(
+                sums, shifts: shifts, count: reduced, collective: synchronized)
+            checkArgument(count > 1, "batchNormalized: training needs more than one value per channel, the ranks' batches have \(count)")
+            reduced = count
+            for channel in 0..<channels {
+                means[channel] = Float(globalMeans[channel])
+                variances[channel] = Float(globalVariances[channel])
+            }
+        } else {
+            for channel in 0..<channels {
+                let meanShift = sums[channel] / Double(reduced)
+                means[channel] = Float(Double(shifts[channel]) + meanShift)
+                variances[channel] = Float(max(0, sums[channels + channel] / Double(reduced) - meanShift * meanShift))
+            }
         }
     } else {
         means.update(from: runMean, count: channels)
@@ -103,6 +122,7 @@ public func batchNormalized(
                 + momentum * variances[channel] * correction
         }
     }
+    let valueCount = reduced
     result.record([input, scale, offset] + (residual.map { [$0] } ?? [])) { output, g in
         // Input before residual: if they are one tensor, the fresh buffer is assigned first.
         let gradX = input.isGradientNeeded ? input.gradientDestination() : nil
@@ -113,16 +133,21 @@ public func batchNormalized(
             batchNormGradientSums(inputs, mean: savedMeans, channelCount: channels, area: area,
                                   samples: samples, sums: partial)
         }
-        // sum g and sum g xhat per channel, then dx's coefficients (batchNormInputGradient).
+        // sum g and sum g xhat per channel, then dx's coefficients (batchNormInputGradient):
+        // over all ranks' batches when they are one (the mean is theirs, so the sums add).
+        var globalSums = sums
+        synchronized?.sum(&globalSums)
         let sumG = (0..<channels).map { Float(sums[$0]) }
         let sumGXhat = (0..<channels).map { Float(sums[channels + $0]) * savedInverses[$0] }
+        let globalSumG = (0..<channels).map { Float(globalSums[$0]) }
+        let globalSumGXhat = (0..<channels).map { Float(globalSums[channels + $0]) * savedInverses[$0] }
         if gradX != nil || gradResidual != nil {
-            let m = Float(reduced), batchStatistics = mode.usesBatchStatistics
+            let m = Float(valueCount), batchStatistics = mode.usesBatchStatistics
             let factors = (0..<channels).map {
                 batchStatistics ? gamma[$0] * savedInverses[$0] / m : gamma[$0] * savedInverses[$0]
             }
-            let constants = (0..<channels).map { batchStatistics ? -sumG[$0] : 0 }
-            let centredScales = (0..<channels).map { batchStatistics ? -sumGXhat[$0] * savedInverses[$0] : 0 }
+            let constants = (0..<channels).map { batchStatistics ? -globalSumG[$0] : 0 }
+            let centredScales = (0..<channels).map { batchStatistics ? -globalSumGXhat[$0] * savedInverses[$0] : 0 }
             factors.withUnsafeBufferPointer { factors in
                 constants.withUnsafeBufferPointer { constants in
                     centredScales.withUnsafeBufferPointer { centredScales in
@@ -147,6 +172,40 @@ public func batchNormalized(
         }
     }
     return result
+}
+
+/// The ranks of a data-parallel run whose batch normalisations use the statistics of all their
+/// batches together (synchronised batch norm); nil, the default: each batch its own.
+public enum BatchStatistics {
+    /// Bound with `BatchStatistics.$collective.withValue(ranks) { ... }` around the forward
+    /// and backward passes of a training step; every rank must run the same batch
+    /// normalisations in the same order, each waits for the others.
+    @TaskLocal public static var collective: (any Collective)?
+}
+
+/// The mean and biased variance per channel of all ranks' batches, and their value count,
+/// from this rank's shifted sums [2, C] (of d = x - shift[c] and of d^2, over `count` values).
+///
+/// Each rank's shift is its own, so the sums cannot be added as they are: each rank sends
+/// sum x = count (shift + mean d) and sum x^2 = sum (d + shift)^2, in Double, and the count;
+/// the variance is then E[x^2] - E[x]^2 over the ranks. Double keeps 29 bits more than the
+/// Float data, which covers the cancellation unless |mean| / std exceeds about 10^4.
+func synchronizedMoments(_ sums: [Double], shifts: [Float], count: Int,
+                         collective: any Collective) -> (means: [Double], variances: [Double], count: Int) {
+    let channels = shifts.count
+    var totals = [Double](repeating: 0, count: 2 * channels + 1)
+    let n = Double(count)
+    for channel in 0..<channels {
+        let shift = Double(shifts[channel]), sumD = sums[channel], sumD2 = sums[channels + channel]
+        totals[channel] = n * shift + sumD
+        totals[channels + channel] = sumD2 + 2 * shift * sumD + n * shift * shift
+    }
+    totals[2 * channels] = n
+    collective.sum(&totals)
+    let total = totals[2 * channels]
+    let means = (0..<channels).map { totals[$0] / total }
+    let variances = (0..<channels).map { max(0, totals[channels + $0] / total - means[$0] * means[$0]) }
+    return (means, variances, Int(total.rounded()))
 }
 
 /// The batch cut into `Shards` (fixed by the batch and its size, never by the cores) when it

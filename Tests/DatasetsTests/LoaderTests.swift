@@ -9,6 +9,29 @@ struct LoaderTests {
         return try TwoViewLoader(dataset: digits, batchSize: batchSize, normalization: Normalization(of: digits), seed: seed)
     }
 
+    /// The ranks' shards of a batch, in rank order, are the batch: the same samples and the
+    /// same views, pixel for pixel (views are drawn per dataset index, not per position).
+    @Test func shardsOfABatchMakeTheBatch() throws {
+        let digits = try embeddedDigits()
+        let whole = try makeLoader(batchSize: 64).batch(epoch: 1, step: 3)
+        var indices: [Int] = [], first: [Float] = [], second: [Float] = []
+        for rank in 0..<3 {
+            let shard = BatchShard(index: rank, count: 3)
+            let loader = try TwoViewLoader(dataset: digits, batchSize: 64, normalization: Normalization(of: digits),
+                                           seed: 7, shard: shard)
+            let part = loader.batch(epoch: 1, step: 3)
+            #expect(part.indices.count == shard.rows(of: 64).count)
+            indices += part.indices
+            first += part.first.pixels
+            second += part.second.pixels
+        }
+        #expect(BatchShard(index: 0, count: 3).rows(of: 64) == 0..<21)
+        #expect(BatchShard(index: 2, count: 3).rows(of: 64) == 42..<64)
+        #expect(indices == whole.indices)
+        #expect(first == whole.first.pixels)
+        #expect(second == whole.second.pixels)
+    }
+
     @Test func everyEpochIsADifferentPermutation() throws {
         let loader = try makeLoader()
         let first = loader.order(epoch: 0), second = loader.order(epoch: 1)
