@@ -37,7 +37,7 @@ enum MPIJob {
         process.executableURL = mpirun
         process.arguments = options + arguments
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("nrcc-mpi-\(getpid())-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
         let handle = try FileHandle(forWritingTo: output)
         process.standardOutput = handle
