@@ -1,5 +1,6 @@
 // `nrcc-bench [suite ...]`: throughput figures as JSON lines, one object per figure.
-// Suites: engine, data, manifold, clustering, contrastive (all by default).
+// Suites: engine, data, manifold, clustering, contrastive (all by default), and vit (only
+// when named).
 //
 // Like `nrcc`, the benchmark restarts itself with OPENBLAS_CORETYPE=SkylakeX (AVX-512) or
 // Haswell (AVX2) when Debian's OpenBLAS fell back to its Prescott kernel and the variable is
@@ -18,9 +19,11 @@ let suites: [(name: String, run: () throws -> Void)] = [
     ("manifold", runManifoldBenchmarks),
     ("clustering", runClusteringBenchmarks),
     ("contrastive", runContrastiveBenchmarks),
+    ("vit", runVisionTransformerBenchmarks),
 ]
+let explicitOnly: Set = ["vit"]
 
 let requested = Set(CommandLine.arguments.dropFirst())
-for suite in suites where requested.isEmpty || requested.contains(suite.name) {
+for suite in suites where requested.contains(suite.name) || (requested.isEmpty && !explicitOnly.contains(suite.name)) {
     try suite.run()
 }

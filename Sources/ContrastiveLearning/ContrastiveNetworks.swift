@@ -8,18 +8,18 @@ import TensorCore
 public enum EmbeddingFeatures: String, Sendable, Codable, CaseIterable {
     /// The projector output (target f̄+ḡ for BYOL, f+g for the others), `projectionSize`-d.
     case projection
-    /// The backbone output (f̄ or f) alone, `8 width`-d.
+    /// The backbone output (f̄ or f) alone: `8 width`-d for a ResNet, the ViT's width for a ViT.
     case backbone
 }
 
 /// The networks of a run (SPEC §1).
 ///
-/// Checkpoint names: `online.backbone.*` (torchvision ResNet names), `online.projector.*`,
+/// Checkpoint names: `online.backbone.*` (torchvision ResNet or timm ViT names), `online.projector.*`,
 /// `online.predictor.*`, `target.backbone.*`, `target.projector.*`, `online.clusterHead.*`
 /// (`nn.Sequential` names).
 public final class ContrastiveNetworks {
-    /// f, the online backbone.
-    public let backbone: ResNet
+    /// f, the online backbone: a ResNet or a Vision Transformer.
+    public let backbone: any Backbone
     /// g, the online projector.
     public let projector: ProjectionHead
     /// q, BYOL and SimSiam only.
@@ -28,16 +28,14 @@ public final class ContrastiveNetworks {
     /// backbone's features to K logits.
     public let clusterHead: ProjectionHead?
     /// f̄, BYOL only: a copy of f at the start, then its EMA.
-    public let targetBackbone: ResNet?
+    public let targetBackbone: (any Backbone)?
     /// ḡ, BYOL only.
     public let targetProjector: ProjectionHead?
 
     /// Networks initialised from `configuration.seed` (stream "NETS").
     public init(configuration: TrainingConfiguration) {
         var generator = SeededGenerator(seed: configuration.seed, stream: [0x4E45_5453])
-        let depth: ResNet.Depth = configuration.depth == 34 ? .resnet34 : .resnet18
-        backbone = ResNet(depth: depth, width: configuration.width, inputChannels: configuration.inputChannels,
-                          stem: .cifar, generator: &generator)
+        backbone = Self.makeBackbone(configuration, generator: &generator)
         projector = ProjectionHead(inputSize: backbone.featureSize, hiddenSize: configuration.hiddenSize,
                                    outputSize: configuration.projectionSize, generator: &generator)
         switch configuration.paradigm {
@@ -51,8 +49,7 @@ public final class ContrastiveNetworks {
             predictor = nil
         }
         if configuration.paradigm == .byol {
-            let targetBackbone = ResNet(depth: depth, width: configuration.width, inputChannels: configuration.inputChannels,
-                                        stem: .cifar, generator: &generator)
+            let targetBackbone = Self.makeBackbone(configuration, generator: &generator)
             let targetProjector = ProjectionHead(inputSize: backbone.featureSize, hiddenSize: configuration.hiddenSize,
                                                  outputSize: configuration.projectionSize, generator: &generator)
             targetBackbone.copyState(from: backbone)
@@ -74,8 +71,21 @@ public final class ContrastiveNetworks {
         }
     }
 
+    /// The backbone the configuration names: a ResNet (CIFAR stem) of its depth and width, or
+    /// a Vision Transformer of its variant and patch size.
+    static func makeBackbone(_ configuration: TrainingConfiguration, generator: inout SeededGenerator) -> any Backbone {
+        if let settings = configuration.visionTransformer {
+            return VisionTransformer(variant: settings.variant, patchSize: settings.patchSize,
+                                     inputChannels: configuration.inputChannels, imageHeight: configuration.inputHeight,
+                                     imageWidth: configuration.inputWidth, generator: &generator)
+        }
+        let depth: ResNet.Depth = configuration.depth == 34 ? .resnet34 : .resnet18
+        return ResNet(depth: depth, width: configuration.width, inputChannels: configuration.inputChannels,
+                      stem: .cifar, generator: &generator)
+    }
+
     /// The encoder whose output is the embedding: f̄+ḡ for BYOL, f+g for the others.
-    public var encoder: (backbone: ResNet, projector: ProjectionHead) {
+    public var encoder: (backbone: any Backbone, projector: ProjectionHead) {
         (targetBackbone ?? backbone, targetProjector ?? projector)
     }
 
@@ -93,7 +103,7 @@ public final class ContrastiveNetworks {
     /// L2-normalised features of `dataset`'s images at `indices` (all when nil), computed in
     /// evaluation mode by the encoder, `batchSize` images at a time.
     ///
-    /// - Returns: row-major [indices.count, D], D = projectionSize or 8 width.
+    /// - Returns: row-major [indices.count, D], D = projectionSize or the backbone's feature size.
     public func embed(_ dataset: ImageDataset, indices: [Int]? = nil, normalization: Normalization,
                       features: EmbeddingFeatures = .projection, batchSize: Int = 256) -> [Float] {
         let indices = indices ?? Array(0..<dataset.count)

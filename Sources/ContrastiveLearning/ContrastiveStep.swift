@@ -35,9 +35,11 @@ public final class ContrastiveStep {
     public let configuration: TrainingConfiguration
     /// The online (and target) networks being trained.
     public let networks: ContrastiveNetworks
-    /// SGD over f+g and the cluster head (group 0) and q (group 1, learning rate x
-    /// `predictorLearningRateScale`).
-    public let optimizer: SGD
+    /// With a ResNet, SGD over f+g and the cluster head (group 0) and q (group 1, learning rate
+    /// x `predictorLearningRateScale`). With a Vision Transformer, AdamW over the same two sets,
+    /// each split in two: weight matrices decayed, and norms, biases, the class token and the
+    /// position embeddings not (groups 0 and 1; q's in 2 and 3).
+    public let optimizer: any Optimizer
     /// The ranks this step trains with (data parallelism), or a single process.
     public let collective: any Collective
     /// Averages the gradients over the ranks (nil on one process).
@@ -58,18 +60,39 @@ public final class ContrastiveStep {
         self.configuration = configuration
         self.collective = collective
         networks = ContrastiveNetworks(configuration: configuration)
-        let clusterHeadParameters = networks.clusterHead?.parameters ?? []
-        var groups = [SGD.ParameterGroup(parameters: networks.backbone.parameters + networks.projector.parameters
-                                             + clusterHeadParameters,
-                                         weightDecay: configuration.weightDecay)]
-        if let predictor = networks.predictor {
-            groups.append(SGD.ParameterGroup(parameters: predictor.parameters,
+        let clusterHead = networks.clusterHead?.namedParameters ?? []
+        let encoder = networks.backbone.namedParameters + networks.projector.namedParameters + clusterHead
+        let predictor = networks.predictor?.namedParameters
+        gradientAverager = collective.size > 1
+            ? GradientAverager(parameters: (encoder + (predictor ?? [])).map(\.tensor), collective: collective) : nil
+        if configuration.visionTransformer != nil {
+            var groups: [AdamW.ParameterGroup] = []
+            for (parameters, scale) in [(encoder, 1), (predictor, configuration.predictorLearningRateScale)] {
+                guard let parameters else { continue }
+                let decayed = parameters.filter(Self.isDecayed)
+                groups.append(AdamW.ParameterGroup(parameters: decayed.map(\.tensor), learningRateScale: scale,
+                                                   weightDecay: configuration.weightDecay))
+                groups.append(AdamW.ParameterGroup(parameters: parameters.filter { !Self.isDecayed($0) }.map(\.tensor),
+                                                   learningRateScale: scale, weightDecay: 0))
+            }
+            optimizer = AdamW(groups: groups)
+            return
+        }
+        var groups = [SGD.ParameterGroup(parameters: encoder.map(\.tensor), weightDecay: configuration.weightDecay)]
+        if let predictor {
+            groups.append(SGD.ParameterGroup(parameters: predictor.map(\.tensor),
                                              learningRateScale: configuration.predictorLearningRateScale,
                                              weightDecay: configuration.weightDecay))
         }
         optimizer = SGD(groups: groups, momentum: configuration.momentum)
-        gradientAverager = collective.size > 1
-            ? GradientAverager(parameters: groups.flatMap(\.parameters), collective: collective) : nil
+    }
+
+    /// Whether AdamW decays a parameter: the weight matrices and convolutions do; norms,
+    /// biases (one axis), the class token and the position embeddings do not (timm's
+    /// `no_weight_decay` and the usual ViT recipe).
+    static func isDecayed(_ parameter: NamedTensor) -> Bool {
+        let name = parameter.name.split(separator: ".").last.map(String.init) ?? parameter.name
+        return parameter.tensor.rank >= 2 && name != "cls_token" && name != "pos_embed"
     }
 
     /// One step on views a and b ([N, C, H, W] each, normalised): forward, loss, backward,
@@ -118,7 +141,7 @@ public final class ContrastiveStep {
             }
             var contrast: Tensor?
             if useRegularizer {
-                let encoder: (ResNet, ProjectionHead) = settings.contrastEncoder == .target
+                let encoder: (any Backbone, ProjectionHead) = settings.contrastEncoder == .target
                     ? (targetBackbone, targetProjector) : (backbone, projector)
                 let seedGradient = sharesSeedForward
                     ? gradients(of: sghmcEnergy(features: featuresA, referenceFeatures: featuresB), withRespectTo: [seeds])[0]
@@ -224,7 +247,7 @@ public final class ContrastiveStep {
     /// augmented views `viewC`), encoded by `encoder` with batch statistics and no
     /// running-statistics update, as constants.
     private func contrastViews(seeds: Tensor, viewB: Tensor, viewC: Tensor?, referenceFeatures: Tensor,
-                               energyBackbone: ResNet, encoder: (ResNet, ProjectionHead), seedGradient: Tensor?,
+                               energyBackbone: any Backbone, encoder: (any Backbone, ProjectionHead), seedGradient: Tensor?,
                                generator: inout SeededGenerator) -> Tensor {
         let sghmc = configuration.sghmc
         if sghmc.variant == .augmentation {

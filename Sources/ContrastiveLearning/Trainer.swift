@@ -210,7 +210,7 @@ public final class Trainer {
     /// Rank 0's networks and optimiser state on every rank: the same start after a resume,
     /// and the ranks' weights identical whatever their builds drew.
     private func shareState(of model: ContrastiveStep) {
-        broadcastFromWriter(model.networks.namedState.map(\.tensor) + model.optimizer.momentumBuffers.flatMap { $0 },
+        broadcastFromWriter((model.networks.namedState + model.optimizer.namedState).map(\.tensor),
                             collective: collective)
         model.optimizer.restoreStepCount(shareFromWriter([model.optimizer.stepCount], collective: collective)[0])
     }

@@ -1,5 +1,6 @@
 // Every resolved setting of a training run (SPEC §1, §2, §3, §5), recorded with its results.
 import Datasets
+import NeuralNetworks
 import Foundation
 
 /// The self-supervised paradigms: SPEC §2's two and the paper's Table 9 pair.
@@ -37,16 +38,77 @@ public enum MomentumSchedule: String, Sendable, Codable, CaseIterable {
     case cosine
 }
 
+/// The backbone f: a ResNet of the CIFAR stem or a Vision Transformer (the paper's Table 10).
+/// `--backbone` on the command line; in a configuration, `depth` and `visionTransformer`.
+public enum BackboneArchitecture: String, Sendable, Codable, CaseIterable {
+    case resnet18
+    case resnet34
+    case vitTiny = "vit-tiny"
+    case vitSmall = "vit-small"
+    case vitBase = "vit-base"
+
+    /// The ViT size, nil for a ResNet.
+    public var visionTransformerVariant: VisionTransformer.Variant? {
+        switch self {
+        case .resnet18, .resnet34: nil
+        case .vitTiny: .tiny
+        case .vitSmall: .small
+        case .vitBase: .base
+        }
+    }
+
+    /// The name the paper's tables use.
+    public var displayName: String {
+        switch self {
+        case .resnet18: "ResNet-18"
+        case .resnet34: "ResNet-34"
+        case .vitTiny: "ViT-Tiny"
+        case .vitSmall: "ViT-Small"
+        case .vitBase: "ViT-Base"
+        }
+    }
+}
+
+/// A Vision Transformer backbone's settings (nil in a configuration: a ResNet).
+public struct VisionTransformerSettings: Sendable, Codable, Equatable {
+    /// Tiny (192 x 12 x 3 heads), small (384 x 12 x 6) or base (768 x 12 x 12).
+    public var variant: VisionTransformer.Variant
+    /// Side of the square patches, in pixels; it must divide the image's height and width.
+    public var patchSize: Int
+
+    public init(variant: VisionTransformer.Variant, patchSize: Int) {
+        self.variant = variant
+        self.patchSize = patchSize
+    }
+
+    /// The patch size for small images: 2 up to 16 pixels (the 8x8 digits: 16 patches), 4 up
+    /// to 32 (CIFAR: 64 patches; 28 px: 49), and for larger images the largest of 16, 8, 4, 2
+    /// that leaves at least 8 patches a side. Always one that divides both sides (1 if none).
+    public static func defaultPatchSize(height: Int, width: Int) -> Int {
+        let side = max(height, width)
+        let preferred: [Int] = side <= 16 ? [2] : side <= 32 ? [4, 2] : [16, 8, 4, 2].filter { side / $0 >= 8 }
+        return preferred.first { height % $0 == 0 && width % $0 == 0 } ?? 1
+    }
+
+    /// The most tokens a sequence may have: attention keeps [N heads, L, L] probabilities per
+    /// block, so L grows memory with its square (4,096 is 1-pixel patches of 64x64 images).
+    public static let maximumTokens = 4097
+}
+
 /// Every setting of a run, resolved: what `Trainer` does is a function of this and the
 /// dataset alone. Codable: it is written to `settings.json` and into every checkpoint.
 public struct TrainingConfiguration: Sendable, Codable, Equatable {
     // Networks (SPEC §1).
     /// BYOL or InfoNCE.
     public var paradigm: Paradigm
-    /// ResNet depth: 18 or 34.
+    /// ResNet depth: 18 or 34 (unused when `visionTransformer` is set).
     public var depth: Int
-    /// Channels of the first ResNet stage (64 standard, 16 narrow).
+    /// Channels of the first ResNet stage (64 standard, 16 narrow; unused by a ViT).
     public var width: Int
+    /// The Vision Transformer that replaces the ResNet; nil (and absent from settings written
+    /// before ViTs existed): a ResNet of `depth` and `width`. With a ViT the optimiser is AdamW
+    /// (`learningRate`, `weightDecay` its own; `momentum` unused).
+    public var visionTransformer: VisionTransformerSettings?
     /// Input image channels, height and width.
     public var inputChannels: Int
     public var inputHeight: Int
@@ -190,6 +252,41 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         base * Float(batchSize) / 256
     }
 
+    /// The backbone these settings build. Setting it picks a ResNet depth, or a ViT with the
+    /// default patch size for the image (a ViT already set keeps its patch size).
+    public var backbone: BackboneArchitecture {
+        get {
+            switch visionTransformer?.variant {
+            case .tiny: .vitTiny
+            case .small: .vitSmall
+            case .base: .vitBase
+            case nil: depth == 34 ? .resnet34 : .resnet18
+            }
+        }
+        set {
+            switch newValue {
+            case .resnet18, .resnet34:
+                depth = newValue == .resnet34 ? 34 : 18
+                visionTransformer = nil
+            case .vitTiny, .vitSmall, .vitBase:
+                let patchSize = visionTransformer?.patchSize
+                    ?? VisionTransformerSettings.defaultPatchSize(height: inputHeight, width: inputWidth)
+                visionTransformer = VisionTransformerSettings(variant: newValue.visionTransformerVariant!, patchSize: patchSize)
+            }
+        }
+    }
+
+    /// The backbone in words: "ResNet-18 width 16", "ViT-Tiny patch 4".
+    public var backboneDescription: String {
+        if let settings = visionTransformer { return "\(backbone.displayName) patch \(settings.patchSize)" }
+        return "\(backbone.displayName) width \(width)"
+    }
+
+    /// AdamW's learning rate at batch 256 for a ViT, scaled linearly like SGD's (DINO's
+    /// 0.0005 x batch / 256), and its weight decay (DeiT's 0.05).
+    public static let visionTransformerBaseLearningRate: Float = 5e-4
+    public static let visionTransformerWeightDecay: Float = 0.05
+
     /// SPEC's settings for `paradigm` (paper values: batch 256, width 64, 1000 epochs), with
     /// the regularizer of `preset`, for images of the given size.
     public init(paradigm: Paradigm = .byol, usesRegularizer: Bool = true,
@@ -308,9 +405,31 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
             let perStep = (paradigm == .byol ? Self.byolRegularizerCost : Self.infonceRegularizerCost) - 1
             seconds *= 1 + perStep * Double(max(1, sghmc.steps))
         }
+        if let settings = visionTransformer {
+            // A ViT's step is its multiply-adds at the measured rate, with the same paradigm
+            // and regularizer ratios as the ResNet's.
+            let base = Self.visionTransformerSecondsPerMultiplyAdd * Self.multiplyAdds(settings, channels: inputChannels,
+                                                                                       height: inputHeight, width: inputWidth)
+            return seconds / (Self.byolSecondsPerImage + Self.byolSecondsPerPixel * Double(inputHeight * inputWidth)) * base
+        }
         let widthRatio = Double(width) / 16
         return seconds * max(0.25, widthRatio * widthRatio) * (depth == 34 ? 2 : 1)
     }
+
+    /// Multiply-adds of one forward pass of a ViT over one image: the patch embedding, then per
+    /// block L (3 + 1 + 8) D^2 for qkv, proj and the MLP and 2 L^2 D for attention.
+    static func multiplyAdds(_ settings: VisionTransformerSettings, channels: Int, height: Int, width: Int) -> Double {
+        let patches = Double((height / max(1, settings.patchSize)) * (width / max(1, settings.patchSize)))
+        let tokens = patches + 1, d = Double(settings.variant.width)
+        let perBlock = tokens * 12 * d * d + 2 * tokens * tokens * d
+        return patches * Double(channels * settings.patchSize * settings.patchSize) * d + Double(settings.variant.depth) * perBlock
+    }
+
+    /// Seconds of a BYOL step per image per forward multiply-add of a ViT on two cores:
+    /// `nrcc-bench vit`'s ViT-Tiny step, 107 s for 256 images of 365 M multiply-adds each,
+    /// measured on a host shared with other training (load about 6 on 2 cores, docs/vit.md),
+    /// so that budgets err toward fewer epochs; quiet cores run faster.
+    static let visionTransformerSecondsPerMultiplyAdd = 1.15e-9
 
     static let byolSecondsPerImage = 0.89e-3
     static let byolSecondsPerPixel = 4.41e-6
@@ -324,6 +443,15 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
             if !condition { throw TrainingError.invalidSetting(name: name, value: "\(found)", expected: expected) }
         }
         try check(depth == 18 || depth == 34, "depth", "18 or 34", depth)
+        if let settings = visionTransformer {
+            try check(settings.patchSize >= 1 && inputHeight % settings.patchSize == 0 && inputWidth % settings.patchSize == 0,
+                      "patchSize", "a size that divides the \(inputHeight)x\(inputWidth) images (e.g. \(VisionTransformerSettings.defaultPatchSize(height: inputHeight, width: inputWidth)))",
+                      settings.patchSize)
+            let tokens = 1 + (inputHeight / max(1, settings.patchSize)) * (inputWidth / max(1, settings.patchSize))
+            try check(tokens <= VisionTransformerSettings.maximumTokens, "patchSize",
+                      "large enough for at most \(VisionTransformerSettings.maximumTokens - 1) patches (attention memory grows with their square)",
+                      "\(settings.patchSize) (\(tokens - 1) patches)")
+        }
         try check(width >= 1, "width", ">= 1", width)
         try check(width <= Self.maximumWidth, "width",
                   "<= \(Self.maximumWidth) (memory grows with width squared; 64 is standard, 16 the CPU default)", width)

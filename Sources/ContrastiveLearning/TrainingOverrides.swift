@@ -14,7 +14,12 @@ public struct TrainingOverrides: Sendable, Equatable {
     /// The training budget that sizes the epochs when `epochs` is nil.
     public var minutes: Double = 3
     public var width: Int?
+    /// ResNet depth, the older way to say `backbone` resnet18 or resnet34.
     public var depth: Int?
+    /// The backbone; nil: a ResNet of `depth` (18 by default).
+    public var backbone: BackboneArchitecture?
+    /// A ViT's patch size; nil: `VisionTransformerSettings.defaultPatchSize` for the images.
+    public var patchSize: Int?
     public var batchSize: Int?
     /// The base learning rate at batch 256 (scaled linearly with the batch).
     public var learningRate: Float?
@@ -58,11 +63,33 @@ public struct TrainingOverrides: Sendable, Equatable {
             configuration.hiddenSize = TrainingConfiguration.hiddenSize(width: width)
         }
         if let depth { configuration.depth = depth }
+        if let backbone {
+            if let depth, backbone.visionTransformerVariant != nil || (depth == 34) != (backbone == .resnet34) {
+                throw TrainingError.invalidSetting(
+                    name: "depth", value: "\(depth) with backbone \(backbone.rawValue)",
+                    expected: "one way to name the backbone: drop --depth (--backbone resnet34 is ResNet-34)")
+            }
+            configuration.backbone = backbone
+        }
+        if let patchSize {
+            guard configuration.visionTransformer != nil else {
+                throw TrainingError.invalidSetting(
+                    name: "patch size", value: "\(patchSize)",
+                    expected: "a ViT backbone (--backbone vit-tiny, vit-small or vit-base); ResNets have no patches")
+            }
+            configuration.visionTransformer?.patchSize = patchSize
+        }
+        let isVisionTransformer = configuration.visionTransformer != nil
+        if isVisionTransformer {
+            // AdamW's recipe: its own rate and a stronger, decoupled weight decay.
+            configuration.weightDecay = TrainingConfiguration.visionTransformerWeightDecay
+        }
         if let batchSize { configuration.batchSize = batchSize }
-        if batchSize != nil || learningRate != nil {
-            configuration.learningRate = TrainingConfiguration.learningRate(
-                base: learningRate ?? TrainingConfiguration.cpuBaseLearningRate(paradigm: paradigm),
-                batchSize: configuration.batchSize)
+        if batchSize != nil || learningRate != nil || isVisionTransformer {
+            let base = isVisionTransformer ? TrainingConfiguration.visionTransformerBaseLearningRate
+                : TrainingConfiguration.cpuBaseLearningRate(paradigm: paradigm)
+            configuration.learningRate = TrainingConfiguration.learningRate(base: learningRate ?? base,
+                                                                            batchSize: configuration.batchSize)
         }
         if let temperature { configuration.temperature = temperature }
         if let redundancyWeight { configuration.redundancyWeight = redundancyWeight }

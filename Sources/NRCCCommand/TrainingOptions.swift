@@ -25,16 +25,22 @@ public struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Training budget in minutes, used to choose the epochs when --epochs is not given.")
     var minutes: Double = 3
 
-    @Option(parsing: .unconditional, help: "ResNet width: 64 standard, 16 narrow (the CPU default).")
+    @Option(parsing: .unconditional, help: "ResNet width: 64 standard, 16 narrow (the CPU default); a ViT's width follows its variant.")
     var width: Int?
 
-    @Option(parsing: .unconditional, help: "ResNet depth: 18 or 34.")
+    @Option(parsing: .unconditional, help: "ResNet depth: 18 or 34 (the same as --backbone resnet18 or resnet34).")
     var depth: Int?
+
+    @Option(help: "Backbone: resnet18 (the default), resnet34, or a Vision Transformer vit-tiny, vit-small or vit-base (the paper's Table 10; trained with AdamW).")
+    var backbone: BackboneArchitecture?
+
+    @Option(name: .customLong("patch-size"), parsing: .unconditional, help: "A ViT's patch size in pixels (default: 2 up to 16 px, 4 up to 32 px).")
+    var patchSize: Int?
 
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per step (default 256; 64 on sets under 6,144 images, which learn from steps).")
     var batchSize: Int?
 
-    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Base learning rate at batch 256, scaled linearly with the batch (the paper: 0.05; the CPU default: 0.05 for InfoNCE, 0.5 for BYOL).")
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Base learning rate at batch 256, scaled linearly with the batch (the paper: 0.05; the CPU default: 0.05 for InfoNCE, 0.5 for BYOL; AdamW for a ViT: 0.0005).")
     var learningRate: Float?
 
     @Option(parsing: .unconditional, help: "InfoNCE temperature tau (the paper: 0.1).")
@@ -102,6 +108,8 @@ public struct TrainingOptions: ParsableArguments {
         overrides.minutes = minutes
         overrides.width = width
         overrides.depth = depth
+        overrides.backbone = backbone
+        overrides.patchSize = patchSize
         overrides.batchSize = batchSize
         overrides.learningRate = learningRate
         overrides.temperature = temperature
@@ -146,6 +154,7 @@ public struct TrainingOptions: ParsableArguments {
 }
 
 extension Paradigm: ExpressibleByArgument {}
+extension BackboneArchitecture: ExpressibleByArgument {}
 extension MomentumSchedule: ExpressibleByArgument {}
 extension RegularizerSettings.Preset: ExpressibleByArgument {}
 extension SGHMCSettings.Variant: ExpressibleByArgument {}

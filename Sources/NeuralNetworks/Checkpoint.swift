@@ -107,9 +107,9 @@ public struct Checkpoint: Equatable {
         store(layer.namedState, prefix: prefix)
     }
 
-    /// Adds the momentum buffers of `optimizer` under `prefix` and its step count as the
+    /// Adds the state (momenta, moments) of `optimizer` under `prefix` and its step count as the
     /// metadata `<prefix>.step_count`.
-    public mutating func store(_ optimizer: SGD, prefix: String = "optimizer") {
+    public mutating func store(_ optimizer: some Optimizer, prefix: String = "optimizer") {
         store(optimizer.namedState, prefix: prefix)
         metadata["\(prefix).step_count"] = String(optimizer.stepCount)
     }
@@ -138,10 +138,10 @@ public struct Checkpoint: Equatable {
         try restore(layer.namedState, prefix: prefix)
     }
 
-    /// Restores the momentum buffers and step count of `optimizer`. A step count outside
+    /// Restores the state (momenta, moments) and step count of `optimizer`. A step count outside
     /// 0...Int.max / 2 throws `invalidMetadata` (nothing is written): the counter would
     /// overflow, or was never one.
-    public func restore(_ optimizer: SGD, prefix: String = "optimizer") throws {
+    public func restore(_ optimizer: some Optimizer, prefix: String = "optimizer") throws {
         let key = "\(prefix).step_count"
         var steps: Int?
         if let text = metadata[key] {

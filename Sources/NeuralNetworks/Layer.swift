@@ -39,6 +39,13 @@ public protocol Layer: AnyObject {
     var namedBuffers: [NamedTensor] { get }
 }
 
+/// The encoder f of SPEC §1: images [N, C, H, W] -> features [N, featureSize]. A ResNet or a
+/// Vision Transformer.
+public protocol Backbone: Layer {
+    /// The dimension of the output features (the projector's input size).
+    var featureSize: Int { get }
+}
+
 extension Layer {
     /// The trainable tensors, in the order of `namedParameters`.
     public var parameters: [Tensor] { namedParameters.map(\.tensor) }

@@ -8,7 +8,7 @@ import TensorCore
 /// Tensor names match torchvision (`conv1.weight`, `bn1.running_mean`,
 /// `layer1.0.conv1.weight`, `layer2.0.downsample.0.weight`, ...), so a checkpoint loads
 /// into `torchvision.models.resnet18()` (with the stem adapted) by name.
-public final class ResNet: Layer {
+public final class ResNet: Backbone {
     /// The number of basic blocks in each of the four stages.
     public enum Depth: Int, Sendable, CaseIterable {
         case resnet18 = 18

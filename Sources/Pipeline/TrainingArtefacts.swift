@@ -51,7 +51,7 @@ func trainingSettingsList(_ settings: RunSettings) -> [ReportSetting] {
     list += [
         ReportSetting("paradigm", training.paradigm.rawValue),
         ReportSetting("nrcc regularizer", training.usesRegularizer ? "on (\(training.preset.rawValue) preset)" : "off"),
-        ReportSetting("backbone", "ResNet-\(training.depth), width \(training.width)"),
+        ReportSetting("backbone", training.backboneDescription),
         ReportSetting("epochs", "\(training.epochs)"),
         ReportSetting("batch size", "\(training.batchSize)"),
         ReportSetting("learning rate", "\(training.learningRate)"),

@@ -199,6 +199,16 @@ extension Tensor {
         unary({ max($0, 0) }, derivative: { g, x, _ in x > 0 ? g : 0 })
     }
 
+    /// The Gaussian error linear unit, erf form (PyTorch's `F.gelu` default, timm's ViT MLP):
+    /// `x Phi(x) = x (1 + erf(x / sqrt 2)) / 2`. d/dx = Phi(x) + x phi(x), phi the standard
+    /// normal density.
+    public func gelu() -> Tensor {
+        unary({ 0.5 * $0 * (1 + scalarErf($0 * 0.70710678)) },
+              derivative: { g, x, _ in
+                  g * (0.5 * (1 + scalarErf(x * 0.70710678)) + x * 0.39894228 * scalarExp(-0.5 * x * x))
+              })
+    }
+
     /// `min(max(x, lower), upper)` elementwise. d/dx = 1 where lower <= x <= upper, else 0
     /// (PyTorch's convention at the boundaries).
     public func clamped(lower: Float = -.infinity, upper: Float = .infinity) -> Tensor {
@@ -213,8 +223,10 @@ import Basics
 import Glibc
 @inline(__always) func scalarExp(_ x: Float) -> Float { Glibc.expf(x) }
 @inline(__always) func scalarLog(_ x: Float) -> Float { Glibc.logf(x) }
+@inline(__always) func scalarErf(_ x: Float) -> Float { Glibc.erff(x) }
 #elseif canImport(Darwin)
 import Darwin
 @inline(__always) func scalarExp(_ x: Float) -> Float { Darwin.expf(x) }
 @inline(__always) func scalarLog(_ x: Float) -> Float { Darwin.logf(x) }
+@inline(__always) func scalarErf(_ x: Float) -> Float { Darwin.erff(x) }
 #endif

@@ -89,3 +89,39 @@ extension Tensor {
         return result
     }
 }
+
+extension Tensor {
+    /// The axes reordered (a copy), PyTorch's `permute`: result axis i is input axis
+    /// `axes[i]`. d/dx = g permuted back.
+    public func permuted(_ axes: [Int]) -> Tensor {
+        checkArgument(axes.count == rank && Set(axes) == Set(0..<rank),
+                     "permuted: axes \(axes) are not a permutation of the \(rank) axes of shape \(shape)")
+        let resultShape = axes.map { shape[$0] }
+        var inputStrides = [Int](repeating: 1, count: rank)
+        for axis in stride(from: rank - 2, through: 0, by: -1) { inputStrides[axis] = inputStrides[axis + 1] * shape[axis + 1] }
+        let strides = axes.map { inputStrides[$0] }
+        let result = Tensor.uninitialized(resultShape)
+        let x = storage.pointer, z = result.storage.pointer
+        // Output row-major; `offsets[i]` is the input offset of output element i.
+        var offsets = [Int](repeating: 0, count: count)
+        var index = [Int](repeating: 0, count: rank), offset = 0
+        for position in 0..<count {
+            offsets[position] = offset
+            var axis = rank - 1
+            while axis >= 0 {
+                index[axis] += 1
+                offset += strides[axis]
+                if index[axis] < resultShape[axis] { break }
+                offset -= strides[axis] * resultShape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        for position in 0..<count { z[position] = x[offsets[position]] }
+        result.record([self]) { _, g in
+            let gradX = self.gradientPointer()
+            for position in 0..<offsets.count { gradX[offsets[position]] += g[position] }
+        }
+        return result
+    }
+}
