@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Basics
 import TensorCore
@@ -37,6 +38,22 @@ import TensorCore
         let values = Tensor(shape: [5], scalars: [-2, -0.5, 0, 1, 3]).gelu().scalars
         let expected: [Float] = [-0.0455003, -0.1542687, 0, 0.8413447, 2.9959502]
         for (value, reference) in zip(values, expected) { #expect(abs(value - reference) < 1e-6, "\(values)") }
+    }
+
+    /// The vectorised erf and exp inside GELU against libm's, value and derivative, from -12
+    /// to 12 (the tails included: Phi is 0 or 1 there, and phi underflows to 0).
+    @Test func geluMatchesLibmAcrossItsRange() {
+        let grid = (0...4800).map { Float($0 - 2400) / 200 }
+        let x = Tensor(shape: [grid.count], scalars: grid, requiresGradient: true)
+        let y = x.gelu()
+        let slope = gradients(of: y.sum(), withRespectTo: [x])[0].scalars
+        for (index, value) in grid.enumerated() {
+            let cumulative = 0.5 * (1 + erf(Double(value) / 2.0.squareRoot()))
+            let density = exp(-0.5 * Double(value) * Double(value)) / (2 * Double.pi).squareRoot()
+            let expected = Double(value) * cumulative, expectedSlope = cumulative + Double(value) * density
+            #expect(abs(Double(y.scalars[index]) - expected) <= 1e-6 * max(1, abs(expected)), "gelu(\(value))")
+            #expect(abs(Double(slope[index]) - expectedSlope) <= 2e-6 * max(1, abs(expectedSlope)), "gelu'(\(value))")
+        }
     }
 
     @Test func scaledSoftmaxOverTheLastAxis() {
