@@ -30,18 +30,7 @@ extension SGD: Optimizer {}
 /// the optimiser's step count, which is PyTorch's per-parameter count when every parameter
 /// gets a gradient each step.
 public final class AdamW: Optimizer {
-    public struct ParameterGroup {
-        public var parameters: [Tensor]
-        /// Multiplies the learning rate given to `step`.
-        public var learningRateScale: Float
-        public var weightDecay: Float
-
-        public init(parameters: [Tensor], learningRateScale: Float = 1, weightDecay: Float = 0) {
-            self.parameters = parameters
-            self.learningRateScale = learningRateScale
-            self.weightDecay = weightDecay
-        }
-    }
+    public typealias ParameterGroup = NeuralNetworks.ParameterGroup
 
     public private(set) var groups: [ParameterGroup]
     /// beta1 and beta2 (0.9, 0.999).

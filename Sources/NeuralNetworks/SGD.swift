@@ -1,6 +1,20 @@
 import Basics
 import TensorCore
 
+/// Parameters that share a learning-rate multiplier and a weight decay (SGD's and AdamW's).
+public struct ParameterGroup {
+    public var parameters: [Tensor]
+    /// Multiplies the learning rate given to `step` (e.g. 10 for the BYOL predictor).
+    public var learningRateScale: Float
+    public var weightDecay: Float
+
+    public init(parameters: [Tensor], learningRateScale: Float = 1, weightDecay: Float = 0) {
+        self.parameters = parameters
+        self.learningRateScale = learningRateScale
+        self.weightDecay = weightDecay
+    }
+}
+
 /// Stochastic gradient descent with momentum and weight decay, PyTorch's `optim.SGD`
 /// (dampening 0, not Nesterov), with per-group learning-rate multipliers.
 ///
@@ -9,19 +23,7 @@ import TensorCore
 /// (v starts at 0, which is PyTorch's first step `v = d`). Parameters without a gradient are
 /// skipped, as in PyTorch.
 public final class SGD {
-    /// Parameters that share a learning-rate multiplier and a weight decay.
-    public struct ParameterGroup {
-        public var parameters: [Tensor]
-        /// Multiplies the learning rate given to `step` (e.g. 10 for the BYOL predictor).
-        public var learningRateScale: Float
-        public var weightDecay: Float
-
-        public init(parameters: [Tensor], learningRateScale: Float = 1, weightDecay: Float = 0) {
-            self.parameters = parameters
-            self.learningRateScale = learningRateScale
-            self.weightDecay = weightDecay
-        }
-    }
+    public typealias ParameterGroup = NeuralNetworks.ParameterGroup
 
     public private(set) var groups: [ParameterGroup]
     public let momentum: Float
