@@ -14,7 +14,10 @@ struct AblationCommand: ParsableCommand {
             {no regularizer, NRCC with an ordinary augmentation, NRCC with SGHMC} x {k-means on \
             the embedding, t-SNE + GridShift, UMAP + GridShift}. Three trainings per paradigm, \
             each clustered three ways; writes ablation.md and ablation.csv into \
-            --output, with one run folder per training (re-runs skip finished stages).
+            --output, with one run folder per training (re-runs skip finished stages). \
+            With --seeds N every training runs for N training seeds (from --training-seed on) \
+            and the table gives each row's mean and standard deviation and the paired \
+            differences NRCC minus no regularizer.
             """)
 
     @Option(help: "A labelled dataset name or path.")
@@ -25,6 +28,9 @@ struct AblationCommand: ParsableCommand {
 
     @Option(parsing: .upToNextOption, help: "The paradigms compared (--paradigm is ignored here).")
     var paradigms: [Paradigm] = [.infonce, .byol]
+
+    @Option(help: "Training seeds per row, from --training-seed on (each trains every row once more).")
+    var seeds: Int = 1
 
     @OptionGroup var training: TrainingOptions
     @OptionGroup var clustering: ClusterOptions
@@ -38,7 +44,7 @@ struct AblationCommand: ParsableCommand {
         let printer = display.progressPrinter()
         let ablation = try Ablation(
             dataset: images, datasetName: dataset, paradigms: paradigms, training: try training.validatedOverrides(for: images),
-            clustering: try clustering.settings(), directory: directory)
+            seedCount: seeds, clustering: try clustering.settings(), directory: directory)
         let rows = try ablation.run(progress: printer.handler, message: { printer.message($0) })
         if display.json {
             try printJSON(rows)

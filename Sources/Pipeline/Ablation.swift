@@ -8,9 +8,12 @@ import Foundation
 /// NRCC with SGHMC views} x {k-means on the embedding, t-SNE + GridShift, UMAP + GridShift},
 /// scored by NMI, ACC and ARI.
 ///
-/// Each training runs once, in a run folder of its own under the ablation folder
-/// (`byol-sghmc/`, ...), and its embedding feeds all three clusterings; every stage is cached
-/// by the run folders' ledgers, so an interrupted ablation continues where it stopped.
+/// Each training runs once per training seed, in a run folder of its own under the ablation
+/// folder (`byol-sghmc/`, or `byol-sghmc-seed1/`, ... with several seeds), and its embedding
+/// feeds all three clusterings; every stage is cached by the run folders' ledgers, so an
+/// interrupted ablation continues where it stopped. With several seeds the table gives each
+/// row's mean and standard deviation over them, and the paired differences NRCC minus none:
+/// the runs of one seed share their initialisation, data order and views.
 public struct Ablation {
     /// How the regularizer's x^c is made, or no regularizer at all.
     public enum Negatives: String, CaseIterable, Codable, Sendable {
@@ -31,8 +34,22 @@ public struct Ablation {
         public var paradigm: Paradigm
         public var negatives: Negatives
         public var clusterer: Clusterer
+        /// The training seed.
+        public var seed: UInt64
         public var scores: ClusteringScoreSet
+
+        public init(paradigm: Paradigm, negatives: Negatives, clusterer: Clusterer, seed: UInt64,
+                    scores: ClusteringScoreSet) {
+            self.paradigm = paradigm
+            self.negatives = negatives
+            self.clusterer = clusterer
+            self.seed = seed
+            self.scores = scores
+        }
     }
+
+    /// The most training seeds one ablation takes.
+    public static let maximumSeedCount = 100
 
     public let dataset: ImageDataset
     public let datasetName: String
@@ -44,12 +61,15 @@ public struct Ablation {
     /// The epochs every run trains: `training.epochs`, or what fits the budget for InfoNCE +
     /// NRCC, so that the rows compare at equal epochs as the paper's Table 2 does.
     public let epochs: Int
+    /// The training seeds, from `training.seed` on.
+    public let seeds: [UInt64]
     /// The UMAP / t-SNE / GridShift settings shared by all clusterings.
     public let clustering: ClusterSettings
     public let directory: RunDirectory
 
     public init(dataset: ImageDataset, datasetName: String, paradigms: [Paradigm] = [.infonce, .byol],
-                training: TrainingOverrides, clustering: ClusterSettings, directory: RunDirectory) throws {
+                training: TrainingOverrides, seedCount: Int = 1, clustering: ClusterSettings,
+                directory: RunDirectory) throws {
         guard let labels = dataset.labels, Set(labels).count > 1 else {
             throw PipelineError.invalidSetting(
                 name: "--dataset", value: datasetName, expected: "a labelled dataset: the ablation scores against labels")
@@ -59,6 +79,12 @@ public struct Ablation {
                 name: "--paradigms", value: paradigms.map(\.rawValue).joined(separator: " "),
                 expected: "one or more distinct paradigms (\(Paradigm.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
+        guard (1...Self.maximumSeedCount).contains(seedCount), training.seed <= UInt64.max - UInt64(seedCount) else {
+            throw PipelineError.invalidSetting(
+                name: "--seeds", value: "\(seedCount)",
+                expected: "1 to \(Self.maximumSeedCount) training seeds (each trains every row once more)")
+        }
+        seeds = (0..<UInt64(seedCount)).map { training.seed + $0 }
         self.dataset = dataset
         self.datasetName = datasetName
         self.paradigms = paradigms
@@ -76,59 +102,61 @@ public struct Ablation {
     public func run(progress: ProgressHandler? = nil, message: @escaping (String) -> Void = { _ in }) throws -> [Row] {
         let truth = dataset.labels!
         var rows: [Row] = []
-        for paradigm in paradigms {
-            for negatives in Negatives.allCases {
-                let name = "\(paradigm.rawValue)-\(negatives.rawValue)"
-                message("ablation: \(name)")
-                let runDirectory = try RunDirectory(path: directory.file(name).path)
-                var umapSettings = clustering
-                umapSettings.reducer = .umap
-                umapSettings.method = .gridshift
-                let job = RunJob(
-                    settings: RunSettings(dataset: datasetName, training: try configuration(paradigm, negatives),
-                                          clustering: umapSettings),
-                    source: .images(dataset), directory: runDirectory)
-                let summary = try job.run(progress: progress, message: message)
-                let embeddings = try job.readMatrix(RunLayout.embeddings, stage: .embed)
+        let plan = paradigms.flatMap { paradigm in
+            seeds.flatMap { seed in Negatives.allCases.map { (paradigm, seed, $0) } }
+        }
+        for (paradigm, seed, negatives) in plan {
+            let name = "\(paradigm.rawValue)-\(negatives.rawValue)" + (seeds.count > 1 ? "-seed\(seed)" : "")
+            message("ablation: \(name)")
+            let runDirectory = try RunDirectory(path: directory.file(name).path)
+            var umapSettings = clustering
+            umapSettings.reducer = .umap
+            umapSettings.method = .gridshift
+            let job = RunJob(
+                settings: RunSettings(dataset: datasetName, training: try configuration(paradigm, negatives, seed: seed),
+                                      clustering: umapSettings),
+                source: .images(dataset), directory: runDirectory)
+            let summary = try job.run(progress: progress, message: message)
+            let embeddings = try job.readMatrix(RunLayout.embeddings, stage: .embed)
 
-                var kmeansSettings = clustering
-                kmeansSettings.reducer = .none
-                kmeansSettings.method = .kmeans
-                kmeansSettings.clusterCount = clustering.clusterCount ?? Set(truth).count
-                let kmeans = try cluster(embeddings.values, dimension: embeddings.columns, settings: kmeansSettings)
+            var kmeansSettings = clustering
+            kmeansSettings.reducer = .none
+            kmeansSettings.method = .kmeans
+            kmeansSettings.clusterCount = clustering.clusterCount ?? Set(truth).count
+            let kmeans = try cluster(embeddings.values, dimension: embeddings.columns, settings: kmeansSettings)
 
-                var tsneSettings = clustering
-                tsneSettings.reducer = .tsne
-                tsneSettings.method = .gridshift
-                // t-SNE is the slow one: its layout is kept like a stage of the run folder.
-                let tsnePrint = try fingerprint(tsneSettings, after: try fingerprint(job.settings))
-                var tsneLayout: (values: [Float], columns: Int)
-                if runDirectory.isFinished("tsne", fingerprint: tsnePrint) {
-                    tsneLayout = try job.readMatrix("tsne-coordinates.npy", stage: .reduce)
-                } else {
-                    let reduced = try reduce(embeddings.values, dimension: embeddings.columns,
-                                             settings: tsneSettings, progress: progress)
-                    tsneLayout = (reduced.coordinates, reduced.dimension)
-                    try job.writeMatrix(tsneLayout.values, rows: dataset.count, to: "tsne-coordinates.npy")
-                    try runDirectory.markFinished("tsne", fingerprint: tsnePrint)
-                    try runDirectory.commit()
-                }
-                let tsne = try cluster(tsneLayout.values, dimension: tsneLayout.columns, settings: tsneSettings)
-
-                for (clusterer, labels) in [(Clusterer.kmeans, kmeans.labels), (.tsneGridShift, tsne.labels),
-                                            (.umapGridShift, summary.outcome.labels)] {
-                    rows.append(Row(paradigm: paradigm, negatives: negatives, clusterer: clusterer,
-                                    scores: ClusteringScoreSet(truth: truth, predicted: labels)))
-                }
-                try write(rows)
+            var tsneSettings = clustering
+            tsneSettings.reducer = .tsne
+            tsneSettings.method = .gridshift
+            // t-SNE is the slow one: its layout is kept like a stage of the run folder.
+            let tsnePrint = try fingerprint(tsneSettings, after: try fingerprint(job.settings))
+            var tsneLayout: (values: [Float], columns: Int)
+            if runDirectory.isFinished("tsne", fingerprint: tsnePrint) {
+                tsneLayout = try job.readMatrix("tsne-coordinates.npy", stage: .reduce)
+            } else {
+                let reduced = try reduce(embeddings.values, dimension: embeddings.columns,
+                                         settings: tsneSettings, progress: progress)
+                tsneLayout = (reduced.coordinates, reduced.dimension)
+                try job.writeMatrix(tsneLayout.values, rows: dataset.count, to: "tsne-coordinates.npy")
+                try runDirectory.markFinished("tsne", fingerprint: tsnePrint)
+                try runDirectory.commit()
             }
+            let tsne = try cluster(tsneLayout.values, dimension: tsneLayout.columns, settings: tsneSettings)
+
+            for (clusterer, labels) in [(Clusterer.kmeans, kmeans.labels), (.tsneGridShift, tsne.labels),
+                                        (.umapGridShift, summary.outcome.labels)] {
+                rows.append(Row(paradigm: paradigm, negatives: negatives, clusterer: clusterer, seed: seed,
+                                scores: ClusteringScoreSet(truth: truth, predicted: labels)))
+            }
+            try write(rows)
         }
         return rows
     }
 
-    /// The training configuration of one run.
-    public func configuration(_ paradigm: Paradigm, _ negatives: Negatives) throws -> TrainingConfiguration {
+    /// The training configuration of one run (of the first seed unless `seed` is given).
+    public func configuration(_ paradigm: Paradigm, _ negatives: Negatives, seed: UInt64? = nil) throws -> TrainingConfiguration {
         var overrides = training
+        overrides.seed = seed ?? training.seed
         overrides.paradigm = paradigm
         overrides.usesRegularizer = negatives != .none
         overrides.epochs = epochs
@@ -140,10 +168,10 @@ public struct Ablation {
     /// Writes the rows so far as `ablation.md` and `ablation.csv`.
     func write(_ rows: [Row]) throws {
         try directory.write(Data(ablationMarkdown(rows, dataset: datasetName).utf8), to: "ablation.md")
-        var csv = "paradigm,negatives,clusterer,clusters,nmi,acc,ari,ami\n"
+        var csv = "paradigm,negatives,clusterer,seed,clusters,nmi,acc,ari,ami\n"
         for row in rows {
             let s = row.scores
-            csv += "\(row.paradigm.rawValue),\(row.negatives.rawValue),\(row.clusterer.rawValue),\(s.clusters),"
+            csv += "\(row.paradigm.rawValue),\(row.negatives.rawValue),\(row.clusterer.rawValue),\(row.seed),\(s.clusters),"
             csv += "\(s.nmi),\(s.acc),\(s.ari),\(s.ami)\n"
         }
         try directory.write(Data(csv.utf8), to: "ablation.csv")
@@ -151,23 +179,109 @@ public struct Ablation {
     }
 }
 
-/// The rows in the layout of the paper's Table 2 (scores in percent).
+/// The rows in the layout of the paper's Table 2 (scores in percent). With several training
+/// seeds: each row's mean +- standard deviation over the seeds, then each NRCC variant minus
+/// no regularizer, paired by seed (the same initialisation, data order and views), then every
+/// run.
 public func ablationMarkdown(_ rows: [Ablation.Row], dataset: String) -> String {
-    func percent(_ value: Double) -> String { String(format: "%.1f", 100 * value) }
     var text = "# Ablation on \(dataset)\n\n"
+    let seeds = Array(Set(rows.map(\.seed))).sorted()
+    guard seeds.count > 1 else { return text + tableTwo(rows, showingSeed: false) }
+
+    let seedList = seeds.map(String.init).joined(separator: ", ")
+    text += "Mean +- standard deviation over \(seeds.count) training seeds (\(seedList)); scores in percent.\n\n"
     text += "| CL | NRCC | Aug | SGHMC | DR | CA | clusters | NMI | ACC | ARI |\n"
     text += "|---|---|---|---|---|---|---|---|---|---|\n"
-    for row in rows {
-        let nrcc = row.negatives == .none ? "✗" : "✓"
-        let augmentation = row.negatives == .augmentation ? "✓" : "✗"
-        let sghmc = row.negatives == .sghmc ? "✓" : "✗"
-        let (reduction, algorithm) = switch row.clusterer {
-        case .kmeans: ("-", "k-means")
-        case .tsneGridShift: ("t-SNE", "GridShift")
-        case .umapGridShift: ("UMAP", "GridShift")
+    var groups: [AblationCell] = []
+    for row in rows where !groups.contains(AblationCell(row)) { groups.append(AblationCell(row)) }
+    for group in groups {
+        let scores = rows.filter { AblationCell($0) == group }.map(\.scores)
+        let clusters = spread(scores.map { Double($0.clusters) })
+        text += tableTwoCells(group.paradigm, group.negatives, group.clusterer)
+        text += String(format: "%.1f | ", clusters.mean)
+        text += [scores.map(\.nmi), scores.map(\.acc), scores.map(\.ari)].map { percentSpread($0) }.joined(separator: " | ")
+        text += " |\n"
+    }
+
+    text += "\n## NRCC minus no regularizer, paired by training seed\n\n"
+    text += "Differences in points; \"ahead\": the seeds on which NRCC's ACC is higher.\n\n"
+    text += "| CL | x^c | DR | CA | seeds | ACC | NMI | ARI | ahead |\n"
+    text += "|---|---|---|---|---|---|---|---|---|\n"
+    for group in groups where group.negatives != .none {
+        var baseline = group
+        baseline.negatives = .none
+        let pairs: [(with: ClusteringScoreSet, without: ClusteringScoreSet)] = rows.compactMap { row in
+            guard AblationCell(row) == group,
+                  let none = rows.first(where: { AblationCell($0) == baseline && $0.seed == row.seed }) else { return nil }
+            return (row.scores, none.scores)
         }
-        text += "| \(row.paradigm.displayName) | \(nrcc) | \(augmentation) | \(sghmc) | \(reduction) | \(algorithm) | "
+        guard !pairs.isEmpty else { continue }
+        let labels = tableTwoLabels(group.negatives, group.clusterer)
+        text += "| \(group.paradigm.displayName) | \(group.negatives == .sghmc ? "SGHMC" : "augmentation") | "
+        text += "\(labels.reduction) | \(labels.algorithm) | \(pairs.count) | "
+        text += [\ClusteringScoreSet.acc, \.nmi, \.ari].map { metric in
+            percentSpread(pairs.map { $0.with[keyPath: metric] - $0.without[keyPath: metric] }, signed: true)
+        }.joined(separator: " | ")
+        text += " | \(pairs.filter { $0.with.acc > $0.without.acc }.count) of \(pairs.count) |\n"
+    }
+
+    text += "\n## Every run\n\n"
+    return text + tableTwo(rows, showingSeed: true)
+}
+
+/// One row of Table 2 without its seed.
+private struct AblationCell: Equatable {
+    var paradigm: Paradigm
+    var negatives: Ablation.Negatives
+    var clusterer: Ablation.Clusterer
+
+    init(_ row: Ablation.Row) {
+        (paradigm, negatives, clusterer) = (row.paradigm, row.negatives, row.clusterer)
+    }
+}
+
+/// Table 2's rows, one per run.
+private func tableTwo(_ rows: [Ablation.Row], showingSeed: Bool) -> String {
+    func percent(_ value: Double) -> String { String(format: "%.1f", 100 * value) }
+    var text = "| CL | NRCC | Aug | SGHMC | DR | CA | " + (showingSeed ? "seed | " : "") + "clusters | NMI | ACC | ARI |\n"
+    text += "|---|---|---|---|---|---|" + (showingSeed ? "---|" : "") + "---|---|---|---|\n"
+    for row in rows {
+        text += tableTwoCells(row.paradigm, row.negatives, row.clusterer) + (showingSeed ? "\(row.seed) | " : "")
         text += "\(row.scores.clusters) | \(percent(row.scores.nmi)) | \(percent(row.scores.acc)) | \(percent(row.scores.ari)) |\n"
     }
     return text
+}
+
+/// A row's first six cells and the separator after them: "| InfoNCE | ✓ | ✗ | ✓ | UMAP | GridShift | ".
+private func tableTwoCells(_ paradigm: Paradigm, _ negatives: Ablation.Negatives, _ clusterer: Ablation.Clusterer) -> String {
+    let labels = tableTwoLabels(negatives, clusterer)
+    return "| \(paradigm.displayName) | \(labels.nrcc) | \(labels.augmentation) | \(labels.sghmc) | "
+        + "\(labels.reduction) | \(labels.algorithm) | "
+}
+
+/// Table 2's marks for the regularizer and its names for the reduction and the clustering.
+private func tableTwoLabels(
+    _ negatives: Ablation.Negatives, _ clusterer: Ablation.Clusterer
+) -> (nrcc: String, augmentation: String, sghmc: String, reduction: String, algorithm: String) {
+    let mark = { (on: Bool) in on ? "✓" : "✗" }
+    let (reduction, algorithm) = switch clusterer {
+    case .kmeans: ("-", "k-means")
+    case .tsneGridShift: ("t-SNE", "GridShift")
+    case .umapGridShift: ("UMAP", "GridShift")
+    }
+    return (mark(negatives != .none), mark(negatives == .augmentation), mark(negatives == .sghmc), reduction, algorithm)
+}
+
+/// "mean +- standard deviation" of fractions, in percent (with a sign when `signed`).
+private func percentSpread(_ values: [Double], signed: Bool = false) -> String {
+    let (mean, deviation) = spread(values)
+    return String(format: signed ? "%+.1f +- %.1f" : "%.1f +- %.1f", 100 * mean, 100 * deviation)
+}
+
+/// The mean and the sample standard deviation (0 for one value).
+func spread(_ values: [Double]) -> (mean: Double, deviation: Double) {
+    let mean = values.reduce(0, +) / Double(values.count)
+    guard values.count > 1 else { return (mean, 0) }
+    let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+    return (mean, (squares / Double(values.count - 1)).squareRoot())
 }
