@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import Pipeline
 
@@ -15,6 +16,9 @@ struct ClusterCommand: ParsableCommand {
     @Argument(help: "A .npy float32 N x D matrix, an IDX images file, a dataset name, or an image folder.")
     var input: String
 
+    @Option(help: "Which split of a named dataset: all (train then test), train or test.")
+    var split: DatasetSplit = .all
+
     @Option(help: "Labels for scoring: IDX, .npy integers, or CSV (one per line or last column).")
     var labels: String?
 
@@ -28,7 +32,7 @@ struct ClusterCommand: ParsableCommand {
         try Ranks.requireOneProcess("cluster")
         let settings = try clustering.settings()
         let printer = display.progressPrinter()
-        let job = ClusterJob(input: try ClusterInput(input, labelsPath: labels), settings: settings)
+        let job = ClusterJob(input: try ClusterInput(input, split: split, labelsPath: labels), settings: settings)
         let directory = try RunDirectory(path: output)
         let (_, report) = try job.run(writingTo: directory, progress: printer.handler)
         display.show(report, settings: settings, output: directory)

@@ -15,8 +15,8 @@ public struct ClusterInput: Sendable {
 
     /// Loads a dataset name or path (`.npy` float32 N x D, IDX or any image source that
     /// `loadDataset` reads), and labels from `labelsPath` when given (else the source's own).
-    public init(_ nameOrPath: String, labelsPath: String? = nil) throws {
-        switch try loadDataset(nameOrPath) {
+    public init(_ nameOrPath: String, split: DatasetSplit = .all, labelsPath: String? = nil) throws {
+        switch try loadDataset(nameOrPath, split: split) {
         case let .features(matrix):
             features = matrix
             images = nil

@@ -126,6 +126,22 @@ func temporaryFolder(_ name: String) -> String {
         }
     }
 
+    /// A dataset's split, as `nrcc cluster fashion-mnist --split test` reads it: here an IDX
+    /// folder of 3 training and 2 test images.
+    @Test func aDatasetsSplitIsClusteredAlone() throws {
+        let folder = temporaryFolder("split")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (stem, labels) in [("train", [UInt8]([0, 1, 0])), ("t10k", [1, 0])] {
+            let images = IDXArray(shape: [labels.count, 2, 2], values: [UInt8](repeating: 9, count: 4 * labels.count))
+            try Data(idxBytes(images)).write(to: URL(fileURLWithPath: folder + "/\(stem)-images-idx3-ubyte"))
+            try Data(idxBytes(IDXArray(shape: [labels.count], values: labels)))
+                .write(to: URL(fileURLWithPath: folder + "/\(stem)-labels-idx1-ubyte"))
+        }
+        let test = try ClusterInput(folder, split: .test)
+        #expect(test.features.rows == 2 && test.features.labels == [1, 0])
+        #expect(try ClusterInput(folder).features.rows == 5)
+    }
+
     @Test func tooFewPointsForTheNeighbourGraphIsASettingError() throws {
         let input = ClusterInput(features: blobs(clusters: 2, perCluster: 4, dimension: 3), images: nil)
         #expect(throws: PipelineError.self) {
