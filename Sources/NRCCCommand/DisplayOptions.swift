@@ -24,6 +24,7 @@ struct DisplayOptions: ParsableArguments {
         }
         let name = displayName(of: settings.method, reducer: settings.reducer)
         print(formatMetricsTable(report.reportMetrics(methodName: name)))
+        for notice in report.notices ?? [] { print("note: \(notice)") }
         print("outputs: \(output.url.path) (report: \(output.file(RunLayout.report).path))")
     }
 }

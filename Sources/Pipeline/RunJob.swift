@@ -100,7 +100,9 @@ public struct RunJob {
         try ledger.run(.cluster, clusterPrint) {
             var outcome = try cluster(coordinates.values, dimension: coordinates.columns, settings: clustering)
             outcome.seconds = timingsBefore
-            let report = ClusteringReport(outcome: outcome, truth: source.labels, method: clustering.method)
+            var report = ClusteringReport(outcome: outcome, truth: source.labels, method: clustering.method)
+            let notices = RunNotices.notices(for: settings, imageCount: source.count)
+            report.notices = notices.isEmpty ? nil : notices
             try directory.writeClusterArtefacts(outcome, truth: source.labels, report: report, coordinates: false)
             clustered = (outcome, report)
         }
@@ -149,6 +151,7 @@ public struct RunJob {
         var content = clusterReportContent(
             title: "nrcc run: \(input.features.name)", input: input, outcome: outcome, report: report,
             settings: settings.clustering, extraSettings: trainingSettingsList(settings))
+        content.notices = report.notices ?? []
         content.timings = Stage.allCases.compactMap { stage in
             timings[stage.rawValue].map { StageTiming(stage: stage.rawValue, seconds: $0) }
         }

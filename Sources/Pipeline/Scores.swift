@@ -52,9 +52,11 @@ public struct ClusteringReport: Codable, Sendable, Equatable {
     public var smallClustersMerged: ClusteringScoreSet?
     /// Seconds per stage.
     public var seconds: [String: Double]
+    /// What to read before trusting the clusters (`RunNotices`); nil when there is nothing.
+    public var notices: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case acc, nmi, ari, ami, clusters, classes, method, bandwidth, seconds
+        case acc, nmi, ari, ami, clusters, classes, method, bandwidth, seconds, notices
         case bandwidthSelection = "bandwidth_selection"
         case smallClustersMerged = "small_clusters_merged"
     }

@@ -20,6 +20,10 @@ public func renderReport(_ content: ReportContent) -> String {
     let page = ReportPage(content: content, overview: overview)
 
     var sections: [(id: String, heading: String, body: String)] = []
+    if !content.notices.isEmpty {
+        let items = content.notices.map { "<li>\(escapeHTML($0))</li>" }.joined()
+        sections.append(("notices", "Read first", "<ul class=\"notices\">\(items)</ul>"))
+    }
     sections.append(("summary", "Summary", page.summary()))
     if !content.coordinates.isEmpty { sections.append(("projection", "Projection", page.projection())) }
     if let sweep = content.bandwidthSweep, sweep.bandwidths.count > 1 {

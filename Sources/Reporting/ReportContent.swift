@@ -36,6 +36,9 @@ public struct ReportContent: Sendable {
     public var viewPairs: [ViewPair]
     /// How the number of clusters was chosen: the bandwidths swept and the one kept.
     public var bandwidthSweep: BandwidthSweepPlot?
+    /// What to read before trusting the clusters (e.g. a training too short to beat the raw
+    /// pixels), shown first.
+    public var notices: [String] = []
     /// Sections that could not be made, each with why (e.g. "training curves: the log is
     /// damaged"), listed in the report instead of silently missing.
     public var omissions: [String] = []

@@ -38,6 +38,8 @@ svg { display: block; max-width: 100%; height: auto; font-family: inherit; }
 .scroll { overflow-x: auto; }
 ul.legend { list-style: none; padding: 0; margin: 8px 0 0; display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12.5px; color: #333; }
 ul.legend li { white-space: nowrap; }
+ul.notices { list-style: none; padding: 0; margin: 8px 0 0; }
+ul.notices li { background: #fff8e6; border: 1px solid #e8c766; border-radius: 8px; padding: 10px 16px; max-width: 80ch; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
 .swatch.dashed { height: 0; border-top: 2px dashed #555; border-radius: 0; vertical-align: 3px; width: 16px; }
 .legend .count { color: var(--muted); margin-left: 3px; }

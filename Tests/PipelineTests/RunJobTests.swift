@@ -32,6 +32,12 @@ import Testing
             #expect(directory.contains(file), "missing \(file)")
         }
         #expect(try readNPY(directory.file("embeddings.npy").path).shape == [96, 16])
+        // One epoch is a short training, said in metrics.json and first in the report.
+        let notice = try #require(first.report.notices?.first)
+        #expect(notice.hasPrefix("Short training: 1 epoch.") && notice.contains("nrcc cluster digits)"))
+        let metrics = try String(contentsOf: directory.file("metrics.json"), encoding: .utf8)
+        #expect(metrics.contains("Short training"))
+        #expect(try String(contentsOf: directory.file("report.html"), encoding: .utf8).contains("<h2>Read first</h2>"))
 
         // Clustering and the report take milliseconds and are redone, so they always agree.
         let second = try job.run()
@@ -41,6 +47,20 @@ import Testing
         let redone = try job.run(from: .reduce)
         #expect(redone.stagesRun == [.reduce, .cluster, .report])
         #expect(redone.outcome.labels == first.outcome.labels, "the same settings and seed give the same clusters")
+    }
+
+    /// The short-training notice: under 20 epochs only, naming the split, never for features.
+    @Test func onlyAShortTrainingIsNoticed() throws {
+        let digits = try embeddedDigits()
+        var settings = Self.tinySettings(digits)
+        settings.training?.epochs = RunNotices.shortTrainingEpochs
+        #expect(RunNotices.notices(for: settings, imageCount: digits.count).isEmpty)
+        settings.training?.epochs = RunNotices.shortTrainingEpochs - 1
+        settings.split = .test
+        let notices = RunNotices.notices(for: settings, imageCount: digits.count)
+        #expect(notices.count == 1 && notices[0].contains("(nrcc cluster digits --split test)"))
+        settings.training = nil
+        #expect(RunNotices.notices(for: settings, imageCount: digits.count).isEmpty)
     }
 
     @Test func changedClusteringSettingsRedoOnlyTheClustering() throws {

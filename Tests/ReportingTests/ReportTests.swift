@@ -33,6 +33,16 @@ struct ReportTests {
         #expect(html.contains("<li>training curves: the log &lt;is&gt; damaged</li>"))
     }
 
+    @Test func noticesComeFirst() throws {
+        var content = sampleReportContent(pointsPerClass: 20)
+        #expect(!renderReport(content).contains("Read first"))
+        content.notices = ["Short training: 3 epochs <of 20>."]
+        let html = renderReport(content)
+        let notice = try #require(html.range(of: "<li>Short training: 3 epochs &lt;of 20&gt;.</li>"))
+        let summary = try #require(html.range(of: "<h2>Summary</h2>"))
+        #expect(html.contains("<h2>Read first</h2>") && notice.lowerBound < summary.lowerBound)
+    }
+
     @Test func isSelfContained() {
         let html = Self.sampleHTML
         #expect(!html.contains("<link"))
