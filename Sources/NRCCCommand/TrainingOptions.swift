@@ -70,7 +70,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("crop-ratio"), parsing: .unconditional, help: "Largest aspect stretch r of RandomResizedCrop: ratios drawn from [1/r, r] (the paper: 4/3; 1 keeps each object's proportions).")
     var cropRatio: Float?
 
-    @Option(name: .customLong("flip"), parsing: .unconditional, help: "Probability of a horizontal flip (the paper: 0.5; use 0 for digits and text).")
+    @Option(name: .customLong("flip"), parsing: .unconditional, help: "Probability of a horizontal flip (the paper: 0.5; CPU default 0.5 on colour images, 0 on grey ones, where a flip can turn one character into another).")
     var flipProbability: Float?
 
     @Option(name: .customLong("cluster-head"), parsing: .unconditional, help: "Train a cluster head with K outputs beside the projector (Contrastive Clustering's cluster-level objective; K bounds the groups, GridShift still finds k; 0: off).")

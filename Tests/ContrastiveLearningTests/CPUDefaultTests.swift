@@ -52,4 +52,17 @@ import Testing
         #expect(networks.targetBackbone == nil && networks.predictor?.first.weight.shape == [64, 256])
         #expect(ContrastiveNetworks(configuration: barlow).predictor == nil)
     }
+
+    /// Grey images are not flipped (a mirrored character can be another one); colour
+    /// photographs keep the paper's flips; the user's choice wins either way.
+    @Test func onlyColourImagesAreFlipped() throws {
+        let grey = try embeddedDigits()
+        let colour = ImageDataset(name: "colour", count: 300, channels: 3, height: 8, width: 8,
+                                  pixels: (0..<(300 * 3 * 64)).map { UInt8($0 % 251) })
+        #expect(try TrainingConfiguration.cpuDefault(for: grey, minutes: 1).augmentation.flipProbability == 0)
+        #expect(try TrainingConfiguration.cpuDefault(for: colour, minutes: 1).augmentation.flipProbability == 0.5)
+        var overrides = TrainingOverrides()
+        overrides.flipProbability = 0.5
+        #expect(try overrides.configuration(for: grey).augmentation.flipProbability == 0.5)
+    }
 }
