@@ -65,7 +65,7 @@ test: setup fashion-mnist chromium mpi
 ## The pipeline on the embedded digits (InfoNCE + NRCC, 40 epochs, then UMAP + GridShift
 ## without k), and beside it the raw-pixel baseline: UMAP + GridShift on the pixels.
 demo: build
-	$(BIN)/nrcc run --dataset digits --epochs 40 --flip 0 --output runs/demo
+	$(BIN)/nrcc run --dataset digits --epochs 40 --output runs/demo
 	@echo
 	@echo "raw-pixel baseline (UMAP + GridShift on the pixels, no training):"
 	$(BIN)/nrcc cluster digits --quiet --output runs/demo-raw-pixels
