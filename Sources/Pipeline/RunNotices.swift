@@ -14,12 +14,12 @@ public enum RunNotices {
     public static func notices(for settings: RunSettings, imageCount: Int) -> [String] {
         guard let training = settings.training, training.epochs < shortTrainingEpochs else { return [] }
         let split = settings.split.map { " --split \($0.rawValue)" } ?? ""
-        let minutes = Double(shortTrainingEpochs * imageCount) * training.secondsPerImage / 60
+        let minutes = Int((Double(shortTrainingEpochs * imageCount) * training.secondsPerImage / 60).rounded(.up))
         return ["""
             Short training: \(training.epochs) epoch\(training.epochs == 1 ? "" : "s"). Default runs of fewer than \(shortTrainingEpochs) \
             epochs clustered no better than the raw pixels on every set measured (docs/defaults.md). Compare \
             with the pixels (nrcc cluster \(settings.dataset)\(split)), or train \(shortTrainingEpochs) epochs \
-            (--epochs \(shortTrainingEpochs), about \(Int(minutes.rounded(.up))) minutes on two cores).
+            (--epochs \(shortTrainingEpochs), about \(minutes) minute\(minutes == 1 ? "" : "s") on two cores).
             """]
     }
 }
