@@ -389,11 +389,16 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// training on two cores at the modelled throughput of this configuration's network:
     /// at least 2 epochs, at most `maximumEpochs`.
     public mutating func fitEpochs(toMinutes minutes: Double, imageCount: Int) {
-        let epochSeconds = Double(imageCount) * secondsPerImage
+        let epochSeconds = modelledEpochSeconds(imageCount: imageCount)
         // Finite and positive: minutes is in (0, a week] (validated) and epochSeconds > 0.
         let fittingEpochs = (minutes * 60 / epochSeconds).rounded(.down)
         epochs = Int(min(Double(Self.maximumEpochs), max(2, fittingEpochs)))
         warmupEpochs = Double(epochs) / 10
+    }
+
+    /// The modelled seconds of one epoch over `imageCount` images on two quiet cores.
+    public func modelledEpochSeconds(imageCount: Int) -> Double {
+        Double(imageCount) * secondsPerImage
     }
 
     /// Modelled seconds of training per image on two quiet cores. A BYOL step of the CPU

@@ -190,14 +190,13 @@ public func ablationMarkdown(_ rows: [Ablation.Row], dataset: String) -> String 
 
     let seedList = seeds.map(String.init).joined(separator: ", ")
     text += "Mean +- standard deviation over \(seeds.count) training seeds (\(seedList)); scores in percent.\n\n"
-    text += "| CL | NRCC | Aug | SGHMC | DR | CA | clusters | NMI | ACC | ARI |\n"
-    text += "|---|---|---|---|---|---|---|---|---|---|\n"
+    text += tableTwoHeader(showingSeed: false)
     var groups: [AblationCell] = []
     for row in rows where !groups.contains(AblationCell(row)) { groups.append(AblationCell(row)) }
     for group in groups {
         let scores = rows.filter { AblationCell($0) == group }.map(\.scores)
         let clusters = spread(scores.map { Double($0.clusters) })
-        text += tableTwoCells(group.paradigm, group.negatives, group.clusterer)
+        text += tableTwoCells(group)
         text += String(format: "%.1f | ", clusters.mean)
         text += [scores.map(\.nmi), scores.map(\.acc), scores.map(\.ari)].map { percentSpread($0) }.joined(separator: " | ")
         text += " |\n"
@@ -216,7 +215,7 @@ public func ablationMarkdown(_ rows: [Ablation.Row], dataset: String) -> String 
             return (row.scores, none.scores)
         }
         guard !pairs.isEmpty else { continue }
-        let labels = tableTwoLabels(group.negatives, group.clusterer)
+        let labels = tableTwoLabels(group)
         text += "| \(group.paradigm.displayName) | \(group.negatives == .sghmc ? "SGHMC" : "augmentation") | "
         text += "\(labels.reduction) | \(labels.algorithm) | \(pairs.count) | "
         text += [\ClusteringScoreSet.acc, \.nmi, \.ari].map { metric in
@@ -243,28 +242,34 @@ private struct AblationCell: Equatable {
 /// Table 2's rows, one per run.
 private func tableTwo(_ rows: [Ablation.Row], showingSeed: Bool) -> String {
     func percent(_ value: Double) -> String { String(format: "%.1f", 100 * value) }
-    var text = "| CL | NRCC | Aug | SGHMC | DR | CA | " + (showingSeed ? "seed | " : "") + "clusters | NMI | ACC | ARI |\n"
-    text += "|---|---|---|---|---|---|" + (showingSeed ? "---|" : "") + "---|---|---|---|\n"
+    var text = tableTwoHeader(showingSeed: showingSeed)
     for row in rows {
-        text += tableTwoCells(row.paradigm, row.negatives, row.clusterer) + (showingSeed ? "\(row.seed) | " : "")
+        text += tableTwoCells(AblationCell(row)) + (showingSeed ? "\(row.seed) | " : "")
         text += "\(row.scores.clusters) | \(percent(row.scores.nmi)) | \(percent(row.scores.acc)) | \(percent(row.scores.ari)) |\n"
     }
     return text
 }
 
+/// Table 2's header, with a seed column when `showingSeed`.
+private func tableTwoHeader(showingSeed: Bool) -> String {
+    "| CL | NRCC | Aug | SGHMC | DR | CA | " + (showingSeed ? "seed | " : "") + "clusters | NMI | ACC | ARI |\n"
+        + "|---|---|---|---|---|---|" + (showingSeed ? "---|" : "") + "---|---|---|---|\n"
+}
+
 /// A row's first six cells and the separator after them: "| InfoNCE | ✓ | ✗ | ✓ | UMAP | GridShift | ".
-private func tableTwoCells(_ paradigm: Paradigm, _ negatives: Ablation.Negatives, _ clusterer: Ablation.Clusterer) -> String {
-    let labels = tableTwoLabels(negatives, clusterer)
-    return "| \(paradigm.displayName) | \(labels.nrcc) | \(labels.augmentation) | \(labels.sghmc) | "
+private func tableTwoCells(_ cell: AblationCell) -> String {
+    let labels = tableTwoLabels(cell)
+    return "| \(cell.paradigm.displayName) | \(labels.nrcc) | \(labels.augmentation) | \(labels.sghmc) | "
         + "\(labels.reduction) | \(labels.algorithm) | "
 }
 
 /// Table 2's marks for the regularizer and its names for the reduction and the clustering.
 private func tableTwoLabels(
-    _ negatives: Ablation.Negatives, _ clusterer: Ablation.Clusterer
+    _ cell: AblationCell
 ) -> (nrcc: String, augmentation: String, sghmc: String, reduction: String, algorithm: String) {
     let mark = { (on: Bool) in on ? "✓" : "✗" }
-    let (reduction, algorithm) = switch clusterer {
+    let negatives = cell.negatives
+    let (reduction, algorithm) = switch cell.clusterer {
     case .kmeans: ("-", "k-means")
     case .tsneGridShift: ("t-SNE", "GridShift")
     case .umapGridShift: ("UMAP", "GridShift")

@@ -14,7 +14,8 @@ public enum RunNotices {
     public static func notices(for settings: RunSettings, imageCount: Int) -> [String] {
         guard let training = settings.training, training.epochs < shortTrainingEpochs else { return [] }
         let split = settings.split.map { " --split \($0.rawValue)" } ?? ""
-        let minutes = Int((Double(shortTrainingEpochs * imageCount) * training.secondsPerImage / 60).rounded(.up))
+        let seconds = Double(shortTrainingEpochs) * training.modelledEpochSeconds(imageCount: imageCount)
+        let minutes = Int((seconds / 60).rounded(.up))
         return ["""
             Short training: \(training.epochs) epoch\(training.epochs == 1 ? "" : "s"). Default runs of fewer than \(shortTrainingEpochs) \
             epochs clustered no better than the raw pixels on every set measured (docs/defaults.md). Compare \

@@ -20,9 +20,9 @@ public func renderReport(_ content: ReportContent) -> String {
     let page = ReportPage(content: content, overview: overview)
 
     var sections: [(id: String, heading: String, body: String)] = []
+    func list(_ items: [String]) -> String { items.map { "<li>\(escapeHTML($0))</li>" }.joined() }
     if !content.notices.isEmpty {
-        let items = content.notices.map { "<li>\(escapeHTML($0))</li>" }.joined()
-        sections.append(("notices", "Read first", "<ul class=\"notices\">\(items)</ul>"))
+        sections.append(("notices", "Read first", "<ul class=\"notices\">\(list(content.notices))</ul>"))
     }
     sections.append(("summary", "Summary", page.summary()))
     if !content.coordinates.isEmpty { sections.append(("projection", "Projection", page.projection())) }
@@ -37,8 +37,7 @@ public func renderReport(_ content: ReportContent) -> String {
     if !content.viewPairs.isEmpty { sections.append(("views", "SGHMC views", page.views())) }
     if !content.settings.isEmpty { sections.append(("settings", "Settings", page.settings())) }
     if !content.omissions.isEmpty {
-        let items = content.omissions.map { "<li>\(escapeHTML($0))</li>" }.joined()
-        sections.append(("omissions", "Not shown", "<p>These parts of the run could not be drawn:</p><ul>\(items)</ul>"))
+        sections.append(("omissions", "Not shown", "<p>These parts of the run could not be drawn:</p><ul>\(list(content.omissions))</ul>"))
     }
 
     var html = """
