@@ -124,10 +124,12 @@ public func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, tr
 
 /// `linear` for inputs of many rows, such as the tokens of a transformer: the same map
 /// `input [M, in] x weight [out, in]^T + bias [out]` -> [M, out], with the bias folded into
-/// the product and the products cut into fixed row blocks spread over the cores
-/// (`parallelGEMM`), so that the bits do not depend on the core count.
+/// the product and the products cut into blocks that follow the rows alone and are spread
+/// over the cores, so that the bits do not depend on the core count.
 ///
-/// dInput = dC W (blocks of input rows); dW = dC^T X (blocks of output features);
+/// dInput = dC W (blocks of input rows); dW = dC^T X, summed over slices of the rows (one
+/// product per slice, whole weight matrices: each slice packs X once, where blocks of output
+/// features packed all of X again for every block), the slices' sums added in order;
 /// dBias = the column sums of dC (blocks of columns, rows added in order).
 public func rowParallelLinear(_ input: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     checkArgument(input.rank == 2 && weight.rank == 2 && input.shape[1] == weight.shape[1],
@@ -144,19 +146,40 @@ public func rowParallelLinear(_ input: Tensor, weight: Tensor, bias: Tensor?) ->
             for row in range { (shared.value + row * outputSize).update(from: b, count: outputSize) }
         }
     }
+    // Blocks of at most 512 rows (each packs W once), at least 16 of them to share out.
+    let rowBlock = min(512, max(128, rows / 16))
     parallelGEMM(transposeB: true, m: rows, n: outputSize, k: inputSize, a: x, lda: inputSize,
-                 b: w, ldb: inputSize, beta: bias == nil ? 0 : 1, c: z, ldc: outputSize, rowBlock: 128)
+                 b: w, ldb: inputSize, beta: bias == nil ? 0 : 1, c: z, ldc: outputSize, rowBlock: rowBlock)
     result.record([input, weight] + (bias.map { [$0] } ?? [])) { _, g in
         if input.isGradientNeeded {
             let destination = input.gradientDestination()
             parallelGEMM(m: rows, n: inputSize, k: outputSize, a: g, lda: outputSize, b: w, ldb: inputSize,
-                         beta: destination.beta, c: destination.pointer, ldc: inputSize, rowBlock: 128)
+                         beta: destination.beta, c: destination.pointer, ldc: inputSize, rowBlock: rowBlock)
         }
         if weight.isGradientNeeded {
             let destination = weight.gradientDestination()
-            parallelGEMM(transposeA: true, m: outputSize, n: inputSize, k: rows, a: g, lda: outputSize,
-                         b: x, ldb: inputSize, beta: destination.beta, c: destination.pointer, ldc: inputSize,
-                         rowBlock: 32)
+            // Up to 8 slices of at least 1,024 rows: their number follows the rows alone.
+            let slices = min(8, max(1, rows / 1024)), sliceRows = (rows + slices - 1) / slices
+            let size = outputSize * inputSize
+            let partial = UnsafeMutablePointer<Float>.allocate(capacity: slices * size)
+            defer { partial.deallocate() }
+            let pointers = UncheckedSendable((g, partial))
+            parallelFor(slices) { slice in
+                let (g, partial) = pointers.value
+                let first = slice * sliceRows
+                gemm(transposeA: true, m: outputSize, n: inputSize, k: min(sliceRows, rows - first),
+                     a: g + first * outputSize, lda: outputSize, b: x + first * inputSize, ldb: inputSize,
+                     beta: 0, c: partial + slice * size, ldc: inputSize)
+            }
+            let sums = UncheckedSendable((destination.pointer, partial)), accumulates = destination.accumulates
+            parallelChunks(size, minimumChunk: 1 << 14) { range in
+                let (gradient, partial) = sums.value
+                for index in range {
+                    var total = accumulates ? gradient[index] : 0
+                    for slice in 0..<slices { total += partial[slice * size + index] }
+                    gradient[index] = total
+                }
+            }
         }
         if let bias, bias.isGradientNeeded {
             let gradient = UncheckedSendable(bias.gradientPointer())

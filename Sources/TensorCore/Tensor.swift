@@ -229,6 +229,7 @@ final class TensorStorage {
     let count: Int
 
     init(count: Int) {
+        _ = Heap.keepsFreedMemory
         self.count = count
         var raw: UnsafeMutableRawPointer?
         let bytes = max(64, count * MemoryLayout<Float>.stride)

@@ -86,6 +86,27 @@ import TensorCore
         #expect(difference < 1e-4)
     }
 
+    /// Rows enough for the weight gradient's slices (4,100 rows: 4 of 1,025), a weight used
+    /// twice (the second product adds to the first's gradient): the gradients of `linear`, and
+    /// the same bits on one core as on all.
+    @Test func rowParallelLinearGradientsOverSlicesOfRows() {
+        let x = random([4100, 24], seed: 120), y = random([4100, 24], seed: 121)
+        let w = random([40, 24], seed: 122), b = random([40], seed: 123)
+        func gradientsOf(_ product: (Tensor, Tensor, Tensor?) -> Tensor) -> [[Float]] {
+            let inputs = [x, y, w, b].map { Tensor(shape: $0.shape, scalars: $0.scalars, requiresGradient: true) }
+            let total = (product(inputs[0], inputs[2], inputs[3]) * product(inputs[1], inputs[2], nil)).sum()
+            return gradients(of: total, withRespectTo: inputs).map(\.scalars)
+        }
+        let sliced = gradientsOf { rowParallelLinear($0, weight: $1, bias: $2) }
+        let reference = gradientsOf { linear($0, weight: $1, bias: $2) }
+        for (ours, theirs) in zip(sliced, reference) {
+            let scale = theirs.reduce(Float(0)) { max($0, abs($1)) }
+            #expect(zip(ours, theirs).allSatisfy { abs($0 - $1) <= 1e-5 * scale })
+        }
+        let oneCore = Cores.$limit.withValue(1) { gradientsOf { rowParallelLinear($0, weight: $1, bias: $2) } }
+        #expect(oneCore == sliced)
+    }
+
     @Test func permutationsAndTokenOps() {
         checkGradients([random([2, 3, 4], seed: 99)]) { $0[0].permuted([2, 0, 1]) }
         checkGradients([random([2, 2, 4, 6], seed: 100)]) { $0[0].patches(size: 2) }

@@ -8,6 +8,11 @@
 /// 1), the online cores elsewhere; at least 1.
 long nrcc_available_cores(void);
 
+/// Keeps the memory of freed blocks, large ones included, in the process's heap for the next
+/// allocations instead of returning it to the system (glibc; elsewhere nothing). Returns 1
+/// when the settings took effect.
+int nrcc_keep_freed_memory(void);
+
 /// The geometry of one sample of a square-kernel convolution: input [C, H, W] read through
 /// a zero border of `padding`, weight taps K x K, output [F, OH, OW].
 typedef struct {
