@@ -18,6 +18,12 @@ struct AblationCommand: ParsableCommand {
             With --seeds N every training runs for N training seeds (from --training-seed on) \
             and the table gives each row's mean and standard deviation and the paired \
             differences NRCC minus no regularizer.
+
+            With --backbones (the lower half of the paper's Table 10) it compares backbones \
+            instead: --paradigm and --nrcc trained with each backbone at equal training time \
+            (--minutes, turned into epochs by each backbone's cost model; --epochs gives all \
+            the same epochs), clustered by k-means with the true k and by UMAP + GridShift \
+            without k; writes backbones.md and backbones.csv.
             """)
 
     @Option(help: "A labelled dataset name or path.")
@@ -28,6 +34,10 @@ struct AblationCommand: ParsableCommand {
 
     @Option(parsing: .upToNextOption, help: "The paradigms compared (--paradigm is ignored here).")
     var paradigms: [Paradigm] = [.infonce, .byol]
+
+    @Option(parsing: .upToNextOption,
+            help: "Compare these backbones (e.g. resnet18 resnet34 vit-tiny vit-small) instead of Table 2's rows.")
+    var backbones: [BackboneArchitecture] = []
 
     @Option(help: "Training seeds per row, from --training-seed on (each trains every row once more).")
     var seeds: Int = 1
@@ -42,6 +52,20 @@ struct AblationCommand: ParsableCommand {
         let directory = try RunDirectory(
             path: output ?? "runs/ablation-\(URL(fileURLWithPath: dataset).lastPathComponent)")
         let printer = display.progressPrinter()
+        if !backbones.isEmpty {
+            let sweep = try BackboneSweep(
+                dataset: images, datasetName: dataset, backbones: backbones,
+                training: try training.validatedOverrides(for: images), seedCount: seeds,
+                clustering: try clustering.settings(), directory: directory)
+            let rows = try sweep.run(progress: printer.handler, message: { printer.message($0) })
+            if display.json {
+                try printJSON(rows)
+            } else {
+                print(backboneSweepMarkdown(rows, dataset: dataset, training: sweep.training))
+                print("written: \(directory.file("backbones.md").path), \(directory.file("backbones.csv").path)")
+            }
+            return
+        }
         let ablation = try Ablation(
             dataset: images, datasetName: dataset, paradigms: paradigms, training: try training.validatedOverrides(for: images),
             seedCount: seeds, clustering: try clustering.settings(), directory: directory)

@@ -70,21 +70,9 @@ public struct Ablation {
     public init(dataset: ImageDataset, datasetName: String, paradigms: [Paradigm] = [.infonce, .byol],
                 training: TrainingOverrides, seedCount: Int = 1, clustering: ClusterSettings,
                 directory: RunDirectory) throws {
-        guard let labels = dataset.labels, Set(labels).count > 1 else {
-            throw PipelineError.invalidSetting(
-                name: "--dataset", value: datasetName, expected: "a labelled dataset: the ablation scores against labels")
-        }
-        guard !paradigms.isEmpty, Set(paradigms).count == paradigms.count else {
-            throw PipelineError.invalidSetting(
-                name: "--paradigms", value: paradigms.map(\.rawValue).joined(separator: " "),
-                expected: "one or more distinct paradigms (\(Paradigm.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        guard (1...Self.maximumSeedCount).contains(seedCount), training.seed <= UInt64.max - UInt64(seedCount) else {
-            throw PipelineError.invalidSetting(
-                name: "--seeds", value: "\(seedCount)",
-                expected: "1 to \(Self.maximumSeedCount) training seeds (each trains every row once more)")
-        }
-        seeds = (0..<UInt64(seedCount)).map { training.seed + $0 }
+        try ComparisonChecks.requireLabels(dataset, name: datasetName, scoredBy: "the ablation")
+        try ComparisonChecks.requireDistinct(paradigms, option: "--paradigms", kind: "paradigms")
+        seeds = try ComparisonChecks.seeds(seedCount, from: training.seed, eachTrains: "every row")
         self.dataset = dataset
         self.datasetName = datasetName
         self.paradigms = paradigms
@@ -176,6 +164,38 @@ public struct Ablation {
         }
         try directory.write(Data(csv.utf8), to: "ablation.csv")
         try directory.commit()
+    }
+}
+
+/// The checks that the ablation and the backbone sweep share.
+enum ComparisonChecks {
+    /// Throws unless `dataset` has labels of at least two classes.
+    static func requireLabels(_ dataset: ImageDataset, name: String, scoredBy comparison: String) throws {
+        guard let labels = dataset.labels, Set(labels).count > 1 else {
+            throw PipelineError.invalidSetting(
+                name: "--dataset", value: name, expected: "a labelled dataset: \(comparison) scores against labels")
+        }
+    }
+
+    /// Throws unless `values` (of `option`) are one or more, none twice.
+    static func requireDistinct<Value: RawRepresentable & CaseIterable & Hashable>(
+        _ values: [Value], option: String, kind: String
+    ) throws where Value.RawValue == String {
+        guard !values.isEmpty, Set(values).count == values.count else {
+            throw PipelineError.invalidSetting(
+                name: option, value: values.map(\.rawValue).joined(separator: " "),
+                expected: "one or more distinct \(kind) (\(Value.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+    }
+
+    /// The `count` training seeds from `first` on, or a throw when `count` is out of range.
+    static func seeds(_ count: Int, from first: UInt64, eachTrains what: String) throws -> [UInt64] {
+        guard (1...Ablation.maximumSeedCount).contains(count), first <= UInt64.max - UInt64(count) else {
+            throw PipelineError.invalidSetting(
+                name: "--seeds", value: "\(count)",
+                expected: "1 to \(Ablation.maximumSeedCount) training seeds (each trains \(what) once more)")
+        }
+        return (0..<UInt64(count)).map { first + $0 }
     }
 }
 
