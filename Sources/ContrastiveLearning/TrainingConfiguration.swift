@@ -440,11 +440,13 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         return patches * Double(channels * settings.patchSize * settings.patchSize) * d + Double(settings.variant.depth) * perBlock
     }
 
-    /// Seconds of a BYOL step per image per forward multiply-add of a ViT on two cores:
-    /// `nrcc-bench vit`'s ViT-Tiny step, 107 s for 256 images of 365 M multiply-adds each,
-    /// measured on a host shared with other training (load about 6 on 2 cores, docs/vit.md),
-    /// so that budgets err toward fewer epochs; quiet cores run faster.
-    static let visionTransformerSecondsPerMultiplyAdd = 1.15e-9
+    /// Seconds of a BYOL step per image per forward multiply-add of a ViT on two cores, in
+    /// the same units as the ResNet's constants, so that a budget buys both backbones equal
+    /// time: `nrcc-bench vit`'s ViT-Tiny step took 31.2 s for 256 images of 365 M
+    /// multiply-adds each (3.34e-10) on a quiet 2-core AMD EPYC (AVX2), where the ResNet's
+    /// InfoNCE + NRCC epochs on the digits take 1.89 times their modelled 2.23 s (4.21 s), so
+    /// 3.34e-10 / 1.89 (docs/vit.md).
+    static let visionTransformerSecondsPerMultiplyAdd = 1.77e-10
 
     static let byolSecondsPerImage = 0.89e-3
     static let byolSecondsPerPixel = 4.41e-6
