@@ -4,7 +4,8 @@
 // block, forward and backward, to say where the time goes. With NRCC_REFERENCE_PYTHON set to a
 // Python that has torch and timm, the same invocation then runs
 // Benchmarks/reference/vit_step.py (the same network in PyTorch, 2 threads, fp32 and bf16
-// autocast) and prints the ratio.
+// autocast, or the modes NRCC_VIT_REFERENCE_DTYPES lists, e.g. "fp32" where bf16 is emulated
+// and takes many minutes a step) and prints the ratio.
 import ContrastiveLearning
 import Foundation
 import NeuralNetworks
@@ -40,7 +41,8 @@ func runVisionTransformerBenchmarks() throws {
                                        "threads": processorCount, "repeats": repeats])
     emitBlockParts(batch: batch)
     if let python = environment["NRCC_REFERENCE_PYTHON"] {
-        try compareWithPyTorch(python: python, seconds: seconds, repeats: repeats)
+        try compareWithPyTorch(python: python, seconds: seconds, repeats: repeats,
+                               dtypes: environment["NRCC_VIT_REFERENCE_DTYPES"] ?? "fp32,bf16")
     }
 }
 
@@ -87,12 +89,12 @@ private func emitBlockParts(batch: Int) {
 }
 
 /// Runs the PyTorch reference and prints its lines and nrcc's speed relative to each.
-private func compareWithPyTorch(python: String, seconds: Double, repeats: Int) throws {
+private func compareWithPyTorch(python: String, seconds: Double, repeats: Int, dtypes: String) throws {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("reference/vit_step.py")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [script.path, "--repeats", "\(repeats)"]
+    process.arguments = [script.path, "--repeats", "\(repeats)", "--dtypes", dtypes]
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()
