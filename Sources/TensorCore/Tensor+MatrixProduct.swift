@@ -158,26 +158,36 @@ public func rowParallelLinear(_ input: Tensor, weight: Tensor, bias: Tensor?) ->
         }
         if weight.isGradientNeeded {
             let destination = weight.gradientDestination()
-            // Up to 8 slices of at least 1,024 rows: their number follows the rows alone.
+            // Up to 8 slices of at least 1,024 rows, each cut into blocks of output features
+            // to make about 8 products to share out: both follow the shapes alone.
             let slices = min(8, max(1, rows / 1024)), sliceRows = (rows + slices - 1) / slices
+            let blocksPerSlice = 8 / slices
+            let featureBlock = max(16, (outputSize + blocksPerSlice - 1) / blocksPerSlice)
+            let featureBlocks = (outputSize + featureBlock - 1) / featureBlock
             let size = outputSize * inputSize
-            let partial = UnsafeMutablePointer<Float>.allocate(capacity: slices * size)
-            defer { partial.deallocate() }
-            let pointers = UncheckedSendable((g, partial))
-            parallelFor(slices) { slice in
-                let (g, partial) = pointers.value
+            // One slice writes the gradient itself; several write partial sums, added in order.
+            let partial = slices == 1 ? nil : UnsafeMutablePointer<Float>.allocate(capacity: slices * size)
+            defer { partial?.deallocate() }
+            let pointers = UncheckedSendable((g, partial, destination))
+            parallelFor(slices * featureBlocks) { product in
+                let (g, partial, destination) = pointers.value
+                let slice = product / featureBlocks, firstFeature = (product % featureBlocks) * featureBlock
                 let first = slice * sliceRows
-                gemm(transposeA: true, m: outputSize, n: inputSize, k: min(sliceRows, rows - first),
-                     a: g + first * outputSize, lda: outputSize, b: x + first * inputSize, ldb: inputSize,
-                     beta: 0, c: partial + slice * size, ldc: inputSize)
+                let c = (partial.map { $0 + slice * size } ?? destination.pointer) + firstFeature * inputSize
+                gemm(transposeA: true, m: min(featureBlock, outputSize - firstFeature), n: inputSize,
+                     k: min(sliceRows, rows - first), a: g + first * outputSize + firstFeature, lda: outputSize,
+                     b: x + first * inputSize, ldb: inputSize, beta: partial == nil ? destination.beta : 0,
+                     c: c, ldc: inputSize)
             }
-            let sums = UncheckedSendable((destination.pointer, partial)), accumulates = destination.accumulates
-            parallelChunks(size, minimumChunk: 1 << 14) { range in
-                let (gradient, partial) = sums.value
-                for index in range {
-                    var total = accumulates ? gradient[index] : 0
-                    for slice in 0..<slices { total += partial[slice * size + index] }
-                    gradient[index] = total
+            if let partial {
+                let sums = UncheckedSendable((destination.pointer, partial)), accumulates = destination.accumulates
+                parallelChunks(size, minimumChunk: 1 << 14) { range in
+                    let (gradient, partial) = sums.value
+                    for index in range {
+                        var total = accumulates ? gradient[index] : 0
+                        for slice in 0..<slices { total += partial[slice * size + index] }
+                        gradient[index] = total
+                    }
                 }
             }
         }

@@ -86,11 +86,11 @@ import TensorCore
         #expect(difference < 1e-4)
     }
 
-    /// Rows enough for the weight gradient's slices (4,100 rows: 4 of 1,025), a weight used
-    /// twice (the second product adds to the first's gradient): the gradients of `linear`, and
-    /// the same bits on one core as on all.
-    @Test func rowParallelLinearGradientsOverSlicesOfRows() {
-        let x = random([4100, 24], seed: 120), y = random([4100, 24], seed: 121)
+    /// The weight gradient in one slice of rows cut into blocks of features (1,000 rows) and
+    /// in 4 slices of 1,025 (4,100 rows), of a weight used twice (the second product adds to
+    /// the first's gradient): the gradients of `linear`, and the same bits on one core as on all.
+    @Test(arguments: [1000, 4100]) func rowParallelLinearGradientsOverSlicesOfRows(rows: Int) {
+        let x = random([rows, 24], seed: 120), y = random([rows, 24], seed: 121)
         let w = random([40, 24], seed: 122), b = random([40], seed: 123)
         func gradientsOf(_ product: (Tensor, Tensor, Tensor?) -> Tensor) -> [[Float]] {
             let inputs = [x, y, w, b].map { Tensor(shape: $0.shape, scalars: $0.scalars, requiresGradient: true) }
