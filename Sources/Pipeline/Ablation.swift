@@ -97,21 +97,15 @@ public struct Ablation {
             let name = "\(paradigm.rawValue)-\(negatives.rawValue)" + (seeds.count > 1 ? "-seed\(seed)" : "")
             message("ablation: \(name)")
             let runDirectory = try RunDirectory(path: directory.file(name).path)
-            var umapSettings = clustering
-            umapSettings.reducer = .umap
-            umapSettings.method = .gridshift
             let job = RunJob(
                 settings: RunSettings(dataset: datasetName, training: try configuration(paradigm, negatives, seed: seed),
-                                      clustering: umapSettings),
+                                      clustering: clustering.umapGridShift),
                 source: .images(dataset), directory: runDirectory)
             let summary = try job.run(progress: progress, message: message)
             let embeddings = try job.readMatrix(RunLayout.embeddings, stage: .embed)
 
-            var kmeansSettings = clustering
-            kmeansSettings.reducer = .none
-            kmeansSettings.method = .kmeans
-            kmeansSettings.clusterCount = clustering.clusterCount ?? Set(truth).count
-            let kmeans = try cluster(embeddings.values, dimension: embeddings.columns, settings: kmeansSettings)
+            let kmeans = try cluster(embeddings.values, dimension: embeddings.columns,
+                                     settings: clustering.kmeans(clusters: clustering.clusterCount ?? Set(truth).count))
 
             var tsneSettings = clustering
             tsneSettings.reducer = .tsne
@@ -164,6 +158,25 @@ public struct Ablation {
         }
         try directory.write(Data(csv.utf8), to: "ablation.csv")
         try directory.commit()
+    }
+}
+
+extension ClusterSettings {
+    /// These settings with UMAP + GridShift: how the ablation's and the sweep's runs cluster.
+    var umapGridShift: ClusterSettings {
+        var settings = self
+        settings.reducer = .umap
+        settings.method = .gridshift
+        return settings
+    }
+
+    /// k-means with `clusters` clusters on the embedding itself.
+    func kmeans(clusters: Int) -> ClusterSettings {
+        var settings = self
+        settings.reducer = .none
+        settings.method = .kmeans
+        settings.clusterCount = clusters
+        return settings
     }
 }
 

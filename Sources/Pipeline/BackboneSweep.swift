@@ -78,25 +78,14 @@ public struct BackboneSweep {
                 let name = backbone.rawValue + (seeds.count > 1 ? "-seed\(seed)" : "")
                 let configuration = try configuration(backbone, seed: seed)
                 message("backbones: \(name), \(configuration.epochs) epochs")
-                var umapSettings = clustering
-                umapSettings.reducer = .umap
-                umapSettings.method = .gridshift
                 let job = RunJob(
-                    settings: RunSettings(dataset: datasetName, training: configuration, clustering: umapSettings),
+                    settings: RunSettings(dataset: datasetName, training: configuration, clustering: clustering.umapGridShift),
                     source: .images(dataset), directory: try RunDirectory(path: directory.file(name).path))
                 let summary = try job.run(progress: progress, message: message)
                 let embeddings = try job.readMatrix(RunLayout.embeddings, stage: .embed)
-                var kmeansSettings = clustering
-                kmeansSettings.reducer = .none
-                kmeansSettings.method = .kmeans
-                kmeansSettings.clusterCount = Set(truth).count
-                let kmeans = try cluster(embeddings.values, dimension: embeddings.columns, settings: kmeansSettings)
-
-                let log = try String(contentsOf: job.directory.latest(RunLayout.training + "/" + RunLayout.trainingLog),
-                                     encoding: .utf8)
-                let epochs = log.split(separator: "\n").compactMap {
-                    try? JSONDecoder().decode(EpochMonitors.self, from: Data($0.utf8))
-                }
+                let kmeans = try cluster(embeddings.values, dimension: embeddings.columns,
+                                         settings: clustering.kmeans(clusters: Set(truth).count))
+                let epochs = try epochMonitors(logURL: job.directory.latest(RunLayout.training + "/" + RunLayout.trainingLog))
                 let seconds = epochs.reduce(0) { $0 + $1.trainingSeconds }
                 for (clusterer, labels) in [(Ablation.Clusterer.kmeans, kmeans.labels), (.umapGridShift, summary.outcome.labels)] {
                     rows.append(Row(backbone: backbone, seed: seed, epochs: configuration.epochs, trainingSeconds: seconds,

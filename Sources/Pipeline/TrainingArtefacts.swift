@@ -5,11 +5,17 @@ import Reporting
 import Basics
 import TensorCore
 
-/// The training curves of a run, read from its monitor log (one `EpochMonitors` per line).
-func trainingHistory(logURL: URL) throws -> TrainingHistory? {
+/// The epochs of a run's monitor log (one `EpochMonitors` per line; lines that do not decode
+/// are skipped).
+func epochMonitors(logURL: URL) throws -> [EpochMonitors] {
     let text = try String(contentsOf: logURL, encoding: .utf8)
     let decoder = JSONDecoder()
-    let epochs = text.split(separator: "\n").compactMap { try? decoder.decode(EpochMonitors.self, from: Data($0.utf8)) }
+    return text.split(separator: "\n").compactMap { try? decoder.decode(EpochMonitors.self, from: Data($0.utf8)) }
+}
+
+/// The training curves of a run, read from its monitor log.
+func trainingHistory(logURL: URL) throws -> TrainingHistory? {
+    let epochs = try epochMonitors(logURL: logURL)
     guard !epochs.isEmpty else { return nil }
     let x = epochs.map { Double($0.epoch + 1) }
     func series(_ name: String, _ values: [Double?]) -> CurveSeries? {

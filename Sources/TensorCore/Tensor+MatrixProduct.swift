@@ -127,9 +127,9 @@ public func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, tr
 /// the product and the products cut into blocks that follow the rows alone and are spread
 /// over the cores, so that the bits do not depend on the core count.
 ///
-/// dInput = dC W (blocks of input rows); dW = dC^T X, summed over slices of the rows (one
-/// product per slice, whole weight matrices: each slice packs X once, where blocks of output
-/// features packed all of X again for every block), the slices' sums added in order;
+/// dInput = dC W (blocks of input rows); dW = dC^T X, summed over slices of the rows (each
+/// slice's X packed once per block of output features, the blocks as few as sharing out the
+/// work allows), the slices' sums added in order;
 /// dBias = the column sums of dC (blocks of columns, rows added in order).
 public func rowParallelLinear(_ input: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     checkArgument(input.rank == 2 && weight.rank == 2 && input.shape[1] == weight.shape[1],
