@@ -1,7 +1,8 @@
 // Benchmarks of the contrastive suite: one training step of BYOL, BYOL + NRCC (SGHMC views
 // and the regularizer) and InfoNCE (+ NRCC), ResNet-18 width 16, 28x28x1, batch 256, all
 // measured in this one invocation so that their ratios are meaningful on a noisy machine.
-// Compare with Benchmarks/reference/nrcc_step.py (PyTorch, 2 threads).
+// Compare with Benchmarks/reference/nrcc_step.py (PyTorch, 2 threads, in its four CPU modes),
+// which NRCC_REFERENCE_PYTHON runs in the same invocation.
 import ContrastiveLearning
 import Datasets
 import Foundation
@@ -26,6 +27,9 @@ func runContrastiveBenchmarks() throws {
     Report.emit("nrcc_step", ["images_per_second": batch / nrcc.seconds, "step_seconds": nrcc.seconds,
                               "ratio_to_byol_step": nrcc.seconds / byol.seconds, "batch": 256,
                               "loss": Double(nrcc.loss), "preset": "paper", "threads": processorCount])
+    try PyTorchReference.compare(script: "nrcc_step.py", arguments: ["--modes", PyTorchReference.modes, "--repeats", "3"],
+                                 referenceName: "nrcc_step_reference", seconds: nrcc.seconds,
+                                 comparisonName: "nrcc_step_vs_pytorch")
     let (infonce, infonceNRCC) = alternatingStepSeconds(.init(paradigm: .infonce, regularizer: false),
                                                         .init(paradigm: .infonce, regularizer: true), repeats: 2)
     Report.emit("infonce_step", ["images_per_second": batch / infonce.seconds, "step_seconds": infonce.seconds,

@@ -1,5 +1,6 @@
 // Benchmarks of the engine suite: GEMM, convolution layers of the narrow ResNet-18, and one
-// full BYOL training step. Compare with Benchmarks/reference/byol_step.py (PyTorch, 2 threads).
+// full BYOL training step. Compare with Benchmarks/reference/byol_step.py (PyTorch, 2 threads,
+// in its four CPU modes), which NRCC_REFERENCE_PYTHON runs in the same invocation.
 import Foundation
 import NeuralNetworks
 import Basics
@@ -11,7 +12,10 @@ func runEngineBenchmarks() throws {
     // product. NRCC_BLAS_THREADS overrides it, for comparison.
     let blasThreads = ProcessInfo.processInfo.environment["NRCC_BLAS_THREADS"].flatMap(Int.init)
     BLASThreads.set(blasThreads ?? 1)
-    benchmarkBYOLStep()
+    let seconds = benchmarkBYOLStep()
+    try PyTorchReference.compare(script: "byol_step.py", arguments: ["--modes", PyTorchReference.modes],
+                                 referenceName: "byol_step_reference", seconds: seconds,
+                                 comparisonName: "byol_step_vs_pytorch")
     BLASThreads.set(processorCount)
     benchmarkGEMM()
     BLASThreads.set(blasThreads ?? 1)
@@ -65,8 +69,9 @@ private func benchmarkConvolutions() {
 
 /// `{"name": "byol_step", "images_per_second": ...}`: two views through the online
 /// f + g + q, the target f + g without gradient, the symmetric BYOL loss, backward, SGD
-/// (momentum 0.9, weight decay 5e-4, predictor at 10x), EMA of the target.
-private func benchmarkBYOLStep() {
+/// (momentum 0.9, weight decay 5e-4, predictor at 10x), EMA of the target. Returns the
+/// median step's seconds.
+private func benchmarkBYOLStep() -> Double {
     let batch = 256, width = 16, hidden = 1024, projection = 256
     var generator = SeededGenerator(seed: 3)
     let backbone = ResNet(depth: .resnet18, width: width, inputChannels: 1, stem: .cifar, generator: &generator)
@@ -114,6 +119,7 @@ private func benchmarkBYOLStep() {
                               "step_seconds": seconds, "loss": Double(lastLoss),
                               "cpu_seconds_per_step": median(Array(processorSeconds.suffix(5))),
                               "threads": processorCount])
+    return seconds
 }
 
 /// CPU time of the whole process (all threads), in seconds: less sensitive than wall time to

@@ -40,10 +40,11 @@ func runVisionTransformerBenchmarks() throws {
                                        "batch": batch, "loss": Double(loss), "gflops": gflops,
                                        "threads": processorCount, "repeats": repeats])
     emitBlockParts(batch: batch)
-    if let python = environment["NRCC_REFERENCE_PYTHON"] {
-        try compareWithPyTorch(python: python, seconds: seconds, repeats: repeats,
-                               dtypes: environment["NRCC_VIT_REFERENCE_DTYPES"] ?? "fp32,bf16")
-    }
+    try PyTorchReference.compare(script: "vit_step.py",
+                                 arguments: ["--repeats", "\(repeats)",
+                                             "--dtypes", environment["NRCC_VIT_REFERENCE_DTYPES"] ?? "fp32,bf16"],
+                                 referenceName: "vit_tiny_byol_step_reference", modeKey: "dtype", seconds: seconds,
+                                 comparisonName: "vit_tiny_byol_step_vs_pytorch")
 }
 
 /// Forward + backward of each part of one ViT-Tiny block on [256 x 65, 192] tokens: the four
@@ -86,37 +87,4 @@ private func emitBlockParts(batch: Int) {
     fields["batch"] = batch
     fields["unit"] = "seconds, forward + backward of one block's part"
     Report.emit("vit_tiny_block_parts", fields)
-}
-
-/// Runs the PyTorch reference and prints its lines and nrcc's speed relative to each.
-private func compareWithPyTorch(python: String, seconds: Double, repeats: Int, dtypes: String) throws {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("reference/vit_step.py")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [script.path, "--repeats", "\(repeats)", "--dtypes", dtypes]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    // Line by line as the reference prints them: fp32's figures are out before bf16 starts.
-    var pending = Data()
-    while true {
-        let chunk = pipe.fileHandleForReading.availableData
-        if chunk.isEmpty { break }
-        pending.append(chunk)
-        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            report(referenceLine: String(decoding: pending[pending.startIndex..<newline], as: UTF8.self), seconds: seconds)
-            pending.removeSubrange(pending.startIndex...newline)
-        }
-    }
-    process.waitUntilExit()
-}
-
-/// Prints a line of the reference and, for a timing, nrcc's speed relative to it.
-private func report(referenceLine line: String, seconds: Double) {
-    print(line)
-    guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-          let reference = object["step_seconds"] as? Double, let dtype = object["dtype"] as? String else { return }
-    Report.emit("vit_tiny_byol_step_vs_pytorch_\(dtype)", ["speedup": reference / seconds, "nrcc_step_seconds": seconds,
-                                                           "pytorch_step_seconds": reference])
 }

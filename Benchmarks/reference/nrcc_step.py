@@ -5,7 +5,11 @@ backbone, batch statistics without running-statistics updates, gradient clamp) a
 paper preset's regularizer (tau_r 0.1, beta 1, symmetric, w^c from the target).
 
 BYOL and BYOL + NRCC steps alternate; the ratio of their medians is the figure to compare
-with the Swift one. Prints JSON lines with the same keys as the Swift benchmark.
+with the Swift one. Prints JSON lines with the same keys as the Swift benchmark, one per mode
+(fp32, channels-last, bf16 autocast, bf16 autocast + channels-last; modes.py), then the
+fastest NRCC step.
+
+    python3 nrcc_step.py [--modes fp32,channels_last,bf16,bf16_channels_last] [--repeats 5]
 """
 import contextlib
 import json
@@ -19,7 +23,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from byol_step import byol, byol_setup  # noqa: E402  (same networks as the BYOL reference)
+from byol_step import byol, byol_setup, optimize_and_follow  # noqa: E402  (the BYOL reference's networks)
+from modes import arguments, autocast, prepare, run_modes  # noqa: E402
 
 torch.set_num_threads(2)
 torch.manual_seed(0)
@@ -63,12 +68,18 @@ def regularizer(anchors, contrast, others, tau=0.1, beta=1.0):
     return sum(terms) / len(terms)
 
 
-def main():
+def step_in_mode(mode, repeats):
     batch, width, hidden = 256, 16, 1024
     (backbone, projector, predictor, target_backbone, target_projector, optimizer,
      view_a, view_b) = byol_setup(batch, width, hidden)
+    view_a, view_b = prepare(mode, [backbone, target_backbone], [view_a, view_b])
 
     def step(nrcc):
+        with autocast(mode):
+            loss = forward(nrcc)
+        return optimize_and_follow(optimizer, loss, [backbone, projector], [target_backbone, target_projector])
+
+    def forward(nrcc):
         with torch.no_grad():
             features_a, features_b = target_backbone(view_a), target_backbone(view_b)
             target_a, target_b = target_projector(features_a), target_projector(features_b)
@@ -80,32 +91,29 @@ def main():
         loss = (byol(predictor(z_a), target_b) + byol(predictor(z_b), target_a)) * 0.5
         if nrcc:
             loss = loss + 0.1 * regularizer([z_a, z_b], contrast, [target_b, target_a])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        with torch.no_grad():
-            for t, o in zip(list(target_backbone.parameters()) + list(target_projector.parameters()),
-                            list(backbone.parameters()) + list(projector.parameters())):
-                t.mul_(0.996).add_(o, alpha=0.004)
-        return loss.item()
+        return loss
 
     step(False)
     step(True)
     times = {False: [], True: []}
     losses = {}
-    for _ in range(5):
+    for _ in range(repeats):
         for nrcc in (False, True):
             start = time.perf_counter()
             losses[nrcc] = step(nrcc)
             times[nrcc].append(time.perf_counter() - start)
-    byol_seconds = sorted(times[False])[2]
-    nrcc_seconds = sorted(times[True])[2]
+    byol_seconds = sorted(times[False])[repeats // 2]
+    nrcc_seconds = sorted(times[True])[repeats // 2]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"name": "nrcc_step_reference", "images_per_second": batch / nrcc_seconds, "batch": batch,
                       "step_seconds": nrcc_seconds, "ratio_to_byol_step": nrcc_seconds / byol_seconds,
-                      "byol_step_seconds": byol_seconds, "loss": losses[True], "preset": "paper",
+                      "byol_step_seconds": byol_seconds, "loss": losses[True], "preset": "paper", "mode": mode,
                       "threads": torch.get_num_threads(), "peak_rss_mb": round(peak, 1)}, sort_keys=True), flush=True)
 
 
 if __name__ == "__main__":
-    main()
+    parsed = arguments(__doc__)
+    if parsed.mode:
+        step_in_mode(parsed.mode, parsed.repeats)
+    else:
+        run_modes(os.path.abspath(__file__), parsed, "nrcc_step_reference")

@@ -17,24 +17,19 @@ Needs timm (pip install timm; 1.0.31 measured).
 import argparse
 import copy
 import json
+import os
 import resource
+import sys
 import time
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 from timm.models.vision_transformer import VisionTransformer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from byol_step import byol_views_loss, head, optimize_and_follow  # noqa: E402
 
 torch.set_num_threads(2)
 torch.manual_seed(0)
-
-
-def head(inputs, hidden, outputs):
-    return nn.Sequential(nn.Linear(inputs, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, outputs))
-
-
-def byol(p, z):
-    return (2 - 2 * F.cosine_similarity(p.float(), z.float(), dim=1)).mean()
 
 
 def groups(modules, scale=1.0):
@@ -65,26 +60,14 @@ def main():
 
     def step(dtype):
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == "bf16"):
-            online_a = predictor(projector(backbone(view_a)))
-            online_b = predictor(projector(backbone(view_b)))
-            with torch.no_grad():
-                target_a = target_projector(target_backbone(view_a))
-                target_b = target_projector(target_backbone(view_b))
-            loss = (byol(online_a, target_b) + byol(online_b, target_a)) * 0.5
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        with torch.no_grad():
-            for t, o in zip(list(target_backbone.parameters()) + list(target_projector.parameters()),
-                            list(backbone.parameters()) + list(projector.parameters())):
-                t.mul_(0.996).add_(o, alpha=0.004)
-        return loss.item()
+            loss = byol_views_loss(backbone, projector, predictor, target_backbone, target_projector, view_a, view_b)
+        return optimize_and_follow(optimizer, loss, [backbone, projector], [target_backbone, target_projector])
 
     for dtype in arguments.dtypes.split(","):
         try:
             step(dtype)
         except RuntimeError as error:  # bf16 autocast unsupported on this CPU or build
-            print(json.dumps({"name": f"vit_tiny_byol_step_{dtype}_reference", "error": str(error)[:200]}), flush=True)
+            print(json.dumps({"name": "vit_tiny_byol_step_reference", "dtype": dtype, "error": str(error)[:200]}), flush=True)
             continue
         times, processor_times = [], []
         for _ in range(arguments.repeats):
@@ -94,7 +77,7 @@ def main():
             processor_times.append(time.process_time() - start_cpu)
         seconds = sorted(times)[len(times) // 2] if len(times) % 2 else sum(sorted(times)[len(times) // 2 - 1:][:2]) / 2
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps({"name": f"vit_tiny_byol_step_{dtype}_reference", "images_per_second": batch / seconds,
+        print(json.dumps({"name": "vit_tiny_byol_step_reference", "images_per_second": batch / seconds,
                           "batch": batch, "step_seconds": seconds, "loss": loss, "dtype": dtype,
                           "cpu_seconds_per_step": sorted(processor_times)[len(processor_times) // 2],
                           "threads": torch.get_num_threads(), "torch": torch.__version__,

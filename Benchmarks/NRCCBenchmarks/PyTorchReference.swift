@@ -1,0 +1,55 @@
+// The PyTorch references, run in the same invocation as the Swift figure they are compared
+// with (these machines are shared: only ratios from one invocation mean anything). With
+// NRCC_REFERENCE_PYTHON set to a Python that has torch (timm too, for vit), a suite runs its
+// script of Benchmarks/reference after its own step, passes the script's lines through, and
+// prints nrcc's speed relative to each mode the script timed and to the fastest of them.
+import Foundation
+
+enum PyTorchReference {
+    /// The Python named by NRCC_REFERENCE_PYTHON, or nil: the comparison is then skipped.
+    static var python: String? { ProcessInfo.processInfo.environment["NRCC_REFERENCE_PYTHON"] }
+
+    /// The modes the ResNet references time (NRCC_REFERENCE_MODES, default all four:
+    /// fp32, channels_last, bf16, bf16_channels_last).
+    static var modes: String {
+        ProcessInfo.processInfo.environment["NRCC_REFERENCE_MODES"] ?? "fp32,channels_last,bf16,bf16_channels_last"
+    }
+
+    /// Runs `Benchmarks/reference/<script>` with `arguments`, prints its lines as they come,
+    /// and for each line named `referenceName` (one per mode) or `<referenceName>_fastest`
+    /// emits `<comparisonName>_<mode>` or `<comparisonName>_fastest` with nrcc's speed-up
+    /// over it: the reference's `step_seconds` over `seconds`.
+    static func compare(script: String, arguments: [String], referenceName: String, modeKey: String = "mode",
+                        seconds: Double, comparisonName: String) throws {
+        guard let python else { return }
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("reference/\(script)").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [path] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        // Line by line, as the reference prints them: a slow mode's figures come last.
+        var pending = Data()
+        while true {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            pending.append(chunk)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                pending.removeSubrange(pending.startIndex...newline)
+                print(line)
+                fflush(nil)
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      let name = object["name"] as? String, let reference = object["step_seconds"] as? Double,
+                      let mode = object[modeKey] as? String else { continue }
+                let suffix = name == referenceName ? mode : name == referenceName + "_fastest" ? "fastest" : nil
+                guard let suffix else { continue }
+                Report.emit("\(comparisonName)_\(suffix)", ["speedup": reference / seconds, "nrcc_step_seconds": seconds,
+                                                            "pytorch_step_seconds": reference, "pytorch_mode": mode])
+            }
+        }
+        process.waitUntilExit()
+    }
+}
