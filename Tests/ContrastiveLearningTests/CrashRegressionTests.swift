@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import NeuralNetworks
 import Testing
+import TestSupport
 import ContrastiveLearning
 
 /// Settings, checkpoints and datasets that used to trap (issue 19) now throw an error that
@@ -18,11 +19,9 @@ import ContrastiveLearning
         return configuration
     }
 
-    /// A fresh folder under the temporary directory, removed by the caller.
+    /// A fresh folder under the tests' scratch folder.
     func scratchFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nrcc-crash-regression-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try ScratchFolders.uniqueFolder("crash-regression")
     }
 
     /// `name` and `found` of the `invalidSetting` that `body` throws, nil for anything else.

@@ -2,6 +2,7 @@ import ContrastiveLearning
 import Datasets
 import Foundation
 import Testing
+import TestSupport
 import Basics
 import TensorCore
 
@@ -19,9 +20,7 @@ func tinyConfiguration(_ dataset: ImageDataset, paradigm: Paradigm = .byol, epoc
 }
 
 func temporaryDirectory(_ name: String) -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("nrcc-contrastive-tests-\(name)-\(getpid())")
-    try? FileManager.default.removeItem(at: url)
-    return url
+    ScratchFolders.folder("contrastive-\(name)")
 }
 
 @Suite(.serialized) struct TrainerTests {

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Testing
+import TestSupport
 
 /// The Fixtures folder beside this file.
 let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
@@ -46,10 +47,7 @@ func loadJSON<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
 
 /// A fresh temporary folder for one test.
 func temporaryFolder(_ name: String) throws -> String {
-    let path = NSTemporaryDirectory() + "nrcc-datasets-tests-\(name)-\(ProcessInfo.processInfo.processIdentifier)"
-    try? FileManager.default.removeItem(atPath: path)
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+    try ScratchFolders.createdFolder("datasets-\(name)").path
 }
 
 func fileBytes(_ path: String) throws -> [UInt8] {

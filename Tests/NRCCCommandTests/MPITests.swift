@@ -1,6 +1,7 @@
 import ContrastiveLearning
 import Foundation
 import Testing
+import TestSupport
 
 /// `nrcc train` as the ranks of an Open MPI job: `mpirun` starting the `nrcc` built with the
 /// MPI trait (`make mpi`: `.build-mpi/release/nrcc`, or `$NRCC_MPI_BINARY`). `make test`
@@ -56,9 +57,7 @@ enum MPIJob {
     }
 
     static func folder(_ name: String) -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nrcc-mpi-tests-\(name)-\(getpid())")
-        try? FileManager.default.removeItem(at: url)
-        return url
+        ScratchFolders.folder("mpi-\(name)")
     }
 }
 

@@ -1,15 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 import NeuralNetworks
 import Basics
 import TensorCore
 
 @Suite struct CheckpointTests {
     func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("nrcc-checkpoint-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try ScratchFolders.uniqueFolder("checkpoint")
     }
 
     func smallNetwork(seed: UInt64) -> ResNet {

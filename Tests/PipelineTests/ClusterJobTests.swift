@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Pipeline
 import Testing
+import TestSupport
 
 /// Seeded Gaussian blobs: `clusters` centres in `dimension`-D, `perCluster` points each.
 func blobs(clusters: Int, perCluster: Int, dimension: Int, spread: Float = 0.05, seed: UInt64 = 1) -> FeatureMatrix {
@@ -22,9 +23,7 @@ func blobs(clusters: Int, perCluster: Int, dimension: Int, spread: Float = 0.05,
 }
 
 func temporaryFolder(_ name: String) -> String {
-    let path = NSTemporaryDirectory() + "nrcc-pipeline-tests-\(name)-\(getpid())"
-    try? FileManager.default.removeItem(atPath: path)
-    return path
+    ScratchFolders.folder("pipeline-\(name)").path
 }
 
 @Suite struct ClusterJobTests {
