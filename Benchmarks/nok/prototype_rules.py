@@ -120,9 +120,10 @@ def knn_density(X, k=15):
     return 1 / np.maximum(radius, radius[radius > 0].min()), neighbours[:, 1:]
 
 
-def persistence(labels, density, neighbours, ratio=0.15):
+def persistence(labels, density, neighbours, ratio=0.15, veto=None):
     """The persistence rule's merge (ToMATo over the k-NN graph, prominence relative to the
-    lower peak), as Sources/Clustering/PersistenceMerge.swift."""
+    lower peak), as Sources/Clustering/PersistenceMerge.swift. A `veto` (prototype_graph_rules)
+    may refuse a merge (`refuses(x, y)`) and hears of each one made (`merged(into, other)`)."""
     k = neighbours.shape[1]
     peaks = np.zeros(labels.max() + 1)
     np.maximum.at(peaks, labels, density)
@@ -141,11 +142,13 @@ def persistence(labels, density, neighbours, ratio=0.15):
 
     for x, y, h in zip(a[order], b[order], height[order]):
         x, y = find(x), find(y)
-        if x == y or h < ratio * min(peaks[x], peaks[y]):
+        if x == y or h < ratio * min(peaks[x], peaks[y]) or (veto is not None and veto.refuses(x, y)):
             continue
         if (peaks[x], y) < (peaks[y], x):
             x, y = y, x
         root[y] = x
+        if veto is not None:
+            veto.merged(x, y)
     return np.array([find(label) for label in range(len(peaks))])[labels]
 
 
