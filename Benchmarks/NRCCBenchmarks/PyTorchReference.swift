@@ -19,8 +19,8 @@ enum PyTorchReference {
     /// and for each line named `referenceName` (one per mode) or `<referenceName>_fastest`
     /// emits `<comparisonName>_<mode>` or `<comparisonName>_fastest` with nrcc's speed-up
     /// over it: the reference's `step_seconds` over `seconds`.
-    static func compare(script: String, arguments: [String], referenceName: String, modeKey: String = "mode",
-                        seconds: Double, comparisonName: String) throws {
+    static func compare(script: String, arguments: [String], referenceName: String, seconds: Double,
+                        comparisonName: String) throws {
         guard let python else { return }
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("reference/\(script)").path
@@ -43,7 +43,7 @@ enum PyTorchReference {
                 fflush(nil)
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                       let name = object["name"] as? String, let reference = object["step_seconds"] as? Double,
-                      let mode = object[modeKey] as? String else { continue }
+                      let mode = object["mode"] as? String else { continue }
                 let suffix = name == referenceName ? mode : name == referenceName + "_fastest" ? "fastest" : nil
                 guard let suffix else { continue }
                 Report.emit("\(comparisonName)_\(suffix)", ["speedup": reference / seconds, "nrcc_step_seconds": seconds,

@@ -43,7 +43,7 @@ func runVisionTransformerBenchmarks() throws {
     try PyTorchReference.compare(script: "vit_step.py",
                                  arguments: ["--repeats", "\(repeats)",
                                              "--dtypes", environment["NRCC_VIT_REFERENCE_DTYPES"] ?? "fp32,bf16"],
-                                 referenceName: "vit_tiny_byol_step_reference", modeKey: "dtype", seconds: seconds,
+                                 referenceName: "vit_tiny_byol_step_reference", seconds: seconds,
                                  comparisonName: "vit_tiny_byol_step_vs_pytorch")
 }
 

@@ -2,7 +2,8 @@
 channels-last fp32, bf16 autocast, and bf16 autocast with channels-last. nrcc is compared
 with the fastest of them on the CPU at hand, not with PyTorch's default.
 
-Each mode runs in a process of its own, so that its peak memory is its own:
+Each mode runs in a process of its own, so that its peak memory is its own (this module only
+defines; run as a script, as `make bench-reference` runs every script here, it does nothing):
 
     python3 byol_step.py                                  # all four, then the fastest
     python3 byol_step.py --modes fp32,channels_last       # where bf16 is emulated and slow

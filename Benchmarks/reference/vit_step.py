@@ -27,6 +27,7 @@ from timm.models.vision_transformer import VisionTransformer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from byol_step import byol_views_loss, head, optimize_and_follow  # noqa: E402
+from modes import autocast  # noqa: E402
 
 torch.set_num_threads(2)
 torch.manual_seed(0)
@@ -59,7 +60,7 @@ def main():
     view_b = torch.randn(batch, 3, 32, 32)
 
     def step(dtype):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == "bf16"):
+        with autocast(dtype):
             loss = byol_views_loss(backbone, projector, predictor, target_backbone, target_projector, view_a, view_b)
         return optimize_and_follow(optimizer, loss, [backbone, projector], [target_backbone, target_projector])
 
@@ -67,7 +68,7 @@ def main():
         try:
             step(dtype)
         except RuntimeError as error:  # bf16 autocast unsupported on this CPU or build
-            print(json.dumps({"name": "vit_tiny_byol_step_reference", "dtype": dtype, "error": str(error)[:200]}), flush=True)
+            print(json.dumps({"name": "vit_tiny_byol_step_reference", "mode": dtype, "error": str(error)[:200]}), flush=True)
             continue
         times, processor_times = [], []
         for _ in range(arguments.repeats):
@@ -78,7 +79,7 @@ def main():
         seconds = sorted(times)[len(times) // 2] if len(times) % 2 else sum(sorted(times)[len(times) // 2 - 1:][:2]) / 2
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({"name": "vit_tiny_byol_step_reference", "images_per_second": batch / seconds,
-                          "batch": batch, "step_seconds": seconds, "loss": loss, "dtype": dtype,
+                          "batch": batch, "step_seconds": seconds, "loss": loss, "mode": dtype,
                           "cpu_seconds_per_step": sorted(processor_times)[len(processor_times) // 2],
                           "threads": torch.get_num_threads(), "torch": torch.__version__,
                           "peak_rss_mb": round(peak, 1)}, sort_keys=True), flush=True)
