@@ -9,7 +9,7 @@ import TensorCore
 /// A ViT as the backbone of every paradigm, with NRCC: the loss falls, a resumed run is bit
 /// for bit the straight one, and the options resolve to AdamW's recipe.
 @Suite(.serialized) struct VisionTransformerTrainingTests {
-    /// InfoNCE + NRCC with ViT-Tiny (patch 2, 17 tokens) on digits: the contrastive loss of
+    /// InfoNCE + NRCC with ViT-Tiny (2-pixel patches, 17 tokens) on digits: the contrastive loss of
     /// the last 5 of 20 steps is below that of the first 5, and the regularizer, whose SGHMC
     /// views need image gradients through the ViT, is finite and non-zero throughout.
     @Test func lossFallsOnDigitsWithNRCC() throws {
@@ -17,10 +17,12 @@ import TensorCore
         var configuration = TrainingConfiguration(paradigm: .infonce, inputChannels: 1, inputHeight: 8, inputWidth: 8,
                                                   batchSize: 32, epochs: 1, seed: 3)
         configuration.backbone = .vitTiny
+        #expect(configuration.visionTransformer == VisionTransformerSettings(variant: .tiny, patchSize: 4))
+        // 2-pixel patches rather than the default 4: 16 patches give the attention more to mix.
+        configuration.visionTransformer?.patchSize = 2
         configuration.hiddenSize = 64
         configuration.weightDecay = TrainingConfiguration.visionTransformerWeightDecay
         configuration.augmentation.cropScale = 0.3...1
-        #expect(configuration.visionTransformer == VisionTransformerSettings(variant: .tiny, patchSize: 2))
         let loader = try TwoViewLoader(dataset: digits, batchSize: 32, settings: configuration.augmentation,
                                        normalization: Normalization(of: digits), seed: 3)
         let model = ContrastiveStep(configuration: configuration)
@@ -80,12 +82,12 @@ import TensorCore
         overrides.epochs = 3
         overrides.backbone = .vitSmall
         let configuration = try overrides.configuration(for: digits)
-        #expect(configuration.visionTransformer == VisionTransformerSettings(variant: .small, patchSize: 2))
+        #expect(configuration.visionTransformer == VisionTransformerSettings(variant: .small, patchSize: 4))
         #expect(configuration.weightDecay == TrainingConfiguration.visionTransformerWeightDecay)
         #expect(configuration.learningRate == TrainingConfiguration.visionTransformerBaseLearningRate
                 * Float(configuration.batchSize) / 256)
-        overrides.patchSize = 4
-        #expect(try overrides.configuration(for: digits).visionTransformer?.patchSize == 4)
+        overrides.patchSize = 2
+        #expect(try overrides.configuration(for: digits).visionTransformer?.patchSize == 2)
         overrides.patchSize = 3
         #expect(throws: TrainingError.self) { try overrides.configuration(for: digits) }
         var resNet = TrainingOverrides()
@@ -98,7 +100,11 @@ import TensorCore
         #expect(throws: TrainingError.self) { try resNet.configuration(for: digits) }
         #expect(VisionTransformerSettings.defaultPatchSize(height: 32, width: 32) == 4)
         #expect(VisionTransformerSettings.defaultPatchSize(height: 28, width: 28) == 4)
-        #expect(VisionTransformerSettings.defaultPatchSize(height: 16, width: 16) == 2)
+        #expect(VisionTransformerSettings.defaultPatchSize(height: 16, width: 16) == 4)
+        #expect(VisionTransformerSettings.defaultPatchSize(height: 8, width: 8) == 4)
+        #expect(VisionTransformerSettings.defaultPatchSize(height: 10, width: 10) == 2)
+        #expect(VisionTransformerSettings.defaultPatchSize(height: 7, width: 7) == 1)
+        #expect(VisionTransformerSettings.defaultPatchSize(height: 64, width: 64) == 8)
     }
 
     /// Settings written before ViTs existed (no `visionTransformer` key) still decode, as ResNets.

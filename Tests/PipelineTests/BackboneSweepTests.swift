@@ -10,14 +10,14 @@ import Testing
         let digits = try embeddedDigits()
         var overrides = TrainingOverrides()
         overrides.minutes = 20
-        overrides.patchSize = 4
+        overrides.patchSize = 2 // not the default 4
         let sweep = try BackboneSweep(dataset: digits, datasetName: "digits", backbones: [.resnet18, .resnet34, .vitTiny],
                                       training: overrides, clustering: ClusterSettings(),
                                       directory: try RunDirectory(path: temporaryFolder("backbones")))
         let resnet18 = try sweep.configuration(.resnet18), resnet34 = try sweep.configuration(.resnet34)
         let vit = try sweep.configuration(.vitTiny)
         #expect(resnet18.backbone == .resnet18 && resnet34.backbone == .resnet34 && vit.backbone == .vitTiny)
-        #expect(vit.visionTransformer?.patchSize == 4, "the patch size is the ViT's")
+        #expect(vit.visionTransformer?.patchSize == 2, "the patch size is the ViT's")
         for configuration in [resnet18, resnet34, vit] {
             #expect(configuration.paradigm == .infonce && configuration.usesRegularizer)
             // The epochs that fit 20 modelled minutes, and not one more.
