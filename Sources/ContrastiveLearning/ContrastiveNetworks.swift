@@ -107,20 +107,25 @@ public final class ContrastiveNetworks {
     public func embed(_ dataset: ImageDataset, indices: [Int]? = nil, normalization: Normalization,
                       features: EmbeddingFeatures = .projection, batchSize: Int = 256) -> [Float] {
         let indices = indices ?? Array(0..<dataset.count)
-        let (backbone, projector) = encoder
         var output: [Float] = []
         var start = 0
         while start < indices.count {
             let chunk = Array(indices[start..<min(indices.count, start + batchSize)])
             let batch = dataset.batch(chunk, normalization: normalization)
             let images = Tensor(shape: [chunk.count, batch.channels, batch.height, batch.width], scalars: batch.pixels)
-            let rows = withoutGradient { () -> Tensor in
-                let h = backbone(images, mode: .evaluation)
-                return (features == .backbone ? h : projector(h, mode: .evaluation)).l2NormalizedRows()
-            }
-            output += rows.scalars
+            output += embed(images: images, features: features).scalars
             start += batchSize
         }
         return output
+    }
+
+    /// L2-normalised features of normalised images [N, C, H, W], in evaluation mode: what
+    /// `embed(_:indices:normalization:features:batchSize:)` computes for each of its batches.
+    public func embed(images: Tensor, features: EmbeddingFeatures = .projection) -> Tensor {
+        let (backbone, projector) = encoder
+        return withoutGradient {
+            let h = backbone(images, mode: .evaluation)
+            return (features == .backbone ? h : projector(h, mode: .evaluation)).l2NormalizedRows()
+        }
     }
 }

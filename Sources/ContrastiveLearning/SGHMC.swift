@@ -148,9 +148,13 @@ public struct SGHMCNoise {
 ///   - noise: p0 and one xi per step (`settings.steps` of them), shaped like `seeds`.
 ///   - seedGradient: grad_x E at x = x^a, when the caller already has it from a forward pass
 ///     over the seeds that it needed anyway (the first step then skips its own).
+///   - afterStep: called after each step with its number (1, 2, ...) and x as it then is
+///     (read it during the call; the next step changes it): one chain gives every zeta up to
+///     `settings.steps`, as the paper's Table 13 follows its views over the iterations.
 /// - Returns: x^c, [N, C, H, W], a leaf with no history.
 public func sghmcViews(seeds: Tensor, referenceFeatures: Tensor, backbone: any Layer,
-                       settings: SGHMCSettings, noise: SGHMCNoise, seedGradient: Tensor? = nil) -> Tensor {
+                       settings: SGHMCSettings, noise: SGHMCNoise, seedGradient: Tensor? = nil,
+                       afterStep: ((Int, Tensor) -> Void)? = nil) -> Tensor {
     checkArgument(noise.initialMomentum.shape == seeds.shape && noise.stepNoise.count >= settings.steps,
                  "sghmcViews: noise for \(noise.stepNoise.count) steps of shape \(noise.initialMomentum.shape); need \(settings.steps) of \(seeds.shape)")
     let x = seeds.copy()
@@ -195,6 +199,7 @@ public func sghmcViews(seeds: Tensor, referenceFeatures: Tensor, backbone: any L
                 }
             }
         }
+        afterStep?(iteration + 1, x)
     }
     return x
 }
@@ -202,8 +207,9 @@ public func sghmcViews(seeds: Tensor, referenceFeatures: Tensor, backbone: any L
 /// `sghmcViews(seeds:referenceFeatures:backbone:settings:noise:seedGradient:)` with its noise drawn from
 /// `generator` (see `SGHMCNoise.init(shape:steps:generator:)`).
 public func sghmcViews(seeds: Tensor, referenceFeatures: Tensor, backbone: any Layer,
-                       settings: SGHMCSettings, generator: inout SeededGenerator, seedGradient: Tensor? = nil) -> Tensor {
+                       settings: SGHMCSettings, generator: inout SeededGenerator, seedGradient: Tensor? = nil,
+                       afterStep: ((Int, Tensor) -> Void)? = nil) -> Tensor {
     let noise = SGHMCNoise(shape: seeds.shape, steps: settings.steps, generator: &generator)
     return sghmcViews(seeds: seeds, referenceFeatures: referenceFeatures, backbone: backbone,
-                      settings: settings, noise: noise, seedGradient: seedGradient)
+                      settings: settings, noise: noise, seedGradient: seedGradient, afterStep: afterStep)
 }

@@ -66,10 +66,13 @@ public struct RunJob {
             Trainer.releaseFollowers(collective)
             var embedded: [Float]?
             if try ledger.run(.embed, embedPrint, {
-                let values = try ContrastiveLearning.embed(
-                    checkpoint: directory.latest(RunLayout.trainingCheckpoint), dataset: dataset, features: settings.features)
+                let checkpoint = directory.latest(RunLayout.trainingCheckpoint)
+                let values = try ContrastiveLearning.embed(checkpoint: checkpoint, dataset: dataset, features: settings.features)
                 try writeMatrix(values, rows: dataset.count, to: RunLayout.embeddings)
                 embedded = values
+                message("measuring how far views lie from their images (the paper's Tables 1 and 13)")
+                let distances = try viewDistances(checkpoint: checkpoint, dataset: dataset, features: settings.features)
+                try directory.writeJSON(distances, to: RunLayout.viewDistances)
             }) { stagesRun.append(.embed) }
             if let embedded {
                 embeddings = (embedded, embedded.count / max(1, dataset.count))
@@ -166,6 +169,17 @@ public struct RunJob {
                 content.viewPairs = try sghmcViewPairs(checkpoint: checkpoint, dataset: dataset)
             } catch {
                 content.omissions.append("SGHMC views: \(error)")
+            }
+            if directory.contains(RunLayout.viewDistances) {
+                do {
+                    let data = try Data(contentsOf: directory.latest(RunLayout.viewDistances))
+                    content.viewDistances = try JSONDecoder().decode([ViewDistance].self, from: data)
+                } catch {
+                    content.omissions.append("distances of views from their images: \(RunLayout.viewDistances) is damaged (\(error))")
+                }
+            } else {
+                content.omissions.append("distances of views from their images (the paper's Tables 1 and 13): "
+                    + "this run was embedded before they were measured; `--from embed` measures them")
             }
         }
         try directory.write(Data(renderReport(content).utf8), to: RunLayout.report)

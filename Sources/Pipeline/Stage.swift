@@ -16,7 +16,7 @@ public enum Stage: String, CaseIterable, Codable, Sendable, Comparable {
     public var artefacts: [String] {
         switch self {
         case .train: [RunLayout.training]
-        case .embed: [RunLayout.embeddings]
+        case .embed: [RunLayout.embeddings, RunLayout.viewDistances]
         case .reduce: [RunLayout.coordinates]
         case .cluster: [RunLayout.labels, RunLayout.metrics]
         case .report: [RunLayout.report]
@@ -39,6 +39,8 @@ public enum RunLayout {
     public static let trainingLog = "training.jsonl"
     public static let trainingSettings = "settings.json"
     public static let embeddings = "embeddings.npy"
+    /// The paper's Tables 1 and 13 for the trained encoder (`ViewDistance` rows).
+    public static let viewDistances = "view_distances.json"
     public static let coordinates = "coordinates.npy"
     public static let labels = "labels.csv"
     public static let metrics = "metrics.json"

@@ -34,7 +34,9 @@ public func renderReport(_ content: ReportContent) -> String {
     }
     if !content.clusterSamples.isEmpty { sections.append(("samples", "Samples per cluster", page.samples())) }
     if let training = content.training { sections.append(("training", "Training curves", page.trainingCurves(training))) }
-    if !content.viewPairs.isEmpty { sections.append(("views", "SGHMC views", page.views())) }
+    if !content.viewPairs.isEmpty || !content.viewDistances.isEmpty {
+        sections.append(("views", "SGHMC views", page.views()))
+    }
     if !content.settings.isEmpty { sections.append(("settings", "Settings", page.settings())) }
     if !content.omissions.isEmpty {
         sections.append(("omissions", "Not shown", "<p>These parts of the run could not be drawn:</p><ul>\(list(content.omissions))</ul>"))

@@ -34,6 +34,8 @@ public struct ReportContent: Sendable {
     public var clusterSamples: [ClusterSamples]
     /// SGHMC views beside the images they were made from (the paper's Figure 2).
     public var viewPairs: [ViewPair]
+    /// Distances from images to their transformed views (Tables 1 and 13), empty when not measured.
+    public var viewDistances: [ViewDistance] = []
     /// How the number of clusters was chosen: the bandwidths swept and the one kept.
     public var bandwidthSweep: BandwidthSweepPlot?
     /// What to read before trusting the clusters (e.g. a training too short to beat the raw
@@ -230,6 +232,37 @@ public struct ViewPair: Sendable, Equatable {
     public init(original: [UInt8], view: [UInt8]) {
         self.original = original
         self.view = view
+    }
+}
+
+/// How far, in a run's embedding, images lie from views of them made by one transformation:
+/// the mean and standard deviation over the images of the Euclidean distance between the two
+/// L2-normalised features (the paper's Tables 1 and 13).
+public struct ViewDistance: Sendable, Equatable, Codable {
+    /// What made the views, e.g. "colour jitter" or "SGHMC, 3 steps".
+    public var transformation: String
+    /// SGHMC's steps zeta for an SGHMC row; nil for an augmentation.
+    public var sghmcSteps: Int?
+    public var mean: Double
+    public var standardDeviation: Double
+    /// The images measured.
+    public var images: Int
+
+    public init(transformation: String, sghmcSteps: Int? = nil, mean: Double, standardDeviation: Double, images: Int) {
+        self.transformation = transformation
+        self.sghmcSteps = sghmcSteps
+        self.mean = mean
+        self.standardDeviation = standardDeviation
+        self.images = images
+    }
+
+    /// The row of `distances`, one per image (population standard deviation).
+    public init(transformation: String, sghmcSteps: Int? = nil, distances: [Double]) {
+        let count = Double(max(1, distances.count))
+        let mean = distances.reduce(0, +) / count
+        let variance = distances.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / count
+        self.init(transformation: transformation, sghmcSteps: sghmcSteps, mean: mean,
+                  standardDeviation: variance.squareRoot(), images: distances.count)
     }
 }
 

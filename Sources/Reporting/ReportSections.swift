@@ -103,15 +103,49 @@ extension ReportPage {
     }
 
     func views() -> String {
-        let count = content.viewPairs.count
-        var html = "<p class=\"lead\">Hard negative views made by one SGHMC step on the input images (the paper's "
-            + "Figure 2): each view keeps most of its original's look while the encoder is pushed to tell them apart.</p>\n"
-        html += "<div class=\"pairs scroll\" style=\"grid-template-columns: max-content repeat(\(count), 64px)\">\n"
-        html += "<div class=\"rowname\">original</div>"
-        html += content.viewPairs.map { "<img alt=\"original\" src=\"\(dataURI($0.original))\">" }.joined() + "\n"
-        html += "<div class=\"rowname\">SGHMC view</div>"
-        html += content.viewPairs.map { "<img alt=\"SGHMC view\" src=\"\(dataURI($0.view))\">" }.joined() + "\n"
-        return html + "</div>\n"
+        var html = ""
+        if !content.viewPairs.isEmpty {
+            let count = content.viewPairs.count
+            html += "<p class=\"lead\">Hard negative views made by SGHMC on the input images (the paper's "
+                + "Figure 2): each view keeps most of its original's look while the encoder is pushed to tell them apart.</p>\n"
+            html += "<div class=\"pairs scroll\" style=\"grid-template-columns: max-content repeat(\(count), 64px)\">\n"
+            html += "<div class=\"rowname\">original</div>"
+            html += content.viewPairs.map { "<img alt=\"original\" src=\"\(dataURI($0.original))\">" }.joined() + "\n"
+            html += "<div class=\"rowname\">SGHMC view</div>"
+            html += content.viewPairs.map { "<img alt=\"SGHMC view\" src=\"\(dataURI($0.view))\">" }.joined() + "\n"
+            html += "</div>\n"
+        }
+        if !content.viewDistances.isEmpty { html += viewDistanceTable() }
+        return html
+    }
+
+    /// The paper's Tables 1 and 13: distances from images to their views, SGHMC rows with the
+    /// change from the row before.
+    func viewDistanceTable() -> String {
+        let images = content.viewDistances.map(\.images).max() ?? 0
+        var html = "<h3 style=\"margin-top:18px\">How far a view lies from its image</h3>\n"
+            + "<p class=\"lead\">The paper's Tables 1 and 13 for this run: the Euclidean distance between the "
+            + "embeddings of \(formatCount(images)) images and of views of them made by one transformation alone, "
+            + "mean &plusmn; standard deviation. SGHMC starts from the image itself and its steps continue one "
+            + "chain. The paper finds one SGHMC step farther than any augmentation, and the distance falling "
+            + "as the chain goes on.</p>\n"
+        html += "<table>\n<tr><th>view</th><th class=\"number\">distance</th>"
+            + "<th class=\"number\">change from the row before</th></tr>\n"
+        var previous: Double?
+        for row in content.viewDistances {
+            var change = ""
+            if row.sghmcSteps != nil {
+                if let previous, previous > 0 {
+                    let percent = (row.mean / previous - 1) * 100
+                    change = (percent > 0 ? "+" : "") + formatFixed(percent, digits: 1) + "%"
+                }
+                previous = row.mean
+            }
+            html += "<tr><td>\(escapeHTML(row.transformation))</td><td class=\"number\">"
+                + "\(formatFixed(row.mean, digits: 4)) &plusmn; \(formatFixed(row.standardDeviation, digits: 4))</td>"
+                + "<td class=\"number\">\(change)</td></tr>\n"
+        }
+        return html + "</table>\n"
     }
 
     func trainingCurves(_ training: TrainingHistory) -> String {
