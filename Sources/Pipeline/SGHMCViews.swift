@@ -51,10 +51,10 @@ func sghmcViewPairs(checkpoint: URL, dataset: ImageDataset, count: Int = 8) thro
 /// run's augmented views of the same images, up to the run's batch size at a time as in a
 /// training step, and the target backbone sees batch statistics without updating them.
 ///
-/// - Parameter count: images measured; nil: up to 512, fewer where the cost model says a
-///   13-step chain over them would take more than about half a minute (64 at least).
+/// - Parameter count: images measured; nil: up to 512, fewer where the cost model says the
+///   chain over them would take more than about half a minute (64 at least).
 public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFeatures, count: Int? = nil,
-                   sghmcSteps: [Int] = Array(stride(from: 1, through: 13, by: 2))) throws -> [ViewDistance] {
+                          sghmcSteps: [Int] = Array(stride(from: 1, through: 13, by: 2))) throws -> [ViewDistance] {
     let (networks, configuration) = try ContrastiveNetworks.load(checkpoint: checkpoint)
     guard let normalization = configuration.normalization, dataset.count >= 2, let chainLength = sghmcSteps.max(),
           chainLength >= 1 else { return [] }
@@ -65,12 +65,21 @@ public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: Embe
     func tensor(_ pixels: ArraySlice<Float>) -> Tensor {
         Tensor(shape: [pixels.count / imageSize, dataset.channels, dataset.height, dataset.width], scalars: Array(pixels))
     }
+    /// The features of images, `embedBatch` at a time (evaluation mode keeps no tape, but large
+    /// images still make large activations).
+    let embedBatch = 128
+    func embedded(_ pixels: ArraySlice<Float>) -> [Float] {
+        stride(from: pixels.startIndex, to: pixels.endIndex, by: embedBatch * imageSize).flatMap { start in
+            networks.embed(images: tensor(pixels[start..<min(pixels.endIndex, start + embedBatch * imageSize)]),
+                           features: features).scalars
+        }
+    }
     let original = dataset.batch(indices, normalization: normalization).pixels
-    let originalEmbedding = networks.embed(images: tensor(original[...]), features: features).scalars
+    let originalEmbedding = embedded(original[...])
     let width = originalEmbedding.count / count
-    /// Distances from the images `first...` to their views, embedded.
-    func distances(_ views: Tensor, first: Int) -> [Double] {
-        let embedded = networks.embed(images: views, features: features).scalars
+    /// Distances from the images `first...` to their views.
+    func distances(_ views: ArraySlice<Float>, first: Int) -> [Double] {
+        let embedded = embedded(views)
         return (0..<embedded.count / width).map { row in
             var sum = 0.0
             for column in 0..<width {
@@ -105,7 +114,7 @@ public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: Embe
     for (name, settings) in augmentations {
         let augmenter = try Augmenter(dataset: dataset, settings: settings, normalization: normalization, seed: configuration.seed)
         let views = augmenter.batch(indices, epoch: 0, view: 0).pixels
-        rows.append(ViewDistance(transformation: name, distances: distances(tensor(views[...]), first: 0)))
+        rows.append(ViewDistance(transformation: name, distances: distances(views[...], first: 0)))
     }
 
     let references = try Augmenter(dataset: dataset, settings: run, normalization: normalization, seed: configuration.seed)
@@ -126,7 +135,7 @@ public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: Embe
         }
         _ = sghmcViews(seeds: seeds, referenceFeatures: referenceFeatures, backbone: backbone, settings: settings,
                        generator: &generator) { step, views in
-            if sghmcSteps.contains(step) { chained[step, default: []] += distances(views, first: first) }
+            if sghmcSteps.contains(step) { chained[step, default: []] += distances(views.scalars[...], first: first) }
         }
     }
     for step in sghmcSteps.sorted() {
