@@ -51,10 +51,15 @@ func sghmcViewPairs(checkpoint: URL, dataset: ImageDataset, count: Int = 8) thro
 /// run's augmented views of the same images, up to the run's batch size at a time as in a
 /// training step, and the target backbone sees batch statistics without updating them.
 ///
-/// - Parameter count: images measured; nil: up to 512, fewer where the cost model says the
-///   chain over them would take more than about half a minute (64 at least).
+/// - Parameters:
+///   - count: images measured; nil: up to 512, fewer where the cost model says the chain over
+///     them would take more than about half a minute (64 at least).
+///   - variant: the sampler's update rule; nil: the run's (SGHMC when it trained with an
+///     augmentation as x^c). `.mc` (noise alone) tells how much of the distance the energy's
+///     gradient makes.
 public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFeatures, count: Int? = nil,
-                          sghmcSteps: [Int] = Array(stride(from: 1, through: 13, by: 2))) throws -> [ViewDistance] {
+                          sghmcSteps: [Int] = Array(stride(from: 1, through: 13, by: 2)),
+                          variant: SGHMCSettings.Variant? = nil) throws -> [ViewDistance] {
     let (networks, configuration) = try ContrastiveNetworks.load(checkpoint: checkpoint)
     guard let normalization = configuration.normalization, dataset.count >= 2, let chainLength = sghmcSteps.max(),
           chainLength >= 1 else { return [] }
@@ -121,6 +126,7 @@ public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: Embe
         .batch(indices, epoch: 0, view: 1).pixels
     let backbone = networks.targetBackbone ?? networks.backbone
     var settings = configuration.sghmc
+    if let variant { settings.variant = variant }
     if settings.variant == .augmentation { settings.variant = .sghmc }  // the table always samples
     settings.steps = chainLength
     var generator = SeededGenerator(seed: configuration.seed, stream: [0x5441_4231])  // "TAB1"
@@ -139,7 +145,12 @@ public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: Embe
         }
     }
     for step in sghmcSteps.sorted() {
-        rows.append(ViewDistance(transformation: "SGHMC, \(step) step\(step == 1 ? "" : "s")", sghmcSteps: step,
+        let sampler = switch settings.variant {
+        case .hmc: "HMC without noise"
+        case .mc: "random walk without gradient"
+        default: "SGHMC"
+        }
+        rows.append(ViewDistance(transformation: "\(sampler), \(step) step\(step == 1 ? "" : "s")", sghmcSteps: step,
                                  distances: chained[step] ?? []))
     }
     return rows

@@ -74,6 +74,11 @@ import Testing
         #expect(chain.filter { $0.sghmcSteps != nil }.map(\.sghmcSteps) == [1, 3, 13])
         #expect(one.dropLast() == chain.dropLast(3), "the augmentation rows do not depend on the chain")
         #expect(chain.allSatisfy { $0.images == 32 })
+        // The Table 8 ablation's random walk: the same noise without the energy's gradient.
+        let walk = try viewDistances(checkpoint: checkpoint, dataset: digits, features: .projection, count: 32,
+                                     sghmcSteps: [1], variant: .mc)
+        #expect(walk.last?.transformation == "random walk without gradient, 1 step")
+        #expect(walk.dropLast() == one.dropLast() && walk.last != one.last)
     }
 
     /// The short-training notice: under 20 epochs only, naming the split, never for features.
