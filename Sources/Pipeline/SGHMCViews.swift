@@ -25,8 +25,7 @@ func sghmcViewPairs(checkpoint: URL, dataset: ImageDataset, count: Int = 8) thro
         backbone(Tensor(shape: shape, scalars: references.pixels), mode: .trainingWithoutStatisticsUpdate)
     }
     var generator = SeededGenerator(seed: configuration.seed, stream: [0x4649_4732])  // "FIG2"
-    var settings = configuration.sghmc
-    if settings.variant == .augmentation { settings.variant = .sghmc }  // the figure always samples
+    let settings = sampling(configuration.sghmc)
     let views = sghmcViews(
         seeds: Tensor(shape: shape, scalars: seeds.pixels), referenceFeatures: referenceFeatures,
         backbone: backbone, settings: settings, generator: &generator)
@@ -84,14 +83,14 @@ public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: Embe
     let width = originalEmbedding.count / count
     /// Distances from the images `first...` to their views.
     func distances(_ views: ArraySlice<Float>, first: Int) -> [Double] {
-        let embedded = embedded(views)
-        return (0..<embedded.count / width).map { row in
-            var sum = 0.0
-            for column in 0..<width {
-                let difference = Double(embedded[row * width + column] - originalEmbedding[(first + row) * width + column])
-                sum += difference * difference
+        let viewEmbedding = embedded(views)
+        return viewEmbedding.withUnsafeBufferPointer { viewRows in
+            originalEmbedding.withUnsafeBufferPointer { imageRows in
+                (0..<viewRows.count / width).map { row in
+                    Double(squaredDistance(viewRows.baseAddress! + row * width,
+                                           imageRows.baseAddress! + (first + row) * width, count: width)).squareRoot()
+                }
             }
-            return sum.squareRoot()
         }
     }
 
@@ -127,7 +126,7 @@ public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: Embe
     let backbone = networks.targetBackbone ?? networks.backbone
     var settings = configuration.sghmc
     if let variant { settings.variant = variant }
-    if settings.variant == .augmentation { settings.variant = .sghmc }  // the table always samples
+    settings = sampling(settings)
     settings.steps = chainLength
     var generator = SeededGenerator(seed: configuration.seed, stream: [0x5441_4231])  // "TAB1"
     var chained = [Int: [Double]]()
@@ -154,4 +153,12 @@ public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: Embe
                                  distances: chained[step] ?? []))
     }
     return rows
+}
+
+/// `settings` as the figure and the tables sample with: a run that trained with an ordinary
+/// augmentation as x^c (no sampler) is shown SGHMC's views at its constants.
+func sampling(_ settings: SGHMCSettings) -> SGHMCSettings {
+    var settings = settings
+    if settings.variant == .augmentation { settings.variant = .sghmc }
+    return settings
 }
