@@ -34,7 +34,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Backbone: resnet18 (the default), resnet34, or a Vision Transformer vit-tiny, vit-small or vit-base (the paper's Table 10; trained with AdamW).")
     var backbone: BackboneArchitecture?
 
-    @Option(name: .customLong("patch-size"), parsing: .unconditional, help: "A ViT's patch size in pixels (default: 4 up to 32 px).")
+    @Option(name: .customLong("patch-size"), parsing: .unconditional, help: "A ViT's patch size in pixels (default: 4 up to 8 px, 2 up to 16, 4 up to 32).")
     var patchSize: Int?
 
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per step (default 256; 64 on sets under 6,144 images, which learn from steps).")

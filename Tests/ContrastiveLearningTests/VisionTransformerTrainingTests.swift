@@ -100,8 +100,9 @@ import TensorCore
         #expect(throws: TrainingError.self) { try resNet.configuration(for: digits) }
         #expect(VisionTransformerSettings.defaultPatchSize(height: 32, width: 32) == 4)
         #expect(VisionTransformerSettings.defaultPatchSize(height: 28, width: 28) == 4)
-        #expect(VisionTransformerSettings.defaultPatchSize(height: 16, width: 16) == 4)
+        #expect(VisionTransformerSettings.defaultPatchSize(height: 16, width: 16) == 2)
         #expect(VisionTransformerSettings.defaultPatchSize(height: 8, width: 8) == 4)
+        #expect(VisionTransformerSettings.defaultPatchSize(height: 4, width: 4) == 2)
         #expect(VisionTransformerSettings.defaultPatchSize(height: 10, width: 10) == 2)
         #expect(VisionTransformerSettings.defaultPatchSize(height: 7, width: 7) == 1)
         #expect(VisionTransformerSettings.defaultPatchSize(height: 64, width: 64) == 8)
