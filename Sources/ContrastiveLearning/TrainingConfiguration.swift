@@ -338,13 +338,14 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// `minutes` of training on two cores at the measured throughput (at least 2 epochs, at
     /// most `maximumEpochs`). Crops keep at least 30% of the area on images of 32 pixels or
     /// less, where 8% leaves too little of a digit or garment to match; grey images are not
-    /// flipped. Without a `preset`,
+    /// flipped. Without `usesRegularizer`, the paradigm trains with the regularizer as
+    /// `RegularizerSettings.isOnByDefault(for:)` says (off for InfoNCE); without a `preset`,
     /// the regularizer takes `RegularizerSettings.Preset.cpuDefault(for:)`.
     ///
     /// - Throws: `TrainingError.invalidSetting` when `minutes` is not in (0, a week], and
     ///   `TrainingError.incompatibleDataset` when the dataset has fewer than 2 images (a
     ///   batch needs two), both before any work.
-    public static func cpuDefault(paradigm: Paradigm = .byol, usesRegularizer: Bool = true,
+    public static func cpuDefault(paradigm: Paradigm = .byol, usesRegularizer: Bool? = nil,
                                   preset: RegularizerSettings.Preset? = nil,
                                   for dataset: ImageDataset, minutes: Double = 20,
                                   seed: UInt64 = 0) throws -> TrainingConfiguration {
@@ -354,7 +355,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
                                                     found: "\(dataset.count) in \(dataset.name)")
         }
         var configuration = TrainingConfiguration(
-            paradigm: paradigm, usesRegularizer: usesRegularizer, preset: preset ?? .cpuDefault(for: paradigm),
+            paradigm: paradigm, usesRegularizer: usesRegularizer ?? RegularizerSettings.isOnByDefault(for: paradigm),
+            preset: preset ?? .cpuDefault(for: paradigm),
             inputChannels: dataset.channels, inputHeight: dataset.height, inputWidth: dataset.width,
             width: 16, batchSize: cpuBatchSize(imageCount: dataset.count), epochs: 1, seed: seed)
         configuration.learningRate = learningRate(base: cpuBaseLearningRate(paradigm: paradigm),

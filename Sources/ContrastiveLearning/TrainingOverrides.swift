@@ -6,7 +6,10 @@ import Datasets
 /// so `--width 64 --minutes 20` gets epochs sized for width 64.
 public struct TrainingOverrides: Sendable, Equatable {
     public var paradigm: Paradigm = .infonce
-    public var usesRegularizer = true
+    /// nil: the CPU default for the paradigm (`RegularizerSettings.isOnByDefault(for:)`).
+    public var usesRegularizer: Bool?
+    /// Whether the run trains with the regularizer: as given, or the paradigm's default.
+    public var trainsWithRegularizer: Bool { usesRegularizer ?? RegularizerSettings.isOnByDefault(for: paradigm) }
     /// nil: the CPU default for the paradigm (`RegularizerSettings.Preset.cpuDefault(for:)`).
     public var preset: RegularizerSettings.Preset?
     /// Epochs; nil: what fits `minutes`.
@@ -56,7 +59,7 @@ public struct TrainingOverrides: Sendable, Equatable {
     ///   `TrainingError.incompatibleDataset` for a dataset too small to train on.
     public func configuration(for dataset: ImageDataset) throws -> TrainingConfiguration {
         var configuration = try TrainingConfiguration.cpuDefault(
-            paradigm: paradigm, usesRegularizer: usesRegularizer, preset: preset,
+            paradigm: paradigm, usesRegularizer: trainsWithRegularizer, preset: preset,
             for: dataset, minutes: minutes, seed: seed)
         if let width {
             configuration.width = width

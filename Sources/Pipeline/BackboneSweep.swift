@@ -118,7 +118,7 @@ public struct BackboneSweep {
 public func backboneSweepMarkdown(_ rows: [BackboneSweep.Row], dataset: String, training: TrainingOverrides) -> String {
     let seeds = Set(rows.map(\.seed)).count
     var text = "# Backbones on \(dataset)\n\n"
-    text += "\(training.paradigm.displayName)\(training.usesRegularizer ? " + NRCC" : ""), "
+    text += "\(training.paradigm.displayName)\(training.trainsWithRegularizer ? " + NRCC" : ""), "
     text += training.epochs.map { "\($0) epoch\($0 == 1 ? "" : "s") each" } ?? "a budget of \(formatFixed(training.minutes, digits: 1)) modelled minutes each"
     text += seeds > 1 ? "; mean +- standard deviation over \(seeds) training seeds" : ""
     text += ". Training seconds as measured on this machine; scores in percent.\n\n"

@@ -33,6 +33,26 @@ import Testing
         #expect(try overrides.configuration(for: digits).preset == .paper)
     }
 
+    /// The regularizer is off for InfoNCE, which then fits more epochs into the same minutes,
+    /// and on for the paradigms without negatives; the user's choice wins either way.
+    @Test func theRegularizerIsOffForInfoNCEUnlessAsked() throws {
+        let digits = try embeddedDigits()
+        for paradigm in Paradigm.allCases {
+            let configuration = try TrainingConfiguration.cpuDefault(paradigm: paradigm, for: digits, minutes: 1)
+            #expect(configuration.usesRegularizer == (paradigm != .infonce), "\(paradigm)")
+        }
+        var overrides = TrainingOverrides()
+        overrides.minutes = 20
+        let alone = try overrides.configuration(for: digits)
+        overrides.usesRegularizer = true
+        let regularized = try overrides.configuration(for: digits)
+        #expect(!alone.usesRegularizer && regularized.usesRegularizer)
+        #expect(alone.epochs > regularized.epochs, "a step without SGHMC and R takes less time")
+        overrides.paradigm = .byol
+        overrides.usesRegularizer = false
+        #expect(try !overrides.configuration(for: digits).usesRegularizer)
+    }
+
     /// SimSiam and Barlow Twins: their measured short-run rates, SimSiam's predictor ten
     /// times faster on a CPU (its paper's 1 in the paper settings), Barlow Twins' lambda.
     @Test func table9ParadigmsGetTheirOwnRatesAndHeads() throws {

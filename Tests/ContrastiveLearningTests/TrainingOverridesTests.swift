@@ -25,6 +25,7 @@ import Testing
         let digits = try embeddedDigits()
         var base = TrainingOverrides()
         base.minutes = 10
+        base.usesRegularizer = true // SGHMC steps cost only with the regularizer on
         var steps = base
         steps.sghmcSteps = 5
         var deep = base

@@ -28,13 +28,34 @@ import Testing
         }
     }
 
+    /// An option that only the regularizer reads, given while the regularizer is off, would
+    /// change nothing: it is refused, saying how to turn the regularizer on.
+    @Test func regularizerOptionsNeedTheRegularizer() throws {
+        let digits = try embeddedDigits()
+        for (arguments, why) in [(["--sghmc-steps", "3"], "off by default for InfoNCE"),
+                                 (["--paradigm", "byol", "--nrcc", "off", "--lambda", "0.2"], "--nrcc off")] {
+            #expect {
+                _ = try TrainingOptions.parse(arguments).configuration(for: digits)
+            } throws: { error in
+                let text = "\(error)"
+                return error is ValidationError && text.contains(arguments[arguments.count - 2])
+                    && text.contains(why) && text.contains("--nrcc on")
+            }
+        }
+        #expect(try TrainingOptions.parse(["--sghmc-steps", "3", "--nrcc", "on"]).configuration(for: digits).sghmc.steps == 3)
+        #expect(try TrainingOptions.parse(["--paradigm", "byol", "--lambda", "0.2"]).configuration(for: digits)
+            .regularizer.weight == 0.2)
+        // The ablation sets the regularizer per row: its options are kept for the NRCC rows.
+        #expect(try TrainingOptions.parse(["--sghmc-steps", "3"]).validatedOverrides(for: digits).sghmcSteps == 3)
+    }
+
     @Test func everyOptionOfTheLibraryIsReachable() throws {
         let options = try TrainingOptions.parse([
             "--paradigm", "byol", "--nrcc", "off", "--depth", "34", "--batch-size", "32", "--flip", "0",
             "--sghmc-steps", "3", "--target-momentum", "0.99", "--training-seed", "9",
         ])
         let overrides = options.overrides
-        #expect(overrides.paradigm == .byol && !overrides.usesRegularizer && overrides.depth == 34)
+        #expect(overrides.paradigm == .byol && overrides.usesRegularizer == false && overrides.depth == 34)
         #expect(overrides.batchSize == 32 && overrides.flipProbability == 0 && overrides.sghmcSteps == 3)
         #expect(overrides.targetMomentum == 0.99 && overrides.seed == 9)
 

@@ -11,6 +11,7 @@ import Testing
         var overrides = TrainingOverrides()
         overrides.minutes = 20
         overrides.patchSize = 2 // not the default 4
+        overrides.usesRegularizer = true // the paper's Table 10 trains with NRCC; InfoNCE's default is off
         let sweep = try BackboneSweep(dataset: digits, datasetName: "digits", backbones: [.resnet18, .resnet34, .vitTiny],
                                       training: overrides, clustering: ClusterSettings(),
                                       directory: try RunDirectory(path: temporaryFolder("backbones")))
@@ -58,6 +59,7 @@ import Testing
         overrides.epochs = 1
         overrides.batchSize = 32
         overrides.patchSize = 4
+        overrides.usesRegularizer = true // SGHMC's input gradients through both backbones
         let directory = try RunDirectory(path: temporaryFolder("backbones-run"))
         let sweep = try BackboneSweep(dataset: digits, datasetName: "digits", backbones: [.resnet18, .vitTiny],
                                       training: overrides, clustering: ClusterSettings(), directory: directory)
