@@ -17,6 +17,12 @@ public struct SGHMCSettings: Sendable, Codable, Equatable {
         /// No sampling: x^c is a third ordinary augmentation of the sample (the "NRCC without
         /// SGHMC" rows of the paper's Table 2). The trainer supplies it; `sghmcViews` is not used.
         case augmentation
+        /// SGHMC with the energy's gradient at the noise's size: `p = (1 - delta1) p - g / rms(g)
+        /// + delta3 xi`, the root mean square taken image by image, no clamp. At SPEC's constants
+        /// the term `delta2 clamp(g)` moves a pixel by at most 0.0025 against the noise's 0.05,
+        /// so SGHMC's views are noise (docs/nrcc-regularizer.md); here the energy moves x as far
+        /// as the noise does.
+        case normalized
     }
 
     /// The update rule (SGHMC or one of the two ablations).
@@ -51,7 +57,7 @@ public struct SGHMCSettings: Sendable, Codable, Equatable {
     public static let maximumSteps = 100
 
     /// Whether each step needs grad_x E (SGHMC and HMC; MC moves by noise alone).
-    public var usesEnergyGradient: Bool { variant == .sghmc || variant == .hmc }
+    public var usesEnergyGradient: Bool { variant == .sghmc || variant == .hmc || variant == .normalized }
     /// The largest `resampleSize`, in pixels (the authors resample to 32).
     public static let maximumResampleSize = 1024
 
@@ -192,6 +198,18 @@ public func sghmcViews(seeds: Tensor, referenceFeatures: Tensor, backbone: any L
                         }
                     case .mc:
                         for i in 0..<count { p[i] = (1 - friction) * p[i] + scale * xi[i] }
+                    case .normalized:
+                        gradient!.withUnsafeBufferPointer { g in
+                            let imageSize = count / seeds.shape[0]
+                            for image in 0..<seeds.shape[0] {
+                                let pixels = image * imageSize..<(image + 1) * imageSize
+                                var sumOfSquares: Float = 0
+                                for i in pixels { sumOfSquares += g[i] * g[i] }
+                                let rms = (sumOfSquares / Float(imageSize)).squareRoot()
+                                let gain: Float = rms > 0 ? 1 / rms : 0
+                                for i in pixels { p[i] = (1 - friction) * p[i] - gain * g[i] + scale * xi[i] }
+                            }
+                        }
                     case .augmentation:
                         fatalError("sghmcViews: the augmentation variant makes x^c by augmenting, not sampling")
                     }

@@ -52,7 +52,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("sghmc-steps"), parsing: .unconditional, help: "SGHMC steps zeta per view (the paper's Table 13 sweeps 1-13).")
     var sghmcSteps: Int?
 
-    @Option(name: .customLong("sghmc-variant"), help: "sghmc, or the Table 8 ablations hmc and mc.")
+    @Option(name: .customLong("sghmc-variant"), help: "sghmc, the Table 8 ablations hmc and mc, or normalized: SGHMC with the energy's gradient rescaled per image to the noise's size (docs/nrcc-regularizer.md).")
     var sghmcVariant: SGHMCSettings.Variant?
 
     @Option(name: .customLong("lambda"), parsing: .unconditional, help: "Weight of the regularizer (default from the preset).")

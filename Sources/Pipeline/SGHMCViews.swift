@@ -147,6 +147,7 @@ public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: Embe
         let sampler = switch settings.variant {
         case .hmc: "HMC without noise"
         case .mc: "random walk without gradient"
+        case .normalized: "SGHMC, gradient at the noise's size"
         default: "SGHMC"
         }
         rows.append(ViewDistance(transformation: "\(sampler), \(step) step\(step == 1 ? "" : "s")", sghmcSteps: step,

@@ -72,6 +72,49 @@ final class TinyBackbone: Layer {
         #expect(shared.scalars == views.scalars, "\(name): a shared seed gradient changes the views")
     }
 
+    /// The `normalized` variant: SGHMC's step with grad_x E rescaled, image by image, to a
+    /// root mean square of 1, so that the energy moves x as far as the noise does.
+    @Test func normalizedVariantStepsByTheUnitGradient() throws {
+        let fixture = try loadFixture("sghmc.json")
+        let n = fixture["count"] as! Int, size = fixture["size"] as! Int
+        let shape = [n, 1, size, size], imageSize = size * size
+        let backbone = TinyBackbone(fixture: fixture)
+        let reference = withoutGradient { backbone(tensor(fixture["viewB"], shape), mode: .trainingWithoutStatisticsUpdate) }
+        let seeds = tensor(fixture["seeds"], shape, requiresGradient: true)
+        let gradient = gradients(of: sghmcEnergy(images: seeds, referenceFeatures: reference, backbone: backbone),
+                                 withRespectTo: [seeds])[0].scalars
+        let settings = SGHMCSettings(variant: .normalized)
+        let noise = SGHMCNoise(initialMomentum: tensor(fixture["initialMomentum"], shape),
+                               stepNoise: (fixture["stepNoise"] as! [Any]).map { tensor($0, shape) })
+        let views = sghmcViews(seeds: seeds.detached(), referenceFeatures: reference, backbone: backbone,
+                               settings: settings, noise: noise).scalars
+        let x = seeds.scalars, p0 = noise.initialMomentum.scalars, xi = noise.stepNoise[0].scalars
+        var expected = [Float](repeating: 0, count: x.count)
+        for image in 0..<n {
+            let pixels = image * imageSize..<(image + 1) * imageSize
+            let rms = (pixels.map { gradient[$0] * gradient[$0] }.reduce(0, +) / Float(imageSize)).squareRoot()
+            #expect(rms > 0)
+            for i in pixels {
+                let momentum = (1 - settings.friction) * p0[i] - gradient[i] / rms + settings.noiseScale * xi[i]
+                expected[i] = x[i] + settings.stepSize * momentum
+            }
+        }
+        #expect(closeness(views, expected, absolute: 1e-6, relative: 1e-5) <= 1)
+
+        // Without momentum and noise the move is the unit gradient alone, against the energy.
+        let silent = SGHMCNoise(initialMomentum: Tensor.zeros(shape), stepNoise: [Tensor.zeros(shape)])
+        let moved = sghmcViews(seeds: seeds.detached(), referenceFeatures: reference, backbone: backbone,
+                               settings: settings, noise: silent).scalars
+        for image in 0..<n {
+            let pixels = image * imageSize..<(image + 1) * imageSize
+            let steps = pixels.map { (moved[$0] - x[$0]) / settings.stepSize }
+            let rms = (steps.map { $0 * $0 }.reduce(0, +) / Float(imageSize)).squareRoot()
+            #expect(abs(rms - 1) < 1e-4, "image \(image): the step's root mean square is \(rms)")
+            let alignment = zip(steps, pixels.map { gradient[$0] }).map(*).reduce(0, +)
+            #expect(alignment < 0, "image \(image) moved up the energy")
+        }
+    }
+
     /// The energy passes use batch statistics and leave every running statistic, batch
     /// counter, parameter and parameter gradient of the frozen backbone untouched.
     @Test func energyPassLeavesBackboneStateUnchanged() {
