@@ -15,19 +15,9 @@ import os
 import sys
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.optimize import linear_sum_assignment
-from scipy.spatial.distance import squareform
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-
-def accuracy(truth, found):
-    classes, t = np.unique(truth, return_inverse=True)
-    clusters, f = np.unique(found, return_inverse=True)
-    table = np.zeros((len(clusters), len(classes)))
-    np.add.at(table, (f, t), 1)
-    rows, cols = linear_sum_assignment(-table)
-    return table[rows, cols].sum() / len(truth)
+from prototype_rules import acc
 
 
 def vote(partitions, threshold=0.5):
@@ -38,9 +28,7 @@ def vote(partitions, threshold=0.5):
     if len(atoms) == 1:
         return np.zeros(partitions.shape[1], dtype=int)
     together = (atoms[:, None, :] == atoms[None, :, :]).mean(axis=2)
-    # Weighted average linkage: repeat each atom's weight by clustering a condensed matrix of
-    # atoms with UPGMA, where an atom of s points counts s times (scipy has no weights, so the
-    # linkage is done by hand below).
+    # An atom of s points counts s times in the average; scipy's linkage has no weights.
     labels = weighted_average_linkage(1.0 - together, sizes, threshold)
     return labels[point_atom]
 
@@ -51,7 +39,6 @@ def weighted_average_linkage(distance, sizes, threshold):
     d = distance.astype(float).copy()
     np.fill_diagonal(d, np.inf)
     size = sizes.astype(float).copy()
-    alive = np.ones(n, dtype=bool)
     members = [[i] for i in range(n)]
     while True:
         flat = np.argmin(d)
@@ -66,7 +53,6 @@ def weighted_average_linkage(distance, sizes, threshold):
         d[j] = np.inf
         d[:, j] = np.inf
         size[i] += size[j]
-        alive[j] = False
         members[i].extend(members[j])
         members[j] = []
     labels = np.empty(n, dtype=int)
@@ -98,11 +84,11 @@ def main():
                                           dtype=int)[:, 1] for f in folders])
         k = len(np.unique(truth))
         result = {"set": name, "k": k}
-        singles = [(len(np.unique(p)), accuracy(truth, p)) for p in partitions]
+        singles = [(len(np.unique(p)), acc(truth, p)) for p in partitions]
         result["single"] = singles
         for method, labels in [("medoid", medoid(partitions)), ("vote", vote(partitions)),
                                ("vote0.3", vote(partitions, 0.3)), ("vote0.7", vote(partitions, 0.7))]:
-            result[method] = (len(np.unique(labels)), accuracy(truth, labels),
+            result[method] = (len(np.unique(labels)), acc(truth, labels),
                               normalized_mutual_info_score(truth, labels))
         rows.append(result)
         print(name, k, "singles", " ".join(f"{c}:{a:.3f}" for c, a in singles),

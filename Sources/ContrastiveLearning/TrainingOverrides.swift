@@ -59,7 +59,7 @@ public struct TrainingOverrides: Sendable, Equatable {
     ///   `TrainingError.incompatibleDataset` for a dataset too small to train on.
     public func configuration(for dataset: ImageDataset) throws -> TrainingConfiguration {
         var configuration = try TrainingConfiguration.cpuDefault(
-            paradigm: paradigm, usesRegularizer: trainsWithRegularizer, preset: preset,
+            paradigm: paradigm, usesRegularizer: usesRegularizer, preset: preset,
             for: dataset, minutes: minutes, seed: seed)
         if let width {
             configuration.width = width
