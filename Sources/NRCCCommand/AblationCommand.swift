@@ -29,6 +29,9 @@ struct AblationCommand: ParsableCommand {
     @Option(help: "A labelled dataset name or path.")
     var dataset: String = "digits"
 
+    @Option(help: "Which split of a named dataset: all (train then test), train or test.")
+    var split: DatasetSplit = .all
+
     @Option(help: "The ablation folder.")
     var output: String?
 
@@ -48,13 +51,13 @@ struct AblationCommand: ParsableCommand {
 
     func run() throws {
         try Ranks.requireOneProcess("ablation")
-        let images = try loadImageDataset(dataset)
+        let images = try loadImageDataset(dataset, split: split)
         let directory = try RunDirectory(
             path: output ?? "runs/ablation-\(URL(fileURLWithPath: dataset).lastPathComponent)")
         let printer = display.progressPrinter()
         if !backbones.isEmpty {
             let sweep = try BackboneSweep(
-                dataset: images, datasetName: dataset, backbones: backbones,
+                dataset: images, datasetName: dataset, split: split, backbones: backbones,
                 training: try training.validatedOverrides(for: images), seedCount: seeds,
                 clustering: try clustering.settings(), directory: directory)
             let rows = try sweep.run(progress: printer.handler, message: { printer.message($0) })
@@ -67,7 +70,7 @@ struct AblationCommand: ParsableCommand {
             return
         }
         let ablation = try Ablation(
-            dataset: images, datasetName: dataset, paradigms: paradigms, training: try training.validatedOverrides(for: images),
+            dataset: images, datasetName: dataset, split: split, paradigms: paradigms, training: try training.validatedOverrides(for: images),
             seedCount: seeds, clustering: try clustering.settings(), directory: directory)
         let rows = try ablation.run(progress: printer.handler, message: { printer.message($0) })
         if display.json {

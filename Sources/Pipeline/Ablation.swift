@@ -53,6 +53,8 @@ public struct Ablation {
 
     public let dataset: ImageDataset
     public let datasetName: String
+    /// The split of a named dataset the images come from, recorded in each run's settings.
+    public let split: DatasetSplit
     /// The paradigms compared, in the table's order (InfoNCE and BYOL by default: Table 2).
     public let paradigms: [Paradigm]
     /// What the user asked for; each run resolves it for its own paradigm (so each paradigm
@@ -67,7 +69,7 @@ public struct Ablation {
     public let clustering: ClusterSettings
     public let directory: RunDirectory
 
-    public init(dataset: ImageDataset, datasetName: String, paradigms: [Paradigm] = [.infonce, .byol],
+    public init(dataset: ImageDataset, datasetName: String, split: DatasetSplit = .all, paradigms: [Paradigm] = [.infonce, .byol],
                 training: TrainingOverrides, seedCount: Int = 1, clustering: ClusterSettings,
                 directory: RunDirectory) throws {
         try ComparisonChecks.requireLabels(dataset, name: datasetName, scoredBy: "the ablation")
@@ -75,6 +77,7 @@ public struct Ablation {
         seeds = try ComparisonChecks.seeds(seedCount, from: training.seed, eachTrains: "every row")
         self.dataset = dataset
         self.datasetName = datasetName
+        self.split = split
         self.paradigms = paradigms
         self.training = training
         var reference = training
@@ -98,8 +101,7 @@ public struct Ablation {
             message("ablation: \(name)")
             let runDirectory = try RunDirectory(path: directory.file(name).path)
             let job = RunJob(
-                settings: RunSettings(dataset: datasetName, training: try configuration(paradigm, negatives, seed: seed),
-                                      clustering: clustering.umapGridShift),
+                settings: try runSettings(paradigm, negatives, seed: seed),
                 source: .images(dataset), directory: runDirectory)
             let summary = try job.run(progress: progress, message: message)
             let embeddings = try job.readMatrix(RunLayout.embeddings, stage: .embed)
@@ -145,6 +147,12 @@ public struct Ablation {
         var configuration = try overrides.configuration(for: dataset)
         if negatives == .augmentation { configuration.sghmc.variant = .augmentation }
         return configuration
+    }
+
+    /// The settings of one run's folder: its training, and UMAP + GridShift for its report.
+    public func runSettings(_ paradigm: Paradigm, _ negatives: Negatives, seed: UInt64? = nil) throws -> RunSettings {
+        RunSettings(dataset: datasetName, split: split, training: try configuration(paradigm, negatives, seed: seed),
+                    clustering: clustering.umapGridShift)
     }
 
     /// Writes the rows so far as `ablation.md` and `ablation.csv`.

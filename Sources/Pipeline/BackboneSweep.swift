@@ -31,6 +31,8 @@ public struct BackboneSweep {
 
     public let dataset: ImageDataset
     public let datasetName: String
+    /// The split of a named dataset the images come from, recorded in each run's settings.
+    public let split: DatasetSplit
     public let backbones: [BackboneArchitecture]
     /// The paradigm, regularizer and budget every backbone trains with.
     public let training: TrainingOverrides
@@ -38,7 +40,7 @@ public struct BackboneSweep {
     public let clustering: ClusterSettings
     public let directory: RunDirectory
 
-    public init(dataset: ImageDataset, datasetName: String, backbones: [BackboneArchitecture],
+    public init(dataset: ImageDataset, datasetName: String, split: DatasetSplit = .all, backbones: [BackboneArchitecture],
                 training: TrainingOverrides, seedCount: Int = 1, clustering: ClusterSettings,
                 directory: RunDirectory) throws {
         try ComparisonChecks.requireLabels(dataset, name: datasetName, scoredBy: "the sweep")
@@ -50,6 +52,7 @@ public struct BackboneSweep {
         seeds = try ComparisonChecks.seeds(seedCount, from: training.seed, eachTrains: "every backbone")
         self.dataset = dataset
         self.datasetName = datasetName
+        self.split = split
         self.backbones = backbones
         self.training = training
         self.clustering = clustering
@@ -79,7 +82,7 @@ public struct BackboneSweep {
                 let configuration = try configuration(backbone, seed: seed)
                 message("backbones: \(name), \(configuration.epochs) epochs")
                 let job = RunJob(
-                    settings: RunSettings(dataset: datasetName, training: configuration, clustering: clustering.umapGridShift),
+                    settings: RunSettings(dataset: datasetName, split: split, training: configuration, clustering: clustering.umapGridShift),
                     source: .images(dataset), directory: try RunDirectory(path: directory.file(name).path))
                 let summary = try job.run(progress: progress, message: message)
                 let embeddings = try job.readMatrix(RunLayout.embeddings, stage: .embed)

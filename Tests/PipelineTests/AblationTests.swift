@@ -42,6 +42,11 @@ import Testing
         #expect(ablation.seeds == [7, 8, 9])
         #expect(try ablation.configuration(.byol, .sghmc).seed == 7)
         #expect(try ablation.configuration(.byol, .sghmc, seed: 9).seed == 9)
+        #expect(try ablation.runSettings(.byol, .sghmc, seed: 9).training?.seed == 9)
+        #expect(try ablation.runSettings(.byol, .sghmc).split == nil)
+        let testSplit = try Ablation(dataset: digits, datasetName: "digits", split: .test, training: overrides,
+                                     clustering: ClusterSettings(), directory: try RunDirectory(path: temporaryFolder("ablation-split")))
+        #expect(try testSplit.runSettings(.infonce, .none).split == .test)
         for count in [0, Ablation.maximumSeedCount + 1] {
             #expect(throws: PipelineError.self) {
                 _ = try Ablation(dataset: digits, datasetName: "digits", training: overrides, seedCount: count,
