@@ -81,7 +81,7 @@ public final class ContrastiveNetworks {
         }
         let depth: ResNet.Depth = configuration.depth == 34 ? .resnet34 : .resnet18
         return ResNet(depth: depth, width: configuration.width, inputChannels: configuration.inputChannels,
-                      stem: .cifar, generator: &generator)
+                      stem: .cifar, precision: configuration.arithmeticPrecision, generator: &generator)
     }
 
     /// The encoder whose output is the embedding: f̄+ḡ for BYOL, f+g for the others.

@@ -1,6 +1,7 @@
 // Every resolved setting of a training run (SPEC §1, §2, §3, §5), recorded with its results.
 import Datasets
 import NeuralNetworks
+import TensorCore
 import Foundation
 
 /// The self-supervised paradigms: SPEC §2's two and the paper's Table 9 pair.
@@ -180,6 +181,13 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// The ranks a data-parallel run spreads each batch over, and whether batch norm
     /// synchronises them; nil: one process (and no key in `settings.json`).
     public var dataParallelism: DataParallelism?
+
+    // Arithmetic.
+    /// The number format of the ResNet's convolution operands; nil: fp32 (and no key in
+    /// `settings.json`, as before the setting existed).
+    public var precision: ArithmeticPrecision?
+    /// `precision`, resolved.
+    public var arithmeticPrecision: ArithmeticPrecision { precision ?? .fp32 }
 
     /// SPEC §5's learning rate at batch 256.
     public static let baseLearningRate: Float = 0.05
@@ -515,6 +523,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
             try check((normalization.mean + normalization.std).allSatisfy(\.isFinite) && normalization.std.allSatisfy { $0 > 0 },
                       "normalization", "finite means and stds > 0", "means \(normalization.mean), stds \(normalization.std)")
         }
+        try check(arithmeticPrecision == .fp32 || visionTransformer == nil, "precision",
+                  "fp32 with a ViT backbone (bf16 applies to a ResNet's convolutions)", arithmeticPrecision.rawValue)
         try dataParallelism?.validate(batchSize: batchSize)
         try regularizer.validate()
         try sghmc.validate()

@@ -50,6 +50,8 @@ public struct TrainingOverrides: Sendable, Equatable {
     public var processCount = 1
     /// Batch norm over the global batch of a data-parallel run (no effect on one process).
     public var synchronizesBatchNorm = false
+    /// `--precision`; nil: fp32.
+    public var precision: PrecisionChoice?
 
     public init() {}
 
@@ -125,6 +127,7 @@ public struct TrainingOverrides: Sendable, Equatable {
             configuration.dataParallelism = DataParallelism(processCount: processCount,
                                                             synchronizesBatchNorm: synchronizesBatchNorm)
         }
+        if precision?.resolved.precision == .bf16 { configuration.precision = .bf16 }
         if clusterHeadSize != 0 { configuration.clusterHead = ClusterHeadSettings(size: clusterHeadSize, weight: clusterWeight) }
         // The budget last: the epochs that fit depend on everything above.
         if let epochs {

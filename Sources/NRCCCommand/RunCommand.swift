@@ -55,6 +55,7 @@ struct RunCommand: ParsableCommand {
             clustering: try clustering.settings())
         let directory = try RunDirectory(path: output ?? "runs/\(URL(fileURLWithPath: dataset).lastPathComponent)")
         let printer = display.progressPrinter()
+        if let note = training.precisionMessage { printer.message(note) }
         let job = RunJob(settings: settings, source: source, directory: directory, collective: world)
         let summary = try job.run(from: from, progress: printer.handler, message: { printer.message($0) })
         display.show(summary.report, settings: settings.clustering, output: directory)

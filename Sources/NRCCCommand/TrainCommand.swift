@@ -37,6 +37,7 @@ struct TrainCommand: ParsableCommand {
             return
         }
         let printer = display.progressPrinter()
+        if let note = training.precisionMessage { printer.message(note) }
         let job = TrainJob(configuration: configuration, dataset: images,
                            directory: try RunDirectory(path: output), collective: world)
         let result = try job.run(resume: resume, progress: printer.handler, message: { printer.message($0) })

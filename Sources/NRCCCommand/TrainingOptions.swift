@@ -94,6 +94,9 @@ public struct TrainingOptions: ParsableArguments {
     @Flag(name: .customLong("sync-batch-norm"), help: "With several processes (mpirun -np N): batch norm over the global batch, PyTorch's SyncBatchNorm, instead of each process's rows (one process: no effect).")
     var synchronizesBatchNorm = false
 
+    @Option(help: "Number format of the convolutions: fp32, bf16 (bfloat16 operands, fp32 sums; emulated exactly on every CPU, slower than fp32: for checking what bf16 does to quality) or auto (fp32 until a bf16 kernel is faster). (default: fp32)")
+    var precision: PrecisionChoice?
+
     public enum Switch: String, ExpressibleByArgument, CaseIterable {
         case on, off
     }
@@ -129,7 +132,13 @@ public struct TrainingOptions: ParsableArguments {
         overrides.predictorLearningRateScale = predictorLearningRateScale
         overrides.seed = trainingSeed
         overrides.synchronizesBatchNorm = synchronizesBatchNorm
+        overrides.precision = precision
         return overrides
+    }
+
+    /// What `--precision` resolved to and why, when it was given.
+    public var precisionMessage: String? {
+        precision.map { let (precision, reason) = $0.resolved; return "precision: \(precision.rawValue) (\(reason))" }
     }
 
     /// The overrides, checked by resolving them once for `dataset` (a setting out of range is
@@ -177,4 +186,5 @@ extension BackboneArchitecture: ExpressibleByArgument {}
 extension MomentumSchedule: ExpressibleByArgument {}
 extension RegularizerSettings.Preset: ExpressibleByArgument {}
 extension SGHMCSettings.Variant: ExpressibleByArgument {}
+extension PrecisionChoice: ExpressibleByArgument {}
 extension EmbeddingFeatures: ExpressibleByArgument {}

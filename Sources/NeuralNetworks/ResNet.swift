@@ -44,9 +44,9 @@ public final class ResNet: Backbone {
     public var featureSize: Int { 8 * width }
 
     /// A network initialised as torchvision does (Kaiming normal convolutions, BN scale 1 and
-    /// offset 0), drawing from `generator`.
+    /// offset 0), drawing from `generator`; its convolutions compute in `precision`.
     public init(depth: Depth = .resnet18, width: Int = 64, inputChannels: Int = 3,
-                stem: Stem = .cifar, generator: inout SeededGenerator) {
+                stem: Stem = .cifar, precision: ArithmeticPrecision = .fp32, generator: inout SeededGenerator) {
         checkArgument(width > 0, "ResNet: width (\(width)) must be positive")
         checkArgument(inputChannels > 0, "ResNet: inputChannels (\(inputChannels)) must be positive")
         self.depth = depth
@@ -56,10 +56,10 @@ public final class ResNet: Backbone {
         switch stem {
         case .cifar:
             conv1 = Conv2D(inputChannels: inputChannels, outputChannels: width, kernelSize: 3,
-                           stride: 1, padding: 1, generator: &generator)
+                           stride: 1, padding: 1, precision: precision, generator: &generator)
         case .imagenet:
             conv1 = Conv2D(inputChannels: inputChannels, outputChannels: width, kernelSize: 7,
-                           stride: 2, padding: 3, generator: &generator)
+                           stride: 2, padding: 3, precision: precision, generator: &generator)
         }
         bn1 = BatchNorm(channels: width)
         var stages: [[BasicBlock]] = []
@@ -70,7 +70,7 @@ public final class ResNet: Backbone {
             for block in 0..<blockCount {
                 let stride = (index > 0 && block == 0) ? 2 : 1
                 blocks.append(BasicBlock(inputChannels: channels, outputChannels: planes,
-                                         stride: stride, generator: &generator))
+                                         stride: stride, precision: precision, generator: &generator))
                 channels = planes
             }
             stages.append(blocks)
@@ -118,16 +118,17 @@ public final class BasicBlock: Layer {
     public let bn2: BatchNorm
     public let downsample: (convolution: Conv2D, normalization: BatchNorm)?
 
-    public init(inputChannels: Int, outputChannels: Int, stride: Int, generator: inout SeededGenerator) {
+    public init(inputChannels: Int, outputChannels: Int, stride: Int, precision: ArithmeticPrecision = .fp32,
+                generator: inout SeededGenerator) {
         conv1 = Conv2D(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 3,
-                       stride: stride, padding: 1, generator: &generator)
+                       stride: stride, padding: 1, precision: precision, generator: &generator)
         bn1 = BatchNorm(channels: outputChannels)
         conv2 = Conv2D(inputChannels: outputChannels, outputChannels: outputChannels, kernelSize: 3,
-                       stride: 1, padding: 1, generator: &generator)
+                       stride: 1, padding: 1, precision: precision, generator: &generator)
         bn2 = BatchNorm(channels: outputChannels)
         if stride != 1 || inputChannels != outputChannels {
             downsample = (Conv2D(inputChannels: inputChannels, outputChannels: outputChannels,
-                                 kernelSize: 1, stride: stride, generator: &generator),
+                                 kernelSize: 1, stride: stride, precision: precision, generator: &generator),
                           BatchNorm(channels: outputChannels))
         } else {
             downsample = nil

@@ -139,7 +139,7 @@ func trainStaged(
         }
     }
     let resumable = FileManager.default.fileExists(atPath: checkpoint.path)
-    message("training \(configuration.paradigm.rawValue)\(configuration.usesRegularizer ? " + NRCC" : "") on \(dataset.name) (\(configuration.backboneDescription)): \(dataset.count) images, \(configuration.epochs) epochs of \(trainer.stepsPerEpoch) steps\(resumable && resume != .never ? ", resuming" : "")")
+    message("training \(configuration.paradigm.rawValue)\(configuration.usesRegularizer ? " + NRCC" : "") on \(dataset.name) (\(configuration.backboneDescription)\(configuration.arithmeticPrecision == .bf16 ? ", bf16 emulated" : "")): \(dataset.count) images, \(configuration.epochs) epochs of \(trainer.stepsPerEpoch) steps\(resumable && resume != .never ? ", resuming" : "")")
     switch resume {
     case .never:
         return try trainer.run(resume: false, progress: report)

@@ -58,6 +58,8 @@ func trainingSettingsList(_ settings: RunSettings) -> [ReportSetting] {
         ReportSetting("paradigm", training.paradigm.rawValue),
         ReportSetting("nrcc regularizer", training.usesRegularizer ? "on (\(training.preset.rawValue) preset)" : "off"),
         ReportSetting("backbone", training.backboneDescription),
+        ReportSetting("precision", training.arithmeticPrecision == .bf16
+                      ? "bf16 convolutions, emulated (bfloat16 operands, fp32 sums)" : "fp32"),
         ReportSetting("epochs", "\(training.epochs)"),
         ReportSetting("batch size", "\(training.batchSize)"),
         ReportSetting("learning rate", "\(training.learningRate)"),

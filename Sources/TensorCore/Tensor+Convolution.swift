@@ -16,8 +16,13 @@ import Basics
 /// `workspace` is scratch memory reused across calls; layers pass their own so that a
 /// training step does not allocate it again. The workspace must outlive the backward pass
 /// and must not be shared by ops running concurrently.
+///
+/// With `precision` `.bf16` the input and weight are rounded to bfloat16 before the forward
+/// pass, and the output gradient too before the backward pass, which reads the rounded input
+/// and weight; every sum stays fp32, and the gradients flow to the unrounded tensors as
+/// PyTorch's autocast passes them through its casts.
 public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: Int = 0,
-                   workspace: ConvolutionWorkspace? = nil) -> Tensor {
+                   precision: ArithmeticPrecision = .fp32, workspace: ConvolutionWorkspace? = nil) -> Tensor {
     checkArgument(input.rank == 4, "conv2d: input must be [N, C, H, W], got shape \(input.shape)")
     checkArgument(weight.rank == 4, "conv2d: weight must be [F, C, KH, KW], got shape \(weight.shape)")
     checkArgument(input.shape[1] == weight.shape[1],
@@ -32,14 +37,26 @@ public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: In
     let workspace = workspace ?? ConvolutionWorkspace()
     let result = Tensor.uninitialized(
         [geometry.batch, geometry.filters, geometry.outputHeight, geometry.outputWidth])
-    conv2dForward(output: result.storage.pointer, input: input.storage.pointer,
-                  weight: weight.storage.pointer, geometry, workspace: workspace)
+    let (operand, filters) = precision == .bf16
+        ? (input.bfloat16RoundedCopy(), weight.bfloat16RoundedCopy()) : (input, weight)
+    conv2dForward(output: result.storage.pointer, input: operand.storage.pointer,
+                  weight: filters.storage.pointer, geometry, workspace: workspace)
     result.record([input, weight]) { _, g in
-        conv2dBackward(
-            inputGradient: input.isGradientNeeded ? input.gradientDestination() : nil,
-            weightGradient: weight.isGradientNeeded ? weight.gradientDestination() : nil,
-            outputGradient: g, input: input.storage.pointer, weight: weight.storage.pointer,
-            geometry, workspace: workspace)
+        var rounded: [Float] = []
+        if precision == .bf16 {
+            rounded = [Float](unsafeUninitializedCapacity: result.count) { buffer, initialized in
+                roundToBFloat16(g, into: buffer.baseAddress!, count: result.count)
+                initialized = result.count
+            }
+        }
+        rounded.withUnsafeBufferPointer { roundedGradient in
+            conv2dBackward(
+                inputGradient: input.isGradientNeeded ? input.gradientDestination() : nil,
+                weightGradient: weight.isGradientNeeded ? weight.gradientDestination() : nil,
+                outputGradient: precision == .bf16 ? roundedGradient.baseAddress! : g,
+                input: operand.storage.pointer, weight: filters.storage.pointer,
+                geometry, workspace: workspace)
+        }
     }
     return result
 }

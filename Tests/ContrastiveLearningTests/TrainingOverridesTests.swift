@@ -1,5 +1,7 @@
 import ContrastiveLearning
 import Datasets
+import NeuralNetworks
+import TensorCore
 import Testing
 
 /// Options are resolved in one place, every override before the budget becomes epochs.
@@ -19,6 +21,29 @@ import Testing
         // Width 64 does 16 times the work of width 16 per image: a sixteenth of the epochs.
         #expect(wideConfiguration.epochs < narrowConfiguration.epochs / 10)
         #expect(wideConfiguration.warmupEpochs == Double(wideConfiguration.epochs) / 10)
+    }
+
+    /// fp32 leaves no trace in `settings.json` (runs before the option keep their fingerprints),
+    /// bf16 is recorded and reaches the network's convolutions, `auto` trains in fp32 (no kernel
+    /// makes bf16 faster), and a ViT refuses bf16.
+    @Test func precisionIsRecordedOnlyWhenItIsBF16() throws {
+        let digits = try embeddedDigits()
+        var overrides = TrainingOverrides()
+        overrides.epochs = 1
+        for choice: PrecisionChoice? in [nil, .fp32, .auto] {
+            overrides.precision = choice
+            let configuration = try overrides.configuration(for: digits)
+            #expect(configuration.precision == nil && configuration.arithmeticPrecision == .fp32)
+            #expect(!String(decoding: try configuration.jsonData(), as: UTF8.self).contains("precision"))
+        }
+        overrides.precision = .bf16
+        let configuration = try overrides.configuration(for: digits)
+        #expect(configuration.arithmeticPrecision == .bf16)
+        #expect(String(decoding: try configuration.jsonData(), as: UTF8.self).contains("\"precision\" : \"bf16\""))
+        let networks = ContrastiveNetworks(configuration: configuration)
+        #expect((networks.backbone as? ResNet)?.conv1.precision == .bf16)
+        overrides.backbone = .vitTiny
+        #expect(throws: TrainingError.self) { try overrides.configuration(for: digits) }
     }
 
     @Test func moreSGHMCStepsAndADeeperNetworkCostMore() throws {

@@ -1,0 +1,60 @@
+// bfloat16: the upper half of an fp32 (1 sign, 8 exponent, 7 fraction bits). A product of two
+// bfloat16 numbers has at most 16 significant bits and is exact in fp32, so a convolution
+// whose operands are rounded to bfloat16 and whose sums run in fp32 is what AVX512_BF16's
+// VDPBF16PS computes, up to the order of the sums. This file holds the rounding; the
+// convolution applies it to its operands (Tensor+Convolution.swift).
+import Basics
+import CKernels
+
+/// The number format of a convolution's operands: its input, weights and, in the backward
+/// pass, its output gradient. Sums, outputs and gradients are fp32 either way.
+public enum ArithmeticPrecision: String, Codable, Sendable, CaseIterable {
+    /// Operands as they are.
+    case fp32
+    /// Operands rounded to bfloat16 before every product (an exact emulation of bf16 hardware
+    /// arithmetic on any CPU; it costs one rounded copy of each operand).
+    case bf16
+}
+
+/// `x` rounded to the nearest bfloat16, ties to even, returned as the fp32 of the same value:
+/// what x86's VCVTNEPS2BF16 produces. Zeros and subnormals become a zero of their sign (the
+/// instruction treats denormal inputs as zero), infinities stay, a NaN stays a NaN (made
+/// quiet), and a value past the largest bfloat16 rounds to infinity.
+@inlinable
+public func bfloat16Rounded(_ x: Float) -> Float {
+    let bits = x.bitPattern
+    let exponent = bits & 0x7F80_0000
+    if exponent == 0 { return Float(bitPattern: bits & 0x8000_0000) }
+    if exponent == 0x7F80_0000 {
+        return Float(bitPattern: (bits & 0xFFFF_0000) | (x.isNaN ? 0x0040_0000 : 0))
+    }
+    let leastKeptBit = (bits >> 16) & 1
+    return Float(bitPattern: (bits &+ 0x7FFF &+ leastKeptBit) & 0xFFFF_0000)
+}
+
+/// Writes `count` values of `source`, rounded to bfloat16, into `destination` (on every core
+/// for large counts).
+func roundToBFloat16(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
+    let pointers = UncheckedSendable((source, destination))
+    parallelChunks(count, minimumChunk: 1 << 16) { range in
+        let (source, destination) = pointers.value
+        for index in range { destination[index] = bfloat16Rounded(source[index]) }
+    }
+}
+
+extension Tensor {
+    /// A copy with every element rounded to bfloat16, outside the graph.
+    func bfloat16RoundedCopy() -> Tensor {
+        let copy = Tensor.uninitialized(shape)
+        roundToBFloat16(storage.pointer, into: copy.storage.pointer, count: count)
+        return copy
+    }
+}
+
+/// What the CPU offers for bfloat16 arithmetic.
+public enum BFloat16Hardware {
+    /// Whether the CPU multiplies bfloat16 pairs into fp32 sums in hardware (x86-64's
+    /// AVX512_BF16). `nrcc` has no kernel that uses it yet: `.bf16` runs the emulation on
+    /// every CPU.
+    public static let hasProducts: Bool = nrcc_cpu_has_bfloat16_products() != 0
+}
