@@ -41,12 +41,12 @@ public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: In
         ? (input.bfloat16RoundedCopy(), weight.bfloat16RoundedCopy()) : (input, weight)
     conv2dForward(output: result.storage.pointer, input: operand.storage.pointer,
                   weight: filters.storage.pointer, geometry, workspace: workspace)
-    result.record([input, weight]) { _, g in
+    result.record([input, weight]) { output, g in
         var rounded: [Float] = []
         if precision == .bf16 {
-            rounded = [Float](unsafeUninitializedCapacity: result.count) { buffer, initialized in
-                roundToBFloat16(g, into: buffer.baseAddress!, count: result.count)
-                initialized = result.count
+            rounded = [Float](unsafeUninitializedCapacity: output.count) { buffer, initialized in
+                roundToBFloat16(g, into: buffer.baseAddress!, count: output.count)
+                initialized = output.count
             }
         }
         rounded.withUnsafeBufferPointer { roundedGradient in
