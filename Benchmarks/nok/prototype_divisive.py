@@ -69,24 +69,30 @@ def sets(suite_root, layouts_root, runs):
         yield os.path.basename(run.rstrip("/")), np.load(f"{run}/coordinates.npy").astype(np.float64), truth
 
 
-def main():
-    suite_root, layouts_root, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
-    rules = {"silhouette": lambda X: silhouette_choice(X)[0]}
-    rules.update({f"divisive {t}": (lambda t: lambda X: divisive(X, t))(t) for t in THRESHOLDS})
+def report(suite_root, layouts_root, runs, rules, choose):
+    """Prints one table row per set (found k, ACC for each rule; `choose(X)` gives every
+    rule's labels) and the mean ACC over the suite and over the runs."""
     scores = {rule: [] for rule in rules}
     print("| data | k | " + " | ".join(rules) + " |")
     print("|---|---|" + "---|" * len(rules))
     for name, X, y in sets(suite_root, layouts_root, runs):
+        chosen = choose(X)
         cells = []
-        for rule, choose in rules.items():
-            labels = compact(choose(X))
+        for rule in rules:
+            labels = compact(chosen[rule])
             scores[rule].append((name, acc(y, labels)))
             cells.append(f"{labels.max() + 1}, {scores[rule][-1][1]:.3f}")
         print(f"| {name} | {len(np.unique(y))} | " + " | ".join(cells) + " |", flush=True)
-    suite_names = {name for name in os.listdir(suite_root)}
+    suite_names = set(os.listdir(suite_root))
     for title, keep in [("mean ACC, suite", lambda n: n in suite_names), ("mean ACC, runs", lambda n: n not in suite_names)]:
         print(f"| {title} | | " + " | ".join(
             f"{np.mean([a for n, a in v if keep(n)]):.3f}" if any(keep(n) for n, a in v) else "" for v in scores.values()) + " |")
+
+
+def main():
+    rules = ["silhouette"] + [f"divisive {t}" for t in THRESHOLDS]
+    report(*sys.argv[1:3], sys.argv[3:], rules,
+           lambda X: dict(zip(rules, [silhouette_choice(X)[0]] + [divisive(X, t) for t in THRESHOLDS])))
 
 
 if __name__ == "__main__":

@@ -42,18 +42,12 @@ public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: In
     conv2dForward(output: result.storage.pointer, input: operand.storage.pointer,
                   weight: filters.storage.pointer, geometry, workspace: workspace)
     result.record([input, weight]) { output, g in
-        var rounded: [Float] = []
-        if precision == .bf16 {
-            rounded = [Float](unsafeUninitializedCapacity: output.count) { buffer, initialized in
-                roundToBFloat16(g, into: buffer.baseAddress!, count: output.count)
-                initialized = output.count
-            }
-        }
-        rounded.withUnsafeBufferPointer { roundedGradient in
+        let roundedGradient = precision == .bf16 ? Tensor.bfloat16Rounded(g, shape: output.shape) : nil
+        withExtendedLifetime(roundedGradient) {
             conv2dBackward(
                 inputGradient: input.isGradientNeeded ? input.gradientDestination() : nil,
                 weightGradient: weight.isGradientNeeded ? weight.gradientDestination() : nil,
-                outputGradient: precision == .bf16 ? roundedGradient.baseAddress! : g,
+                outputGradient: roundedGradient.map { UnsafePointer($0.storage.pointer) } ?? g,
                 input: operand.storage.pointer, weight: filters.storage.pointer,
                 geometry, workspace: workspace)
         }

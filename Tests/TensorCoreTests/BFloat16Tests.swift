@@ -50,17 +50,17 @@ import TensorCore
     func bothWays(_ c: (shape: [Int], filters: Int, kernel: Int, stride: Int, padding: Int))
         -> (bf16: [[Float]], roundedFirst: [[Float]], fp32: [[Float]]) {
         let x = random(c.shape, seed: 71), w = random([c.filters, c.shape[1], c.kernel, c.kernel], seed: 72)
+        func rounded(_ t: Tensor) -> Tensor { Tensor(shape: t.shape, scalars: t.scalars.map(bfloat16Rounded)) }
         func run(_ x: Tensor, _ w: Tensor, _ precision: ArithmeticPrecision, roundGradient: Bool) -> [[Float]] {
             let x = x.detached(), w = w.detached()
             x.requiresGradient = true
             w.requiresGradient = true
             let y = conv2d(x, weight: w, stride: c.stride, padding: c.padding, precision: precision)
             let dy = random(y.shape, seed: 73)
-            let g = roundGradient ? Tensor(shape: dy.shape, scalars: dy.scalars.map(bfloat16Rounded)) : dy
+            let g = roundGradient ? rounded(dy) : dy
             let grads = gradients(of: (y * g).sum(), withRespectTo: [x, w])
             return [y.scalars, grads[0].scalars, grads[1].scalars]
         }
-        func rounded(_ t: Tensor) -> Tensor { Tensor(shape: t.shape, scalars: t.scalars.map(bfloat16Rounded)) }
         return (run(x, w, .bf16, roundGradient: false), run(rounded(x), rounded(w), .fp32, roundGradient: true),
                 run(x, w, .fp32, roundGradient: false))
     }

@@ -43,12 +43,15 @@ func roundToBFloat16(_ source: UnsafePointer<Float>, into destination: UnsafeMut
 }
 
 extension Tensor {
-    /// A copy with every element rounded to bfloat16, outside the graph.
-    func bfloat16RoundedCopy() -> Tensor {
+    /// A tensor of `shape` holding the values at `source` rounded to bfloat16, outside the graph.
+    static func bfloat16Rounded(_ source: UnsafePointer<Float>, shape: [Int]) -> Tensor {
         let copy = Tensor.uninitialized(shape)
-        roundToBFloat16(storage.pointer, into: copy.storage.pointer, count: count)
+        roundToBFloat16(source, into: copy.storage.pointer, count: copy.count)
         return copy
     }
+
+    /// A copy with every element rounded to bfloat16, outside the graph.
+    func bfloat16RoundedCopy() -> Tensor { .bfloat16Rounded(storage.pointer, shape: shape) }
 }
 
 /// What the CPU offers for bfloat16 arithmetic.
