@@ -27,7 +27,7 @@ func runContrastiveBenchmarks() throws {
     Report.emit("nrcc_step", ["images_per_second": batch / nrcc.seconds, "step_seconds": nrcc.seconds,
                               "ratio_to_byol_step": nrcc.seconds / byol.seconds, "batch": 256,
                               "loss": Double(nrcc.loss), "preset": "paper", "threads": processorCount])
-    try PyTorchReference.compare(script: "nrcc_step.py", arguments: ["--modes", PyTorchReference.modes, "--repeats", "3"],
+    try PeerReference.compare(script: "nrcc_step.py", arguments: ["--modes", PeerReference.modes, "--repeats", "3"],
                                  referenceName: "nrcc_step_reference", seconds: nrcc.seconds,
                                  comparisonName: "nrcc_step_vs_pytorch")
     let (infonce, infonceNRCC) = alternatingStepSeconds(.init(paradigm: .infonce, regularizer: false),

@@ -13,7 +13,7 @@ func runEngineBenchmarks() throws {
     let blasThreads = ProcessInfo.processInfo.environment["NRCC_BLAS_THREADS"].flatMap(Int.init)
     BLASThreads.set(blasThreads ?? 1)
     let seconds = benchmarkBYOLStep()
-    try PyTorchReference.compare(script: "byol_step.py", arguments: ["--modes", PyTorchReference.modes],
+    try PeerReference.compare(script: "byol_step.py", arguments: ["--modes", PeerReference.modes],
                                  referenceName: "byol_step_reference", seconds: seconds,
                                  comparisonName: "byol_step_vs_pytorch")
     BLASThreads.set(processorCount)

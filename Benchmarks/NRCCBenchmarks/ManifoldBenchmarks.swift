@@ -54,7 +54,7 @@ func runManifoldBenchmarks() throws {
     let output = URL(fileURLWithPath: "/tmp/nrcc-bench/fashion10k-umap3d.f32")
     try result.embedding.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: output)
     Report.emit("umap_fashion10k_3d", [
-        "mode": "seeded (neighbours and initialisation on every core, SGD sweep on one)",
+        "mode": "seeded, every stage on every core (the SGD in \(umap.layoutParts) parts)",
         "threads": ProcessInfo.processInfo.activeProcessorCount,
         "points": n,
         "seconds": seconds,
@@ -64,6 +64,9 @@ func runManifoldBenchmarks() throws {
         "stage_seconds": result.seconds,
         "output": output.path,
     ])
+    try PeerReference.compare(script: "umap_reference.py", arguments: [], referenceName: "umap_fashion10k_3d_reference",
+                              seconds: seconds, comparisonName: "umap_fashion10k_3d_vs_umap_learn", timeKey: "seconds",
+                              nrccTrustworthiness: trust)
 
     // The two neighbour searches on the same pixels (k = 10, cosine): time and recall.
     var exact: NeighborGraph?, approximate: NeighborGraph?

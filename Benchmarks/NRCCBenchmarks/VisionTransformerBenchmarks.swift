@@ -40,7 +40,7 @@ func runVisionTransformerBenchmarks() throws {
                                        "batch": batch, "loss": Double(loss), "gflops": gflops,
                                        "threads": processorCount, "repeats": repeats])
     emitBlockParts(batch: batch)
-    try PyTorchReference.compare(script: "vit_step.py",
+    try PeerReference.compare(script: "vit_step.py",
                                  arguments: ["--repeats", "\(repeats)",
                                              "--dtypes", environment["NRCC_VIT_REFERENCE_DTYPES"] ?? "fp32,bf16"],
                                  referenceName: "vit_tiny_byol_step_reference", seconds: seconds,

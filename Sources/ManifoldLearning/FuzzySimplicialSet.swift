@@ -122,6 +122,17 @@ public struct FuzzyGraph: Sendable, Equatable {
     /// The membership strength of each stored entry.
     public var weights: [Float]
 
+    /// A graph from its compressed rows.
+    public init(vertexCount: Int, rowStarts: [Int], columns: [Int32], weights: [Float]) {
+        checkArgument(rowStarts.count == vertexCount + 1 && rowStarts.first == 0 && rowStarts.last == columns.count,
+                      "FuzzyGraph: \(rowStarts.count) row starts for \(vertexCount) rows of \(columns.count) entries")
+        checkArgument(weights.count == columns.count, "FuzzyGraph: \(weights.count) weights, \(columns.count) columns")
+        self.vertexCount = vertexCount
+        self.rowStarts = rowStarts
+        self.columns = columns
+        self.weights = weights
+    }
+
     /// The number of stored (directed) entries, twice the number of edges.
     public var entryCount: Int { columns.count }
 

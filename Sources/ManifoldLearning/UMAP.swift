@@ -90,6 +90,14 @@ public struct UMAP: Sendable {
     public let neighborAlgorithm: NeighborAlgorithm
     /// Seeds everything random [`random_state`].
     public let seed: UInt64
+    /// Parts of the layout swept at once, one core each (`LayoutOptimizer`); 1 is
+    /// umap-learn's sequential seeded sweep. The layout depends on it, never on the cores.
+    public let layoutParts: Int
+
+    /// Eight parts keep two to eight cores busy.
+    public static let defaultLayoutParts = 8
+    /// More parts than this would leave little of the graph inside any part.
+    public static let maximumLayoutParts = 64
 
     /// A validated configuration; throws `ManifoldError.invalidSetting` naming the first
     /// parameter out of range.
@@ -98,7 +106,8 @@ public struct UMAP: Sendable {
         metric: DistanceMetric = .cosine, epochCount: Int? = nil, learningRate: Float = 1,
         negativeSampleRate: Int = 5, repulsionStrength: Float = 1, localConnectivity: Float = 1,
         setOperationMixRatio: Float = 1, initialization: UMAPInitialization = .spectral,
-        neighborAlgorithm: NeighborAlgorithm = .automatic, seed: UInt64 = 0
+        neighborAlgorithm: NeighborAlgorithm = .automatic, seed: UInt64 = 0,
+        layoutParts: Int = UMAP.defaultLayoutParts
     ) throws(ManifoldError) {
         func check(_ ok: Bool, _ name: String, _ value: Any, _ expected: String) throws(ManifoldError) {
             if !ok { throw .invalidSetting(name: name, value: "\(value)", expected: expected) }
@@ -112,6 +121,8 @@ public struct UMAP: Sendable {
         try check(learningRate > 0 && learningRate.isFinite, "learningRate", learningRate, "> 0")
         try check(negativeSampleRate >= 0, "negativeSampleRate", negativeSampleRate, ">= 0")
         try check(repulsionStrength >= 0, "repulsionStrength", repulsionStrength, ">= 0")
+        try check(layoutParts >= 1 && layoutParts <= Self.maximumLayoutParts, "layoutParts", layoutParts,
+                  "1 to \(Self.maximumLayoutParts)")
         try check(localConnectivity >= 0, "localConnectivity", localConnectivity, ">= 0")
         try check(setOperationMixRatio >= 0 && setOperationMixRatio <= 1, "setOperationMixRatio",
                   setOperationMixRatio, "in [0, 1]")
@@ -129,6 +140,7 @@ public struct UMAP: Sendable {
         self.initialization = initialization
         self.neighborAlgorithm = neighborAlgorithm
         self.seed = seed
+        self.layoutParts = layoutParts
     }
 
     /// Embeds `points` (n x `dimension`, row-major) into `dimensions` dimensions.
@@ -182,7 +194,7 @@ public struct UMAP: Sendable {
         let optimizer = LayoutOptimizer(
             graph: pruned, dimensions: dimensions, epochCount: epochs, a: a, b: b,
             repulsion: repulsionStrength, learningRate: learningRate,
-            negativeSampleRate: negativeSampleRate, seed: seed)
+            negativeSampleRate: negativeSampleRate, seed: seed, partCount: layoutParts)
         optimizer.optimize(&embedding, progress: progress)
         seconds["optimization"] = lap()
         return UMAPResult(embedding: embedding, dimensions: dimensions, neighbors: neighbors, graph: graph,

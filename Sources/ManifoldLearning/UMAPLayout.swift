@@ -16,16 +16,21 @@ import Darwin
 ///   `clip(2 gamma b / ((0.001 + d^2)(1 + a d^(2b))) (y_j - y_k))`;
 /// - the learning rate falls linearly, `alpha = lr (1 - epoch / n_epochs)`.
 ///
-/// Like umap-learn's seeded (single-threaded) layout, the sweep is sequential and every
-/// update is visible at once (Gauss-Seidel): vertices in order, each sampled entry (j, k)
-/// moving j toward k and k toward j (`move_other`), negative samples pushing j alone, drawn
-/// from j's own random stream. The result is a function of the seed alone.
+/// The vertices are cut into `partCount` parts (`LayoutPartition`: pieces of a breadth-first
+/// order of the graph, so most edges join two vertices of one part), and every epoch sweeps
+/// the parts at once, one core per part. Inside a part the sweep is umap-learn's seeded one,
+/// sequential, every update visible at once (Gauss-Seidel): vertices in order, each sampled
+/// entry (j, k) moving j toward k and k toward j (`move_other`), negative samples pushing j
+/// alone, drawn from j's own random stream. A part reads the other parts' vertices as they
+/// stood when the epoch began, and the moves it owes them wait in a list that is added, part
+/// by part, when the epoch ends. Nothing depends on which core ran which part or when, so the
+/// layout is a function of the seed and `partCount` alone, the same on one core or sixteen.
+/// One part is the sequential sweep itself.
 ///
-/// A parallel variant that froze the layout for each epoch and let each core move only its
-/// own vertices (Jacobi updates) kept trustworthiness (digits 0.991) but tore classes into
-/// islands: UMAP + GridShift on the digits fell to ACC 0.71 from this sweep's 0.89-0.90
-/// (umap-learn 0.90-0.92). The other stages (neighbours, fuzzy set, spectral start) use
-/// every core; this one stays on one.
+/// A parallel variant that froze the whole layout for each epoch (Jacobi updates, every edge
+/// between "parts") kept trustworthiness (digits 0.991) but tore classes into islands: UMAP +
+/// GridShift on the digits fell to ACC 0.71 from the sequential sweep's 0.89-0.90. Cutting
+/// along the graph keeps the frozen reads to the few edges between parts.
 struct LayoutOptimizer {
     let graph: FuzzyGraph
     let dimensions: Int
@@ -36,24 +41,38 @@ struct LayoutOptimizer {
     let learningRate: Float
     let negativeSampleRate: Int
     let seed: UInt64
+    /// Parts swept at once; 1 is the sequential sweep.
+    let partCount: Int
 
     func optimize(_ embedding: inout [Float], progress: ((Int, Int) -> Void)?) {
         let n = graph.vertexCount, dims = dimensions
-        let entries = graph.entryCount
-        if entries == 0 || epochCount == 0 { return }
+        if graph.entryCount == 0 || epochCount == 0 { return }
+        let partition = LayoutPartition(graph, partCount: partCount)
+        let graph = partition.renumbered(graph)
         // Up to 4 dimensions, rows are padded to 4 floats so one SIMD4 holds a point.
         let stride = dims <= 4 ? 4 : dims
         var live = [Float](repeating: 0, count: n * stride)
-        for i in 0..<n { for c in 0..<dims { live[i * stride + c] = embedding[i * dims + c] } }
+        for i in 0..<n {
+            let old = partition.original(i)
+            for c in 0..<dims { live[i * stride + c] = embedding[old * dims + c] }
+        }
+        var snapshot = partition.parts.count > 1 ? live : []
+        var owed = partition.parts.map { _ in OwedMoves(stride: stride) }
         var schedule = EdgeSchedule(weights: graph.weights, negativeSampleRate: negativeSampleRate)
-        var generators = (0..<n).map { SeededGenerator(seed: seed, stream: [0x0E9A, UInt64($0)]) }
+        var generators = (0..<n).map {
+            SeededGenerator(seed: seed, stream: [0x0E9A, UInt64(partition.original($0))])
+        }
         let power = PowerTable(exponent: b)
 
         var alpha = learningRate
         for epoch in 0..<epochCount {
             let step = EpochStep(epoch: Double(epoch), alpha: alpha, a: a, b: b, repulsion: repulsion,
                                  vertexCount: n, dimensions: dims, stride: stride)
+            if partition.parts.count > 1 { snapshot.withUnsafeMutableBufferPointer { copy in
+                live.withUnsafeBufferPointer { copy.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+            }}
             live.withUnsafeMutableBufferPointer { liveBuffer in
+            snapshot.withUnsafeBufferPointer { snapshotBuffer in
             schedule.next.withUnsafeMutableBufferPointer { next in
             schedule.nextNegative.withUnsafeMutableBufferPointer { nextNegative in
             schedule.perSample.withUnsafeBufferPointer { perSample in
@@ -62,19 +81,142 @@ struct LayoutOptimizer {
             graph.columns.withUnsafeBufferPointer { columns in
             graph.rowStarts.withUnsafeBufferPointer { starts in
             power.values.withUnsafeBufferPointer { table in
+            owed.withUnsafeMutableBufferPointer { owedBuffer in
                 let buffers = EpochBuffers(
-                    live: liveBuffer.baseAddress!, next: next.baseAddress!,
-                    nextNegative: nextNegative.baseAddress!, perSample: perSample.baseAddress!,
-                    perNegative: perNegative.baseAddress!, streams: streams.baseAddress!,
-                    columns: columns.baseAddress!, starts: starts.baseAddress!, power: table.baseAddress!)
-                for j in 0..<n {
-                    if stride == 4 { step.moveSIMD(j, buffers) } else { step.move(j, buffers) }
+                    live: liveBuffer.baseAddress!, snapshot: snapshotBuffer.baseAddress ?? UnsafePointer(liveBuffer.baseAddress!),
+                    next: next.baseAddress!, nextNegative: nextNegative.baseAddress!,
+                    perSample: perSample.baseAddress!, perNegative: perNegative.baseAddress!,
+                    streams: streams.baseAddress!, columns: columns.baseAddress!,
+                    starts: starts.baseAddress!, power: table.baseAddress!)
+                let owedPointer = UncheckedSendable(owedBuffer.baseAddress!)
+                // Each part writes only its own vertices' rows, edges and streams, and its own
+                // list of owed moves: the parts are free of data races.
+                parallelFor(partition.parts.count) { part in
+                    let own = partition.parts[part]
+                    let sink = owedPointer.value + part
+                    for j in own {
+                        if stride == 4 { step.moveSIMD(j, own, buffers, sink) } else { step.move(j, own, buffers, sink) }
+                    }
                 }
-            }}}}}}}}}
+                for part in owedBuffer.indices { owedBuffer[part].settle(into: liveBuffer.baseAddress!) }
+            }}}}}}}}}}}
             alpha = learningRate * (1 - Float(epoch) / Float(epochCount))
             progress?(epoch + 1, epochCount)
         }
-        for i in 0..<n { for c in 0..<dims { embedding[i * dims + c] = live[i * stride + c] } }
+        for i in 0..<n {
+            let old = partition.original(i)
+            for c in 0..<dims { embedding[old * dims + c] = live[i * stride + c] }
+        }
+    }
+}
+
+/// The parts that `LayoutOptimizer` sweeps at once: a breadth-first order of the graph (from
+/// vertex 0, neighbours in stored order, each unreached component from its lowest vertex) cut
+/// into `partCount` runs of about equal work, the work of a vertex being its entries' sampling
+/// rates (`w / max w`), which is what an epoch spends on it. Vertices are renumbered in that
+/// order, so a part is a range of the new numbers.
+public struct LayoutPartition: Sendable {
+    /// New number -> original vertex; empty when the numbering is unchanged (one part).
+    let order: [Int32]
+    /// The new numbers of each part.
+    public let parts: [Range<Int>]
+
+    /// `min(partCount, n)` parts of `graph` (at least one).
+    public init(_ graph: FuzzyGraph, partCount: Int) {
+        let n = graph.vertexCount
+        let count = max(1, min(partCount, n))
+        if count == 1 {
+            order = []
+            parts = [0..<n]
+            return
+        }
+        var visited = [Bool](repeating: false, count: n)
+        var sequence: [Int32] = []
+        sequence.reserveCapacity(n)
+        for root in 0..<n where !visited[root] {
+            visited[root] = true
+            var head = sequence.count
+            sequence.append(Int32(root))
+            while head < sequence.count {
+                let vertex = Int(sequence[head])
+                head += 1
+                for e in graph.rowStarts[vertex]..<graph.rowStarts[vertex + 1] {
+                    let neighbor = Int(graph.columns[e])
+                    if !visited[neighbor] { visited[neighbor] = true; sequence.append(Int32(neighbor)) }
+                }
+            }
+        }
+        let maxWeight = Double(graph.weights.max() ?? 1)
+        var cumulative = [Double](repeating: 0, count: n + 1)
+        for (position, vertex) in sequence.enumerated() {
+            let v = Int(vertex)
+            var work = 0.0
+            for e in graph.rowStarts[v]..<graph.rowStarts[v + 1] { work += Double(graph.weights[e]) / maxWeight }
+            cumulative[position + 1] = cumulative[position] + work
+        }
+        var bounds = [0]
+        for part in 1..<count {
+            let target = cumulative[n] * Double(part) / Double(count)
+            var cut = bounds.last!
+            while cut < n && cumulative[cut] < target { cut += 1 }
+            bounds.append(cut)
+        }
+        bounds.append(n)
+        order = sequence
+        parts = (0..<count).map { bounds[$0]..<bounds[$0 + 1] }
+    }
+
+    /// The original number of new vertex `i`.
+    @inline(__always)
+    public func original(_ i: Int) -> Int { order.isEmpty ? i : Int(order[i]) }
+
+    /// `graph` with its vertices renumbered (rows in the new order, columns translated).
+    public func renumbered(_ graph: FuzzyGraph) -> FuzzyGraph {
+        if order.isEmpty { return graph }
+        var position = [Int32](repeating: 0, count: order.count)
+        for (new, old) in order.enumerated() { position[Int(old)] = Int32(new) }
+        var starts = [0], columns: [Int32] = [], weights: [Float] = []
+        columns.reserveCapacity(graph.entryCount)
+        weights.reserveCapacity(graph.entryCount)
+        for old in order {
+            for e in graph.rowStarts[Int(old)]..<graph.rowStarts[Int(old) + 1] {
+                columns.append(position[Int(graph.columns[e])])
+                weights.append(graph.weights[e])
+            }
+            starts.append(columns.count)
+        }
+        return FuzzyGraph(vertexCount: graph.vertexCount, rowStarts: starts, columns: columns, weights: weights)
+    }
+}
+
+/// The moves a part owes other parts' vertices in one epoch, added when the epoch ends.
+struct OwedMoves {
+    let stride: Int
+    var vertices: [Int32] = []
+    var moves: [Float] = []
+
+    init(stride: Int) { self.stride = stride }
+
+    @inline(__always)
+    mutating func append(_ vertex: Int, _ move: SIMD4<Float>) {
+        vertices.append(Int32(vertex))
+        moves.append(move[0]); moves.append(move[1]); moves.append(move[2]); moves.append(move[3])
+    }
+
+    @inline(__always)
+    mutating func append(_ vertex: Int, _ move: UnsafePointer<Float>) {
+        vertices.append(Int32(vertex))
+        for c in 0..<stride { moves.append(move[c]) }
+    }
+
+    /// Adds the moves to `layout` in the order they were owed, and empties the list.
+    mutating func settle(into layout: UnsafeMutablePointer<Float>) {
+        for (index, vertex) in vertices.enumerated() {
+            let row = layout + Int(vertex) * stride
+            for c in 0..<stride { row[c] += moves[index * stride + c] }
+        }
+        vertices.removeAll(keepingCapacity: true)
+        moves.removeAll(keepingCapacity: true)
     }
 }
 
@@ -106,6 +248,7 @@ struct EdgeSchedule {
 /// The buffers of one epoch; see `LayoutOptimizer` for who writes what.
 struct EpochBuffers {
     let live: UnsafeMutablePointer<Float>      // n x stride
+    let snapshot: UnsafePointer<Float>         // n x stride, the layout as the epoch began
     let next: UnsafeMutablePointer<Double>     // entries
     let nextNegative: UnsafeMutablePointer<Double>
     let perSample: UnsafePointer<Double>
@@ -140,23 +283,31 @@ struct EpochStep {
         2 * repulsion * b / ((0.001 + squared) * (a * PowerTable.evaluate(squared, table: table) + 1))
     }
 
-    /// Samples vertex j's due edges, 4-wide (rows padded with zeros).
+    /// Samples vertex j's due edges, 4-wide (rows padded with zeros); vertices outside `own`
+    /// are read from the snapshot and their moves are owed.
     @inline(__always)
-    func moveSIMD(_ j: Int, _ buffers: EpochBuffers) {
+    func moveSIMD(_ j: Int, _ own: Range<Int>, _ buffers: EpochBuffers, _ owed: UnsafeMutablePointer<OwedMoves>) {
         let rowPointer = UnsafeMutableRawPointer(buffers.live + j * 4)
         var current = rowPointer.loadUnaligned(as: SIMD4<Float>.self)
         let layout = UnsafeMutableRawPointer(buffers.live)
+        let snapshot = UnsafeRawPointer(buffers.snapshot)
         var generator = buffers.streams[j]
         let low = SIMD4<Float>(repeating: -4), high = SIMD4<Float>(repeating: 4)
         for edge in buffers.starts[j]..<buffers.starts[j + 1] where buffers.next[edge] <= epoch {
             let k = Int(buffers.columns[edge])
-            let tail = layout.loadUnaligned(fromByteOffset: k * 16, as: SIMD4<Float>.self)
+            let isOwn = own.contains(k)
+            let tail = isOwn ? layout.loadUnaligned(fromByteOffset: k * 16, as: SIMD4<Float>.self)
+                : snapshot.loadUnaligned(fromByteOffset: k * 16, as: SIMD4<Float>.self)
             var difference = current - tail
             var squared = (difference * difference).sum()
             if squared > 0 {
                 let pull = alpha * (attraction(squared, buffers.power) * difference).clamped(lowerBound: low, upperBound: high)
                 current += pull
-                layout.storeBytes(of: tail - pull, toByteOffset: k * 16, as: SIMD4<Float>.self)
+                if isOwn {
+                    layout.storeBytes(of: tail - pull, toByteOffset: k * 16, as: SIMD4<Float>.self)
+                } else {
+                    owed.pointee.append(k, -pull)
+                }
             }
             buffers.next[edge] += buffers.perSample[edge]
             let negatives = Int((epoch - buffers.nextNegative[edge]) / buffers.perNegative[edge])
@@ -164,7 +315,8 @@ struct EpochStep {
             for _ in 0..<negatives {
                 let sample = generator.nextInt(below: vertexCount)
                 if sample == j { continue }
-                difference = current - layout.loadUnaligned(fromByteOffset: sample * 16, as: SIMD4<Float>.self)
+                let other = own.contains(sample) ? UnsafeRawPointer(layout) : snapshot
+                difference = current - other.loadUnaligned(fromByteOffset: sample * 16, as: SIMD4<Float>.self)
                 squared = (difference * difference).sum()
                 if squared <= 0 { continue }
                 current += alpha * (repulsion(squared, buffers.power) * difference).clamped(lowerBound: low, upperBound: high)
@@ -175,21 +327,28 @@ struct EpochStep {
         buffers.streams[j] = generator
     }
 
-    /// Samples vertex j's due edges, any dimension.
+    /// Samples vertex j's due edges, any dimension; vertices outside `own` as in `moveSIMD`.
     @inline(__always)
-    func move(_ j: Int, _ buffers: EpochBuffers) {
+    func move(_ j: Int, _ own: Range<Int>, _ buffers: EpochBuffers, _ owed: UnsafeMutablePointer<OwedMoves>) {
         let current = buffers.live + j * stride
         var generator = buffers.streams[j]
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: stride) { pulls in
         for edge in buffers.starts[j]..<buffers.starts[j + 1] where buffers.next[edge] <= epoch {
-            let other = buffers.live + Int(buffers.columns[edge]) * stride
+            let k = Int(buffers.columns[edge])
+            let isOwn = own.contains(k)
+            let other = isOwn ? UnsafePointer(buffers.live + k * stride) : buffers.snapshot + k * stride
             var squared: Float = 0
             for c in 0..<dimensions { let t = current[c] - other[c]; squared += t * t }
             if squared > 0 {
                 let coefficient = attraction(squared, buffers.power)
-                for c in 0..<dimensions {
-                    let pull = clip(coefficient * (current[c] - other[c])) * alpha
-                    current[c] += pull
-                    other[c] -= pull
+                for c in 0..<dimensions { pulls[c] = clip(coefficient * (current[c] - other[c])) * alpha }
+                for c in 0..<dimensions { current[c] += pulls[c] }
+                if isOwn {
+                    let row = buffers.live + k * stride
+                    for c in 0..<dimensions { row[c] -= pulls[c] }
+                } else {
+                    for c in 0..<dimensions { pulls[c] = -pulls[c] }
+                    owed.pointee.append(k, UnsafePointer(pulls.baseAddress!))
                 }
             }
             buffers.next[edge] += buffers.perSample[edge]
@@ -198,7 +357,8 @@ struct EpochStep {
             for _ in 0..<negatives {
                 let sample = generator.nextInt(below: vertexCount)
                 if sample == j { continue }
-                let other = buffers.live + sample * stride
+                let other = own.contains(sample) ? UnsafePointer(buffers.live + sample * stride)
+                    : buffers.snapshot + sample * stride
                 var squared: Float = 0
                 for c in 0..<dimensions { let t = current[c] - other[c]; squared += t * t }
                 if squared <= 0 { continue }
@@ -206,6 +366,7 @@ struct EpochStep {
                 for c in 0..<dimensions { current[c] += clip(coefficient * (current[c] - other[c])) * alpha }
             }
             buffers.nextNegative[edge] += Double(negatives) * buffers.perNegative[edge]
+        }
         }
         buffers.streams[j] = generator
     }

@@ -21,6 +21,14 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .customLong("umap-epochs"), parsing: .unconditional, help: "UMAP epochs (default: 500 up to 10,000 points, 200 beyond).")
     var reductionEpochs: Int?
 
+    @Option(name: .customLong("umap-parts"), parsing: .unconditional, help: ArgumentHelp(
+        "Parts of the UMAP layout swept at once, one core each (1: umap-learn's sequential sweep).",
+        discussion: """
+            The layout depends on the seed and this number, never on the cores: the same parts give \
+            the same layout on one core or sixteen.
+            """))
+    var layoutParts: Int = ClusterSettings.defaultLayoutParts
+
     @Option(help: "Clustering method: gridshift (finds k), meanshiftpp, or kmeans (needs --k).")
     var method: ClusterSettings.Method = .gridshift
 
@@ -60,6 +68,7 @@ struct ClusterOptions: ParsableArguments {
         settings.minimumDistance = minimumDistance
         settings.metric = metric
         settings.reductionEpochs = reductionEpochs
+        settings.layoutParts = layoutParts
         settings.method = method
         settings.clusterCount = clusterCount
         settings.seed = seed

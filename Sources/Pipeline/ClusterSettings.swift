@@ -1,4 +1,5 @@
 import Clustering
+import ManifoldLearning
 
 /// Every setting of the second half of the pipeline: reduce the embedding (UMAP by default,
 /// SPEC §6), then cluster it (GridShift without k by default, SPEC §7).
@@ -41,6 +42,12 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     public var metric: Metric = .cosine
     /// UMAP epochs; nil: 500 up to 10,000 points, 200 beyond.
     public var reductionEpochs: Int?
+    /// Parts of the UMAP layout swept at once, one core each (`UMAP.layoutParts`); nil, as in
+    /// the settings of runs made before parts existed, is one part: the sequential sweep.
+    public var layoutParts: Int? = ClusterSettings.defaultLayoutParts
+
+    /// `UMAP.defaultLayoutParts`, for the command's options.
+    public static let defaultLayoutParts = UMAP.defaultLayoutParts
     /// t-SNE perplexity.
     public var perplexity: Double = 30
     public var method: Method = .gridshift
@@ -67,6 +74,10 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
         }
         try check(neighborCount >= 2, "--neighbors", neighborCount, "at least 2")
         try check(minimumDistance >= 0 && minimumDistance <= 1, "--min-dist", minimumDistance, "in [0, 1]")
+        if let layoutParts {
+            try check(layoutParts >= 1 && layoutParts <= UMAP.maximumLayoutParts, "--umap-parts", layoutParts,
+                      "1 to \(UMAP.maximumLayoutParts) (1: the sequential sweep)")
+        }
         try check(perplexity > 1, "--perplexity", perplexity, "more than 1")
         if let bandwidth {
             try check(bandwidth.isFinite && bandwidth > 0, "--bandwidth", bandwidth,

@@ -69,7 +69,8 @@ func makeUMAP(_ settings: ClusterSettings) throws -> UMAP {
         dimensions: settings.dimensions, neighborCount: settings.neighborCount,
         minimumDistance: settings.minimumDistance,
         metric: settings.metric == .cosine ? .cosine : .euclidean,
-        epochCount: settings.reductionEpochs, seed: settings.seed)
+        epochCount: settings.reductionEpochs, seed: settings.seed,
+        layoutParts: settings.layoutParts ?? 1)
 }
 
 /// Throws `PipelineError.nonFiniteResult` when `values` holds NaN or infinity.

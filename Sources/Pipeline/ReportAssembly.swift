@@ -132,6 +132,7 @@ func settingsList(_ settings: ClusterSettings) -> [ReportSetting] {
             ReportSetting("umap.min_dist", "\(settings.minimumDistance)"),
             ReportSetting("umap.metric", settings.metric.rawValue),
             ReportSetting("umap.epochs", settings.reductionEpochs.map(String.init) ?? "auto"),
+            ReportSetting("umap.parts", "\(settings.layoutParts ?? 1)"),
         ]
     }
     if settings.reducer == .tsne {

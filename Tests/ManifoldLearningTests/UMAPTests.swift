@@ -4,11 +4,13 @@ import Basics
 import Testing
 
 @Suite struct UMAPTests {
-    @Test func digitsTrustworthinessMatchesUMAPLearn() throws {
+    /// The sequential sweep (one part) and the default parts alike.
+    @Test(arguments: [1, UMAP.defaultLayoutParts])
+    func digitsTrustworthinessMatchesUMAPLearn(parts: Int) throws {
         let (digits, _) = try Fixtures.digits()
         let quality = try #require(try Fixtures.json("quality.json") as? [String: Any])
         let reference = Fixtures.numbers(quality["umap"])
-        let umap = try UMAP(seed: 0)
+        let umap = try UMAP(seed: 0, layoutParts: parts)
         let result = try umap.embed(digits, dimension: 64)
         #expect(result.embedding.count == 1797 * 3)
         #expect(result.embedding.allSatisfy { $0.isFinite })
@@ -51,6 +53,9 @@ import Testing
         #expect(throws: ManifoldError.invalidSetting(name: "neighborCount", value: "1", expected: ">= 2")) {
             try UMAP(neighborCount: 1)
         }
+        #expect(throws: ManifoldError.invalidSetting(name: "layoutParts", value: "0", expected: "1 to 64")) {
+            try UMAP(layoutParts: 0)
+        }
         let umap = try UMAP()
         var points = [Float](repeating: 0.5, count: 40 * 3)
         points[7 * 3 + 2] = .nan
@@ -77,17 +82,27 @@ import Testing
     }
 }
 
-/// A seed gives the same layout on one core as on all of them (CI has two).
+/// A seed gives the same layout on one core as on all of them (CI has two), whatever the
+/// parts, in 3-D (the 4-wide sweep) and in 5-D (any dimension).
 @Suite struct UMAPCoreCountTests {
-    @Test func oneCoreGivesTheSameLayout() throws {
+    @Test(arguments: [(3, UMAP.defaultLayoutParts), (5, 3), (3, 1)])
+    func oneCoreGivesTheSameLayout(dimensions: Int, parts: Int) throws {
         let (digits, _) = try Fixtures.digits()
         let subset = Array(digits[0..<(800 * 64)])
         try BLASThreads.exclusively(1) {
-            let all = try UMAP(epochCount: 60, seed: 3).embed(subset, dimension: 64).embedding
-            let one = try Cores.$limit.withValue(1) {
-                try UMAP(epochCount: 60, seed: 3).embed(subset, dimension: 64).embedding
-            }
+            let umap = try UMAP(dimensions: dimensions, epochCount: 60, seed: 3, layoutParts: parts)
+            let all = try umap.embed(subset, dimension: 64).embedding
+            let one = try Cores.$limit.withValue(1) { try umap.embed(subset, dimension: 64).embedding }
             #expect(one == all)
         }
+    }
+
+    /// Parts are a setting of the layout: other parts, another layout.
+    @Test func partsChangeTheLayout() throws {
+        let (digits, _) = try Fixtures.digits()
+        let subset = Array(digits[0..<(800 * 64)])
+        let one = try UMAP(epochCount: 60, seed: 3, layoutParts: 1).embed(subset, dimension: 64).embedding
+        let eight = try UMAP(epochCount: 60, seed: 3, layoutParts: 8).embed(subset, dimension: 64).embedding
+        #expect(one != eight)
     }
 }

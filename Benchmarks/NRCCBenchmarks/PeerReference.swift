@@ -1,11 +1,11 @@
-// The PyTorch references, run in the same invocation as the Swift figure they are compared
-// with (these machines are shared: only ratios from one invocation mean anything). With
-// NRCC_REFERENCE_PYTHON set to a Python that has torch (timm too, for vit), a suite runs its
-// script of Benchmarks/reference after its own step, passes the script's lines through, and
-// prints nrcc's speed relative to each mode the script timed and to the fastest of them.
+// The Python peers (PyTorch, umap-learn), run in the same invocation as the Swift figure they
+// are compared with (these machines are shared: only ratios from one invocation mean
+// anything). With NRCC_REFERENCE_PYTHON set to a Python that has them (.venv-bench), a suite
+// runs its script of Benchmarks/reference after its own work, passes the script's lines
+// through, and prints nrcc's speed relative to each mode the script timed and to the fastest.
 import Foundation
 
-enum PyTorchReference {
+enum PeerReference {
     /// The Python named by NRCC_REFERENCE_PYTHON, or nil: the comparison is then skipped.
     static var python: String? { ProcessInfo.processInfo.environment["NRCC_REFERENCE_PYTHON"] }
 
@@ -18,9 +18,11 @@ enum PyTorchReference {
     /// Runs `Benchmarks/reference/<script>` with `arguments`, prints its lines as they come,
     /// and for each line named `referenceName` (one per mode) or `<referenceName>_fastest`
     /// emits `<comparisonName>_<mode>` or `<comparisonName>_fastest` with nrcc's speed-up
-    /// over it: the reference's `step_seconds` over `seconds`.
+    /// over it: the reference's `<timeKey>` over `seconds`. A reference line's
+    /// `trustworthiness` is passed on beside `nrccTrustworthiness`, when given.
     static func compare(script: String, arguments: [String], referenceName: String, seconds: Double,
-                        comparisonName: String) throws {
+                        comparisonName: String, timeKey: String = "step_seconds",
+                        nrccTrustworthiness: Double? = nil) throws {
         guard let python else { return }
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("reference/\(script)").path
@@ -42,12 +44,17 @@ enum PyTorchReference {
                 print(line)
                 fflush(nil)
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let name = object["name"] as? String, let reference = object["step_seconds"] as? Double,
+                      let name = object["name"] as? String, let reference = object[timeKey] as? Double,
                       let mode = object["mode"] as? String else { continue }
                 let suffix = name == referenceName ? mode : name == referenceName + "_fastest" ? "fastest" : nil
                 guard let suffix else { continue }
-                Report.emit("\(comparisonName)_\(suffix)", ["speedup": reference / seconds, "nrcc_step_seconds": seconds,
-                                                            "pytorch_step_seconds": reference, "pytorch_mode": mode])
+                var fields: [String: Any] = ["speedup": reference / seconds, "nrcc_\(timeKey)": seconds,
+                                             "reference_\(timeKey)": reference, "reference_mode": mode]
+                if let ours = nrccTrustworthiness, let theirs = object["trustworthiness"] as? Double {
+                    fields["nrcc_trustworthiness"] = ours
+                    fields["reference_trustworthiness"] = theirs
+                }
+                Report.emit("\(comparisonName)_\(suffix)", fields)
             }
         }
         process.waitUntilExit()
