@@ -161,5 +161,31 @@ func temporaryFolder(_ name: String) -> String {
         settings.reducer = .tsne
         settings.dimensions = 4
         #expect(throws: PipelineError.self) { try settings.validate() }
+        settings = ClusterSettings()
+        settings.layoutParts = 0
+        #expect(throws: PipelineError.invalidSetting(name: "--umap-parts", value: "0",
+                                                     expected: "1 to 64 (1: the sequential sweep)")) {
+            try settings.validate()
+        }
+    }
+
+    /// Settings written before UMAP swept in parts have no `layoutParts`: they read back as
+    /// one part, the sequential sweep that made them, and new settings say 8.
+    @Test func settingsWithoutPartsReadAsTheSequentialSweep() throws {
+        var written = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ClusterSettings())) as! [String: Any]
+        #expect(written["layoutParts"] as? Int == 8)
+        written["layoutParts"] = nil
+        let read = try JSONDecoder().decode(ClusterSettings.self, from: JSONSerialization.data(withJSONObject: written))
+        #expect(read.layoutParts == nil)
+
+        let points = blobs(clusters: 3, perCluster: 40, dimension: 5)
+        func layout(_ parts: Int?) throws -> [Float] {
+            var settings = read
+            settings.layoutParts = parts
+            settings.reductionEpochs = 50
+            return try reduce(points.values, dimension: points.columns, settings: settings).coordinates
+        }
+        #expect(try layout(nil) == layout(1))
+        #expect(try layout(nil) != layout(8))
     }
 }
