@@ -6,6 +6,7 @@
 #
 #   Benchmarks/nok.sh [output dir, default runs/nok]
 #   NOK_SEED=1 Benchmarks/nok.sh runs/nok-seed1     # another layout (and sample) seed
+#   NOK_LAYOUT_OPTIONS="--umap-parts 1" Benchmarks/nok.sh runs/nok-sequential   # other layouts
 #
 # 1. Benchmarks/nok/make_suite.py writes the data sets (real images, class subsets,
 #    long-tailed sets, synthetic blobs and moons); any `<run>/embeddings.npy` of an
@@ -18,12 +19,13 @@
 #    seconds, and the means over the suite.
 set -eu
 output=${1:-runs/nok}
-nrcc=.build/release/nrcc
+# NOK_NRCC names another nrcc binary (e.g. a copy, so that a rebuild cannot change it mid-run).
+nrcc=${NOK_NRCC:-.build/release/nrcc}
 seed=${NOK_SEED:-0}
 # The peers from `make bench`'s virtual environment when it exists.
 python=python3
 [ -x .venv-bench/bin/python ] && python=.venv-bench/bin/python
-swift build -c release --product nrcc
+[ -n "${NOK_NRCC:-}" ] || swift build -c release --product nrcc
 "$python" Benchmarks/nok/make_suite.py "$output/suite"
 for pair in $(echo "${NOK_LEARNED:-}" | tr ',' ' '); do
   name=${pair%%=*}; run=${pair#*=}
@@ -39,7 +41,7 @@ for folder in "$output"/suite/*/; do
   layout="$output/layouts/$name"
   start=$(date +%s.%N)
   "$nrcc" cluster "$folder/features.npy" --labels "$folder/labels.npy" --metric "$(cat "$folder/metric")" \
-    --seed "$seed" --output "$layout" --quiet --json > /dev/null
+    --seed "$seed" ${NOK_LAYOUT_OPTIONS:-} --output "$layout" --quiet --json > /dev/null
   layout_seconds=$(echo "$(date +%s.%N) - $start" | bc)
   for rule in persistence silhouette plateau percentile; do
     start=$(date +%s.%N)

@@ -22,10 +22,11 @@ struct ClusterOptions: ParsableArguments {
     var reductionEpochs: Int?
 
     @Option(name: .customLong("umap-parts"), parsing: .unconditional, help: ArgumentHelp(
-        "Parts of the UMAP layout swept at once, one core each (1: umap-learn's sequential sweep).",
+        "The most parts of the UMAP layout swept at once, one core each (1: umap-learn's sequential sweep).",
         discussion: """
-            The layout depends on the seed and this number, never on the cores: the same parts give \
-            the same layout on one core or sixteen.
+            Each part keeps at least 1,000 points, so layouts of fewer than 2,000 points are swept \
+            sequentially. The layout depends on the seed and this number, never on the cores: the \
+            same parts give the same layout on one core or sixteen.
             """))
     var layoutParts: Int = ClusterSettings.defaultLayoutParts
 

@@ -10,7 +10,8 @@ import Testing
         let (digits, _) = try Fixtures.digits()
         let quality = try #require(try Fixtures.json("quality.json") as? [String: Any])
         let reference = Fixtures.numbers(quality["umap"])
-        let umap = try UMAP(seed: 0, layoutParts: parts)
+        let umap = try UMAP(seed: 0, layoutParts: parts, minimumPartSize: 100)
+        #expect(umap.partCount(pointCount: 1797) == parts)
         let result = try umap.embed(digits, dimension: 64)
         #expect(result.embedding.count == 1797 * 3)
         #expect(result.embedding.allSatisfy { $0.isFinite })
@@ -90,7 +91,7 @@ import Testing
         let (digits, _) = try Fixtures.digits()
         let subset = Array(digits[0..<(800 * 64)])
         try BLASThreads.exclusively(1) {
-            let umap = try UMAP(dimensions: dimensions, epochCount: 60, seed: 3, layoutParts: parts)
+            let umap = try UMAP(dimensions: dimensions, epochCount: 60, seed: 3, layoutParts: parts, minimumPartSize: 50)
             let all = try umap.embed(subset, dimension: 64).embedding
             let one = try Cores.$limit.withValue(1) { try umap.embed(subset, dimension: 64).embedding }
             #expect(one == all)
@@ -101,8 +102,27 @@ import Testing
     @Test func partsChangeTheLayout() throws {
         let (digits, _) = try Fixtures.digits()
         let subset = Array(digits[0..<(800 * 64)])
-        let one = try UMAP(epochCount: 60, seed: 3, layoutParts: 1).embed(subset, dimension: 64).embedding
-        let eight = try UMAP(epochCount: 60, seed: 3, layoutParts: 8).embed(subset, dimension: 64).embedding
+        let (one, eight) = try BLASThreads.exclusively(1) {
+            (try UMAP(epochCount: 60, seed: 3, layoutParts: 1).embed(subset, dimension: 64).embedding,
+             try UMAP(epochCount: 60, seed: 3, layoutParts: 8, minimumPartSize: 50).embed(subset, dimension: 64).embedding)
+        }
         #expect(one != eight)
+    }
+
+    /// Small layouts sweep fewer parts: every part keeps at least `minimumPartSize` points.
+    @Test func smallLayoutsSweepFewerParts() throws {
+        let umap = try UMAP()
+        #expect(umap.partCount(pointCount: 144) == 1)
+        #expect(umap.partCount(pointCount: 1_797) == 1)
+        #expect(umap.partCount(pointCount: 4_000) == 4)
+        #expect(umap.partCount(pointCount: 10_000) == 8)
+        #expect(umap.partCount(pointCount: 70_000) == 8)
+        let (digits, _) = try Fixtures.digits()
+        let subset = Array(digits[0..<(800 * 64)])
+        let (sequential, byDefault) = try BLASThreads.exclusively(1) {
+            (try UMAP(epochCount: 60, seed: 3, layoutParts: 1).embed(subset, dimension: 64).embedding,
+             try UMAP(epochCount: 60, seed: 3).embed(subset, dimension: 64).embedding)
+        }
+        #expect(byDefault == sequential)
     }
 }

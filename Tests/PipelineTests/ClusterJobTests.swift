@@ -1,3 +1,4 @@
+import Basics
 import Datasets
 import Foundation
 import Pipeline
@@ -178,12 +179,15 @@ func temporaryFolder(_ name: String) -> String {
         let read = try JSONDecoder().decode(ClusterSettings.self, from: JSONSerialization.data(withJSONObject: written))
         #expect(read.layoutParts == nil)
 
-        let points = blobs(clusters: 3, perCluster: 40, dimension: 5)
+        let points = blobs(clusters: 3, perCluster: 700, dimension: 5)
         func layout(_ parts: Int?) throws -> [Float] {
             var settings = read
             settings.layoutParts = parts
-            settings.reductionEpochs = 50
-            return try reduce(points.values, dimension: points.columns, settings: settings).coordinates
+            settings.reductionEpochs = 20
+            // One BLAS thread count for every layout, as nrcc runs (other tests may change it).
+            return try BLASThreads.exclusively(1) {
+                try reduce(points.values, dimension: points.columns, settings: settings).coordinates
+            }
         }
         #expect(try layout(nil) == layout(1))
         #expect(try layout(nil) != layout(8))
