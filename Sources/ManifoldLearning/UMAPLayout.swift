@@ -17,20 +17,23 @@ import Darwin
 /// - the learning rate falls linearly, `alpha = lr (1 - epoch / n_epochs)`.
 ///
 /// The vertices are cut into `partCount` parts (`LayoutPartition`: pieces of a breadth-first
-/// order of the graph, so most edges join two vertices of one part), and every epoch sweeps
-/// the parts at once, one core per part. Inside a part the sweep is umap-learn's seeded one,
-/// sequential, every update visible at once (Gauss-Seidel): vertices in order, each sampled
-/// entry (j, k) moving j toward k and k toward j (`move_other`), negative samples pushing j
-/// alone, drawn from j's own random stream. A part reads the other parts' vertices as they
-/// stood when the epoch began, and the moves it owes them wait in a list that is added, part
-/// by part, when the epoch ends. Nothing depends on which core ran which part or when, so the
-/// layout is a function of the seed and `partCount` alone, the same on one core or sixteen.
-/// One part is the sequential sweep itself.
+/// order of the graph, so most edges join two vertices of one part) and the parts are swept
+/// at once, one core per part. Inside a part the sweep is umap-learn's seeded one, every update
+/// visible at once (Gauss-Seidel): each sampled entry (j, k) moves j toward k and k toward j
+/// (`move_other`), negative samples push j alone, drawn from j's own random stream. Each part
+/// visits its vertices in a seeded random order, in `roundsPerEpoch` rounds of an eighth of
+/// them; in a round a part reads the other parts' vertices as they stood when the round began,
+/// and the pulls it owes them wait in a list of its own, added part by part when the round
+/// ends. Nothing depends on which core ran which part or when, so the layout is a function of
+/// the seed and `partCount` alone, the same on one core or sixteen. One part is the
+/// sequential sweep itself: the vertices in their own order, in one round.
 ///
-/// A parallel variant that froze the whole layout for each epoch (Jacobi updates, every edge
-/// between "parts") kept trustworthiness (digits 0.991) but tore classes into islands: UMAP +
-/// GridShift on the digits fell to ACC 0.71 from the sequential sweep's 0.89-0.90. Cutting
-/// along the graph keeps the frozen reads to the few edges between parts.
+/// Three things had to be right (docs/no-k.md, "UMAP on both cores"). Freezing the whole layout
+/// for each epoch (Jacobi updates, every edge between "parts") tore classes into islands:
+/// UMAP + GridShift on the digits fell to ACC 0.71 from 0.89. Visiting a part's vertices in
+/// the breadth-first order, where each follows its neighbours, beaded two moons into 4-12
+/// pieces on 7 seeds of 8. And reading the other parts as they stood a whole epoch before
+/// tore a USPS class in two on 4 seeds of 5 (k-means given k fell from 0.957 to 0.80).
 struct LayoutOptimizer {
     let graph: FuzzyGraph
     let dimensions: Int
@@ -43,6 +46,10 @@ struct LayoutOptimizer {
     let seed: UInt64
     /// Parts swept at once; 1 is the sequential sweep.
     let partCount: Int
+
+    /// Rounds of an epoch when there are several parts: a part reads the others as they were
+    /// at most an eighth of an epoch ago.
+    static let roundsPerEpoch = 8
 
     func optimize(_ embedding: inout [Float], progress: ((Int, Int) -> Void)?) {
         let n = graph.vertexCount, dims = dimensions
@@ -58,6 +65,8 @@ struct LayoutOptimizer {
         }
         var snapshot = partition.parts.count > 1 ? live : []
         var owed = partition.parts.map { _ in OwedMoves(stride: stride) }
+        let sweepOrders = partition.sweepOrders(seed: seed)
+        let rounds = partition.parts.count > 1 ? Self.roundsPerEpoch : 1
         var schedule = EdgeSchedule(weights: graph.weights, negativeSampleRate: negativeSampleRate)
         var generators = (0..<n).map {
             SeededGenerator(seed: seed, stream: [0x0E9A, UInt64(partition.original($0))])
@@ -68,11 +77,8 @@ struct LayoutOptimizer {
         for epoch in 0..<epochCount {
             let step = EpochStep(epoch: Double(epoch), alpha: alpha, a: a, b: b, repulsion: repulsion,
                                  vertexCount: n, dimensions: dims, stride: stride)
-            if partition.parts.count > 1 { snapshot.withUnsafeMutableBufferPointer { copy in
-                live.withUnsafeBufferPointer { copy.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
-            }}
             live.withUnsafeMutableBufferPointer { liveBuffer in
-            snapshot.withUnsafeBufferPointer { snapshotBuffer in
+            snapshot.withUnsafeMutableBufferPointer { snapshotBuffer in
             schedule.next.withUnsafeMutableBufferPointer { next in
             schedule.nextNegative.withUnsafeMutableBufferPointer { nextNegative in
             schedule.perSample.withUnsafeBufferPointer { perSample in
@@ -83,22 +89,28 @@ struct LayoutOptimizer {
             power.values.withUnsafeBufferPointer { table in
             owed.withUnsafeMutableBufferPointer { owedBuffer in
                 let buffers = EpochBuffers(
-                    live: liveBuffer.baseAddress!, snapshot: snapshotBuffer.baseAddress ?? UnsafePointer(liveBuffer.baseAddress!),
+                    live: liveBuffer.baseAddress!, snapshot: UnsafePointer(snapshotBuffer.baseAddress ?? liveBuffer.baseAddress!),
                     next: next.baseAddress!, nextNegative: nextNegative.baseAddress!,
                     perSample: perSample.baseAddress!, perNegative: perNegative.baseAddress!,
                     streams: streams.baseAddress!, columns: columns.baseAddress!,
                     starts: starts.baseAddress!, power: table.baseAddress!)
                 let owedPointer = UncheckedSendable(owedBuffer.baseAddress!)
-                // Each part writes only its own vertices' rows, edges and streams, and its own
-                // list of owed moves: the parts are free of data races.
-                parallelFor(partition.parts.count) { part in
-                    let own = partition.parts[part]
-                    let sink = owedPointer.value + part
-                    for j in own {
-                        if stride == 4 { step.moveSIMD(j, own, buffers, sink) } else { step.move(j, own, buffers, sink) }
+                for round in 0..<rounds {
+                    if rounds > 1 {
+                        snapshotBuffer.baseAddress!.update(from: liveBuffer.baseAddress!, count: liveBuffer.count)
                     }
+                    // Each part writes only its own vertices' rows, edges and streams, and its
+                    // own list of owed moves: the parts are free of data races.
+                    parallelFor(partition.parts.count) { part in
+                        let own = partition.parts[part], order = sweepOrders[part]
+                        let sink = owedPointer.value + part
+                        for index in (order.count * round / rounds)..<(order.count * (round + 1) / rounds) {
+                            let j = Int(order[index])
+                            if stride == 4 { step.moveSIMD(j, own, buffers, sink) } else { step.move(j, own, buffers, sink) }
+                        }
+                    }
+                    for part in owedBuffer.indices { owedBuffer[part].settle(into: liveBuffer.baseAddress!) }
                 }
-                for part in owedBuffer.indices { owedBuffer[part].settle(into: liveBuffer.baseAddress!) }
             }}}}}}}}}}}
             alpha = learningRate * (1 - Float(epoch) / Float(epochCount))
             progress?(epoch + 1, epochCount)
@@ -164,6 +176,22 @@ public struct LayoutPartition: Sendable {
         bounds.append(n)
         order = sequence
         parts = (0..<count).map { bounds[$0]..<bounds[$0 + 1] }
+    }
+
+    /// The order in which each part sweeps its vertices (new numbers): the numbering itself
+    /// for one part (the sequential sweep); with more, a seeded random order per part, fixed
+    /// for every epoch.
+    public func sweepOrders(seed: UInt64) -> [[Int32]] {
+        if parts.count == 1 { return [parts[0].map { Int32($0) }] }
+        return parts.enumerated().map { part, range in
+            var order = range.map { Int32($0) }
+            var generator = SeededGenerator(seed: seed, stream: [0x0E9B, UInt64(part)])
+            // Fisher-Yates, spelled out so that the order never depends on the standard library.
+            for i in stride(from: order.count - 1, to: 0, by: -1) {
+                order.swapAt(i, generator.nextInt(below: i + 1))
+            }
+            return order
+        }
     }
 
     /// The original number of new vertex `i`.
