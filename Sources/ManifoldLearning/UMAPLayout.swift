@@ -21,8 +21,8 @@ import Darwin
 /// at once, one core per part. Inside a part the sweep is umap-learn's seeded one, every update
 /// visible at once (Gauss-Seidel): each sampled entry (j, k) moves j toward k and k toward j
 /// (`move_other`), negative samples push j alone, drawn from j's own random stream. Each part
-/// visits its vertices in a seeded random order, in `roundsPerEpoch` rounds of an eighth of
-/// them; in a round a part reads the other parts' vertices as they stood when the round began,
+/// visits its vertices in a seeded random order (`LayoutPartition` numbers them so), in
+/// `roundsPerEpoch` rounds of an eighth of them; in a round a part reads the other parts' vertices as they stood when the round began,
 /// and the pulls it owes them wait in a list of its own, added part by part when the round
 /// ends. Nothing depends on which core ran which part or when, so the layout is a function of
 /// the seed and `partCount` alone, the same on one core or sixteen. One part is the
@@ -54,7 +54,7 @@ struct LayoutOptimizer {
     func optimize(_ embedding: inout [Float], progress: ((Int, Int) -> Void)?) {
         let n = graph.vertexCount, dims = dimensions
         if graph.entryCount == 0 || epochCount == 0 { return }
-        let partition = LayoutPartition(graph, partCount: partCount)
+        let partition = LayoutPartition(graph, partCount: partCount, seed: seed)
         let graph = partition.renumbered(graph)
         // Up to 4 dimensions, rows are padded to 4 floats so one SIMD4 holds a point.
         let stride = dims <= 4 ? 4 : dims
@@ -65,7 +65,6 @@ struct LayoutOptimizer {
         }
         var snapshot = partition.parts.count > 1 ? live : []
         var owed = partition.parts.map { _ in OwedMoves(stride: stride) }
-        let sweepOrders = partition.sweepOrders(seed: seed)
         let rounds = partition.parts.count > 1 ? Self.roundsPerEpoch : 1
         var schedule = EdgeSchedule(weights: graph.weights, negativeSampleRate: negativeSampleRate)
         var generators = (0..<n).map {
@@ -102,10 +101,11 @@ struct LayoutOptimizer {
                     // Each part writes only its own vertices' rows, edges and streams, and its
                     // own list of owed moves: the parts are free of data races.
                     parallelFor(partition.parts.count) { part in
-                        let own = partition.parts[part], order = sweepOrders[part]
+                        let own = partition.parts[part]
                         let sink = owedPointer.value + part
-                        for index in (order.count * round / rounds)..<(order.count * (round + 1) / rounds) {
-                            let j = Int(order[index])
+                        let first = own.lowerBound + own.count * round / rounds
+                        let end = own.lowerBound + own.count * (round + 1) / rounds
+                        for j in first..<end {
                             if stride == 4 { step.moveSIMD(j, own, buffers, sink) } else { step.move(j, own, buffers, sink) }
                         }
                     }
@@ -125,16 +125,17 @@ struct LayoutOptimizer {
 /// The parts that `LayoutOptimizer` sweeps at once: a breadth-first order of the graph (from
 /// vertex 0, neighbours in stored order, each unreached component from its lowest vertex) cut
 /// into `partCount` runs of about equal work, the work of a vertex being its entries' sampling
-/// rates (`w / max w`), which is what an epoch spends on it. Vertices are renumbered in that
-/// order, so a part is a range of the new numbers.
+/// rates (`w / max w`), which is what an epoch spends on it. Inside each run the vertices are
+/// then shuffled (seeded), and renumbered in that order: a part is a range of the new numbers,
+/// swept in increasing order, which is random in the graph but sequential in memory.
 public struct LayoutPartition: Sendable {
     /// New number -> original vertex; empty when the numbering is unchanged (one part).
     let order: [Int32]
     /// The new numbers of each part.
     public let parts: [Range<Int>]
 
-    /// `min(partCount, n)` parts of `graph` (at least one).
-    public init(_ graph: FuzzyGraph, partCount: Int) {
+    /// `min(partCount, n)` parts of `graph` (at least one), shuffled inside by `seed`.
+    public init(_ graph: FuzzyGraph, partCount: Int, seed: UInt64 = 0) {
         let n = graph.vertexCount
         let count = max(1, min(partCount, n))
         if count == 1 {
@@ -174,24 +175,15 @@ public struct LayoutPartition: Sendable {
             bounds.append(cut)
         }
         bounds.append(n)
-        order = sequence
-        parts = (0..<count).map { bounds[$0]..<bounds[$0 + 1] }
-    }
-
-    /// The order in which each part sweeps its vertices (new numbers): the numbering itself
-    /// for one part (the sequential sweep); with more, a seeded random order per part, fixed
-    /// for every epoch.
-    public func sweepOrders(seed: UInt64) -> [[Int32]] {
-        if parts.count == 1 { return [parts[0].map { Int32($0) }] }
-        return parts.enumerated().map { part, range in
-            var order = range.map { Int32($0) }
+        for part in 0..<count {
             var generator = SeededGenerator(seed: seed, stream: [0x0E9B, UInt64(part)])
             // Fisher-Yates, spelled out so that the order never depends on the standard library.
-            for i in stride(from: order.count - 1, to: 0, by: -1) {
-                order.swapAt(i, generator.nextInt(below: i + 1))
+            for i in stride(from: bounds[part + 1] - 1, to: bounds[part], by: -1) {
+                sequence.swapAt(i, bounds[part] + generator.nextInt(below: i - bounds[part] + 1))
             }
-            return order
         }
+        order = sequence
+        parts = (0..<count).map { bounds[$0]..<bounds[$0 + 1] }
     }
 
     /// The original number of new vertex `i`.

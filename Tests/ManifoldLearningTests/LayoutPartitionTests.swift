@@ -51,6 +51,19 @@ import Testing
         }
     }
 
+    /// Inside a part the order is a seeded shuffle: the same parts, another order per seed.
+    @Test func partsAreShuffledBySeed() throws {
+        let graph = try Self.digitsGraph()
+        let first = LayoutPartition(graph, partCount: 4, seed: 1), again = LayoutPartition(graph, partCount: 4, seed: 1)
+        let other = LayoutPartition(graph, partCount: 4, seed: 2)
+        let originals = { (p: LayoutPartition) in (0..<graph.vertexCount).map(p.original) }
+        #expect(originals(first) == originals(again) && originals(first) != originals(other))
+        #expect(first.parts == other.parts)
+        for part in first.parts {
+            #expect(Set(part.map(first.original)) == Set(part.map(other.original)))
+        }
+    }
+
     @Test func partsShareTheEpochsWork() throws {
         let graph = try Self.digitsGraph()
         let partition = LayoutPartition(graph, partCount: 8)
@@ -89,9 +102,10 @@ import Testing
         let pieces = FuzzyGraph(vertexCount: 7, rowStarts: [0, 2, 4, 4, 6, 8, 10, 12],
                                 columns: [3, 5, 4, 6, 0, 5, 1, 6, 0, 3, 1, 4].map { Int32($0) },
                                 weights: [Float](repeating: 1, count: 12))
+        // Breadth-first: 0, 3, 5 | 1, 4, 6 | 2, cut by work into {0, 3}, {5, 1}, {4, 6, 2}.
         let partition = LayoutPartition(pieces, partCount: 3)
-        #expect(Set((0..<7).map(partition.original)) == Set(0..<7))
-        #expect((0..<7).map(partition.original) == [0, 3, 5, 1, 4, 6, 2])
+        #expect(partition.parts == [0..<2, 2..<4, 4..<7])
+        #expect(partition.parts.map { Set($0.map(partition.original)) } == [[0, 3], [5, 1], [4, 6, 2]])
         #expect(LayoutPartition(pieces, partCount: 20).parts.count == 7)
     }
 }
