@@ -100,7 +100,7 @@ struct LayoutOptimizer {
                     }
                     // Each part writes only its own vertices' rows, edges and streams, and its
                     // own list of owed moves: the parts are free of data races.
-                    parallelFor(partition.parts.count) { part in
+                    parallelFor(partition.parts.count, dynamic: true) { part in
                         let own = partition.parts[part]
                         let sink = owedPointer.value + part
                         let first = own.lowerBound + own.count * round / rounds
