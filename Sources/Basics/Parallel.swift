@@ -65,9 +65,9 @@ public func parallelFor(_ count: Int, minimumChunk: Int = 1, _ body: (Int) -> Vo
 /// next: for a few items of uneven cost (UMAP's parts), where contiguous chunks would leave a
 /// core waiting. As with `parallelFor`, each index must be computed independently.
 @inlinable
-public func parallelFor(_ count: Int, dynamic: Bool, _ body: (Int) -> Void) {
-    if !dynamic || processorCount == 1 || count <= 1 {
-        parallelFor(count, body)
+public func parallelFor(handingOut count: Int, _ body: (Int) -> Void) {
+    if processorCount == 1 || count <= 1 {
+        for index in 0..<count { body(index) }
         return
     }
     withoutActuallyEscaping(body) { body in

@@ -100,7 +100,7 @@ struct LayoutOptimizer {
                     }
                     // Each part writes only its own vertices' rows, edges and streams, and its
                     // own list of owed moves: the parts are free of data races.
-                    parallelFor(partition.parts.count, dynamic: true) { part in
+                    parallelFor(handingOut: partition.parts.count) { part in
                         let own = partition.parts[part]
                         let sink = owedPointer.value + part
                         let first = own.lowerBound + own.count * round / rounds
@@ -209,7 +209,7 @@ public struct LayoutPartition: Sendable {
     }
 }
 
-/// The moves a part owes other parts' vertices in one epoch, added when the epoch ends.
+/// The moves a part owes other parts' vertices in one round, added when the round ends.
 struct OwedMoves {
     let stride: Int
     var vertices: [Int32] = []
@@ -277,7 +277,7 @@ struct EdgeSchedule {
 /// The buffers of one epoch; see `LayoutOptimizer` for who writes what.
 struct EpochBuffers {
     let live: UnsafeMutablePointer<Float>      // n x stride
-    let snapshot: UnsafePointer<Float>         // n x stride, the layout as the epoch began
+    let snapshot: UnsafePointer<Float>         // n x stride, the layout as the round began
     let next: UnsafeMutablePointer<Double>     // entries
     let nextNegative: UnsafeMutablePointer<Double>
     let perSample: UnsafePointer<Double>

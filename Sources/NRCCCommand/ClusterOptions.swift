@@ -24,8 +24,8 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .customLong("umap-parts"), parsing: .unconditional, help: ArgumentHelp(
         "The most parts of the UMAP layout swept at once, one core each (1: umap-learn's sequential sweep).",
         discussion: """
-            Each part keeps at least 1,000 points, so layouts of fewer than 2,000 points are swept \
-            sequentially. The layout depends on the seed and this number, never on the cores: the \
+            Each part keeps at least \(ClusterSettings.minimumLayoutPartSize) points, so layouts of fewer \
+            than \(2 * ClusterSettings.minimumLayoutPartSize) points are swept sequentially. The layout depends on the seed and this number, never on the cores: the \
             same parts give the same layout on one core or sixteen.
             """))
     var layoutParts: Int = ClusterSettings.defaultLayoutParts

@@ -48,6 +48,8 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
 
     /// `UMAP.defaultLayoutParts`, for the command's options.
     public static let defaultLayoutParts = UMAP.defaultLayoutParts
+    /// `UMAP.defaultMinimumPartSize`: the fewest points a part of the layout keeps.
+    public static let minimumLayoutPartSize = UMAP.defaultMinimumPartSize
     /// t-SNE perplexity.
     public var perplexity: Double = 30
     public var method: Method = .gridshift

@@ -1,7 +1,6 @@
 import Clustering
 import ClusteringMetrics
 import Datasets
-import ManifoldLearning
 import Reporting
 
 extension ClusteringScoreSet {
@@ -133,7 +132,7 @@ func settingsList(_ settings: ClusterSettings) -> [ReportSetting] {
             ReportSetting("umap.min_dist", "\(settings.minimumDistance)"),
             ReportSetting("umap.metric", settings.metric.rawValue),
             ReportSetting("umap.epochs", settings.reductionEpochs.map(String.init) ?? "auto"),
-            ReportSetting("umap.parts", settings.layoutParts.map { "up to \($0), of \(UMAP.defaultMinimumPartSize)+ points each" } ?? "1"),
+            ReportSetting("umap.parts", settings.layoutParts.map { "up to \($0), of \(ClusterSettings.minimumLayoutPartSize)+ points each" } ?? "1"),
         ]
     }
     if settings.reducer == .tsne {
