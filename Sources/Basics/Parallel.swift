@@ -61,6 +61,21 @@ public func parallelFor(_ count: Int, minimumChunk: Int = 1, _ body: (Int) -> Vo
     }
 }
 
+/// Runs `body(i)` for every `i` in `0..<count`, each index handed to whichever core is free
+/// next: for a few items of uneven cost (UMAP's parts), where contiguous chunks would leave a
+/// core waiting. As with `parallelFor`, each index must be computed independently.
+@inlinable
+public func parallelFor(handingOut count: Int, _ body: (Int) -> Void) {
+    if processorCount == 1 || count <= 1 {
+        for index in 0..<count { body(index) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let shared = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
+    }
+}
+
 /// `0..<count` cut into at most `Shards.maximum` contiguous shards whose boundaries depend on
 /// `count` (and the caller's cap) alone, never on the cores: each shard sums its items into a
 /// partial of its own and the partials are added in shard order, so a sum over a batch comes

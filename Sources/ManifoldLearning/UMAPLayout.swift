@@ -18,15 +18,14 @@ import Darwin
 ///
 /// The vertices are cut into `partCount` parts (`LayoutPartition`: pieces of a breadth-first
 /// order of the graph, so most edges join two vertices of one part) and the parts are swept
-/// at once, each by whichever thread of a `withThreadTeam` is free. Inside a part the sweep is
-/// umap-learn's seeded one, every update visible at once (Gauss-Seidel): each sampled entry
-/// (j, k) moves j toward k and k toward j (`move_other`), negative samples push j alone, drawn
-/// from j's own random stream. Each part visits its vertices in a seeded random order
-/// (`LayoutPartition` numbers them so), in `roundsPerEpoch` rounds of an eighth of them; in a
-/// round a part reads the other parts' vertices as they stood when the round began, and the
-/// pulls it owes them wait in a list of its own, added part by part when the round ends.
-/// Nothing depends on which core ran which part or when, so the layout is a function of the
-/// seed and `partCount` alone, the same on one core or sixteen. One part is the
+/// at once, one core per part. Inside a part the sweep is umap-learn's seeded one, every update
+/// visible at once (Gauss-Seidel): each sampled entry (j, k) moves j toward k and k toward j
+/// (`move_other`), negative samples push j alone, drawn from j's own random stream. Each part
+/// visits its vertices in a seeded random order (`LayoutPartition` numbers them so), in
+/// `roundsPerEpoch` rounds of an eighth of them; in a round a part reads the other parts' vertices as they stood when the round began,
+/// and the pulls it owes them wait in a list of its own, added part by part when the round
+/// ends. Nothing depends on which core ran which part or when, so the layout is a function of
+/// the seed and `partCount` alone, the same on one core or sixteen. One part is the
 /// sequential sweep itself: the vertices in their own order, in one round.
 ///
 /// Three things had to be right (docs/no-k.md, "UMAP on both cores"). Freezing the whole layout
@@ -73,53 +72,49 @@ struct LayoutOptimizer {
         }
         let power = PowerTable(exponent: b)
 
-        live.withUnsafeMutableBufferPointer { liveBuffer in
-        snapshot.withUnsafeMutableBufferPointer { snapshotBuffer in
-        schedule.next.withUnsafeMutableBufferPointer { next in
-        schedule.nextNegative.withUnsafeMutableBufferPointer { nextNegative in
-        schedule.perSample.withUnsafeBufferPointer { perSample in
-        schedule.perNegative.withUnsafeBufferPointer { perNegative in
-        generators.withUnsafeMutableBufferPointer { streams in
-        graph.columns.withUnsafeBufferPointer { columns in
-        graph.rowStarts.withUnsafeBufferPointer { starts in
-        power.values.withUnsafeBufferPointer { table in
-        owed.withUnsafeMutableBufferPointer { owedBuffer in
-            let buffers = EpochBuffers(
-                live: liveBuffer.baseAddress!, snapshot: UnsafePointer(snapshotBuffer.baseAddress ?? liveBuffer.baseAddress!),
-                next: next.baseAddress!, nextNegative: nextNegative.baseAddress!,
-                perSample: perSample.baseAddress!, perNegative: perNegative.baseAddress!,
-                streams: streams.baseAddress!, columns: columns.baseAddress!,
-                starts: starts.baseAddress!, power: table.baseAddress!)
-            // A team of threads stays for the whole sweep: 4,000 rounds of a fraction of a
-            // millisecond each would otherwise wait for a woken thread every time.
-            withThreadTeam(size: min(processorCount, partition.parts.count)) { member in
-                for epoch in 0..<epochCount {
-                    let alpha = epoch == 0 ? learningRate : learningRate * (1 - Float(epoch - 1) / Float(epochCount))
-                    let step = EpochStep(epoch: Double(epoch), alpha: alpha, a: a, b: b, repulsion: repulsion,
-                                         vertexCount: n, dimensions: dims, stride: stride)
-                    for round in 0..<rounds {
-                        // Each part writes only its own vertices' rows, edges and streams, and
-                        // its own list of owed moves: the parts are free of data races.
-                        member.forEach(handingOut: partition.parts.count) { part in
-                            let own = partition.parts[part]
-                            let sink = owedBuffer.baseAddress! + part
-                            let first = own.lowerBound + own.count * round / rounds
-                            let end = own.lowerBound + own.count * (round + 1) / rounds
-                            for j in first..<end {
-                                if stride == 4 { step.moveSIMD(j, own, buffers, sink) } else { step.move(j, own, buffers, sink) }
-                            }
-                        }
-                        member.serially {
-                            for part in owedBuffer.indices { owedBuffer[part].settle(into: liveBuffer.baseAddress!) }
-                            if rounds > 1 {
-                                snapshotBuffer.baseAddress!.update(from: liveBuffer.baseAddress!, count: liveBuffer.count)
-                            }
-                            if round == rounds - 1 { progress?(epoch + 1, epochCount) }
+        var alpha = learningRate
+        for epoch in 0..<epochCount {
+            let step = EpochStep(epoch: Double(epoch), alpha: alpha, a: a, b: b, repulsion: repulsion,
+                                 vertexCount: n, dimensions: dims, stride: stride)
+            live.withUnsafeMutableBufferPointer { liveBuffer in
+            snapshot.withUnsafeMutableBufferPointer { snapshotBuffer in
+            schedule.next.withUnsafeMutableBufferPointer { next in
+            schedule.nextNegative.withUnsafeMutableBufferPointer { nextNegative in
+            schedule.perSample.withUnsafeBufferPointer { perSample in
+            schedule.perNegative.withUnsafeBufferPointer { perNegative in
+            generators.withUnsafeMutableBufferPointer { streams in
+            graph.columns.withUnsafeBufferPointer { columns in
+            graph.rowStarts.withUnsafeBufferPointer { starts in
+            power.values.withUnsafeBufferPointer { table in
+            owed.withUnsafeMutableBufferPointer { owedBuffer in
+                let buffers = EpochBuffers(
+                    live: liveBuffer.baseAddress!, snapshot: UnsafePointer(snapshotBuffer.baseAddress ?? liveBuffer.baseAddress!),
+                    next: next.baseAddress!, nextNegative: nextNegative.baseAddress!,
+                    perSample: perSample.baseAddress!, perNegative: perNegative.baseAddress!,
+                    streams: streams.baseAddress!, columns: columns.baseAddress!,
+                    starts: starts.baseAddress!, power: table.baseAddress!)
+                let owedPointer = UncheckedSendable(owedBuffer.baseAddress!)
+                for round in 0..<rounds {
+                    if rounds > 1 {
+                        snapshotBuffer.baseAddress!.update(from: liveBuffer.baseAddress!, count: liveBuffer.count)
+                    }
+                    // Each part writes only its own vertices' rows, edges and streams, and its
+                    // own list of owed moves: the parts are free of data races.
+                    parallelFor(handingOut: partition.parts.count) { part in
+                        let own = partition.parts[part]
+                        let sink = owedPointer.value + part
+                        let first = own.lowerBound + own.count * round / rounds
+                        let end = own.lowerBound + own.count * (round + 1) / rounds
+                        for j in first..<end {
+                            if stride == 4 { step.moveSIMD(j, own, buffers, sink) } else { step.move(j, own, buffers, sink) }
                         }
                     }
+                    for part in owedBuffer.indices { owedBuffer[part].settle(into: liveBuffer.baseAddress!) }
                 }
-            }
-        }}}}}}}}}}}
+            }}}}}}}}}}}
+            alpha = learningRate * (1 - Float(epoch) / Float(epochCount))
+            progress?(epoch + 1, epochCount)
+        }
         for i in 0..<n {
             let old = partition.original(i)
             for c in 0..<dims { embedding[old * dims + c] = live[i * stride + c] }

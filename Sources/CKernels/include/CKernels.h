@@ -8,26 +8,6 @@
 /// 1), the online cores elsewhere; at least 1.
 long nrcc_available_cores(void);
 
-/// The shared state of a team of threads that meet often (`ThreadTeam` in Basics): the
-/// threads arrived at the current barrier, the barrier's generation, and two counters that
-/// hand out work, one per alternate loop. Zero it before use.
-typedef struct {
-    long arrived, generation;
-    long tickets[2];
-} nrcc_team_state;
-
-/// Waits until `parties` threads have called it for this generation. The waiters spin a
-/// short while (a meeting between short steps takes a microsecond), then give up the core
-/// at each look, so a team on a busy machine does not starve the thread it waits for. The
-/// writes before a thread's arrival are visible to every thread after the barrier.
-void nrcc_team_barrier(nrcc_team_state *team, long parties);
-
-/// The next ticket of counter `slot` (0 or 1): 0, 1, 2, ... across all threads.
-long nrcc_team_take_ticket(nrcc_team_state *team, long slot);
-
-/// Resets counter `slot` to 0; only while no thread takes from it.
-void nrcc_team_reset_tickets(nrcc_team_state *team, long slot);
-
 /// Whether the CPU multiplies bfloat16 pairs into fp32 sums in hardware: AVX512_BF16's
 /// VDPBF16PS on x86-64 (1), or not, or not known on this architecture (0).
 int nrcc_cpu_has_bfloat16_products(void);
