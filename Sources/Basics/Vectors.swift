@@ -6,52 +6,43 @@
 /// slower (docs/speed.md).
 @inlinable @inline(__always)
 public func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-    var sums = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-    var c = 0
     let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
-    @inline(__always) func product(_ c: Int) -> SIMD8<Float> {
+    return laneSum(count, { c in
         rawA.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
             * rawB.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
-    }
-    while c + 32 <= count {
-        sums.0 += product(c)
-        sums.1 += product(c + 8)
-        sums.2 += product(c + 16)
-        sums.3 += product(c + 24)
-        c += 32
-    }
-    while c + 8 <= count {
-        sums.0 += product(c)
-        c += 8
-    }
-    var sum = ((sums.0 + sums.1) + (sums.2 + sums.3)).sum()
-    while c < count { sum += a[c] * b[c]; c += 1 }
-    return sum
+    }, { c in a[c] * b[c] })
 }
 
 /// `|a - b|^2` over `count` floats, in four running sums of eight lanes as `dotProduct`.
 @inlinable @inline(__always)
 public func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-    var sums = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-    var c = 0
     let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
-    @inline(__always) func square(_ c: Int) -> SIMD8<Float> {
+    return laneSum(count, { c in
         let t = rawA.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
             - rawB.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
         return t * t
-    }
+    }, { c in let t = a[c] - b[c]; return t * t })
+}
+
+/// The sum over `0..<count` of `lanes(c)` (the eight terms from c) and `scalar(c)` (one term)
+/// for the last `count % 8`: blocks of 32 in four sums, then blocks of 8 in the first, then
+/// the tail. Under 32 terms this is the sum of one eight-lane register, then the tail.
+@inlinable @inline(__always)
+func laneSum(_ count: Int, _ lanes: (Int) -> SIMD8<Float>, _ scalar: (Int) -> Float) -> Float {
+    var sums = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+    var c = 0
     while c + 32 <= count {
-        sums.0 += square(c)
-        sums.1 += square(c + 8)
-        sums.2 += square(c + 16)
-        sums.3 += square(c + 24)
+        sums.0 += lanes(c)
+        sums.1 += lanes(c + 8)
+        sums.2 += lanes(c + 16)
+        sums.3 += lanes(c + 24)
         c += 32
     }
     while c + 8 <= count {
-        sums.0 += square(c)
+        sums.0 += lanes(c)
         c += 8
     }
     var sum = ((sums.0 + sums.1) + (sums.2 + sums.3)).sum()
-    while c < count { let t = a[c] - b[c]; sum += t * t; c += 1 }
+    while c < count { sum += scalar(c); c += 1 }
     return sum
 }
