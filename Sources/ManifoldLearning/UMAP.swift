@@ -90,8 +90,9 @@ public struct UMAP: Sendable {
     public let neighborAlgorithm: NeighborAlgorithm
     /// Seeds everything random [`random_state`].
     public let seed: UInt64
-    /// The most parts of the layout swept at once, one core each (`LayoutOptimizer`); 1 is
-    /// umap-learn's sequential seeded sweep. The layout depends on it, never on the cores.
+    /// The most parts of the layout swept at once, shared out among the cores
+    /// (`LayoutOptimizer`); 1 is umap-learn's sequential seeded sweep. The layout depends on
+    /// it, never on the cores.
     public let layoutParts: Int
     /// The fewest points in a part: a layout of n points sweeps
     /// `min(layoutParts, n / minimumPartSize)` parts (at least one).

@@ -18,15 +18,16 @@ import Darwin
 ///
 /// The vertices are cut into `partCount` parts (`LayoutPartition`: pieces of a breadth-first
 /// order of the graph, so most edges join two vertices of one part) and the parts are swept
-/// at once, one core per part. Inside a part the sweep is umap-learn's seeded one, every update
-/// visible at once (Gauss-Seidel): each sampled entry (j, k) moves j toward k and k toward j
-/// (`move_other`), negative samples push j alone, drawn from j's own random stream. Each part
-/// visits its vertices in a seeded random order (`LayoutPartition` numbers them so), in
-/// `roundsPerEpoch` rounds of an eighth of them; in a round a part reads the other parts' vertices as they stood when the round began,
-/// and the pulls it owes them wait in a list of its own, added part by part when the round
-/// ends. Nothing depends on which core ran which part or when, so the layout is a function of
-/// the seed and `partCount` alone, the same on one core or sixteen. One part is the
-/// sequential sweep itself: the vertices in their own order, in one round.
+/// at once, each by whichever core is free. Inside a part the sweep is umap-learn's seeded
+/// one, every update visible at once (Gauss-Seidel): each sampled entry (j, k) moves j toward
+/// k and k toward j (`move_other`), negative samples push j alone, drawn from j's own random
+/// stream. Each part visits its vertices in a seeded random order (`LayoutPartition` numbers
+/// them so), in `roundsPerEpoch` rounds of an eighth of them; in a round a part reads the
+/// other parts' vertices as they stood when the round began, and the pulls it owes them wait
+/// in a list of its own, added part by part when the round ends. Nothing depends on which core
+/// ran which part or when, so the layout is a function of the seed and `partCount` alone, the
+/// same on one core or sixteen. One part is the sequential sweep itself: the vertices in their
+/// own order, in one round.
 ///
 /// Three things had to be right (docs/no-k.md, "UMAP on both cores"). Freezing the whole layout
 /// for each epoch (Jacobi updates, every edge between "parts") tore classes into islands:

@@ -22,11 +22,12 @@ struct ClusterOptions: ParsableArguments {
     var reductionEpochs: Int?
 
     @Option(name: .customLong("umap-parts"), parsing: .unconditional, help: ArgumentHelp(
-        "The most parts of the UMAP layout swept at once, one core each (1: umap-learn's sequential sweep).",
+        "The most parts of the UMAP layout swept at once, shared out among the cores (1: umap-learn's sequential sweep).",
         discussion: """
-            Each part keeps at least \(ClusterSettings.minimumLayoutPartSize) points, so layouts of fewer \
-            than \(2 * ClusterSettings.minimumLayoutPartSize) points are swept sequentially. The layout depends on the seed and this number, never on the cores: the \
-            same parts give the same layout on one core or sixteen.
+            Each part keeps at least \(ClusterSettings.minimumLayoutPartSize) points, so layouts of \
+            fewer than \(2 * ClusterSettings.minimumLayoutPartSize) points are swept sequentially. \
+            The layout depends on the seed and this number, never on the cores: the same parts give \
+            the same layout on one core or sixteen.
             """))
     var layoutParts: Int = ClusterSettings.defaultLayoutParts
 

@@ -42,8 +42,9 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     public var metric: Metric = .cosine
     /// UMAP epochs; nil: 500 up to 10,000 points, 200 beyond.
     public var reductionEpochs: Int?
-    /// Parts of the UMAP layout swept at once, one core each (`UMAP.layoutParts`); nil, as in
-    /// the settings of runs made before parts existed, is one part: the sequential sweep.
+    /// Parts of the UMAP layout swept at once, shared out among the cores
+    /// (`UMAP.layoutParts`); nil, as in the settings of runs made before parts existed, is one
+    /// part: the sequential sweep.
     public var layoutParts: Int? = ClusterSettings.defaultLayoutParts
 
     /// `UMAP.defaultLayoutParts`, for the command's options.
