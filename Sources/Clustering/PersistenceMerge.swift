@@ -51,8 +51,19 @@ public struct PersistenceMerge: Sendable, Equatable {
         guard n > neighborCount && fragments >= 2 else {
             return (partition, (0..<fragments).map { _ in PersistencePair(peak: 0, death: nil) })
         }
+        let graph = KDTree(points: points, dimension: dimension).neighborsOfEveryPoint(neighborCount)
+        return merge(partition, neighbors: graph.indices, distances: graph.distances)
+    }
+
+    /// `merge(_:points:dimension:)` over a neighbour graph already at hand: every point's
+    /// `neighborCount` nearest neighbours and their distances, row-major, as
+    /// `KDTree.neighborsOfEveryPoint` gives them.
+    func merge(
+        _ partition: ModeSeekingResult, neighbors: [Int32], distances: [Float]
+    ) -> (result: ModeSeekingResult, diagram: [PersistencePair]) {
+        let n = partition.labels.count, fragments = partition.clusterCount, dimension = partition.dimension
+        guard fragments >= 2 else { return (partition, [PersistencePair(peak: 0, death: nil)]) }
         let k = neighborCount
-        let (neighbors, distances) = KDTree(points: points, dimension: dimension).neighborsOfEveryPoint(k)
         // Duplicates put r_k at 0: the smallest positive radius stands in for it.
         let smallest = distances.lazy.filter { $0 > 0 }.min() ?? 1
         let density = (0..<n).map { Double(1 / max(distances[$0 * k + k - 1], smallest)) }

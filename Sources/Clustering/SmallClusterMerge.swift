@@ -42,3 +42,51 @@ extension ModeSeekingResult {
         return result
     }
 }
+
+extension ModeSeekingResult {
+    /// Every cluster holding fewer than `shareOfMedian` times the median cluster size joins,
+    /// as a whole, the cluster of the nearest point (Euclidean) among the larger clusters; the
+    /// larger clusters keep their centres. Labels are renumbered by first appearance.
+    ///
+    /// Unlike `mergingSmallClusters`, the bar is relative to the clusters found, not to `n`:
+    /// a clump of 30 points beside clusters of 180 (a learned layout's stray piece of a class)
+    /// joins its nearest neighbour, while 100 groups of 60 to 300 points all stay. A group
+    /// smaller than a quarter of the median (a long tail steeper than that) is joined too.
+    ///
+    /// - Parameters:
+    ///   - points: the clustered points, row-major `labels.count x dimension`.
+    ///   - shareOfMedian: in [0, 1]; 0 joins nothing.
+    public func joiningSmallClusters(points: [Float], shareOfMedian: Double = 0.25) -> ModeSeekingResult {
+        checkArgument(shareOfMedian >= 0 && shareOfMedian <= 1, "joiningSmallClusters: shareOfMedian \(shareOfMedian) outside [0, 1]")
+        checkArgument(points.count == labels.count * dimension, "joiningSmallClusters: \(points.count) values for \(labels.count) points")
+        let sizes = clusterSizes
+        let sorted = sizes.sorted()
+        let median = sorted.count % 2 == 1
+            ? Double(sorted[sorted.count / 2])
+            : Double(sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        let kept = sizes.map { Double($0) >= shareOfMedian * median }
+        guard kept.contains(true) && kept.contains(false) else { return self }
+
+        var keptPoints: [Int] = [], joiningPoints: [Int] = []
+        for point in labels.indices {
+            if kept[labels[point]] { keptPoints.append(point) } else { joiningPoints.append(point) }
+        }
+        func coordinates(_ indices: [Int]) -> [Float] {
+            indices.flatMap { points[($0 * dimension)..<(($0 + 1) * dimension)] }
+        }
+        let tree = KDTree(points: coordinates(keptPoints), dimension: dimension)
+        let (nearest, distances) = tree.neighbors(of: coordinates(joiningPoints), count: 1)
+        // Each small cluster goes where its member nearest to a kept point points.
+        var target = Array(sizes.indices)
+        var closest = [Float](repeating: .infinity, count: sizes.count)
+        for (rank, point) in joiningPoints.enumerated() where distances[rank] < closest[labels[point]] {
+            closest[labels[point]] = distances[rank]
+            target[labels[point]] = labels[keptPoints[Int(nearest[rank])]]
+        }
+        let (newLabels, clusterOfLabel) = labelsByFirstAppearance(labels.map { target[$0] }, groupCount: sizes.count)
+        var result = self
+        result.labels = newLabels
+        result.centres = clusterOfLabel.flatMap { centres[($0 * dimension)..<(($0 + 1) * dimension)] }
+        return result
+    }
+}

@@ -117,7 +117,15 @@ func sweepPlot(_ choice: BandwidthChoice) -> BandwidthSweepPlot {
         silhouettes: choice.candidates.map(\.silhouette),
         chosen: choice.chosen,
         persistence: (choice.persistence ?? []).map { ($0.peak, $0.death) },
-        mergeRatio: choice.persistence == nil ? nil : PersistenceMerge().ratio)
+        mergeRatio: choice.persistence == nil ? nil : PersistenceMerge().ratio,
+        contest: choice.arbitration.map { arbitration in
+            ModularityContest(
+                silhouetteChoice: arbitration.silhouetteChoice, silhouetteClusters: arbitration.silhouetteClusters,
+                persistenceClusters: arbitration.persistenceClusters,
+                silhouetteModularity: arbitration.silhouetteModularity,
+                persistenceModularity: arbitration.persistenceModularity,
+                keptPersistence: arbitration.kept == .persistence)
+        })
 }
 
 /// Every clustering setting, for the report's settings table.

@@ -266,6 +266,31 @@ public struct ViewDistance: Sendable, Equatable, Codable {
     }
 }
 
+/// The modularity rule's contest between the silhouette's and the persistence rule's
+/// partitions: each one's clusters and modularity on the layout's neighbour graph.
+public struct ModularityContest: Sendable, Equatable {
+    /// The index of the silhouette's bandwidth among the sweep's.
+    public var silhouetteChoice: Int
+    public var silhouetteClusters: Int
+    public var persistenceClusters: Int
+    public var silhouetteModularity: Double
+    public var persistenceModularity: Double
+    /// Whether the persistence rule's partition was kept (else the silhouette's).
+    public var keptPersistence: Bool
+
+    public init(
+        silhouetteChoice: Int, silhouetteClusters: Int, persistenceClusters: Int,
+        silhouetteModularity: Double, persistenceModularity: Double, keptPersistence: Bool
+    ) {
+        self.silhouetteChoice = silhouetteChoice
+        self.silhouetteClusters = silhouetteClusters
+        self.persistenceClusters = persistenceClusters
+        self.silhouetteModularity = silhouetteModularity
+        self.persistenceModularity = persistenceModularity
+        self.keptPersistence = keptPersistence
+    }
+}
+
 /// The bandwidths GridShift tried, what each found, and the one kept (`chosen`).
 public struct BandwidthSweepPlot: Sendable, Equatable {
     /// The rule that chose, e.g. "silhouette".
@@ -283,10 +308,13 @@ public struct BandwidthSweepPlot: Sendable, Equatable {
     public var persistence: [(peak: Double, death: Double?)]
     /// The merge threshold, relative to the lower peak (persistence rule only).
     public var mergeRatio: Double?
+    /// The modularity rule's two contenders (that rule only).
+    public var contest: ModularityContest?
 
     public init(
         rule: String, bandwidths: [Double], clusterCounts: [Int], silhouettes: [Double?], chosen: Int,
-        persistence: [(peak: Double, death: Double?)] = [], mergeRatio: Double? = nil
+        persistence: [(peak: Double, death: Double?)] = [], mergeRatio: Double? = nil,
+        contest: ModularityContest? = nil
     ) {
         checkArgument(bandwidths.count == clusterCounts.count && bandwidths.count == silhouettes.count,
                      "BandwidthSweepPlot: \(bandwidths.count) bandwidths, \(clusterCounts.count) counts, \(silhouettes.count) silhouettes")
@@ -298,11 +326,13 @@ public struct BandwidthSweepPlot: Sendable, Equatable {
         self.chosen = chosen
         self.persistence = persistence
         self.mergeRatio = mergeRatio
+        self.contest = contest
     }
 
     public static func == (a: Self, b: Self) -> Bool {
         a.rule == b.rule && a.bandwidths == b.bandwidths && a.clusterCounts == b.clusterCounts
             && a.silhouettes == b.silhouettes && a.chosen == b.chosen && a.mergeRatio == b.mergeRatio
+            && a.contest == b.contest
             && a.persistence.map(\.peak) == b.persistence.map(\.peak)
             && a.persistence.map(\.death) == b.persistence.map(\.death)
     }

@@ -187,10 +187,23 @@ extension ReportPage {
     func bandwidthSweep(_ sweep: BandwidthSweepPlot) -> String {
         let chosen = sweep.bandwidths[sweep.chosen]
         // Small h shatters the layout into hundreds of cells; those would flatten the axis.
-        let countLimit = max(20, 4 * sweep.clusterCounts[sweep.chosen])
-        let merged = !sweep.persistence.isEmpty
+        let shownCount = sweep.contest.map { max($0.silhouetteClusters, $0.persistenceClusters) }
+            ?? sweep.clusterCounts[sweep.chosen]
+        let countLimit = max(20, 4 * shownCount)
+        let merged = !sweep.persistence.isEmpty && sweep.contest == nil
         var html = "<p class=\"lead\">GridShift ran at \(sweep.bandwidths.count) cell sides h; "
-        if merged {
+        if let contest = sweep.contest {
+            let kept = contest.keptPersistence ? "persistence rule's" : "silhouette's"
+            html += "the modularity rule weighed two partitions of the layout: the silhouette's, h = "
+                + "\(formatCompact(sweep.bandwidths[contest.silhouetteChoice], significant: 3)) (dashed line), "
+                + "\(contest.silhouetteClusters) clusters, modularity \(formatFixed(contest.silhouetteModularity, digits: 3)); and the "
+                + "persistence rule's, the finest cut with its fragments merged across shallow valleys, "
+                + "\(contest.persistenceClusters) clusters, modularity \(formatFixed(contest.persistenceModularity, digits: 3)) "
+                + "(each after joining its clusters under a quarter of the median size to their nearest neighbours). "
+                + "It kept the \(kept), the more modular: modularity (below 1) is the share of the layout's "
+                + "nearest-neighbour links that fall inside clusters, less the share that chance would put inside "
+                + "clusters of those sizes. The charts show the bandwidths that found up to \(countLimit) clusters.</p>\n"
+        } else if merged {
             let heads = sweep.persistence.count { $0.death == nil }
             html += "the persistence rule took the finest, h = \(formatCompact(chosen, significant: 3)) (dashed line), "
                 + "where GridShift cut the layout into \(sweep.clusterCounts[sweep.chosen]) fragments, and merged every "
@@ -206,7 +219,7 @@ extension ReportPage {
         html += "<div class=\"charts\">\n"
         let shown = sweep.bandwidths.indices.filter { merged || sweep.clusterCounts[$0] <= countLimit }
         let xs = shown.map { log10(sweep.bandwidths[$0]) }
-        let marker = log10(chosen)
+        let marker = log10(sweep.contest.map { sweep.bandwidths[$0.silhouetteChoice] } ?? chosen)
         var series: [(title: String, values: [Double], color: String)] = [
             ("Clusters found", shown.map { Double(sweep.clusterCounts[$0]) }, Palette.color(0)),
         ]
@@ -220,7 +233,7 @@ extension ReportPage {
             ]
             html += chartFigure(lineChartSVG(lines: lines, title: title, xLabel: "log10 of the bandwidth h"), legend: [])
         }
-        if merged { html += persistenceDiagram(sweep) }
+        if !sweep.persistence.isEmpty { html += persistenceDiagram(sweep) }
         return html + "</div>\n"
     }
 

@@ -1,0 +1,138 @@
+import Basics
+import Clustering
+import Testing
+
+@Suite struct ModularityTests {
+    /// Newman's Q from its definition: the adjacency matrix of the symmetrised graph, the
+    /// edges inside each cluster and the degrees, summed over every pair of points.
+    func definitionalModularity(_ labels: [Int], neighbors: [Int32], k: Int) -> Double {
+        let n = labels.count
+        var adjacent = [[Bool]](repeating: [Bool](repeating: false, count: n), count: n)
+        for point in 0..<n {
+            for rank in 0..<k {
+                let other = Int(neighbors[point * k + rank])
+                adjacent[point][other] = true
+                adjacent[other][point] = true
+            }
+        }
+        let degrees = adjacent.map { row in Double(row.count { $0 }) }
+        let twiceEdges = degrees.reduce(0, +)
+        var q = 0.0
+        for p in 0..<n {
+            for r in 0..<n where labels[p] == labels[r] {
+                q += (adjacent[p][r] ? 1 : 0) - degrees[p] * degrees[r] / twiceEdges
+            }
+        }
+        return q / twiceEdges
+    }
+
+    @Test(arguments: [1, 4, 9])
+    func matchesTheDefinitionOnAKNearestNeighbourGraph(k: Int) {
+        var generator = SeededGenerator(seed: UInt64(k))
+        let n = 240
+        let points = (0..<(3 * n)).map { _ in generator.nextGaussian() }
+        let neighbors = KDTree(points: points, dimension: 3).neighborsOfEveryPoint(k).indices
+        // Labels by position (a real partition) and at random (near zero or below).
+        let byPosition = (0..<n).map { points[3 * $0] < 0 ? 0 : (points[3 * $0 + 1] < 0 ? 1 : 2) }
+        let atRandom = (0..<n).map { _ in Int(generator.nextUniform(0, 4)) }
+        for labels in [byPosition, atRandom] {
+            let count = labels.max()! + 1
+            let q = modularity(labels, clusterCount: count, neighbors: neighbors, k: k)
+            let expected = definitionalModularity(labels, neighbors: neighbors, k: k)
+            #expect(abs(q - expected) < 1e-12, "k \(k): \(q) against \(expected)")
+        }
+        let spatial = modularity(byPosition, clusterCount: 3, neighbors: neighbors, k: k)
+        let random = modularity(atRandom, clusterCount: 4, neighbors: neighbors, k: k)
+        #expect(spatial > 0.3 && abs(random) < 0.1, "spatial \(spatial), random \(random)")
+        #expect(modularity([Int](repeating: 0, count: n), clusterCount: 1, neighbors: neighbors, k: k) == 0)
+    }
+}
+
+@Suite struct JoiningSmallClustersTests {
+    /// Three blobs of 100 points on the x axis and a clump of `clump` points beside the third.
+    func blobsAndAClump(clump: Int) throws -> (result: ModeSeekingResult, points: [Float]) {
+        var (points, _) = gaussianBlobs(centres: [0, 0, 0, 20, 0, 0, 40, 0, 0], dimension: 3, perBlob: 100, spread: 1, seed: 3)
+        points += gaussianBlobs(centres: [47, 0, 0], dimension: 3, perBlob: clump, spread: 0.3, seed: 4).points
+        return (try gridShift(points, dimension: 3, bandwidth: .fixed(2)), points)
+    }
+
+    @Test func aClumpUnderAQuarterOfTheMedianJoinsItsNearestCluster() throws {
+        let (found, points) = try blobsAndAClump(clump: 20)
+        #expect(found.clusterCount == 4)
+        let joined = found.joiningSmallClusters(points: points)
+        #expect(joined.clusterCount == 3)
+        // The clump (the last 20 points) joins the blob at x = 40, the third.
+        #expect(Set(joined.labels[300...]) == [joined.labels[2]])
+        #expect(samePartition(Array(joined.labels[..<300]), Array(found.labels[..<300])))
+        // The kept clusters keep their modes; labels are numbered by first appearance.
+        #expect(joined.centres == Array(found.centres[..<9]))
+        #expect(joined.labels[0] == 0 && joined.labels.max() == 2)
+    }
+
+    @Test func clustersAboveAQuarterOfTheMedianAllStay() throws {
+        let (found, points) = try blobsAndAClump(clump: 30)
+        #expect(found.joiningSmallClusters(points: points) == found)
+        let (small, smallPoints) = try blobsAndAClump(clump: 20)
+        #expect(small.joiningSmallClusters(points: smallPoints, shareOfMedian: 0) == small)
+    }
+}
+
+@Suite struct ModularityRuleTests {
+    /// Two super-groups 200 apart, each of four blobs 8 apart: the silhouette of the whole
+    /// prefers the two super-groups; the blobs are what the data holds.
+    func superGroups() -> (points: [Float], blobs: [Int]) {
+        var centres: [Float] = []
+        for group in 0..<2 {
+            for blob in 0..<4 { centres += [Float(group) * 200 + Float(blob % 2) * 8, Float(blob / 2) * 8, 0] }
+        }
+        return gaussianBlobs(centres: centres, dimension: 3, perBlob: 120, spread: 0.6, seed: 8)
+    }
+
+    @Test func keepsTheBlobsWhereTheSilhouetteKeepsTheSuperGroups() throws {
+        let (points, blobs) = superGroups()
+        let (bySilhouette, _) = try gridShift(points, dimension: 3, selecting: .silhouette)
+        #expect(bySilhouette.clusterCount == 2)
+        let (result, choice) = try gridShift(points, dimension: 3, selecting: .modularity)
+        #expect(samePartition(result.labels, blobs), "found \(result.clusterCount)")
+        let arbitration = try #require(choice.arbitration)
+        #expect(arbitration.kept == .persistence && arbitration.silhouetteClusters == 2)
+        #expect(arbitration.persistenceModularity > arbitration.silhouetteModularity)
+        #expect(choice.rule == .modularity && choice.persistence?.count { $0.death == nil } == 8)
+    }
+
+    @Test(arguments: [3, 12, 40, 100])
+    func findsTheNumberOfSeparatedBlobs(count: Int) throws {
+        let (points, blobs) = BandwidthSelectionTests().unequalBlobs(count: count, seed: UInt64(count))
+        let (result, _) = try gridShift(points, dimension: 3, selecting: .modularity)
+        #expect(samePartition(result.labels, blobs), "found \(result.clusterCount) of \(count) blobs")
+    }
+
+    /// The result is the kept contender, and the kept contender scores higher.
+    @Test(arguments: ["super-groups", "digits", "blobs"])
+    func keepsTheContenderOfHigherModularity(fixture: String) throws {
+        let points = switch fixture {
+        case "super-groups": superGroups().points
+        case "digits": DigitsFixture.points
+        default: BandwidthSelectionTests().unequalBlobs(count: 12, seed: 12).points
+        }
+        let (result, choice) = try gridShift(points, dimension: 3, selecting: .modularity)
+        let arbitration = try #require(choice.arbitration)
+        let silhouette = try gridShift(points, dimension: 3, selecting: .silhouette).result.joiningSmallClusters(points: points)
+        let persistence = try gridShift(points, dimension: 3, selecting: .persistence).result.joiningSmallClusters(points: points)
+        #expect(arbitration.silhouetteClusters == silhouette.clusterCount)
+        #expect(arbitration.persistenceClusters == persistence.clusterCount)
+        let kept = arbitration.kept == .silhouette ? silhouette : persistence
+        #expect(result.labels == kept.labels)
+        #expect((arbitration.kept == .persistence) == (arbitration.persistenceModularity > arbitration.silhouetteModularity))
+        // The bandwidth chooser agrees with the rule it kept.
+        let chosen = try chooseBandwidth(points, dimension: 3, rule: .modularity)
+        #expect(chosen.arbitration == arbitration)
+        if arbitration.kept == .silhouette { #expect(chosen.chosen == arbitration.silhouetteChoice) }
+    }
+
+    @Test func tooFewPointsForTheGraphKeepTheSilhouette() throws {
+        let points: [Float] = [0, 0, 0, 0.1, 0, 0, 0, 0.1, 0, 10, 10, 10, 10.1, 10, 10]
+        let (result, choice) = try gridShift(points, dimension: 3, selecting: .modularity)
+        #expect(result.clusterCount == 2 && choice.arbitration == nil && choice.rule == .modularity)
+    }
+}
