@@ -1,6 +1,6 @@
 #!/bin/sh
 # Clustering without k, scored on a fixed suite: every bandwidth rule of `nrcc cluster`
-# (--select persistence|silhouette|plateau|percentile) beside the no-k methods practitioners use
+# (--select modularity|persistence|silhouette|plateau|percentile) beside the no-k methods practitioners use
 # (HDBSCAN, ToMATo, Leiden) and k-means given the true k, all on the same 3-D layouts.
 # Usage (from the package root):
 #
@@ -43,7 +43,7 @@ for folder in "$output"/suite/*/; do
   "$nrcc" cluster "$folder/features.npy" --labels "$folder/labels.npy" --metric "$(cat "$folder/metric")" \
     --seed "$seed" ${NOK_LAYOUT_OPTIONS:-} --output "$layout" --quiet --json > /dev/null
   layout_seconds=$(echo "$(date +%s.%N) - $start" | bc)
-  for rule in persistence silhouette plateau percentile; do
+  for rule in modularity persistence silhouette plateau percentile; do
     start=$(date +%s.%N)
     "$nrcc" cluster "$layout/coordinates.npy" --reducer none --metric euclidean --select "$rule" --seed "$seed" \
       --labels "$folder/labels.npy" --output "$output/rules/$name-$rule" --quiet --json > "$output/last.json"

@@ -41,18 +41,20 @@ struct ClusterOptions: ParsableArguments {
     var bandwidth: String = "auto"
 
     @Option(name: .customLong("select"), help: ArgumentHelp(
-        "How auto chooses h, and so the number of clusters: silhouette, persistence, plateau or percentile.",
+        "How auto chooses h, and so the number of clusters: modularity, silhouette, persistence, plateau or percentile.",
         discussion: """
             The sweeping rules run GridShift at up to 49 bandwidths, from half the layout's extent down \
-            by factors of 2^(1/6). silhouette (the default): the partition of highest mean silhouette \
-            (on 2,000 sampled points). persistence: the finest partition of at most 200 clusters, its \
-            fragments merged wherever no deep density valley parts them (ToMATo's rule over the \
-            15-nearest-neighbour graph). plateau: the middle of the longest run of bandwidths finding \
-            the same count. \
+            by factors of 2^(1/6). silhouette: the partition of highest mean silhouette (on 2,000 \
+            sampled points). persistence: the finest partition of at most 200 clusters, its fragments \
+            merged wherever no deep density valley parts them (ToMATo's rule over the \
+            15-nearest-neighbour graph). modularity (the default): both of those, each with its \
+            clusters under a quarter of its median size joined to their nearest neighbours, and the \
+            one of higher modularity on that graph kept. plateau: the middle of the longest run of \
+            bandwidths finding the same count. \
             percentile: the 4th percentile of sampled points' Chebyshev distances to their n/14-th \
             neighbour (sizes clusters for about ten groups).
             """))
-    var bandwidthRule: ClusterSettings.BandwidthRule = .silhouette
+    var bandwidthRule: ClusterSettings.BandwidthRule = .modularity
 
     @Option(parsing: .unconditional, help: "Seed of every random choice.")
     var seed: UInt64 = 0

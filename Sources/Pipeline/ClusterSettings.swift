@@ -58,8 +58,9 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     public var clusterCount: Int?
     /// The GridShift / MeanShift++ cell side `h`; nil: chosen by `bandwidthRule` (SPEC §7).
     public var bandwidth: Float?
-    /// How `h` is chosen when `bandwidth` is nil: the best silhouette of a sweep by default.
-    public var bandwidthRule: BandwidthRule = .silhouette
+    /// How `h` is chosen when `bandwidth` is nil: by default the silhouette's or the
+    /// persistence rule's partition of one sweep, whichever is the more modular.
+    public var bandwidthRule: BandwidthRule = .modularity
     /// Seeds the reduction, the bandwidth's subsample and k-means.
     public var seed: UInt64 = 0
 

@@ -55,7 +55,19 @@ func temporaryFolder(_ name: String) -> String {
         settings.reducer = .none
         let input = ClusterInput(features: blobs(clusters: 6, perCluster: 40, dimension: 3), images: nil)
         let directory = try RunDirectory(path: temporaryFolder("selection"))
-        #expect(settings.bandwidthRule == .silhouette)
+        #expect(settings.bandwidthRule == .modularity)
+        // The default weighs the silhouette's partition against the persistence rule's.
+        let (byDefault, defaultReport) = try ClusterJob(input: input, settings: settings).run(writingTo: directory)
+        #expect(byDefault.clusterCount == 6)
+        let arbitration = try #require(defaultReport.bandwidthSelection?.arbitration)
+        #expect(arbitration.silhouetteClusters == 6 && arbitration.persistenceClusters == 6)
+        let defaultMetrics = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.file("metrics.json"))) as? [String: Any]
+        let defaultSelection = defaultMetrics?["bandwidth_selection"] as? [String: Any]
+        #expect(defaultSelection?["rule"] as? String == "modularity")
+        #expect((defaultSelection?["arbitration"] as? [String: Any])?["kept"] as? String == "silhouette")
+        let defaultHTML = try String(contentsOf: directory.file("report.html"), encoding: .utf8)
+        #expect(defaultHTML.contains("the modularity rule weighed two partitions") && defaultHTML.contains("Persistence of the fragments"))
+
         settings.bandwidthRule = .persistence
         let (outcome, report) = try ClusterJob(input: input, settings: settings).run(writingTo: directory)
         #expect(outcome.clusterCount == 6)
