@@ -9,8 +9,8 @@ public enum BandwidthRule: String, Sendable, Codable, CaseIterable {
     /// coarse cut where classes form super-groups (Fashion-MNIST's tops against its shoes),
     /// the persistence rule joins groups that touch without a valley and splits off stray
     /// clumps; the graph tells which cut follows the data. No sweeping rule assumes a number
-    /// of groups. Measured in docs/no-k.md: mean ACC 0.812 +- 0.009 over the suite of 2 to 100
-    /// groups (silhouette 0.783, persistence 0.805, HDBSCAN's best setting 0.801) and 0.658
+    /// of groups. Measured in docs/no-k.md: mean ACC 0.808 +- 0.002 over the suite of 2 to 100
+    /// groups (silhouette 0.789, persistence 0.804, HDBSCAN's best setting 0.800) and 0.658
     /// over 68 learned embeddings (silhouette 0.615, persistence 0.619).
     case modularity
     /// Sweep `h` and keep the partition of highest mean silhouette on the points (the default
