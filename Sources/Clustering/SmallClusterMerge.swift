@@ -51,12 +51,17 @@ extension ModeSeekingResult {
     /// Unlike `mergingSmallClusters`, the bar is relative to the clusters found, not to `n`:
     /// a clump of 30 points beside clusters of 180 (a learned layout's stray piece of a class)
     /// joins its nearest neighbour, while 100 groups of 60 to 300 points all stay. A group
-    /// smaller than a quarter of the median (a long tail steeper than that) is joined too.
+    /// smaller than a quarter of the median (a long tail steeper than that) is joined too,
+    /// unless it lies farther than `maximumGap` from every larger cluster.
     ///
     /// - Parameters:
     ///   - points: the clustered points, row-major `labels.count x dimension`.
     ///   - shareOfMedian: in [0, 1]; 0 joins nothing.
-    public func joiningSmallClusters(points: [Float], shareOfMedian: Double = 0.25) -> ModeSeekingResult {
+    ///   - maximumGap: a small cluster farther than this from every point of the larger ones
+    ///     stays a cluster of its own (a rare group set apart, not a stray piece).
+    public func joiningSmallClusters(
+        points: [Float], shareOfMedian: Double = 0.25, maximumGap: Float = .infinity
+    ) -> ModeSeekingResult {
         checkArgument(shareOfMedian >= 0 && shareOfMedian <= 1, "joiningSmallClusters: shareOfMedian \(shareOfMedian) outside [0, 1]")
         checkArgument(points.count == labels.count * dimension, "joiningSmallClusters: \(points.count) values for \(labels.count) points")
         let sizes = clusterSizes
@@ -83,6 +88,7 @@ extension ModeSeekingResult {
             closest[labels[point]] = distances[rank]
             target[labels[point]] = labels[keptPoints[Int(nearest[rank])]]
         }
+        for cluster in sizes.indices where closest[cluster] > maximumGap { target[cluster] = cluster }
         let (newLabels, clusterOfLabel) = labelsByFirstAppearance(labels.map { target[$0] }, groupCount: sizes.count)
         var result = self
         result.labels = newLabels

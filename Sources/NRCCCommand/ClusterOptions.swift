@@ -48,7 +48,7 @@ struct ClusterOptions: ParsableArguments {
             sampled points). persistence: the finest partition of at most 200 clusters, its fragments \
             merged wherever no deep density valley parts them (ToMATo's rule over the \
             15-nearest-neighbour graph). modularity (the default): both of those, each with its \
-            clusters under a quarter of its median size joined to their nearest neighbours, and the \
+            clusters under a quarter of its median size joined to a near neighbour, and the \
             one of higher modularity on that graph kept. plateau: the middle of the longest run of \
             bandwidths finding the same count. \
             percentile: the 4th percentile of sampled points' Chebyshev distances to their n/14-th \

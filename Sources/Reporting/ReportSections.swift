@@ -199,7 +199,7 @@ extension ReportPage {
                 + "\(contest.silhouetteClusters) clusters, modularity \(formatFixed(contest.silhouetteModularity, digits: 3)); and the "
                 + "persistence rule's, the finest cut with its fragments merged across shallow valleys, "
                 + "\(contest.persistenceClusters) clusters, modularity \(formatFixed(contest.persistenceModularity, digits: 3)) "
-                + "(each after joining its clusters under a quarter of the median size to their nearest neighbours). "
+                + "(each after joining its clusters under a quarter of the median size to a near neighbour). "
                 + "It kept the \(kept), the more modular: modularity (below 1) is the share of the layout's "
                 + "nearest-neighbour links that fall inside clusters, less the share that chance would put inside "
                 + "clusters of those sizes. The charts show the bandwidths that found up to \(countLimit) clusters.</p>\n"

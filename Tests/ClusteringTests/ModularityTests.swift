@@ -69,6 +69,13 @@ import Testing
         #expect(joined.labels[0] == 0 && joined.labels.max() == 2)
     }
 
+    @Test func aClumpFartherThanTheGapStays() throws {
+        let (found, points) = try blobsAndAClump(clump: 20)
+        // The clump's centre is 7 from the third blob's: its nearest points about 4-5 apart.
+        #expect(found.joiningSmallClusters(points: points, maximumGap: 1) == found)
+        #expect(found.joiningSmallClusters(points: points, maximumGap: 7).clusterCount == 3)
+    }
+
     @Test func clustersAboveAQuarterOfTheMedianAllStay() throws {
         let (found, points) = try blobsAndAClump(clump: 30)
         #expect(found.joiningSmallClusters(points: points) == found)
@@ -100,6 +107,17 @@ import Testing
         #expect(choice.rule == .modularity && choice.persistence?.count { $0.death == nil } == 8)
     }
 
+    /// A rare group (100 points) set apart from two of 1,000 is under a quarter of the median
+    /// size, but far from both: it stays a cluster.
+    @Test func keepsARareGroupSetApart() throws {
+        var (points, blobs) = gaussianBlobs(centres: [0, 0, 0, 20, 0, 0], dimension: 3, perBlob: 1000, spread: 1, seed: 5)
+        let rare = gaussianBlobs(centres: [10, 15, 0], dimension: 3, perBlob: 100, spread: 1, seed: 6).points
+        points += rare
+        blobs += [Int](repeating: 2, count: 100)
+        let (result, _) = try gridShift(points, dimension: 3, selecting: .modularity)
+        #expect(samePartition(result.labels, blobs), "found \(result.clusterCount)")
+    }
+
     @Test(arguments: [3, 12, 40, 100])
     func findsTheNumberOfSeparatedBlobs(count: Int) throws {
         let (points, blobs) = BandwidthSelectionTests().unequalBlobs(count: count, seed: UInt64(count))
@@ -117,8 +135,13 @@ import Testing
         }
         let (result, choice) = try gridShift(points, dimension: 3, selecting: .modularity)
         let arbitration = try #require(choice.arbitration)
-        let silhouette = try gridShift(points, dimension: 3, selecting: .silhouette).result.joiningSmallClusters(points: points)
-        let persistence = try gridShift(points, dimension: 3, selecting: .persistence).result.joiningSmallClusters(points: points)
+        let distances = KDTree(points: points, dimension: 3).neighborsOfEveryPoint(15).distances
+        let spacings = stride(from: 14, to: distances.count, by: 15).map { distances[$0] }.sorted()
+        let gap = BandwidthSweep().joiningGap * spacings[spacings.count / 2]
+        let silhouette = try gridShift(points, dimension: 3, selecting: .silhouette).result
+            .joiningSmallClusters(points: points, maximumGap: gap)
+        let persistence = try gridShift(points, dimension: 3, selecting: .persistence).result
+            .joiningSmallClusters(points: points, maximumGap: gap)
         #expect(arbitration.silhouetteClusters == silhouette.clusterCount)
         #expect(arbitration.persistenceClusters == persistence.clusterCount)
         let kept = arbitration.kept == .silhouette ? silhouette : persistence
