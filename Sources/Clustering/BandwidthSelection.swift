@@ -276,12 +276,13 @@ func gridShiftByModularity(
     let graph = KDTree(points: points, dimension: dimension).neighborsOfEveryPoint(k)
     let (merged, diagram) = merge.merge(partitions[finest], neighbors: graph.indices, distances: graph.distances)
     // A small cluster joins a neighbour only across a gap of a few neighbour spacings.
-    let spacings = (0..<n).map { graph.distances[$0 * k + k - 1] }.sorted()
+    var spacings = (0..<n).map { graph.distances[$0 * k + k - 1] }
+    selectSmallest(&spacings, count: n / 2 + 1)
     let maximumGap = sweep.joiningGap * spacings[n / 2]
     let silhouettePartition = partitions[bySilhouette].joiningSmallClusters(points: points, maximumGap: maximumGap)
     let persistencePartition = merged.joiningSmallClusters(points: points, maximumGap: maximumGap)
     func score(_ partition: ModeSeekingResult) -> Double {
-        modularity(partition.labels, clusterCount: partition.clusterCount, neighbors: graph.indices, k: merge.neighborCount)
+        modularity(partition.labels, clusterCount: partition.clusterCount, neighbors: graph.indices, k: k)
     }
     let arbitration = Arbitration(
         kept: .silhouette, silhouetteChoice: bySilhouette,

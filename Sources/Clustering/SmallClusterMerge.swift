@@ -30,15 +30,16 @@ extension ModeSeekingResult {
             }
             target[cluster] = best
         }
-        let (newLabels, clusterOfLabel) = labelsByFirstAppearance(labels.map { target[$0] }, groupCount: sizes.count)
-        var newCentres = [Float]()
-        newCentres.reserveCapacity(clusterOfLabel.count * dimension)
-        for cluster in clusterOfLabel {
-            newCentres.append(contentsOf: centres[(cluster * dimension)..<((cluster + 1) * dimension)])
-        }
+        return joining(into: target)
+    }
+
+    /// Every cluster c merged, as a whole, into cluster `target[c]` (itself to stay), which
+    /// keeps its centre; labels renumbered by first appearance.
+    func joining(into target: [Int]) -> ModeSeekingResult {
+        let (newLabels, clusterOfLabel) = labelsByFirstAppearance(labels.map { target[$0] }, groupCount: clusterCount)
         var result = self
         result.labels = newLabels
-        result.centres = newCentres
+        result.centres = clusterOfLabel.flatMap { centres[($0 * dimension)..<(($0 + 1) * dimension)] }
         return result
     }
 }
@@ -89,10 +90,6 @@ extension ModeSeekingResult {
             target[labels[point]] = labels[keptPoints[Int(nearest[rank])]]
         }
         for cluster in sizes.indices where closest[cluster] > maximumGap { target[cluster] = cluster }
-        let (newLabels, clusterOfLabel) = labelsByFirstAppearance(labels.map { target[$0] }, groupCount: sizes.count)
-        var result = self
-        result.labels = newLabels
-        result.centres = clusterOfLabel.flatMap { centres[($0 * dimension)..<(($0 + 1) * dimension)] }
-        return result
+        return joining(into: target)
     }
 }
