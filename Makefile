@@ -66,9 +66,6 @@ test: setup fashion-mnist chromium mpi
 ## without k), and beside it the raw-pixel baseline: UMAP + GridShift on the pixels.
 demo: build
 	$(BIN)/nrcc run --dataset digits --epochs 40 --output runs/demo
-	@echo
-	@echo "raw-pixel baseline (UMAP + GridShift on the pixels, no training):"
-	$(BIN)/nrcc cluster digits --quiet --output runs/demo-raw-pixels
 
 ## Throughput figures as JSON lines: ours, then the Python references on the same inputs.
 bench: build fashion-mnist

@@ -38,3 +38,16 @@ public func modularity(_ labels: [Int], clusterCount: Int, neighbors: [Int32], k
     }
     return q
 }
+
+/// The modularity of `labels` on the `neighborCount`-nearest-neighbour graph of `points`
+/// (row-major `n x dimension`): the graph the modularity rule scores on, so that two
+/// partitions of two layouts of the same items can be compared for how cleanly each divides
+/// its own layout. Nil when there are `neighborCount` points or fewer.
+public func layoutModularity(
+    _ points: [Float], dimension: Int, labels: [Int], clusterCount: Int,
+    neighborCount: Int = PersistenceMerge().neighborCount
+) -> Double? {
+    guard labels.count > neighborCount, points.count == labels.count * dimension else { return nil }
+    let graph = KDTree(points: points, dimension: dimension).neighborsOfEveryPoint(neighborCount)
+    return modularity(labels, clusterCount: clusterCount, neighbors: graph.indices, k: neighborCount)
+}

@@ -11,7 +11,8 @@ struct RunCommand: ParsableCommand {
         abstract: "Train, embed, reduce with UMAP, cluster with GridShift, score and report.",
         discussion: """
             Every stage writes its artefact into --output (settings.json, training/, \
-            embeddings.npy, coordinates.npy, labels.csv, metrics.json, report.html). A re-run \
+            embeddings.npy, coordinates.npy, pixel_coordinates.npy, labels.csv, \
+            pixel_labels.csv, metrics.json, report.html). A re-run \
             with the same settings skips finished stages; --from redoes a stage and all after \
             it; an interrupted training resumes from its last checkpoint. A .npy float32 \
             feature matrix skips training and goes straight to UMAP.
@@ -26,8 +27,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The run folder.")
     var output: String?
 
-    @Option(help: "Redo this stage and every later one: train, embed, reduce, cluster, report.")
+    @Option(help: "Redo this stage and every later one: train, embed, reduce, baseline, cluster, report.")
     var from: Stage?
+
+    @Flag(inversion: .prefixedNo,
+          help: "Also reduce and cluster the raw pixels the same way, and compare (images only).")
+    var pixelBaseline = true
 
     @Option(help: "Features to cluster: projection (f+g, 256-d) or backbone.")
     var features: EmbeddingFeatures = .projection
@@ -52,7 +57,7 @@ struct RunCommand: ParsableCommand {
         }
         let settings = RunSettings(
             dataset: dataset, split: split, training: trainingConfiguration, features: features,
-            clustering: try clustering.settings())
+            clustering: try clustering.settings(), pixelBaseline: pixelBaseline)
         let directory = try RunDirectory(path: output ?? "runs/\(URL(fileURLWithPath: dataset).lastPathComponent)")
         let printer = display.progressPrinter()
         if let note = training.precisionMessage { printer.message(note) }

@@ -152,7 +152,7 @@ public struct Ablation {
     /// The settings of one run's folder: its training, and UMAP + GridShift for its report.
     public func runSettings(_ paradigm: Paradigm, _ negatives: Negatives, seed: UInt64? = nil) throws -> RunSettings {
         RunSettings(dataset: datasetName, split: split, training: try configuration(paradigm, negatives, seed: seed),
-                    clustering: clustering.umapGridShift)
+                    clustering: clustering.umapGridShift, pixelBaseline: false)
     }
 
     /// Writes the rows so far as `ablation.md` and `ablation.csv`.

@@ -82,7 +82,8 @@ public struct BackboneSweep {
                 let configuration = try configuration(backbone, seed: seed)
                 message("backbones: \(name), \(configuration.epochs) epochs")
                 let job = RunJob(
-                    settings: RunSettings(dataset: datasetName, split: split, training: configuration, clustering: clustering.umapGridShift),
+                    settings: RunSettings(dataset: datasetName, split: split, training: configuration, clustering: clustering.umapGridShift,
+                                          pixelBaseline: false),
                     source: .images(dataset), directory: try RunDirectory(path: directory.file(name).path))
                 let summary = try job.run(progress: progress, message: message)
                 let embeddings = try job.readMatrix(RunLayout.embeddings, stage: .embed)

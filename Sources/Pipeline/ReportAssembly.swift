@@ -21,12 +21,17 @@ extension ClusteringReport {
             adjustedRandIndex: ari, adjustedMutualInformation: ami)
     }
 
-    /// The metrics table: the headline clustering, then the small-cluster-merge variant.
+    /// The metrics table: the headline clustering, the small-cluster-merge variant, and the
+    /// raw pixels clustered the same way (`nrcc run`).
     public func reportMetrics(methodName: String) -> ReportMetrics {
         var rows = [MetricsRow(name: methodName, clusters: clusters, scores: scores)]
         if let merged = smallClustersMerged {
             rows.append(MetricsRow(name: "\(methodName), clusters <= 0.5% merged",
                                    clusters: merged.clusters, scores: merged.reportScores))
+        }
+        if let pixelBaseline {
+            rows.append(MetricsRow(name: "raw pixels, \(methodName)",
+                                   clusters: pixelBaseline.clusters, scores: pixelBaseline.scores?.reportScores))
         }
         return ReportMetrics(rows: rows, classes: classes)
     }

@@ -97,6 +97,20 @@ public struct RunJob {
         }) { stagesRun.append(.reduce) }
         let coordinates = try reduced ?? readMatrix(RunLayout.coordinates, stage: .reduce)
 
+        // The raw pixels, laid out the same way: the yardstick for the embedding's clusters.
+        var pixelCoordinates: (values: [Float], columns: Int)?
+        if case let .images(dataset) = source, settings.pixelBaseline, clustering.reducer != .none {
+            let baselinePrint = try fingerprint(reduceSettings, after: fingerprint(source))
+            if try ledger.run(.baseline, baselinePrint, {
+                message("laying out the raw pixels the same way, for comparison (--no-pixel-baseline skips this)")
+                let layout = try reduce(dataset.floatPixels(), dimension: dataset.imageSize, settings: clustering,
+                                        progress: progress)
+                try writeMatrix(layout.coordinates, rows: source.count, to: RunLayout.baselineCoordinates)
+                pixelCoordinates = (layout.coordinates, layout.dimension)
+            }) { stagesRun.append(.baseline) }
+            pixelCoordinates = try pixelCoordinates ?? readMatrix(RunLayout.baselineCoordinates, stage: .baseline)
+        }
+
         var clustered: (outcome: ClusterOutcome, report: ClusteringReport)?
         let clusterPrint = try fingerprint(clustering, after: reducePrint)
         let timingsBefore = ledger.seconds
@@ -104,7 +118,12 @@ public struct RunJob {
             var outcome = try cluster(coordinates.values, dimension: coordinates.columns, settings: clustering)
             outcome.seconds = timingsBefore
             var report = ClusteringReport(outcome: outcome, truth: source.labels, method: clustering.method)
-            let notices = RunNotices.notices(for: settings, imageCount: source.count)
+            if let pixelCoordinates {
+                let pixels = try cluster(pixelCoordinates.values, dimension: pixelCoordinates.columns, settings: clustering)
+                report.pixelBaseline = PixelBaseline(pixels: pixels, embedding: outcome, truth: source.labels)
+                try directory.writeClusterLabels(pixels.labels, truth: source.labels, to: RunLayout.baselineLabels)
+            }
+            let notices = RunNotices.notices(for: settings, imageCount: source.count, report: report)
             report.notices = notices.isEmpty ? nil : notices
             try directory.writeClusterArtefacts(outcome, truth: source.labels, report: report, coordinates: false)
             clustered = (outcome, report)

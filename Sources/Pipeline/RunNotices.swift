@@ -1,4 +1,5 @@
 import ContrastiveLearning
+import Reporting
 
 /// What a person should read before trusting a run's clusters: said after its scores, in its
 /// `metrics.json` (`notices`) and at the top of its report.
@@ -9,18 +10,55 @@ public enum RunNotices {
     /// at 21 epochs and the digits at 80 clustered well ahead.
     public static let shortTrainingEpochs = 20
 
-    /// The notices of a run of `settings` on `imageCount` images: none for a feature matrix
-    /// (nothing was trained) or a training of `shortTrainingEpochs` or more.
-    public static func notices(for settings: RunSettings, imageCount: Int) -> [String] {
-        guard let training = settings.training, training.epochs < shortTrainingEpochs else { return [] }
-        let split = settings.split.map { " --split \($0.rawValue)" } ?? ""
+    /// The notices of a run of `settings` on `imageCount` images whose clusters `report`
+    /// describes. Where the raw pixels were clustered beside the embedding and labels exist,
+    /// the scores decide: a notice when the pixels scored as well or better (ACC), none when
+    /// the embedding is ahead, however short its training. Without labels, a short training
+    /// gets the rule of thumb, and a pixels' layout that divides more cleanly (modularity) a
+    /// notice of its own. A feature matrix (nothing trained) gets none.
+    public static func notices(for settings: RunSettings, imageCount: Int, report: ClusteringReport) -> [String] {
+        guard let training = settings.training else { return [] }
+        let short = training.epochs < shortTrainingEpochs
+        let longer = short ? " " + trainLonger(training, imageCount: imageCount) : ""
+        if let baseline = report.pixelBaseline, let pixels = baseline.scores, let acc = report.acc {
+            guard pixels.acc >= acc else { return [] }
+            return ["""
+                The learned embedding clustered no better than the raw pixels: ACC \(formatFixed(acc, digits: 3)) \
+                with \(report.clusters) clusters after \(epochs(training.epochs)), against \(formatFixed(pixels.acc, digits: 3)) \
+                with \(pixels.clusters) for the pixels clustered the same way (\(RunLayout.baselineLabels)).\(longer)
+                """]
+        }
+        var notices: [String] = []
+        if short {
+            let split = settings.split.map { " --split \($0.rawValue)" } ?? ""
+            let pixels = report.pixelBaseline == nil ? "nrcc cluster \(settings.dataset)\(split)" : RunLayout.baselineLabels
+            notices.append("""
+                Short training: \(epochs(training.epochs)). Default runs of fewer than \(shortTrainingEpochs) epochs \
+                clustered no better than the raw pixels on every set measured (docs/defaults.md). Compare with the \
+                pixels (\(pixels)).\(longer)
+                """)
+        }
+        if let baseline = report.pixelBaseline, let pixels = baseline.modularity,
+           let embedding = baseline.embeddingModularity, pixels > embedding {
+            notices.append("""
+                The raw pixels' layout divides more cleanly than the learned embedding's: modularity \
+                \(formatFixed(pixels, digits: 3)) with \(baseline.clusters) clusters against \
+                \(formatFixed(embedding, digits: 3)) with \(report.clusters), each on its own layout's 15-nearest-neighbour \
+                graph. On labelled sets, runs that divided less cleanly than their pixels mostly clustered worse \
+                (docs/defaults.md): compare the two partitions (\(RunLayout.baselineLabels); they agree at NMI \
+                \(formatFixed(baseline.agreementNMI, digits: 2))).
+                """)
+        }
+        return notices
+    }
+
+    /// Where to go from a training shorter than `shortTrainingEpochs`.
+    static func trainLonger(_ training: TrainingConfiguration, imageCount: Int) -> String {
         let seconds = Double(shortTrainingEpochs) * training.modelledEpochSeconds(imageCount: imageCount)
         let minutes = Int((seconds / 60).rounded(.up))
-        return ["""
-            Short training: \(training.epochs) epoch\(training.epochs == 1 ? "" : "s"). Default runs of fewer than \(shortTrainingEpochs) \
-            epochs clustered no better than the raw pixels on every set measured (docs/defaults.md). Compare \
-            with the pixels (nrcc cluster \(settings.dataset)\(split)), or train \(shortTrainingEpochs) epochs \
-            (--epochs \(shortTrainingEpochs), about \(minutes) minute\(minutes == 1 ? "" : "s") on two cores).
-            """]
+        return "Train at least \(shortTrainingEpochs) epochs (--epochs \(shortTrainingEpochs), about \(minutes) "
+            + "minute\(minutes == 1 ? "" : "s") on two cores), or compare settings with nrcc ablation."
     }
+
+    private static func epochs(_ count: Int) -> String { "\(count) epoch\(count == 1 ? "" : "s")" }
 }

@@ -13,13 +13,27 @@ public struct RunSettings: Codable, Sendable, Equatable {
     public var features: EmbeddingFeatures
     /// The reduction and clustering.
     public var clustering: ClusterSettings
+    /// Whether the raw pixels are reduced and clustered the same way, for comparison
+    /// (`PixelBaseline`); settings written before it existed read as true.
+    public var pixelBaseline: Bool
 
     public init(dataset: String, split: DatasetSplit? = nil, training: TrainingConfiguration?,
-                features: EmbeddingFeatures = .projection, clustering: ClusterSettings) {
+                features: EmbeddingFeatures = .projection, clustering: ClusterSettings, pixelBaseline: Bool = true) {
         self.dataset = dataset
         self.split = split == .all ? nil : split
         self.training = training
         self.features = features
         self.clustering = clustering
+        self.pixelBaseline = pixelBaseline
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        dataset = try container.decode(String.self, forKey: .dataset)
+        split = try container.decodeIfPresent(DatasetSplit.self, forKey: .split)
+        training = try container.decodeIfPresent(TrainingConfiguration.self, forKey: .training)
+        features = try container.decode(EmbeddingFeatures.self, forKey: .features)
+        clustering = try container.decode(ClusterSettings.self, forKey: .clustering)
+        pixelBaseline = try container.decodeIfPresent(Bool.self, forKey: .pixelBaseline) ?? true
     }
 }

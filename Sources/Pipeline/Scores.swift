@@ -54,11 +54,15 @@ public struct ClusteringReport: Codable, Sendable, Equatable {
     public var seconds: [String: Double]
     /// What to read before trusting the clusters (`RunNotices`); nil when there is nothing.
     public var notices: [String]?
+    /// `nrcc run`'s raw pixels, clustered the same way; nil for `nrcc cluster` and for runs
+    /// without that comparison.
+    public var pixelBaseline: PixelBaseline?
 
     enum CodingKeys: String, CodingKey {
         case acc, nmi, ari, ami, clusters, classes, method, bandwidth, seconds, notices
         case bandwidthSelection = "bandwidth_selection"
         case smallClustersMerged = "small_clusters_merged"
+        case pixelBaseline = "pixel_baseline"
     }
 
     /// The report of `outcome`, scored against `truth` when given.

@@ -6,6 +6,9 @@ public enum Stage: String, CaseIterable, Codable, Sendable, Comparable {
     case embed
     /// UMAP (or t-SNE) to 3-D.
     case reduce
+    /// The same reduction of the raw pixels, the yardstick the embedding's clusters are
+    /// compared with (`PixelBaseline`); images only, and skipped with `--no-pixel-baseline`.
+    case baseline
     /// GridShift (or k-means) and the scores; milliseconds, so redone on every run, which
     /// keeps the labels, the metrics and the report in agreement.
     case cluster
@@ -18,7 +21,8 @@ public enum Stage: String, CaseIterable, Codable, Sendable, Comparable {
         case .train: [RunLayout.training]
         case .embed: [RunLayout.embeddings, RunLayout.viewDistances]
         case .reduce: [RunLayout.coordinates]
-        case .cluster: [RunLayout.labels, RunLayout.metrics]
+        case .baseline: [RunLayout.baselineCoordinates]
+        case .cluster: [RunLayout.labels, RunLayout.metrics, RunLayout.baselineLabels]
         case .report: [RunLayout.report]
         }
     }
@@ -42,6 +46,9 @@ public enum RunLayout {
     /// The paper's Tables 1 and 13 for the trained encoder (`ViewDistance` rows).
     public static let viewDistances = "view_distances.json"
     public static let coordinates = "coordinates.npy"
+    /// The raw pixels' layout and clusters (`Stage.baseline`).
+    public static let baselineCoordinates = "pixel_coordinates.npy"
+    public static let baselineLabels = "pixel_labels.csv"
     public static let labels = "labels.csv"
     public static let metrics = "metrics.json"
     public static let report = "report.html"

@@ -27,10 +27,10 @@ import Testing
         let job = RunJob(settings: Self.tinySettings(digits), source: .images(digits), directory: directory)
 
         let first = try job.run()
-        #expect(first.stagesRun == [.train, .embed, .reduce, .cluster, .report])
+        #expect(first.stagesRun == [.train, .embed, .reduce, .baseline, .cluster, .report])
         for file in ["settings.json", "training/checkpoint.safetensors", "training/training.jsonl",
                      "embeddings.npy", "view_distances.json", "coordinates.npy", "labels.csv", "metrics.json",
-                     "report.html"] {
+                     "report.html", "pixel_coordinates.npy", "pixel_labels.csv"] {
             #expect(directory.contains(file), "missing \(file)")
         }
         #expect(try readNPY(directory.file("embeddings.npy").path).shape == [96, 16])
@@ -43,20 +43,28 @@ import Testing
             #expect(row.images == 96 && row.mean > 0 && row.mean <= 2 && row.standardDeviation >= 0, "\(row)")
         }
         #expect(try String(contentsOf: directory.file("report.html"), encoding: .utf8).contains("How far a view lies from its image"))
-        // One epoch is a short training, said in metrics.json and first in the report.
-        let notice = try #require(first.report.notices?.first)
-        #expect(notice.hasPrefix("Short training: 1 epoch.") && notice.contains("nrcc cluster digits)"))
+        // The raw pixels, laid out and clustered the same way, beside the embedding's clusters.
+        let baseline = try #require(first.report.pixelBaseline)
+        let pixelLabels = try String(contentsOf: directory.file("pixel_labels.csv"), encoding: .utf8)
+        #expect(pixelLabels.split(separator: "\n").count == 97 && pixelLabels.hasPrefix("index,cluster,label\n"))
+        #expect(baseline.scores?.classes == 10 && baseline.modularity != nil && baseline.embeddingModularity != nil)
         let metrics = try String(contentsOf: directory.file("metrics.json"), encoding: .utf8)
-        #expect(metrics.contains("Short training"))
-        #expect(try String(contentsOf: directory.file("report.html"), encoding: .utf8).contains("<h2>Read first</h2>"))
+        #expect(metrics.contains("\"pixel_baseline\"") && metrics.contains("\"agreement_nmi\""))
+        let report = try String(contentsOf: directory.file("report.html"), encoding: .utf8)
+        #expect(report.contains("raw pixels, UMAP + GridShift"))
+        // One epoch: whichever clustered better, a notice says so only if the pixels did, first in the report.
+        let pixelsAhead = baseline.scores!.acc >= first.report.acc!
+        #expect((first.report.notices?.first?.hasPrefix("The learned embedding clustered no better") ?? false) == pixelsAhead)
+        #expect(report.contains("<h2>Read first</h2>") == pixelsAhead)
 
         // Clustering and the report take milliseconds and are redone, so they always agree.
         let second = try job.run()
         #expect(second.stagesRun == [.cluster, .report])
         #expect(second.outcome.labels == first.outcome.labels)
+        #expect(second.report.pixelBaseline == baseline, "the pixels' layout is kept and clustered the same way")
 
         let redone = try job.run(from: .reduce)
-        #expect(redone.stagesRun == [.reduce, .cluster, .report])
+        #expect(redone.stagesRun == [.reduce, .baseline, .cluster, .report])
         #expect(redone.outcome.labels == first.outcome.labels, "the same settings and seed give the same clusters")
     }
 
@@ -81,18 +89,74 @@ import Testing
         #expect(walk.dropLast() == one.dropLast() && walk.last != one.last)
     }
 
-    /// The short-training notice: under 20 epochs only, naming the split, never for features.
-    @Test func onlyAShortTrainingIsNoticed() throws {
+    /// The notices: measured against the pixels where both were clustered and labels exist; the
+    /// rule of thumb for short trainings and the layouts' modularity otherwise; none for features.
+    @Test func noticesFollowThePixelBaseline() throws {
         let digits = try embeddedDigits()
         var settings = Self.tinySettings(digits)
-        settings.training?.epochs = RunNotices.shortTrainingEpochs
-        #expect(RunNotices.notices(for: settings, imageCount: digits.count).isEmpty)
-        settings.training?.epochs = RunNotices.shortTrainingEpochs - 1
+        // Three blobs of 20 points, clustered whole (k-means, k = 3) or with two of them joined (k = 2).
+        let blobs: [Float] = (0..<60).flatMap { (i: Int) -> [Float] in
+            [Float(i / 20) * 10 + Float(i % 5) / 10, Float(i % 4) / 10, 0]
+        }
+        let truth = (0..<60).map { $0 / 20 }
+        var kMeansSettings = ClusterSettings()
+        kMeansSettings.method = .kmeans
+        kMeansSettings.clusterCount = 3
+        let whole = try cluster(blobs, dimension: 3, settings: kMeansSettings)
+        kMeansSettings.clusterCount = 2
+        let joined = try cluster(blobs, dimension: 3, settings: kMeansSettings)
+        func report(embedding: ClusterOutcome, pixels: ClusterOutcome?, labelled: Bool) -> ClusteringReport {
+            var report = ClusteringReport(outcome: embedding, truth: labelled ? truth : nil, method: .kmeans)
+            report.pixelBaseline = pixels.map { PixelBaseline(pixels: $0, embedding: embedding, truth: labelled ? truth : nil) }
+            return report
+        }
+        func notices(_ report: ClusteringReport, epochs: Int) -> [String] {
+            settings.training?.epochs = epochs
+            return RunNotices.notices(for: settings, imageCount: digits.count, report: report)
+        }
+        let short = RunNotices.shortTrainingEpochs - 1, enough = RunNotices.shortTrainingEpochs
+
+        // Labels: the scores decide, however long the training.
+        let behind = report(embedding: joined, pixels: whole, labelled: true)
+        #expect(notices(behind, epochs: enough) == ["""
+            The learned embedding clustered no better than the raw pixels: ACC 0.667 with 2 clusters after 20 epochs, \
+            against 1.000 with 3 for the pixels clustered the same way (pixel_labels.csv).
+            """])
+        #expect(notices(behind, epochs: short).count == 1 && notices(behind, epochs: short)[0].contains("--epochs 20"))
+        #expect(notices(report(embedding: whole, pixels: joined, labelled: true), epochs: short).isEmpty)
+
+        // No labels: the rule of thumb, and the layout that divides more cleanly.
+        let unlabelled = notices(report(embedding: joined, pixels: whole, labelled: false), epochs: short)
+        #expect(unlabelled.count == 2)
+        #expect(unlabelled[0].hasPrefix("Short training: 19 epochs.") && unlabelled[0].contains("(pixel_labels.csv)"))
+        #expect(unlabelled[1].hasPrefix("The raw pixels' layout divides more cleanly"))
+        #expect(notices(report(embedding: whole, pixels: joined, labelled: false), epochs: enough).isEmpty)
+
+        // No pixel baseline: the rule of thumb names the command that clusters the pixels.
         settings.split = .test
-        let notices = RunNotices.notices(for: settings, imageCount: digits.count)
-        #expect(notices.count == 1 && notices[0].contains("(nrcc cluster digits --split test)"))
+        let alone = notices(report(embedding: joined, pixels: nil, labelled: true), epochs: short)
+        #expect(alone.count == 1 && alone[0].contains("(nrcc cluster digits --split test)"))
+        #expect(notices(report(embedding: joined, pixels: nil, labelled: true), epochs: enough).isEmpty)
         settings.training = nil
-        #expect(RunNotices.notices(for: settings, imageCount: digits.count).isEmpty)
+        #expect(notices(report(embedding: joined, pixels: whole, labelled: true), epochs: short).isEmpty)
+    }
+
+    /// Without the baseline (`--no-pixel-baseline`) no stage lays out the pixels.
+    @Test func thePixelBaselineCanBeLeftOut() throws {
+        let digits = try embeddedDigits().subset(Array(0..<96))
+        let directory = try RunDirectory(path: temporaryFolder("no-baseline"))
+        var settings = Self.tinySettings(digits)
+        settings.pixelBaseline = false
+        let run = try RunJob(settings: settings, source: .images(digits), directory: directory).run()
+        #expect(run.stagesRun == [.train, .embed, .reduce, .cluster, .report])
+        #expect(run.report.pixelBaseline == nil && !directory.contains("pixel_coordinates.npy"))
+        let written = try JSONDecoder().decode(RunSettings.self, from: Data(contentsOf: directory.file("settings.json")))
+        #expect(written == settings)
+        // Settings written before the baseline existed read as with it.
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(settings)) as? [String: Any])
+        object["pixelBaseline"] = nil
+        let older = try JSONDecoder().decode(RunSettings.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(older.pixelBaseline && older.clustering == settings.clustering)
     }
 
     @Test func changedClusteringSettingsRedoOnlyTheClustering() throws {
