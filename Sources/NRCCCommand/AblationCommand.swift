@@ -29,7 +29,7 @@ struct AblationCommand: ParsableCommand {
     @Option(help: "A labelled dataset name or path.")
     var dataset: String = "digits"
 
-    @Option(help: "Which split of a named dataset: all (train then test), train or test.")
+    @Option(help: DatasetSplit.help)
     var split: DatasetSplit = .all
 
     @Option(help: "The ablation folder.")

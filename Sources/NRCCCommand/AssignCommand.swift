@@ -23,7 +23,7 @@ struct AssignCommand: ParsableCommand {
     @Argument(help: "Images (a dataset name, an IDX file or an image folder) or a .npy float32 N x D matrix.")
     var input: String
 
-    @Option(help: "Which split of a named dataset: all, train or test.")
+    @Option(help: DatasetSplit.help)
     var split: DatasetSplit = .all
 
     @Option(help: "Labels for scoring: IDX, .npy integers, or CSV (one per line or last column).")
@@ -71,4 +71,7 @@ struct AssignCommand: ParsableCommand {
     }
 }
 
-extension DatasetSplit: ExpressibleByArgument {}
+extension DatasetSplit: ExpressibleByArgument {
+    /// The help of every command's `--split`.
+    static let help: ArgumentHelp = "Which split of a named dataset: all (train then test), train or test."
+}

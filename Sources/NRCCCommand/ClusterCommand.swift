@@ -16,7 +16,7 @@ struct ClusterCommand: ParsableCommand {
     @Argument(help: "A .npy float32 N x D matrix, an IDX images file, a dataset name, or an image folder.")
     var input: String
 
-    @Option(help: "Which split of a named dataset: all (train then test), train or test.")
+    @Option(help: DatasetSplit.help)
     var split: DatasetSplit = .all
 
     @Option(help: "Labels for scoring: IDX, .npy integers, or CSV (one per line or last column).")

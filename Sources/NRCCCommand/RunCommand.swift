@@ -21,7 +21,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "A dataset name (digits, fashion-mnist, usps, coil20, cifar10) or path.")
     var dataset: String = "digits"
 
-    @Option(help: "Which split of a named dataset: all (train then test), train or test.")
+    @Option(help: DatasetSplit.help)
     var split: DatasetSplit = .all
 
     @Option(help: "The run folder.")

@@ -19,6 +19,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "A dataset name (digits, fashion-mnist, usps, coil20, cifar10) or path.")
     var dataset: String = "digits"
 
+    @Option(help: DatasetSplit.help)
+    var split: DatasetSplit = .all
+
     @Option(help: "Folder for the checkpoint, the monitor log and the settings.")
     var output: String = "runs/train"
 
@@ -29,7 +32,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var display: DisplayOptions
 
     func run() throws {
-        let images = try loadImageDataset(dataset)
+        let images = try loadImageDataset(dataset, split: split)
         let world = Ranks.world
         let configuration = try training.configuration(for: images, processCount: world.size)
         guard world.isWriter else {
@@ -61,6 +64,9 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "A dataset name or path.")
     var dataset: String = "digits"
 
+    @Option(help: DatasetSplit.help)
+    var split: DatasetSplit = .all
+
     @Option(help: "The .npy file to write (float32 N x D).")
     var output: String = "embeddings.npy"
 
@@ -69,7 +75,7 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         try Ranks.requireOneProcess("embed")
-        let job = EmbedJob(checkpoint: URL(fileURLWithPath: checkpoint), dataset: try loadImageDataset(dataset),
+        let job = EmbedJob(checkpoint: URL(fileURLWithPath: checkpoint), dataset: try loadImageDataset(dataset, split: split),
                            features: features)
         let (rows, columns) = try job.run(writingTo: output)
         print("wrote \(output): \(rows) x \(columns)")

@@ -56,8 +56,8 @@ public enum RunNotices {
     static func trainLonger(_ training: TrainingConfiguration, imageCount: Int) -> String {
         let seconds = Double(shortTrainingEpochs) * training.modelledEpochSeconds(imageCount: imageCount)
         let minutes = Int((seconds / 60).rounded(.up))
-        return "Train at least \(shortTrainingEpochs) epochs (--epochs \(shortTrainingEpochs), about \(minutes) "
-            + "minute\(minutes == 1 ? "" : "s") on two cores), or compare settings with nrcc ablation."
+        return "A longer training may help (--epochs \(shortTrainingEpochs): about \(minutes) "
+            + "minute\(minutes == 1 ? "" : "s") on two cores), and nrcc ablation compares settings."
     }
 
     private static func epochs(_ count: Int) -> String { "\(count) epoch\(count == 1 ? "" : "s")" }

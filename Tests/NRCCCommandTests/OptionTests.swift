@@ -83,6 +83,15 @@ import Testing
         }
     }
 
+    /// Every command that reads a named dataset takes its split; `nrcc run` can leave out the pixels.
+    @Test func splitsAndThePixelBaselineAreReachable() throws {
+        for command in [["train"], ["embed", "--checkpoint", "c.safetensors"], ["run"], ["cluster", "usps"]] {
+            _ = try NRCC.parseAsRoot(command + ["--split", "test"])
+        }
+        _ = try NRCC.parseAsRoot(["run", "--no-pixel-baseline"])
+        #expect(throws: (any Error).self) { _ = try NRCC.parseAsRoot(["embed", "--checkpoint", "c", "--split", "validation"]) }
+    }
+
     @Test func helpListsEveryCommand() {
         let help = NRCC.helpMessage()
         for command in ["run", "train", "embed", "cluster", "assign", "ablation"] {
