@@ -97,18 +97,24 @@ public struct RunJob {
         }) { stagesRun.append(.reduce) }
         let coordinates = try reduced ?? readMatrix(RunLayout.coordinates, stage: .reduce)
 
-        // The raw pixels, laid out the same way: the yardstick for the embedding's clusters.
+        // The raw pixels, laid out the same way: the yardstick for the embedding's clusters. It
+        // only informs, so where it fails the run goes on without it and says why.
         var pixelCoordinates: (values: [Float], columns: Int)?
         if case let .images(dataset) = source, settings.pixelBaseline, clustering.reducer != .none {
-            let baselinePrint = try fingerprint(reduceSettings, after: fingerprint(source))
-            if try ledger.run(.baseline, baselinePrint, {
-                message("laying out the raw pixels the same way, for comparison (--no-pixel-baseline skips this)")
-                let layout = try reduce(dataset.floatPixels(), dimension: dataset.imageSize, settings: clustering,
-                                        progress: progress)
-                try writeMatrix(layout.coordinates, rows: source.count, to: RunLayout.baselineCoordinates)
-                pixelCoordinates = (layout.coordinates, layout.dimension)
-            }) { stagesRun.append(.baseline) }
-            pixelCoordinates = try pixelCoordinates ?? readMatrix(RunLayout.baselineCoordinates, stage: .baseline)
+            do {
+                let baselinePrint = try fingerprint(reduceSettings, after: fingerprint(source))
+                if try ledger.run(.baseline, baselinePrint, {
+                    message("laying out the raw pixels the same way, for comparison (--no-pixel-baseline skips this)")
+                    let layout = try reduce(dataset.floatPixels(), dimension: dataset.imageSize, settings: clustering,
+                                            progress: progress)
+                    try writeMatrix(layout.coordinates, rows: source.count, to: RunLayout.baselineCoordinates)
+                    pixelCoordinates = (layout.coordinates, layout.dimension)
+                }) { stagesRun.append(.baseline) }
+                pixelCoordinates = try pixelCoordinates ?? readMatrix(RunLayout.baselineCoordinates, stage: .baseline)
+            } catch {
+                message("the raw pixels could not be laid out for comparison (\(error)); the run goes on without them")
+                pixelCoordinates = nil
+            }
         }
 
         var clustered: (outcome: ClusterOutcome, report: ClusteringReport)?
@@ -119,9 +125,13 @@ public struct RunJob {
             outcome.seconds = timingsBefore
             var report = ClusteringReport(outcome: outcome, truth: source.labels, method: clustering.method)
             if let pixelCoordinates {
-                let pixels = try cluster(pixelCoordinates.values, dimension: pixelCoordinates.columns, settings: clustering)
-                report.pixelBaseline = PixelBaseline(pixels: pixels, embedding: outcome, truth: source.labels)
-                try directory.writeClusterLabels(pixels.labels, truth: source.labels, to: RunLayout.baselineLabels)
+                do {
+                    let pixels = try cluster(pixelCoordinates.values, dimension: pixelCoordinates.columns, settings: clustering)
+                    report.pixelBaseline = PixelBaseline(pixels: pixels, embedding: outcome, truth: source.labels)
+                    try directory.writeClusterLabels(pixels.labels, truth: source.labels, to: RunLayout.baselineLabels)
+                } catch {
+                    message("the raw pixels could not be clustered for comparison (\(error)); the run goes on without them")
+                }
             }
             let notices = RunNotices.notices(for: settings, imageCount: source.count, report: report)
             report.notices = notices.isEmpty ? nil : notices
