@@ -63,6 +63,7 @@ import Testing
         #expect(second.outcome.labels == first.outcome.labels)
         #expect(second.report.pixelBaseline == baseline, "the pixels' layout is kept and clustered the same way")
 
+        #expect(try job.run(from: .baseline).stagesRun == [.baseline, .cluster, .report])
         let redone = try job.run(from: .reduce)
         #expect(redone.stagesRun == [.reduce, .baseline, .cluster, .report])
         #expect(redone.outcome.labels == first.outcome.labels, "the same settings and seed give the same clusters")
