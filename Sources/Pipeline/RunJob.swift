@@ -142,7 +142,8 @@ public struct RunJob {
         guard let (outcome, report) = clustered else { fatalError("RunJob: the cluster stage always runs") }
         let timings = ledger.seconds
         try ledger.run(.report, clusterPrint) {
-            try writeReport(outcome: outcome, report: report, timings: timings)
+            try writeReport(outcome: outcome, report: report, timings: timings,
+                            pixels: report.pixelBaseline == nil ? nil : pixelCoordinates)
         }
         stagesRun.append(.report)
 
@@ -170,7 +171,8 @@ public struct RunJob {
     }
 
     /// Writes `report.html`: everything the run made, in one page.
-    func writeReport(outcome: ClusterOutcome, report: ClusteringReport, timings: [String: Double]) throws {
+    func writeReport(outcome: ClusterOutcome, report: ClusteringReport, timings: [String: Double],
+                     pixels: (values: [Float], columns: Int)? = nil) throws {
         let input: ClusterInput
         switch source {
         case let .features(matrix):
@@ -184,6 +186,7 @@ public struct RunJob {
             title: "nrcc run: \(input.features.name)", input: input, outcome: outcome, report: report,
             settings: settings.clustering, extraSettings: trainingSettingsList(settings))
         content.notices = report.notices ?? []
+        if let pixels, pixels.columns == 3 { content.pixelCoordinates = pixels.values }
         content.timings = Stage.allCases.compactMap { stage in
             timings[stage.rawValue].map { StageTiming(stage: stage.rawValue, seconds: $0) }
         }

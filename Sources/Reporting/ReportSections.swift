@@ -57,6 +57,34 @@ extension ReportPage {
                     label: "Points by label"),
                 caption: "By label", legend: classLegend)
         }
+        return html + "</div>\n" + pixelProjection()
+    }
+
+    /// The raw pixels' layout (`nrcc run`'s baseline), coloured by label when there are labels
+    /// and otherwise by this run's clusters: where the embedding's groups lie among the pixels'.
+    func pixelProjection() -> String {
+        guard content.pixelCoordinates.count == pointCount * 3 else { return "" }
+        let plane = PrincipalPlane(coordinates: content.pixelCoordinates)
+        let drawable = (0..<pointCount).filter { plane.first[$0].isFinite && plane.second[$0].isFinite }
+        let indices = scatterSubsample(count: drawable.count, limit: scatterPointLimit).map { drawable[$0] }
+        let frame = ScatterFrame(plane: plane, indices: indices)
+        let byLabel = overview.hasLabels && content.trueLabels != nil
+        let colors = byLabel ? content.trueLabels!.map { overview.classColor[$0]! }
+            : content.clusterLabels.map { overview.color(ofCluster: $0) }
+        var html = "<p class=\"lead\">The raw pixels laid out and seen the same way, for comparison: "
+        html += byLabel ? "coloured by label, as above. Classes the embedding set apart and the pixels did not are what training bought."
+            : "coloured by this run's clusters. A cluster that lies in one piece here was already a group in the pixels."
+        html += "</p>\n<div class=\"plots\">\n"
+        let groups = byLabel ? content.trueLabels! : content.clusterLabels
+        let names = Set(groups).count > 60 ? [] : groupLabelPoints(
+            plane: plane, groups: groups, minimumSize: max(5, pointCount / 500)
+        ).sorted { $0.key < $1.key }.map {
+            GroupLabel(text: byLabel ? shortened(className($0.key), to: 18) : "\($0.key)", point: $0.value)
+        }
+        html += figure(
+            svg: scatterPlotSVG(plane: plane, indices: indices, frame: frame, colors: colors, labels: names,
+                                label: byLabel ? "Raw pixels by label" : "Raw pixels by this run's cluster"),
+            caption: byLabel ? "Raw pixels, by label" : "Raw pixels, by this run's cluster", legend: [])
         return html + "</div>\n"
     }
 

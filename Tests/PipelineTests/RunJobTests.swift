@@ -51,7 +51,7 @@ import Testing
         let metrics = try String(contentsOf: directory.file("metrics.json"), encoding: .utf8)
         #expect(metrics.contains("\"pixel_baseline\"") && metrics.contains("\"agreement_nmi\""))
         let report = try String(contentsOf: directory.file("report.html"), encoding: .utf8)
-        #expect(report.contains("raw pixels, UMAP + GridShift"))
+        #expect(report.contains("raw pixels, UMAP + GridShift") && report.contains("Raw pixels, by label"))
         // One epoch: whichever clustered better, a notice says so only if the pixels did, first in the report.
         let pixelsAhead = baseline.scores!.acc >= first.report.acc!
         #expect((first.report.notices?.first?.hasPrefix("The learned embedding clustered no better") ?? false) == pixelsAhead)
