@@ -49,7 +49,8 @@ public struct RunJob {
 
         // Training and embedding (images only; a feature matrix is its own embedding).
         var embeddings: (values: [Float], columns: Int)
-        let trainPrint = try fingerprint(settings.training, after: fingerprint(source))
+        let sourcePrint = fingerprint(source)
+        let trainPrint = try fingerprint(settings.training, after: sourcePrint)
         let embedPrint = try fingerprint(settings.features, after: trainPrint)
         switch source {
         case let .features(matrix):
@@ -102,7 +103,7 @@ public struct RunJob {
         var pixelCoordinates: (values: [Float], columns: Int)?
         if case let .images(dataset) = source, settings.pixelBaseline, clustering.reducer != .none {
             do {
-                let baselinePrint = try fingerprint(reduceSettings, after: fingerprint(source))
+                let baselinePrint = try fingerprint(reduceSettings, after: sourcePrint)
                 if try ledger.run(.baseline, baselinePrint, {
                     message("laying out the raw pixels the same way, for comparison (--no-pixel-baseline skips this)")
                     let layout = try reduce(dataset.floatPixels(), dimension: dataset.imageSize, settings: clustering,

@@ -10,11 +10,7 @@ import Darwin
 
 extension ReportPage {
     func projection() -> String {
-        let plane = PrincipalPlane(coordinates: content.coordinates)
-        // Points UMAP left non-finite are not drawn (the lead says how many).
-        let drawable = (0..<pointCount).filter { plane.first[$0].isFinite && plane.second[$0].isFinite }
-        let indices = scatterSubsample(count: drawable.count, limit: scatterPointLimit).map { drawable[$0] }
-        let frame = ScatterFrame(plane: plane, indices: indices)
+        let (plane, drawable, indices, frame) = scatterView(content.coordinates)
         let shares = "\(Int((plane.varianceShares.first * 100).rounded()))% and "
             + "\(Int((plane.varianceShares.second * 100).rounded()))%"
         var html = "<p class=\"lead\">The 3-D coordinates seen along their first two principal axes, the flat view "
@@ -33,11 +29,7 @@ extension ReportPage {
         if overview.unassignedCount > 0 {
             clusterLegend.append((Palette.unassigned, "unassigned", overview.unassignedCount))
         }
-        // Name the groups on the plot too, unless there are too many to read or they are tiny.
-        let minimumSize = max(5, pointCount / 500)
-        let clusterNames = overview.clusters.count > 60 ? [] : groupLabelPoints(
-            plane: plane, groups: content.clusterLabels, minimumSize: minimumSize
-        ).sorted { $0.key < $1.key }.map { GroupLabel(text: "\($0.key)", point: $0.value) }
+        let clusterNames = groupNames(plane: plane, groups: content.clusterLabels, count: overview.clusters.count) { "\($0)" }
         html += figure(
             svg: scatterPlotSVG(
                 plane: plane, indices: indices, frame: frame, colors: clusterColors, labels: clusterNames,
@@ -48,9 +40,9 @@ extension ReportPage {
             let labelColors = trueLabels.map { overview.classColor[$0]! }
             let counts = trueLabels.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
             let classLegend = overview.classes.map { (color: overview.classColor[$0]!, name: className($0), count: counts[$0]!) }
-            let classNames = overview.classes.count > 60 ? [] : groupLabelPoints(
-                plane: plane, groups: trueLabels, minimumSize: minimumSize
-            ).sorted { $0.key < $1.key }.map { GroupLabel(text: shortened(className($0.key), to: 18), point: $0.value) }
+            let classNames = groupNames(plane: plane, groups: trueLabels, count: overview.classes.count) {
+                shortened(className($0), to: 18)
+            }
             html += figure(
                 svg: scatterPlotSVG(
                     plane: plane, indices: indices, frame: frame, colors: labelColors, labels: classNames,
@@ -64,10 +56,7 @@ extension ReportPage {
     /// and otherwise by this run's clusters: where the embedding's groups lie among the pixels'.
     func pixelProjection() -> String {
         guard content.pixelCoordinates.count == pointCount * 3 else { return "" }
-        let plane = PrincipalPlane(coordinates: content.pixelCoordinates)
-        let drawable = (0..<pointCount).filter { plane.first[$0].isFinite && plane.second[$0].isFinite }
-        let indices = scatterSubsample(count: drawable.count, limit: scatterPointLimit).map { drawable[$0] }
-        let frame = ScatterFrame(plane: plane, indices: indices)
+        let (plane, _, indices, frame) = scatterView(content.pixelCoordinates)
         let byLabel = overview.hasLabels && content.trueLabels != nil
         let colors = byLabel ? content.trueLabels!.map { overview.classColor[$0]! }
             : content.clusterLabels.map { overview.color(ofCluster: $0) }
@@ -75,17 +64,32 @@ extension ReportPage {
         html += byLabel ? "coloured by label, as above. Classes the embedding set apart and the pixels did not are what training bought."
             : "coloured by this run's clusters. A cluster that lies in one piece here was already a group in the pixels."
         html += "</p>\n<div class=\"plots\">\n"
-        let groups = byLabel ? content.trueLabels! : content.clusterLabels
-        let names = Set(groups).count > 60 ? [] : groupLabelPoints(
-            plane: plane, groups: groups, minimumSize: max(5, pointCount / 500)
-        ).sorted { $0.key < $1.key }.map {
-            GroupLabel(text: byLabel ? shortened(className($0.key), to: 18) : "\($0.key)", point: $0.value)
-        }
+        let names = byLabel
+            ? groupNames(plane: plane, groups: content.trueLabels!, count: overview.classes.count) { shortened(className($0), to: 18) }
+            : groupNames(plane: plane, groups: content.clusterLabels, count: overview.clusters.count) { "\($0)" }
         html += figure(
             svg: scatterPlotSVG(plane: plane, indices: indices, frame: frame, colors: colors, labels: names,
                                 label: byLabel ? "Raw pixels by label" : "Raw pixels by this run's cluster"),
             caption: byLabel ? "Raw pixels, by label" : "Raw pixels, by this run's cluster", legend: [])
         return html + "</div>\n"
+    }
+
+    /// A 3-D layout seen along its first two principal axes: the points with finite coordinates
+    /// (UMAP can leave some non-finite; they are not drawn), those drawn (at most
+    /// `scatterPointLimit`, evenly spaced through the data) and the frame around them.
+    func scatterView(_ coordinates: [Float]) -> (plane: PrincipalPlane, drawable: [Int], indices: [Int], frame: ScatterFrame) {
+        let plane = PrincipalPlane(coordinates: coordinates)
+        let drawable = (0..<pointCount).filter { plane.first[$0].isFinite && plane.second[$0].isFinite }
+        let indices = scatterSubsample(count: drawable.count, limit: scatterPointLimit).map { drawable[$0] }
+        return (plane, drawable, indices, ScatterFrame(plane: plane, indices: indices))
+    }
+
+    /// The groups' names placed on a scatter plot, unless there are too many to read (over 60
+    /// of `count`); tiny groups go unnamed.
+    func groupNames(plane: PrincipalPlane, groups: [Int], count: Int, name: (Int) -> String) -> [GroupLabel] {
+        guard count <= 60 else { return [] }
+        return groupLabelPoints(plane: plane, groups: groups, minimumSize: max(5, pointCount / 500))
+            .sorted { $0.key < $1.key }.map { GroupLabel(text: name($0.key), point: $0.value) }
     }
 
     func figure(svg: String, caption: String, legend: [(color: String, name: String, count: Int)]) -> String {
