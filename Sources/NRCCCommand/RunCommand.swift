@@ -34,6 +34,16 @@ struct RunCommand: ParsableCommand {
           help: "Also reduce and cluster the raw pixels the same way, and compare (images only).")
     var pixelBaseline = true
 
+    @Option(help: ArgumentHelp(
+        "Whose clusters are the run's answer: auto, embedding or pixels.",
+        discussion: """
+            auto (the default): the learned embedding's layout or the raw pixels', whichever \
+            divides more cleanly (the modularity of its clusters on its own 15-nearest-neighbour \
+            graph); the other partition is kept beside it (pixel_labels.csv or \
+            embedding_labels.csv). embedding: always the learned embedding's, as the paper does.
+            """))
+    var clustersFrom: ClusterSource = .auto
+
     @Option(help: "Features to cluster: projection (f+g, 256-d) or backbone.")
     var features: EmbeddingFeatures = .projection
 
@@ -57,7 +67,7 @@ struct RunCommand: ParsableCommand {
         }
         let settings = RunSettings(
             dataset: dataset, split: split, training: trainingConfiguration, features: features,
-            clustering: try clustering.settings(), pixelBaseline: pixelBaseline)
+            clustering: try clustering.settings(), pixelBaseline: pixelBaseline, clustersFrom: clustersFrom)
         let directory = try RunDirectory(path: output ?? "runs/\(URL(fileURLWithPath: dataset).lastPathComponent)")
         let printer = display.progressPrinter()
         if let note = training.precisionMessage { printer.message(note) }
@@ -68,3 +78,4 @@ struct RunCommand: ParsableCommand {
 }
 
 extension Stage: ExpressibleByArgument {}
+extension ClusterSource: ExpressibleByArgument {}

@@ -22,14 +22,20 @@ extension ClusteringReport {
     }
 
     /// The metrics table: the headline clustering, the small-cluster-merge variant, and the
-    /// raw pixels clustered the same way (`nrcc run`).
+    /// other layout's partition (`nrcc run`): the raw pixels clustered the same way, or the
+    /// learned embedding's when the headline clusters are the pixels'.
     public func reportMetrics(methodName: String) -> ReportMetrics {
-        var rows = [MetricsRow(name: methodName, clusters: clusters, scores: scores)]
+        let fromPixels = clustersFrom == ClusterSource.pixels.rawValue
+        let headline = fromPixels ? "raw pixels, \(methodName) (the run's clusters)" : methodName
+        var rows = [MetricsRow(name: headline, clusters: clusters, scores: scores)]
         if let merged = smallClustersMerged {
-            rows.append(MetricsRow(name: "\(methodName), clusters <= 0.5% merged",
+            rows.append(MetricsRow(name: "\(headline), clusters <= 0.5% merged",
                                    clusters: merged.clusters, scores: merged.reportScores))
         }
-        if let pixelBaseline {
+        if let learnedEmbedding, fromPixels {
+            rows.append(MetricsRow(name: "learned embedding, \(methodName)",
+                                   clusters: learnedEmbedding.clusters, scores: learnedEmbedding.scores?.reportScores))
+        } else if let pixelBaseline {
             rows.append(MetricsRow(name: "raw pixels, \(methodName)",
                                    clusters: pixelBaseline.clusters, scores: pixelBaseline.scores?.reportScores))
         }

@@ -125,14 +125,30 @@ public struct RunJob {
             var outcome = try cluster(coordinates.values, dimension: coordinates.columns, settings: clustering)
             outcome.seconds = timingsBefore
             var report = ClusteringReport(outcome: outcome, truth: source.labels, method: clustering.method)
+            var pixels: ClusterOutcome?
             if let pixelCoordinates {
                 do {
-                    let pixels = try cluster(pixelCoordinates.values, dimension: pixelCoordinates.columns, settings: clustering)
-                    report.pixelBaseline = PixelBaseline(pixels: pixels, embedding: outcome, truth: source.labels)
-                    try directory.writeClusterLabels(pixels.labels, truth: source.labels, to: RunLayout.baselineLabels)
+                    pixels = try cluster(pixelCoordinates.values, dimension: pixelCoordinates.columns, settings: clustering)
+                    report.pixelBaseline = PixelBaseline(pixels: pixels!, embedding: outcome, truth: source.labels)
+                    report.clustersFrom = ClusterSource.embedding.rawValue
+                    try directory.writeClusterLabels(pixels!.labels, truth: source.labels, to: RunLayout.baselineLabels)
                 } catch {
                     message("the raw pixels could not be clustered for comparison (\(error)); the run goes on without them")
+                    pixels = nil
                 }
+            }
+            if let pixels, settings.clustersFrom.choosesPixels(report.pixelBaseline) {
+                // The pixels' partition is the answer; the embedding's is kept beside it.
+                try directory.writeClusterLabels(outcome.labels, truth: source.labels, to: RunLayout.embeddingLabels)
+                let learned = LearnedPartition(clusters: outcome.clusterCount,
+                                               scores: source.labels.map { ClusteringScoreSet(truth: $0, predicted: outcome.labels) })
+                let baseline = report.pixelBaseline
+                outcome = pixels
+                outcome.seconds = timingsBefore
+                report = ClusteringReport(outcome: outcome, truth: source.labels, method: clustering.method)
+                report.pixelBaseline = baseline
+                report.clustersFrom = ClusterSource.pixels.rawValue
+                report.learnedEmbedding = learned
             }
             let notices = RunNotices.notices(for: settings, imageCount: source.count, report: report)
             report.notices = notices.isEmpty ? nil : notices
@@ -143,8 +159,10 @@ public struct RunJob {
         guard let (outcome, report) = clustered else { fatalError("RunJob: the cluster stage always runs") }
         let timings = ledger.seconds
         try ledger.run(.report, clusterPrint) {
-            try writeReport(outcome: outcome, report: report, timings: timings,
-                            pixels: report.pixelBaseline == nil ? nil : pixelCoordinates)
+            // The report draws the answer's layout first and the other one below it.
+            let other = report.clustersFrom == ClusterSource.pixels.rawValue ? coordinates
+                : report.pixelBaseline == nil ? nil : pixelCoordinates
+            try writeReport(outcome: outcome, report: report, timings: timings, other: other)
         }
         stagesRun.append(.report)
 
@@ -173,7 +191,7 @@ public struct RunJob {
 
     /// Writes `report.html`: everything the run made, in one page.
     func writeReport(outcome: ClusterOutcome, report: ClusteringReport, timings: [String: Double],
-                     pixels: (values: [Float], columns: Int)? = nil) throws {
+                     other: (values: [Float], columns: Int)? = nil) throws {
         let input: ClusterInput
         switch source {
         case let .features(matrix):
@@ -187,7 +205,10 @@ public struct RunJob {
             title: "nrcc run: \(input.features.name)", input: input, outcome: outcome, report: report,
             settings: settings.clustering, extraSettings: trainingSettingsList(settings))
         content.notices = report.notices ?? []
-        if let pixels, pixels.columns == 3 { content.pixelCoordinates = pixels.values }
+        if let other, other.columns == 3 {
+            content.otherLayout = other.values
+            content.otherLayoutIsEmbedding = report.clustersFrom == ClusterSource.pixels.rawValue
+        }
         content.timings = Stage.allCases.compactMap { stage in
             timings[stage.rawValue].map { StageTiming(stage: stage.rawValue, seconds: $0) }
         }

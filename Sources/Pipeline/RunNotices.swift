@@ -15,11 +15,16 @@ public enum RunNotices {
     /// the scores decide: a notice when the pixels scored as well or better (ACC), none when
     /// the embedding is ahead, however short its training. Without labels, a short training
     /// gets the rule of thumb, and a pixels' layout that divides more cleanly (modularity) a
-    /// notice of its own. A feature matrix (nothing trained) gets none.
+    /// notice of its own. Clusters taken from the pixels (`ClusterSource`) get one notice that
+    /// says so and why. A feature matrix (nothing trained) gets none.
     public static func notices(for settings: RunSettings, imageCount: Int, report: ClusteringReport) -> [String] {
         guard let training = settings.training else { return [] }
         let short = training.epochs < shortTrainingEpochs
         let longer = short ? " " + trainLonger(training, imageCount: imageCount) : ""
+        if let learned = report.learnedEmbedding, let baseline = report.pixelBaseline {
+            return [pixelsChosen(report, baseline: baseline, learned: learned, settings: settings, epochs: training.epochs)
+                    + longer]
+        }
         if let baseline = report.pixelBaseline, let pixels = baseline.scores, let acc = report.acc {
             guard pixels.acc >= acc else { return [] }
             return ["""
@@ -50,6 +55,26 @@ public enum RunNotices {
                 """)
         }
         return notices
+    }
+
+    /// The notice of a run whose clusters are the raw pixels' (`ClusterSource`), with the
+    /// learned embedding's own clusters beside them.
+    static func pixelsChosen(_ report: ClusteringReport, baseline: PixelBaseline, learned: LearnedPartition,
+                             settings: RunSettings, epochs count: Int) -> String {
+        let why = settings.clustersFrom == .pixels ? "as --clusters-from pixels asks"
+            : "because their layout divides more cleanly than the learned embedding's: modularity "
+                + "\(formatFixed(baseline.modularity ?? 0, digits: 3)) against "
+                + "\(formatFixed(baseline.embeddingModularity ?? 0, digits: 3)), each on its own layout's 15-nearest-neighbour graph"
+        var scores = ""
+        if let pixels = report.acc, let embedding = learned.scores?.acc {
+            scores = " Against the labels: ACC \(formatFixed(pixels, digits: 3)) with \(report.clusters) clusters for the "
+                + "pixels, \(formatFixed(embedding, digits: 3)) with \(learned.clusters) for the embedding."
+        }
+        return """
+            These clusters are the raw pixels', \(why). The learned embedding, after \(epochs(count)), found \
+            \(learned.clusters) clusters (\(RunLayout.embeddingLabels)).\(scores) --clusters-from embedding reports the \
+            embedding's instead.
+            """
     }
 
     /// Where to go from a training shorter than `shortTrainingEpochs`.

@@ -16,15 +16,20 @@ public struct RunSettings: Codable, Sendable, Equatable {
     /// Whether the raw pixels are reduced and clustered the same way, for comparison
     /// (`PixelBaseline`); settings written before it existed read as true.
     public var pixelBaseline: Bool
+    /// Whose partition is the run's answer (`ClusterSource`); settings written before the
+    /// choice existed read as `.embedding`, which is what those runs reported.
+    public var clustersFrom: ClusterSource
 
     public init(dataset: String, split: DatasetSplit? = nil, training: TrainingConfiguration?,
-                features: EmbeddingFeatures = .projection, clustering: ClusterSettings, pixelBaseline: Bool = true) {
+                features: EmbeddingFeatures = .projection, clustering: ClusterSettings, pixelBaseline: Bool = true,
+                clustersFrom: ClusterSource = .auto) {
         self.dataset = dataset
         self.split = split == .all ? nil : split
         self.training = training
         self.features = features
         self.clustering = clustering
         self.pixelBaseline = pixelBaseline
+        self.clustersFrom = clustersFrom
     }
 
     public init(from decoder: any Decoder) throws {
@@ -35,5 +40,6 @@ public struct RunSettings: Codable, Sendable, Equatable {
         features = try container.decode(EmbeddingFeatures.self, forKey: .features)
         clustering = try container.decode(ClusterSettings.self, forKey: .clustering)
         pixelBaseline = try container.decodeIfPresent(Bool.self, forKey: .pixelBaseline) ?? true
+        clustersFrom = try container.decodeIfPresent(ClusterSource.self, forKey: .clustersFrom) ?? .embedding
     }
 }

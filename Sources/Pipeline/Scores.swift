@@ -57,12 +57,19 @@ public struct ClusteringReport: Codable, Sendable, Equatable {
     /// `nrcc run`'s raw pixels, clustered the same way; nil for `nrcc cluster` and for runs
     /// without that comparison.
     public var pixelBaseline: PixelBaseline?
+    /// Whose layout the clusters above come from (`ClusterSource`): "embedding" or "pixels";
+    /// nil where there was no choice (`nrcc cluster`, or no pixel baseline).
+    public var clustersFrom: String?
+    /// The learned embedding's own partition, when the clusters above are the pixels'.
+    public var learnedEmbedding: LearnedPartition?
 
     enum CodingKeys: String, CodingKey {
         case acc, nmi, ari, ami, clusters, classes, method, bandwidth, seconds, notices
         case bandwidthSelection = "bandwidth_selection"
         case smallClustersMerged = "small_clusters_merged"
         case pixelBaseline = "pixel_baseline"
+        case clustersFrom = "clusters_from"
+        case learnedEmbedding = "learned_embedding"
     }
 
     /// The report of `outcome`, scored against `truth` when given.

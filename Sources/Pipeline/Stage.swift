@@ -49,6 +49,8 @@ public enum RunLayout {
     /// The raw pixels' layout and clusters (`Stage.baseline`).
     public static let baselineCoordinates = "pixel_coordinates.npy"
     public static let baselineLabels = "pixel_labels.csv"
+    /// The learned embedding's clusters, written when the run's answer is the pixels'.
+    public static let embeddingLabels = "embedding_labels.csv"
     public static let labels = "labels.csv"
     public static let metrics = "metrics.json"
     public static let report = "report.html"

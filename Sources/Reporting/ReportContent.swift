@@ -38,9 +38,11 @@ public struct ReportContent: Sendable {
     public var viewDistances: [ViewDistance] = []
     /// How the number of clusters was chosen: the bandwidths swept and the one kept.
     public var bandwidthSweep: BandwidthSweepPlot?
-    /// `nrcc run`'s raw pixels laid out the same way (3-D, row-major, one row per point of
-    /// `coordinates`), drawn beside the embedding's layout; empty when there is none.
-    public var pixelCoordinates: [Float] = []
+    /// `nrcc run`'s other layout (3-D, row-major, one row per point of `coordinates`), drawn
+    /// below the clusters' own: the raw pixels laid out the same way, or, when the clusters are
+    /// the pixels' (`otherLayoutIsEmbedding`), the learned embedding's; empty when there is none.
+    public var otherLayout: [Float] = []
+    public var otherLayoutIsEmbedding = false
     /// What to read before trusting the clusters (e.g. a training too short to beat the raw
     /// pixels), shown first.
     public var notices: [String] = []

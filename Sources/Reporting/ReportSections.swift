@@ -49,28 +49,38 @@ extension ReportPage {
                     label: "Points by label"),
                 caption: "By label", legend: classLegend)
         }
-        return html + "</div>\n" + pixelProjection()
+        return html + "</div>\n" + otherProjection()
     }
 
-    /// The raw pixels' layout (`nrcc run`'s baseline), coloured by label when there are labels
-    /// and otherwise by this run's clusters: where the embedding's groups lie among the pixels'.
-    func pixelProjection() -> String {
-        guard content.pixelCoordinates.count == pointCount * 3 else { return "" }
-        let (plane, _, indices, frame) = scatterView(content.pixelCoordinates)
+    /// `nrcc run`'s other layout (the raw pixels', or the learned embedding's when the clusters
+    /// are the pixels'), coloured by label when there are labels and otherwise by this run's
+    /// clusters: where the clusters lie in the layout they did not come from.
+    func otherProjection() -> String {
+        guard content.otherLayout.count == pointCount * 3 else { return "" }
+        let (plane, _, indices, frame) = scatterView(content.otherLayout)
         let byLabel = overview.hasLabels && content.trueLabels != nil
         let colors = byLabel ? content.trueLabels!.map { overview.classColor[$0]! }
             : content.clusterLabels.map { overview.color(ofCluster: $0) }
-        var html = "<p class=\"lead\">The raw pixels laid out and seen the same way, for comparison: "
-        html += byLabel ? "coloured by label, as above. Classes the embedding set apart and the pixels did not are what training bought."
-            : "coloured by this run's clusters. A cluster that lies in one piece here was already a group in the pixels."
+        let layout = content.otherLayoutIsEmbedding ? "The learned embedding" : "The raw pixels"
+        let short = content.otherLayoutIsEmbedding ? "Learned embedding" : "Raw pixels"
+        var html = "<p class=\"lead\">\(layout) laid out and seen the same way, for comparison: "
+        if byLabel {
+            html += content.otherLayoutIsEmbedding
+                ? "coloured by label, as above. The clusters are the pixels': their layout divided more cleanly than this one."
+                : "coloured by label, as above. Classes the embedding set apart and the pixels did not are what training bought."
+        } else {
+            html += content.otherLayoutIsEmbedding
+                ? "coloured by this run's clusters, which are the pixels'. A cluster in pieces here is one the training did not learn."
+                : "coloured by this run's clusters. A cluster that lies in one piece here was already a group in the pixels."
+        }
         html += "</p>\n<div class=\"plots\">\n"
         let names = byLabel
             ? groupNames(plane: plane, groups: content.trueLabels!, count: overview.classes.count) { shortened(className($0), to: 18) }
             : groupNames(plane: plane, groups: content.clusterLabels, count: overview.clusters.count) { "\($0)" }
         html += figure(
             svg: scatterPlotSVG(plane: plane, indices: indices, frame: frame, colors: colors, labels: names,
-                                label: byLabel ? "Raw pixels by label" : "Raw pixels by this run's cluster"),
-            caption: byLabel ? "Raw pixels, by label" : "Raw pixels, by this run's cluster", legend: [])
+                                label: byLabel ? "\(short) by label" : "\(short) by this run's cluster"),
+            caption: byLabel ? "\(short), by label" : "\(short), by this run's cluster", legend: [])
         return html + "</div>\n"
     }
 

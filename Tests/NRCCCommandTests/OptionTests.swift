@@ -89,6 +89,8 @@ import Testing
             _ = try NRCC.parseAsRoot(command + ["--split", "test"])
         }
         _ = try NRCC.parseAsRoot(["run", "--no-pixel-baseline"])
+        for source in ["auto", "embedding", "pixels"] { _ = try NRCC.parseAsRoot(["run", "--clusters-from", source]) }
+        #expect(throws: (any Error).self) { _ = try NRCC.parseAsRoot(["run", "--clusters-from", "both"]) }
         #expect(throws: (any Error).self) { _ = try NRCC.parseAsRoot(["embed", "--checkpoint", "c", "--split", "validation"]) }
     }
 

@@ -21,10 +21,26 @@ import Testing
         return RunSettings(dataset: "digits", training: training, clustering: clustering)
     }
 
+    /// Three blobs of 20 points in 3-D, clustered whole (k-means, k = 3) and with two of them
+    /// joined (k = 2), and the blobs as labels.
+    static func blobPartitions() throws -> (whole: ClusterOutcome, joined: ClusterOutcome, truth: [Int]) {
+        let blobs: [Float] = (0..<60).flatMap { (i: Int) -> [Float] in
+            [Float(i / 20) * 10 + Float(i % 5) / 10, Float(i % 4) / 10, 0]
+        }
+        var kMeans = ClusterSettings()
+        kMeans.method = .kmeans
+        kMeans.clusterCount = 3
+        let whole = try cluster(blobs, dimension: 3, settings: kMeans)
+        kMeans.clusterCount = 2
+        return (whole, try cluster(blobs, dimension: 3, settings: kMeans), (0..<60).map { $0 / 20 })
+    }
+
     @Test func everyStageWritesItsArtefactAndAReRunSkipsThem() throws {
         let digits = try embeddedDigits().subset(Array(0..<96))
         let directory = try RunDirectory(path: temporaryFolder("run"))
-        let job = RunJob(settings: Self.tinySettings(digits), source: .images(digits), directory: directory)
+        var settings = Self.tinySettings(digits)
+        settings.clustersFrom = .embedding
+        let job = RunJob(settings: settings, source: .images(digits), directory: directory)
 
         let first = try job.run()
         #expect(first.stagesRun == [.train, .embed, .reduce, .baseline, .cluster, .report])
@@ -95,17 +111,7 @@ import Testing
     @Test func noticesFollowThePixelBaseline() throws {
         let digits = try embeddedDigits()
         var settings = Self.tinySettings(digits)
-        // Three blobs of 20 points, clustered whole (k-means, k = 3) or with two of them joined (k = 2).
-        let blobs: [Float] = (0..<60).flatMap { (i: Int) -> [Float] in
-            [Float(i / 20) * 10 + Float(i % 5) / 10, Float(i % 4) / 10, 0]
-        }
-        let truth = (0..<60).map { $0 / 20 }
-        var kMeansSettings = ClusterSettings()
-        kMeansSettings.method = .kmeans
-        kMeansSettings.clusterCount = 3
-        let whole = try cluster(blobs, dimension: 3, settings: kMeansSettings)
-        kMeansSettings.clusterCount = 2
-        let joined = try cluster(blobs, dimension: 3, settings: kMeansSettings)
+        let (whole, joined, truth) = try Self.blobPartitions()
         func report(embedding: ClusterOutcome, pixels: ClusterOutcome?, labelled: Bool) -> ClusteringReport {
             var report = ClusteringReport(outcome: embedding, truth: labelled ? truth : nil, method: .kmeans)
             report.pixelBaseline = pixels.map { PixelBaseline(pixels: $0, embedding: embedding, truth: labelled ? truth : nil) }
@@ -142,6 +148,49 @@ import Testing
         #expect(notices(report(embedding: joined, pixels: whole, labelled: true), epochs: short).isEmpty)
     }
 
+    /// With `--clusters-from pixels` the pixels' partition is the run's answer, the embedding's
+    /// is kept beside it, and going back to the embedding's redoes only the clustering.
+    @Test func thePixelsCanBeTheAnswer() throws {
+        let digits = try embeddedDigits().subset(Array(0..<96))
+        let directory = try RunDirectory(path: temporaryFolder("pixels-answer"))
+        var settings = Self.tinySettings(digits)
+        settings.clustersFrom = .pixels
+        let run = try RunJob(settings: settings, source: .images(digits), directory: directory).run()
+        let baseline = try #require(run.report.pixelBaseline)
+        let learned = try #require(run.report.learnedEmbedding)
+        #expect(run.report.clustersFrom == "pixels" && run.report.clusters == baseline.clusters)
+        #expect(run.report.acc == baseline.scores?.acc)
+        let labels = try String(contentsOf: directory.file("labels.csv"), encoding: .utf8)
+        #expect(labels == (try String(contentsOf: directory.file("pixel_labels.csv"), encoding: .utf8)))
+        #expect(directory.contains("embedding_labels.csv"))
+        let notice = try #require(run.report.notices?.first)
+        #expect(notice.hasPrefix("These clusters are the raw pixels', as --clusters-from pixels asks."))
+        #expect(notice.contains("found \(learned.clusters) clusters (embedding_labels.csv)"))
+        let report = try String(contentsOf: directory.file("report.html"), encoding: .utf8)
+        #expect(report.contains("raw pixels, UMAP + GridShift (the run&#39;s clusters)"))
+        #expect(report.contains("learned embedding, UMAP + GridShift") && report.contains("Learned embedding, by label"))
+
+        settings.clustersFrom = .embedding
+        let back = try RunJob(settings: settings, source: .images(digits), directory: directory).run()
+        #expect(back.stagesRun == [.cluster, .report])
+        #expect(back.report.clustersFrom == "embedding" && back.report.learnedEmbedding == nil)
+        #expect(back.report.clusters == learned.clusters && back.report.acc == learned.scores?.acc)
+        #expect(try String(contentsOf: directory.file("labels.csv"), encoding: .utf8)
+                == (try String(contentsOf: directory.file("embedding_labels.csv"), encoding: .utf8)))
+    }
+
+    /// `auto` takes the partition of higher modularity, each on its own layout's graph; without
+    /// a pixel baseline there is nothing to choose from.
+    @Test func autoTakesTheLayoutThatDividesMoreCleanly() throws {
+        let (whole, joined, _) = try Self.blobPartitions()
+        let pixelsCleaner = PixelBaseline(pixels: whole, embedding: joined, truth: nil)
+        let embeddingCleaner = PixelBaseline(pixels: joined, embedding: whole, truth: nil)
+        #expect(pixelsCleaner.modularity! > pixelsCleaner.embeddingModularity!)
+        #expect(ClusterSource.auto.choosesPixels(pixelsCleaner) && !ClusterSource.auto.choosesPixels(embeddingCleaner))
+        #expect(ClusterSource.pixels.choosesPixels(embeddingCleaner) && !ClusterSource.embedding.choosesPixels(pixelsCleaner))
+        #expect(ClusterSource.allCases.allSatisfy { !$0.choosesPixels(nil) })
+    }
+
     /// Without the baseline (`--no-pixel-baseline`) no stage lays out the pixels.
     @Test func thePixelBaselineCanBeLeftOut() throws {
         let digits = try embeddedDigits().subset(Array(0..<96))
@@ -156,8 +205,11 @@ import Testing
         // Settings written before the baseline existed read as with it.
         var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(settings)) as? [String: Any])
         object["pixelBaseline"] = nil
+        object["clustersFrom"] = nil
         let older = try JSONDecoder().decode(RunSettings.self, from: JSONSerialization.data(withJSONObject: object))
         #expect(older.pixelBaseline && older.clustering == settings.clustering)
+        #expect(older.clustersFrom == .embedding, "runs from before the choice reported the embedding's clusters")
+        #expect(settings.clustersFrom == .auto)
     }
 
     @Test func changedClusteringSettingsRedoOnlyTheClustering() throws {
