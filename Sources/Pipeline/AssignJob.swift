@@ -9,7 +9,9 @@ import ManifoldLearning
 /// found, without re-running it and without renumbering its clusters.
 ///
 ///     features   the run's encoder embeds new images (its settings' features); a feature
-///                matrix is taken as it is (same columns as the run's embeddings)
+///                matrix is taken as it is (same columns as the run's embeddings). Where the
+///                run's clusters are its raw pixels' (`ClusterSource`), the new images' pixels
+///                are placed in the pixels' layout instead, among the run's images' pixels
 ///     layout     UMAP's transform (`UMAPTransform`): each new point's neighbours among the
 ///                run's embeddings, placed at their weighted mean, then moved alone by the
 ///                layout's SGD against the fixed reference layout
@@ -56,7 +58,7 @@ public struct AssignJob {
         if let directory {
             try directory.write(Data(npyBytes(NPYArray(shape: [assignments.count, reference.layoutColumns],
                                                        elements: .float32(layout)))), to: RunLayout.coordinates)
-            if case .images = input {
+            if case .images = input, !reference.fromPixels {
                 try directory.write(Data(npyBytes(NPYArray(shape: [assignments.count, reference.columns],
                                                            elements: .float32(features)))), to: RunLayout.embeddings)
             }
@@ -71,8 +73,15 @@ public struct AssignJob {
     func newFeatures(_ reference: AssignReference) throws -> [Float] {
         let values: [Float], columns: Int
         switch input {
+        case .features where reference.fromPixels:
+            throw PipelineError.invalidSetting(
+                name: "input", value: "a feature matrix",
+                expected: "images: this run's clusters are its raw pixels' (\(RunLayout.labels) came from "
+                    + "\(RunLayout.baselineCoordinates)), so new points are placed by their pixels")
         case let .features(matrix):
             (values, columns) = (matrix.values, matrix.columns)
+        case let .images(dataset) where reference.fromPixels:
+            (values, columns) = (dataset.floatPixels(), dataset.imageSize)
         case let .images(dataset):
             guard reference.settings.training != nil, FileManager.default.fileExists(atPath: reference.checkpoint.path) else {
                 throw PipelineError.missingArtefact(stage: "train", file: RunLayout.trainingCheckpoint
@@ -84,8 +93,10 @@ public struct AssignJob {
         }
         guard columns == reference.columns else {
             throw PipelineError.invalidSetting(
-                name: "input", value: "\(columns) features per point",
-                expected: "\(reference.columns), as the run's \(RunLayout.embeddings); embed with the same run")
+                name: "input", value: "\(columns) \(reference.fromPixels ? "pixel values" : "features") per point",
+                expected: reference.fromPixels
+                    ? "\(reference.columns), as the run's images: images of the same size and channels"
+                    : "\(reference.columns), as the run's \(RunLayout.embeddings); embed with the same run")
         }
         return values
     }
@@ -196,6 +207,9 @@ struct AssignReference {
     let layoutColumns: Int
     let clusters: [Int]
     let checkpoint: URL
+    /// Whether the run's clusters are its raw pixels' (`metrics.json`'s `clusters_from`): the
+    /// reference points are then the run's images' pixels and their layout the pixels'.
+    let fromPixels: Bool
 
     var clusterCount: Int { Set(clusters).count }
 
@@ -212,8 +226,22 @@ struct AssignReference {
             throw PipelineError.invalidSetting(name: "the run's reducer", value: settings.clustering.reducer.rawValue,
                                                expected: "umap: only a UMAP layout can place new points")
         }
+        struct Source: Decodable {
+            var clustersFrom: String?
+            enum CodingKeys: String, CodingKey { case clustersFrom = "clusters_from" }
+        }
+        let metricsFile = try file(RunLayout.metrics)
+        guard let source = try? JSONDecoder().decode(Source.self, from: Data(contentsOf: metricsFile)) else {
+            throw PipelineError.missingArtefact(stage: "cluster", file: "\(metricsFile.path) (damaged; re-run `nrcc run` there)")
+        }
+        fromPixels = source.clustersFrom == ClusterSource.pixels.rawValue
         let embedded: (values: [Float], shape: [Int])
-        if FileManager.default.fileExists(atPath: folder.appendingPathComponent(RunLayout.embeddings).path) {
+        if fromPixels {
+            guard case let .images(dataset) = try loadDataset(settings.dataset, split: settings.split ?? .all) else {
+                throw PipelineError.missingArtefact(stage: "assign", file: "the images of \(settings.dataset), whose pixels are this run's clusters")
+            }
+            embedded = (dataset.floatPixels(), [dataset.count, dataset.imageSize])
+        } else if FileManager.default.fileExists(atPath: folder.appendingPathComponent(RunLayout.embeddings).path) {
             embedded = try float32Matrix(try file(RunLayout.embeddings))
         } else {
             // A run on a feature matrix: the matrix is its own embedding.
@@ -222,7 +250,7 @@ struct AssignReference {
             }
             embedded = (matrix.values, [matrix.rows, matrix.columns])
         }
-        let placed = try float32Matrix(try file(RunLayout.coordinates))
+        let placed = try float32Matrix(try file(fromPixels ? RunLayout.baselineCoordinates : RunLayout.coordinates))
         let text = try String(contentsOf: try file(RunLayout.labels), encoding: .utf8)
         let clusters = text.split(separator: "\n").dropFirst().compactMap { line in
             line.split(separator: ",").dropFirst().first.flatMap { Int($0) }

@@ -2,9 +2,15 @@ import Datasets
 import Foundation
 import Pipeline
 import Testing
+import TestSupport
 
 /// `nrcc assign` against runs made here: its own points, held-out points, outliers, images.
 @Suite struct AssignJobTests {
+    /// The cluster column of a `labels.csv`.
+    static func clusters(_ file: URL) throws -> [Int] {
+        try String(contentsOf: file, encoding: .utf8).split(separator: "\n").dropFirst().map { Int($0.split(separator: ",")[1])! }
+    }
+
     /// A finished `nrcc run` on `features` (written to a .npy beside it, as a user's would be).
     func finishedRun(_ features: FeatureMatrix, name: String) throws -> URL {
         let folder = temporaryFolder(name)
@@ -76,13 +82,40 @@ import Testing
     @Test func imagesAreEmbeddedWithTheRunsEncoder() throws {
         let digits = try embeddedDigits().subset(Array(0..<96))
         let directory = try RunDirectory(path: temporaryFolder("assign-images"))
-        _ = try RunJob(settings: RunJobTests.tinySettings(digits), source: .images(digits), directory: directory).run()
-        let runLabels = try String(contentsOf: directory.file("labels.csv"), encoding: .utf8)
-            .split(separator: "\n").dropFirst().map { Int($0.split(separator: ",")[1])! }
+        var settings = RunJobTests.tinySettings(digits)
+        settings.clustersFrom = .embedding
+        _ = try RunJob(settings: settings, source: .images(digits), directory: directory).run()
+        let runLabels = try Self.clusters(directory.file("labels.csv"))
         let output = try RunDirectory(path: temporaryFolder("assign-images-out"))
         let report = try AssignJob(run: directory.url, input: .images(digits)).run(writingTo: output)
         #expect(report.points == 96 && report.outliers == 0)
         #expect(try readNPY(output.file("embeddings.npy").path).shape == [96, 16])
         #expect(report.clustersUsed == Set(runLabels).count)
+    }
+
+    /// A run whose clusters are its raw pixels' places new images by their pixels, in the
+    /// pixels' layout: the run's own images land in their own clusters.
+    @Test func aRunOnThePixelsClustersPlacesImagesByTheirPixels() throws {
+        // The run's images in a file of their own, which assign reads back for their pixels.
+        let subset = try embeddedDigits().subset(Array(0..<96))
+        let file = try ScratchFolders.createdFolder("pipeline-assign-pixels-images").path + "/digits-images-idx3-ubyte"
+        try Data(idxBytes(IDXArray(shape: [96, subset.height, subset.width], values: subset.pixels)))
+            .write(to: URL(fileURLWithPath: file))
+        guard case let .images(digits) = try loadDataset(file) else { Issue.record("not read as images"); return }
+        let directory = try RunDirectory(path: temporaryFolder("assign-pixels"))
+        var settings = RunJobTests.tinySettings(digits)
+        settings.dataset = file
+        settings.clustersFrom = .pixels
+        _ = try RunJob(settings: settings, source: .images(digits), directory: directory).run()
+        let runLabels = try Self.clusters(directory.file("labels.csv"))
+        let output = try RunDirectory(path: temporaryFolder("assign-pixels-out"))
+        let report = try AssignJob(run: directory.url, input: .images(digits)).run(writingTo: output)
+        let assigned = try Self.clusters(output.file("labels.csv"))
+        let same = zip(assigned, runLabels).count { $0 == $1 }
+        #expect(report.points == 96 && same >= 90, "\(same) of 96 in their own cluster")
+        #expect(!output.contains("embeddings.npy"), "no encoder ran")
+        // Feature rows cannot be placed among pixels.
+        let features = FeatureMatrix(name: "rows", rows: 2, columns: 16, values: [Float](repeating: 0.1, count: 32), labels: nil)
+        #expect(throws: PipelineError.self) { try AssignJob(run: directory.url, input: .features(features)).run(writingTo: nil) }
     }
 }
