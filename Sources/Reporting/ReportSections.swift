@@ -13,7 +13,9 @@ extension ReportPage {
         let (plane, drawable, indices, frame) = scatterView(content.coordinates)
         let shares = "\(Int((plane.varianceShares.first * 100).rounded()))% and "
             + "\(Int((plane.varianceShares.second * 100).rounded()))%"
-        var html = "<p class=\"lead\">The 3-D coordinates seen along their first two principal axes, the flat view "
+        var html = "<p class=\"lead\">"
+            + (content.otherLayoutIsEmbedding ? "The raw pixels' layout, where these clusters were found: its " : "The ")
+            + "3-D coordinates seen along their first two principal axes, the flat view "
             + "that keeps the most of their spread (here \(shares) of the variance). "
         html += drawable.count > indices.count
             ? "\(formatCount(indices.count)) of the \(formatCount(pointCount)) points are drawn, evenly spaced through the data."

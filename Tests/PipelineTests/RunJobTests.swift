@@ -169,6 +169,7 @@ import Testing
         let report = try String(contentsOf: directory.file("report.html"), encoding: .utf8)
         #expect(report.contains("raw pixels, UMAP + GridShift (the run&#39;s clusters)"))
         #expect(report.contains("learned embedding, UMAP + GridShift") && report.contains("Learned embedding, by label"))
+        #expect(report.contains("The raw pixels' layout, where these clusters were found"))
 
         settings.clustersFrom = .embedding
         let back = try RunJob(settings: settings, source: .images(digits), directory: directory).run()
