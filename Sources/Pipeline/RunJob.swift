@@ -41,6 +41,17 @@ public struct RunJob {
         from: Stage? = nil, progress: ProgressHandler? = nil, message: @escaping (String) -> Void = { _ in }
     ) throws -> RunSummary {
         try settings.clustering.validate()
+        if settings.clustersFrom == .pixels {
+            let missing = if case .features = source { "a feature matrix has no pixels" }
+                else if !settings.pixelBaseline { "--no-pixel-baseline leaves the pixels out" }
+                else if settings.clustering.reducer == .none { "--reducer none lays out neither" }
+                else { "" }
+            if !missing.isEmpty {
+                throw PipelineError.invalidSetting(
+                    name: "--clusters-from", value: "pixels",
+                    expected: "a run on images with the pixel baseline (\(missing)); use auto or embedding")
+            }
+        }
         if let from {
             try directory.forget(Stage.allCases.filter { $0 >= from }.map(\.rawValue))
         }
@@ -136,6 +147,10 @@ public struct RunJob {
                     message("the raw pixels could not be clustered for comparison (\(error)); the run goes on without them")
                     pixels = nil
                 }
+            }
+            if pixels == nil, settings.clustersFrom == .pixels {
+                message("the clusters are the learned embedding's: the raw pixels, asked for by --clusters-from pixels, "
+                    + "could not be clustered")
             }
             if let pixels, settings.clustersFrom.choosesPixels(report.pixelBaseline) {
                 // The pixels' partition is the answer; the embedding's is kept beside it.

@@ -180,6 +180,27 @@ import Testing
                 == (try String(contentsOf: directory.file("embedding_labels.csv"), encoding: .utf8)))
     }
 
+    /// `--clusters-from pixels` where there are no pixels to cluster is refused before any work,
+    /// with what is missing.
+    @Test func pixelsAreRefusedWhereThereAreNone() throws {
+        let digits = try embeddedDigits().subset(Array(0..<96))
+        var settings = Self.tinySettings(digits)
+        settings.clustersFrom = .pixels
+        settings.pixelBaseline = false
+        let directory = try RunDirectory(path: temporaryFolder("pixels-refused"))
+        #expect {
+            try RunJob(settings: settings, source: .images(digits), directory: directory).run()
+        } throws: { error in
+            "\(error)".contains("--clusters-from") && "\(error)".contains("--no-pixel-baseline leaves the pixels out")
+        }
+        #expect(!directory.contains("settings.json") && !directory.contains("training/checkpoint.safetensors"))
+        settings.pixelBaseline = true
+        let features = FeatureMatrix(name: "rows", rows: 96, columns: 4, values: [Float](repeating: 0.5, count: 384), labels: nil)
+        #expect {
+            try RunJob(settings: settings, source: .features(features), directory: directory).run()
+        } throws: { error in "\(error)".contains("a feature matrix has no pixels") }
+    }
+
     /// `auto` takes the partition of higher modularity, each on its own layout's graph; without
     /// a pixel baseline there is nothing to choose from.
     @Test func autoTakesTheLayoutThatDividesMoreCleanly() throws {
