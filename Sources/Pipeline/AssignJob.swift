@@ -226,15 +226,11 @@ struct AssignReference {
             throw PipelineError.invalidSetting(name: "the run's reducer", value: settings.clustering.reducer.rawValue,
                                                expected: "umap: only a UMAP layout can place new points")
         }
-        struct Source: Decodable {
-            var clustersFrom: String?
-            enum CodingKeys: String, CodingKey { case clustersFrom = "clusters_from" }
-        }
         let metricsFile = try file(RunLayout.metrics)
-        guard let source = try? JSONDecoder().decode(Source.self, from: Data(contentsOf: metricsFile)) else {
+        guard let metrics = try? JSONDecoder().decode(ClusteringReport.self, from: Data(contentsOf: metricsFile)) else {
             throw PipelineError.missingArtefact(stage: "cluster", file: "\(metricsFile.path) (damaged; re-run `nrcc run` there)")
         }
-        fromPixels = source.clustersFrom == ClusterSource.pixels.rawValue
+        fromPixels = metrics.clustersAreThePixels
         let embedded: (values: [Float], shape: [Int])
         if fromPixels {
             guard case let .images(dataset) = try loadDataset(settings.dataset, split: settings.split ?? .all) else {

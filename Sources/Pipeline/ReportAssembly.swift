@@ -25,14 +25,13 @@ extension ClusteringReport {
     /// other layout's partition (`nrcc run`): the raw pixels clustered the same way, or the
     /// learned embedding's when the headline clusters are the pixels'.
     public func reportMetrics(methodName: String) -> ReportMetrics {
-        let fromPixels = clustersFrom == ClusterSource.pixels.rawValue
-        let headline = fromPixels ? "raw pixels, \(methodName) (the run's clusters)" : methodName
+        let headline = clustersAreThePixels ? "raw pixels, \(methodName) (the run's clusters)" : methodName
         var rows = [MetricsRow(name: headline, clusters: clusters, scores: scores)]
         if let merged = smallClustersMerged {
             rows.append(MetricsRow(name: "\(headline), clusters <= 0.5% merged",
                                    clusters: merged.clusters, scores: merged.reportScores))
         }
-        if let learnedEmbedding, fromPixels {
+        if let learnedEmbedding {
             rows.append(MetricsRow(name: "learned embedding, \(methodName)",
                                    clusters: learnedEmbedding.clusters, scores: learnedEmbedding.scores?.reportScores))
         } else if let pixelBaseline {

@@ -139,13 +139,13 @@ public struct RunJob {
             var pixels: ClusterOutcome?
             if let pixelCoordinates {
                 do {
-                    pixels = try cluster(pixelCoordinates.values, dimension: pixelCoordinates.columns, settings: clustering)
-                    report.pixelBaseline = PixelBaseline(pixels: pixels!, embedding: outcome, truth: source.labels)
+                    let clustered = try cluster(pixelCoordinates.values, dimension: pixelCoordinates.columns, settings: clustering)
+                    report.pixelBaseline = PixelBaseline(pixels: clustered, embedding: outcome, truth: source.labels)
                     report.clustersFrom = ClusterSource.embedding.rawValue
-                    try directory.writeClusterLabels(pixels!.labels, truth: source.labels, to: RunLayout.baselineLabels)
+                    try directory.writeClusterLabels(clustered.labels, truth: source.labels, to: RunLayout.baselineLabels)
+                    pixels = clustered
                 } catch {
                     message("the raw pixels could not be clustered for comparison (\(error)); the run goes on without them")
-                    pixels = nil
                 }
             }
             if pixels == nil, settings.clustersFrom == .pixels {
@@ -174,10 +174,8 @@ public struct RunJob {
         guard let (outcome, report) = clustered else { fatalError("RunJob: the cluster stage always runs") }
         let timings = ledger.seconds
         try ledger.run(.report, clusterPrint) {
-            // The report draws the answer's layout first and the other one below it.
-            let other = report.clustersFrom == ClusterSource.pixels.rawValue ? coordinates
-                : report.pixelBaseline == nil ? nil : pixelCoordinates
-            try writeReport(outcome: outcome, report: report, timings: timings, other: other)
+            try writeReport(outcome: outcome, report: report, timings: timings,
+                            embeddingLayout: coordinates, pixelLayout: pixelCoordinates)
         }
         stagesRun.append(.report)
 
@@ -205,8 +203,12 @@ public struct RunJob {
     }
 
     /// Writes `report.html`: everything the run made, in one page.
+    ///
+    /// The answer's layout (`outcome`'s) is drawn first; below it the other of `embeddingLayout`
+    /// and `pixelLayout`, where the pixels were clustered.
     func writeReport(outcome: ClusterOutcome, report: ClusteringReport, timings: [String: Double],
-                     other: (values: [Float], columns: Int)? = nil) throws {
+                     embeddingLayout: (values: [Float], columns: Int),
+                     pixelLayout: (values: [Float], columns: Int)?) throws {
         let input: ClusterInput
         switch source {
         case let .features(matrix):
@@ -220,9 +222,10 @@ public struct RunJob {
             title: "nrcc run: \(input.features.name)", input: input, outcome: outcome, report: report,
             settings: settings.clustering, extraSettings: trainingSettingsList(settings))
         content.notices = report.notices ?? []
+        let other = report.clustersAreThePixels ? embeddingLayout : report.pixelBaseline == nil ? nil : pixelLayout
         if let other, other.columns == 3 {
             content.otherLayout = other.values
-            content.otherLayoutIsEmbedding = report.clustersFrom == ClusterSource.pixels.rawValue
+            content.otherLayoutIsEmbedding = report.clustersAreThePixels
         }
         content.timings = Stage.allCases.compactMap { stage in
             timings[stage.rawValue].map { StageTiming(stage: stage.rawValue, seconds: $0) }

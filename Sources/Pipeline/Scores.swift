@@ -63,6 +63,9 @@ public struct ClusteringReport: Codable, Sendable, Equatable {
     /// The learned embedding's own partition, when the clusters above are the pixels'.
     public var learnedEmbedding: LearnedPartition?
 
+    /// Whether the clusters above are the raw pixels' (`clustersFrom`).
+    public var clustersAreThePixels: Bool { clustersFrom == ClusterSource.pixels.rawValue }
+
     enum CodingKeys: String, CodingKey {
         case acc, nmi, ari, ami, clusters, classes, method, bandwidth, seconds, notices
         case bandwidthSelection = "bandwidth_selection"
