@@ -194,26 +194,36 @@ static long channels_per_chunk(long taps, int vectors, long channels) {
     return fitting < 1 ? 1 : fitting >= channels ? channels : fitting;
 }
 
-/// One sample's output rows `rows` x `columns` positions, every vector of filters:
-/// out[f, r, j] (+)= sum over c, taps (i, k) of x[c, (r S + i) rowLength + j S + k] * w[c, i TW + k, f],
-/// with output rows `outputRowStep` and positions `outputStep` floats apart. `partial` holds
-/// rows x columns x 64 floats of partial sums.
-static void convolve_rows(const float *x, long plane, long rowLength, tap_grid grid, long channels,
-                          const float *w, long filters, float *out, long outputPlane,
-                          long rows, long columns, long outputRowStep, long outputStep, int accumulate,
-                          int stride, float *partial, const float *next, long nextLines) {
+/// Samples padded and convolved together, each chunk of weights serving all of them before
+/// the next chunk comes: as many as keep their padded copies within 96 KB, at most 8. On
+/// small planes one sample's products are too few to pay for bringing a layer's weights into
+/// the cache (128 filters x 128 channels x 9 taps: 590 KB for 16 positions of 4 x 4).
+static long samples_per_group(long paddedFloats) {
+    long fitting = 24576 / paddedFloats;
+    return fitting < 1 ? 1 : fitting > 8 ? 8 : fitting;
+}
+
+/// Output rows `rows` x `columns` positions of `samples` samples, every vector of filters:
+/// out[n, f, r, j] (+)= sum over c, taps (i, k) of x[n, c, (r S + i) rowLength + j S + k] * w[c, i TW + k, f],
+/// with samples `sampleStride` floats apart in x and `outputSampleStride` in out, output rows
+/// `outputRowStep` and positions `outputStep` floats apart. `partial` holds samples x rows x
+/// columns x 64 floats of partial sums.
+static void convolve_rows(const float *x, long plane, long rowLength, long samples, long sampleStride,
+                          tap_grid grid, long channels, const float *w, long filters, float *out, long outputPlane,
+                          long outputSampleStride, long rows, long columns, long outputRowStep, long outputStep,
+                          int accumulate, int stride, float *partial, const float *next, long nextLines) {
     int vectors = vectors_per_block(filters, columns);
     long taps = grid.height * grid.width, chunk = channels_per_chunk(taps, vectors, channels);
     long chunks = (channels + chunk - 1) / chunk;
-    // While this sample computes, the next one's input comes into cache, a share of its
+    // While these samples compute, the next ones' input comes into cache, a share of its
     // 64-byte lines per output row, so that padding it does not wait on memory.
-    long blockRows = filters / (16 * vectors) * chunks * rows, linesPerRow = (nextLines + blockRows - 1) / blockRows;
-    long line = 0;
+    long blockRows = filters / (16 * vectors) * chunks * samples * rows;
+    long linesPerRow = (nextLines + blockRows - 1) / blockRows, line = 0;
     for (long f = 0; f < filters; f += 16 * vectors) {
         for (long first = 0; first < channels; first += chunk) {
             long count = channels - first < chunk ? channels - first : chunk;
             int phase = (first > 0 ? CONTINUES : 0) | (first + count == channels ? FINISHES : 0);
-            for (long r = 0; r < rows; r++) {
+            for (long n = 0, r = 0; n < samples; r = 0, n++) for (; r < rows; r++) {
                 line = prefetch_lines(next, line, linesPerRow, nextLines);
                 long widest = widest_block(vectors), blocks = (columns + widest - 1) / widest;
                 for (long j = 0, positions, block = 0; j < columns; j += positions, block++) {
@@ -223,11 +233,12 @@ static void convolve_rows(const float *x, long plane, long rowLength, tap_grid g
                     long left = columns - j;
                     positions = widest <= 7 ? columns / blocks + (block < columns % blocks)
                         : left >= widest ? widest : left < 7 ? left : 7;
-                    convolution_block_dispatch(x + first * plane + r * stride * rowLength + j * stride, plane, rowLength,
-                                               count, w + first * taps * filters + f, filters,
-                                               out + f * outputPlane + r * outputRowStep + j * outputStep,
+                    convolution_block_dispatch(x + n * sampleStride + first * plane + r * stride * rowLength + j * stride,
+                                               plane, rowLength, count, w + first * taps * filters + f, filters,
+                                               out + n * outputSampleStride + f * outputPlane + r * outputRowStep
+                                                   + j * outputStep,
                                                outputPlane, outputStep, accumulate,
-                                               partial + (r * columns + j) * vectors * 16, phase,
+                                               partial + ((n * rows + r) * columns + j) * vectors * 16, phase,
                                                (int)positions, vectors, stride, (int)grid.height, (int)grid.width);
                 }
             }
@@ -270,7 +281,8 @@ long nrcc_direct_convolution_scratch(nrcc_convolution_shape s, long count) {
     long paddedGradient = s.filters * (s.outputHeight + 2 * border) * (s.outputWidth + 2 * border);
     long partials = 64 * (s.height * s.width > s.outputHeight * s.outputWidth ? s.height * s.width
                                                                              : s.outputHeight * s.outputWidth);
-    long forForward = padded + partials, forBackward = paddedGradient + partials;
+    long forForward = samples_per_group(padded) * (padded + partials);
+    long forBackward = samples_per_group(paddedGradient) * (paddedGradient + partials);
     long forWeights = count * (padded + transposed);
     long most = forForward > forBackward ? forForward : forBackward;
     return forWeights > most ? forWeights : most;
@@ -287,13 +299,16 @@ void nrcc_direct_convolution(const float *input, const float *weights, float *ou
     long paddedWidth = s.width + 2 * s.padding, plane = (s.height + 2 * s.padding) * paddedWidth;
     long outputPlane = s.outputHeight * s.outputWidth, sampleSize = s.channels * s.height * s.width;
     tap_grid grid = {s.kernel, s.kernel};
-    for (long n = 0; n < count; n++) {
-        pad_sample(scratch, input + n * sampleSize, &s);
-        long nextLines = n + 1 < count ? (sampleSize * (long)sizeof(float) + 63) / 64 : 0;
-        convolve_rows(scratch, plane, paddedWidth, grid, s.channels, weights, s.filters,
-                      output + n * s.filters * outputPlane, outputPlane, s.outputHeight, s.outputWidth,
-                      s.outputWidth, 1, 0, (int)s.stride, scratch + s.channels * plane,
-                      input + (n + 1) * sampleSize, nextLines);
+    long paddedSize = s.channels * plane, group = samples_per_group(paddedSize);
+    for (long n = 0; n < count; n += group) {
+        long size = count - n < group ? count - n : group, next = n + size;
+        for (long i = 0; i < size; i++) pad_sample(scratch + i * paddedSize, input + (n + i) * sampleSize, &s);
+        long nextSize = count - next < group ? count - next : group;
+        long nextLines = (nextSize * sampleSize * (long)sizeof(float) + 63) / 64;
+        convolve_rows(scratch, plane, paddedWidth, size, paddedSize, grid, s.channels, weights, s.filters,
+                      output + n * s.filters * outputPlane, outputPlane, s.filters * outputPlane,
+                      s.outputHeight, s.outputWidth, s.outputWidth, 1, 0, (int)s.stride, scratch + group * paddedSize,
+                      input + next * sampleSize, nextLines);
     }
 }
 
@@ -352,7 +367,8 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
     gradientShape.height = s.outputHeight;
     gradientShape.width = s.outputWidth;
     gradientShape.padding = border;
-    float *padded = scratch, *partial = scratch + plane * s.filters;
+    long paddedSize = plane * s.filters, group = samples_per_group(paddedSize);
+    float *padded = scratch, *partial = scratch + group * paddedSize;
     // Each class's taps, and where its weights [F, TH TW, C] start.
     remainder_class classes[4];
     const float *classWeights[4];
@@ -361,10 +377,13 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
         classWeights[class] = regrouped + used;
         used += s.filters * classes[class].grid.height * classes[class].grid.width * s.channels;
     }
-    for (long n = 0; n < count; n++) {
-        pad_sample(padded, outputGradient + n * gradientSize, &gradientShape);
+    for (long n = 0; n < count; n += group) {
+        long size = count - n < group ? count - n : group, next = n + size;
+        for (long i = 0; i < size; i++)
+            pad_sample(padded + i * paddedSize, outputGradient + (n + i) * gradientSize, &gradientShape);
         float *dx = inputGradient + n * s.channels * inputPlane;
-        long nextLines = n + 1 < count ? (gradientSize * (long)sizeof(float) + 63) / 64 : 0;
+        long nextSize = count - next < group ? count - next : group;
+        long nextLines = (nextSize * gradientSize * (long)sizeof(float) + 63) / 64;
         for (long class = 0; class < S * S; class++) {
             long rh = class / S, rw = class % S;
             long rows = (s.height - rh + S - 1) / S, columns = (s.width - rw + S - 1) / S;
@@ -373,15 +392,15 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
             if (taps.grid.height == 0 || taps.grid.width == 0) {
                 // No tap reaches these positions (a 1x1 kernel with stride 2): their gradient is 0.
                 if (!accumulate)
-                    for (long c = 0; c < s.channels; c++)
+                    for (long c = 0; c < size * s.channels; c++)
                         for (long r = 0; r < rows; r++)
                             for (long j = 0; j < columns; j++) dx[c * inputPlane + (r * S + rh) * s.width + j * S + rw] = 0;
                 continue;
             }
             convolve_rows(padded + (border + taps.firstRow) * paddedWidth + border + taps.firstColumn, plane,
-                          paddedWidth, taps.grid, s.filters, classWeights[class], s.channels,
-                          dx + rh * s.width + rw, inputPlane, rows, columns, S * s.width, S, accumulate, 1,
-                          partial, outputGradient + (n + 1) * gradientSize, class == 0 ? nextLines : 0);
+                          paddedWidth, size, paddedSize, taps.grid, s.filters, classWeights[class], s.channels,
+                          dx + rh * s.width + rw, inputPlane, s.channels * inputPlane, rows, columns, S * s.width, S,
+                          accumulate, 1, partial, outputGradient + next * gradientSize, class == 0 ? nextLines : 0);
         }
     }
 }
