@@ -410,16 +410,17 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
 /// B vectors of filters x R K taps (kernel rows kh0 ..< kh0 + R) of one input channel, summed
 /// over every output position of `count` samples:
 /// dw[kh, kw, f] += sum of x[n, oh S + kh, ow S + kw] * dy[n, oh, ow, f].
-/// x: the channel's padded plane of sample 0 (samples `sampleStride` apart); dy: the output
+/// x: the channel's padded plane of sample 0 (samples `sampleStride` apart, rows of taps
+/// `rowStride`: `paddedWidth`, or a plane for the R channels of a 1 x 1 kernel); dy: the output
 /// gradient with filters last [count, OH OW, F] at the block's first filter; dw: [K, K, F] at
-/// the block's first filter.
-INLINE void weight_gradient_block(const float *x, long sampleStride, long paddedWidth,
+/// the block's first filter (for a 1 x 1 kernel, [R, F] of the block's channels).
+INLINE void weight_gradient_block(const float *x, long sampleStride, long paddedWidth, long rowStride,
                                   const float *dy, long filters, long count,
                                   long outputHeight, long outputWidth, float *dw, long kh0,
                                   const int B, const int S, const int K, const int R) {
     vector16 sums[9][2];
     dw += kh0 * K * filters;
-    x += kh0 * paddedWidth;
+    x += kh0 * rowStride;
     for (int t = 0; t < R * K; t++)
         for (int b = 0; b < B; b++) sums[t][b] = load16(dw + t * filters + 16 * b);
     for (long n = 0; n < count; n++) {
@@ -433,7 +434,7 @@ INLINE void weight_gradient_block(const float *x, long sampleStride, long padded
                 for (int b = 0; b < B; b++) gradient[b] = load16(dyr + ow * filters + 16 * b);
                 for (int kh = 0; kh < R; kh++) {
                     for (int kw = 0; kw < K; kw++) {
-                        vector16 value = row[kh * paddedWidth + ow * S + kw];
+                        vector16 value = row[kh * rowStride + ow * S + kw];
                         for (int b = 0; b < B; b++)
                             sums[kh * K + kw][b] += value * gradient[b];
                     }
@@ -445,20 +446,25 @@ INLINE void weight_gradient_block(const float *x, long sampleStride, long padded
         for (int b = 0; b < B; b++) store16(dw + t * filters + 16 * b, sums[t][b]);
 }
 
+/// Channels per block of a 1 x 1 kernel's weight gradient.
+enum { CHANNELS_PER_BLOCK = 6 };
+
 #define GRADIENT_CASE(B, S, K, R) \
     case ((B) * 1000 + (S) * 100 + (K) * 10 + (R)): \
-        weight_gradient_block(x, sampleStride, paddedWidth, dy, filters, count, outputHeight, outputWidth, dw, kh0, \
+        weight_gradient_block(x, sampleStride, paddedWidth, rowStride, dy, filters, count, outputHeight, outputWidth, dw, kh0, \
                               B, S, K, R); \
         return;
 #define GRADIENT_KERNELS(B, S) \
-    GRADIENT_CASE(B, S, 1, 1) GRADIENT_CASE(B, S, 3, 3) GRADIENT_CASE(B, S, 3, 2) GRADIENT_CASE(B, S, 3, 1)
+    GRADIENT_CASE(B, S, 1, 1) GRADIENT_CASE(B, S, 1, 2) GRADIENT_CASE(B, S, 1, 3) GRADIENT_CASE(B, S, 1, 4) \
+    GRADIENT_CASE(B, S, 1, 5) GRADIENT_CASE(B, S, 1, 6) \
+    GRADIENT_CASE(B, S, 3, 3) GRADIENT_CASE(B, S, 3, 2) GRADIENT_CASE(B, S, 3, 1)
 
 /// `weight_gradient_block` with its sizes as constants: all K rows of taps at once with
 /// AVX-512 (up to 18 sums in registers); elsewhere (AVX2 would spill 18) two rows of a 3 x 3
 /// kernel, then the third: 12 sums hide the products' latency where one row's 6 did not
 /// (the AVX2 weight gradients 1.2-1.5x faster on the AMD EPYC).
 VECTOR_CLONES
-static void weight_gradient_dispatch(const float *x, long sampleStride, long paddedWidth,
+static void weight_gradient_dispatch(const float *x, long sampleStride, long paddedWidth, long rowStride,
                                      const float *dy, long filters, long count,
                                      long outputHeight, long outputWidth, float *dw, long kh0,
                                      int vectors, int stride, int kernel, int rows) {
@@ -531,14 +537,25 @@ void nrcc_direct_convolution_weight_gradient(const float *input, const float *ou
         long inputLines = (nextSize * sampleSize * (long)sizeof(float) + 63) / 64;
         long gradientLines = (nextSize * gradientSize * (long)sizeof(float) + 63) / 64;
         long inputLine = 0, gradientLine = 0;
-        for (long c = 0; c < s.channels; c++) {
-            inputLine = prefetch_lines(nextInput, inputLine, (inputLines + s.channels - 1) / s.channels, inputLines);
-            gradientLine = prefetch_lines(nextGradient, gradientLine, (gradientLines + s.channels - 1) / s.channels,
-                                          gradientLines);
+        long step = s.kernel == 1 ? CHANNELS_PER_BLOCK : 1, steps = (s.channels + step - 1) / step;
+        for (long c = 0; c < s.channels; c += step) {
+            inputLine = prefetch_lines(nextInput, inputLine, (inputLines + steps - 1) / steps, inputLines);
+            gradientLine = prefetch_lines(nextGradient, gradientLine, (gradientLines + steps - 1) / steps, gradientLines);
             for (long f = 0; f < s.filters; f += 16 * vectors) {
+                if (s.kernel == 1) {
+                    // One tap per channel: up to 6 channels make a block, as if they were rows
+                    // of taps a plane apart, so that it holds 12 sums instead of 2.
+                    long block = s.channels - c < CHANNELS_PER_BLOCK ? s.channels - c : CHANNELS_PER_BLOCK;
+                    weight_gradient_dispatch(padded + c * plane, s.channels * plane, paddedWidth, plane, transposed + f,
+                                             s.filters, size, s.outputHeight, s.outputWidth,
+                                             weightGradient + c * s.filters + f, 0, vectors, (int)s.stride, 1,
+                                             (int)block);
+                    continue;
+                }
                 for (long kh0 = 0, block; kh0 < s.kernel; kh0 += block) {
                     block = s.kernel - kh0 < rows ? s.kernel - kh0 : rows;
-                    weight_gradient_dispatch(padded + c * plane, s.channels * plane, paddedWidth, transposed + f,
+                    weight_gradient_dispatch(padded + c * plane, s.channels * plane, paddedWidth, paddedWidth,
+                                             transposed + f,
                                              s.filters, size, s.outputHeight, s.outputWidth,
                                              weightGradient + c * taps * s.filters + f, kh0,
                                              vectors, (int)s.stride, (int)s.kernel, (int)block);

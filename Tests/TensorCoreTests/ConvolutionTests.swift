@@ -111,26 +111,30 @@ import TensorCore
     /// partial block of positions, each number of filter vectors per block (1, 2, 4), and an
     /// input gradient both by the direct kernel (channels in multiples of 16; with stride 2,
     /// odd and even sizes, and a 1x1 kernel that leaves some positions without a tap) and by
-    /// im2col. The input feeds two convolutions, so its gradient is written fresh by one and
-    /// added to by the other.
+    /// im2col, and batches that end in a partial group of samples (small planes are convolved
+    /// several samples at a time). The input feeds two convolutions, so its gradient is
+    /// written fresh by one and added to by the other.
     @Test(arguments: [
-        (stride: 1, padding: 1, kernel: 3, channels: 16, filters: 16, size: 11, directInput: true),
-        (stride: 1, padding: 1, kernel: 3, channels: 32, filters: 64, size: 4, directInput: true),
-        (stride: 1, padding: 2, kernel: 3, channels: 16, filters: 48, size: 6, directInput: true),
-        (stride: 1, padding: 0, kernel: 1, channels: 32, filters: 32, size: 5, directInput: true),
-        (stride: 2, padding: 1, kernel: 3, channels: 16, filters: 32, size: 11, directInput: true),
-        (stride: 2, padding: 1, kernel: 3, channels: 32, filters: 16, size: 8, directInput: true),
-        (stride: 2, padding: 0, kernel: 1, channels: 16, filters: 16, size: 9, directInput: true),
-        (stride: 2, padding: 0, kernel: 1, channels: 8, filters: 32, size: 9, directInput: false),
-        (stride: 1, padding: 1, kernel: 3, channels: 3, filters: 16, size: 10, directInput: false),
+        (stride: 1, padding: 1, kernel: 3, channels: 16, filters: 16, size: 11, directInput: true, batch: 3),
+        (stride: 1, padding: 1, kernel: 3, channels: 32, filters: 64, size: 4, directInput: true, batch: 3),
+        (stride: 1, padding: 2, kernel: 3, channels: 16, filters: 48, size: 6, directInput: true, batch: 3),
+        (stride: 1, padding: 0, kernel: 1, channels: 32, filters: 32, size: 5, directInput: true, batch: 3),
+        (stride: 2, padding: 1, kernel: 3, channels: 16, filters: 32, size: 11, directInput: true, batch: 3),
+        (stride: 2, padding: 1, kernel: 3, channels: 32, filters: 16, size: 8, directInput: true, batch: 3),
+        (stride: 2, padding: 0, kernel: 1, channels: 16, filters: 16, size: 9, directInput: true, batch: 3),
+        (stride: 2, padding: 0, kernel: 1, channels: 8, filters: 32, size: 9, directInput: false, batch: 3),
+        (stride: 1, padding: 1, kernel: 3, channels: 3, filters: 16, size: 10, directInput: false, batch: 3),
+        (stride: 1, padding: 1, kernel: 3, channels: 32, filters: 32, size: 4, directInput: true, batch: 19),
+        (stride: 2, padding: 1, kernel: 3, channels: 16, filters: 32, size: 7, directInput: true, batch: 13),
     ])
     func directKernelsMatchTheTextbookConvolution(
-        _ c: (stride: Int, padding: Int, kernel: Int, channels: Int, filters: Int, size: Int, directInput: Bool)
+        _ c: (stride: Int, padding: Int, kernel: Int, channels: Int, filters: Int, size: Int, directInput: Bool,
+              batch: Int)
     ) {
-        let x = random([3, c.channels, c.size, c.size + 1], seed: 65)
+        let x = random([c.batch, c.channels, c.size, c.size + 1], seed: 65)
         let w1 = random([c.filters, c.channels, c.kernel, c.kernel], seed: 66)
         let w2 = random([c.filters, c.channels, c.kernel, c.kernel], seed: 67)
-        let geometry = ConvolutionGeometry(batch: 3, channels: c.channels, height: c.size, width: c.size + 1,
+        let geometry = ConvolutionGeometry(batch: c.batch, channels: c.channels, height: c.size, width: c.size + 1,
                                            filters: c.filters, kernelHeight: c.kernel, kernelWidth: c.kernel,
                                            stride: c.stride, padding: c.padding)
         #expect(geometry.usesDirectKernels)
