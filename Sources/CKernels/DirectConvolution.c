@@ -203,16 +203,18 @@ static long samples_per_group(long paddedFloats) {
     return fitting < 1 ? 1 : fitting > 8 ? 8 : fitting;
 }
 
-/// Output rows `rows` x `columns` positions of `samples` samples, every vector of filters:
+/// Output rows `rows` x `columns` positions of `samples` samples, every vector of filters, in
+/// blocks of `vectors` vectors of 16 filters:
 /// out[n, f, r, j] (+)= sum over c, taps (i, k) of x[n, c, (r S + i) rowLength + j S + k] * w[c, i TW + k, f],
+/// w packed by `pack_filter_blocks` for `vectors`,
 /// with samples `sampleStride` floats apart in x and `outputSampleStride` in out, output rows
 /// `outputRowStep` and positions `outputStep` floats apart. `partial` holds samples x rows x
 /// columns x 64 floats of partial sums.
 static void convolve_rows(const float *x, long plane, long rowLength, long samples, long sampleStride,
-                          tap_grid grid, long channels, const float *w, long filters, float *out, long outputPlane,
-                          long outputSampleStride, long rows, long columns, long outputRowStep, long outputStep,
-                          int accumulate, int stride, float *partial, const float *next, long nextLines) {
-    int vectors = vectors_per_block(filters, columns);
+                          tap_grid grid, long channels, const float *w, long filters, int vectors, float *out,
+                          long outputPlane, long outputSampleStride, long rows, long columns, long outputRowStep,
+                          long outputStep, int accumulate, int stride, float *partial, const float *next,
+                          long nextLines) {
     long taps = grid.height * grid.width, chunk = channels_per_chunk(taps, vectors, channels);
     long chunks = (channels + chunk - 1) / chunk;
     // While these samples compute, the next ones' input comes into cache, a share of its
@@ -234,7 +236,8 @@ static void convolve_rows(const float *x, long plane, long rowLength, long sampl
                     positions = widest <= 7 ? columns / blocks + (block < columns % blocks)
                         : left >= widest ? widest : left < 7 ? left : 7;
                     convolution_block_dispatch(x + n * sampleStride + first * plane + r * stride * rowLength + j * stride,
-                                               plane, rowLength, count, w + first * taps * filters + f, filters,
+                                               plane, rowLength, count,
+                                               w + f * channels * taps + first * taps * 16 * vectors, 16 * vectors,
                                                out + n * outputSampleStride + f * outputPlane + r * outputRowStep
                                                    + j * outputStep,
                                                outputPlane, outputStep, accumulate,
@@ -288,10 +291,29 @@ long nrcc_direct_convolution_scratch(nrcc_convolution_shape s, long count) {
     return forWeights > most ? forWeights : most;
 }
 
-void nrcc_direct_convolution_weights(const float *weights, float *filtersLast, nrcc_convolution_shape s) {
-    long rest = s.channels * s.kernel * s.kernel;
-    for (long f = 0; f < s.filters; f++)
-        for (long i = 0; i < rest; i++) filtersLast[i * s.filters + f] = weights[f * rest + i];
+/// Each block of 16 B filters' weights [C, taps, 16 B] contiguous, block after block: a
+/// block's taps then lie 64 B apart, not F floats apart (512 B for 128 filters, which put a
+/// chunk's weights in an eighth of the level-1 cache's sets and evicted them within the chunk).
+/// `weight(f, c, t)` reads the weight of filter f, channel c and tap t of `taps`.
+#define PACK_FILTER_BLOCKS(packed, filters, channels, taps, vectors, weight) \
+    for (long f = 0; f < (filters); f++) \
+        for (long c = 0; c < (channels); c++) \
+            for (long t = 0; t < (taps); t++) \
+                (packed)[(f - f % (16 * (vectors))) * (channels) * (taps) + (c * (taps) + t) * 16 * (vectors) \
+                         + f % (16 * (vectors))] = (weight)
+
+/// Vectors of 16 filters per block of the forward pass.
+static int forward_vectors(const nrcc_convolution_shape *s) { return vectors_per_block(s->filters, s->outputWidth); }
+
+/// Vectors of 16 filters (the forward pass's input channels) per block of the input gradient:
+/// the same for every remainder class, sized by the widest.
+static int input_gradient_vectors(const nrcc_convolution_shape *s) {
+    return vectors_per_block(s->channels, (s->width + s->stride - 1) / s->stride);
+}
+
+void nrcc_direct_convolution_weights(const float *weights, float *packed, nrcc_convolution_shape s) {
+    long taps = s.kernel * s.kernel;
+    PACK_FILTER_BLOCKS(packed, s.filters, s.channels, taps, forward_vectors(&s), weights[(f * s.channels + c) * taps + t]);
 }
 
 void nrcc_direct_convolution(const float *input, const float *weights, float *output,
@@ -306,7 +328,7 @@ void nrcc_direct_convolution(const float *input, const float *weights, float *ou
         long nextSize = count - next < group ? count - next : group;
         long nextLines = (nextSize * sampleSize * (long)sizeof(float) + 63) / 64;
         convolve_rows(scratch, plane, paddedWidth, size, paddedSize, grid, s.channels, weights, s.filters,
-                      output + n * s.filters * outputPlane, outputPlane, s.filters * outputPlane,
+                      forward_vectors(&s), output + n * s.filters * outputPlane, outputPlane, s.filters * outputPlane,
                       s.outputHeight, s.outputWidth, s.outputWidth, 1, 0, (int)s.stride, scratch + group * paddedSize,
                       input + next * sampleSize, nextLines);
     }
@@ -340,17 +362,15 @@ static remainder_class class_taps(long rh, long rw, const nrcc_convolution_shape
 /// kernel.
 void nrcc_direct_input_gradient_weights(const float *weights, float *regrouped, nrcc_convolution_shape s) {
     long K = s.kernel, S = s.stride;
+    int vectors = input_gradient_vectors(&s);
     for (long class = 0; class < S * S; class++) {
         remainder_class taps = class_taps(class / S, class % S, &s);
-        long gridSize = taps.grid.height * taps.grid.width;
-        for (long f = 0; f < s.filters; f++) {
-            for (long t = 0; t < gridSize; t++) {
-                long kh = class / S + s.padding - S * (taps.firstRow + t / taps.grid.width);
-                long kw = class % S + s.padding - S * (taps.firstColumn + t % taps.grid.width);
-                for (long c = 0; c < s.channels; c++)
-                    regrouped[(f * gridSize + t) * s.channels + c] = weights[((f * s.channels + c) * K + kh) * K + kw];
-            }
-        }
+        long gridSize = taps.grid.height * taps.grid.width, gridWidth = taps.grid.width;
+        long rh = class / S + s.padding - S * taps.firstRow, rw = class % S + s.padding - S * taps.firstColumn;
+        // The class's convolution: output channel c (the forward pass's input channel), input
+        // channel f, tap t at kernel row rh - S (t / width) and column rw - S (t % width).
+        PACK_FILTER_BLOCKS(regrouped, s.channels, s.filters, gridSize, vectors,
+                           weights[((c * s.channels + f) * K + rh - S * (t / gridWidth)) * K + rw - S * (t % gridWidth)]);
         regrouped += s.filters * gridSize * s.channels;
     }
 }
@@ -399,7 +419,7 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
             }
             convolve_rows(padded + (border + taps.firstRow) * paddedWidth + border + taps.firstColumn, plane,
                           paddedWidth, size, paddedSize, taps.grid, s.filters, classWeights[class], s.channels,
-                          dx + rh * s.width + rw, inputPlane, s.channels * inputPlane, rows, columns, S * s.width, S,
+                          input_gradient_vectors(&s), dx + rh * s.width + rw, inputPlane, s.channels * inputPlane, rows, columns, S * s.width, S,
                           accumulate, 1, partial, outputGradient + next * gradientSize, class == 0 ? nextLines : 0);
         }
     }

@@ -37,18 +37,20 @@ int nrcc_direct_input_gradient_supports(nrcc_convolution_shape shape);
 /// gradient, 1 for the others).
 long nrcc_direct_convolution_scratch(nrcc_convolution_shape shape, long count);
 
-/// weights [F, C, K, K] -> filtersLast [C, K, K, F], the layout `nrcc_direct_convolution` reads.
-void nrcc_direct_convolution_weights(const float *weights, float *filtersLast, nrcc_convolution_shape shape);
+/// weights [F, C, K, K] -> `packed` (F C K K floats), the layout `nrcc_direct_convolution`
+/// reads: for each block of filters that its blocks hold (16, 32 or 64), [C, K, K, block].
+void nrcc_direct_convolution_weights(const float *weights, float *packed, nrcc_convolution_shape shape);
 
 /// weights [F, C, K, K] -> `regrouped` (F C K K floats), the layout
 /// `nrcc_direct_convolution_input_gradient` reads: for each remainder class of the input
-/// position mod S, its taps' weights [F, taps, C].
+/// position mod S, its taps' weights [F, taps, C], C in blocks as `nrcc_direct_convolution_weights`
+/// packs its filters.
 void nrcc_direct_input_gradient_weights(const float *weights, float *regrouped, nrcc_convolution_shape shape);
 
 /// output[n, f, oh, ow] = sum over c, kh, kw of
-/// input[n, c, oh S + kh - P, ow S + kw - P] * weights[c, kh, kw, f]
-/// for samples n < count. input [count, C, H, W], weights [C, K, K, F] (filters last),
-/// output [count, F, OH, OW].
+/// input[n, c, oh S + kh - P, ow S + kw - P] * weights[f, c, kh, kw]
+/// for samples n < count. input [count, C, H, W], weights packed by
+/// `nrcc_direct_convolution_weights`, output [count, F, OH, OW].
 void nrcc_direct_convolution(const float *input, const float *weights, float *output,
                              long count, nrcc_convolution_shape shape, float *scratch);
 

@@ -47,13 +47,14 @@ func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: Unsafe
                               weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
                               workspace: ConvolutionWorkspace) {
     let shape = g.directShape, split = perCoreSplit(g)
-    // [F, C, K, K] -> [C, K, K, F]: each tap's filters contiguous, one vector per 16.
-    let filtersLast = workspace.buffer(0, count: g.filters * g.patchSize)
-    nrcc_direct_convolution_weights(weight, filtersLast, shape)
+    // [F, C, K, K] -> per block of filters [C, K, K, block]: each tap's filters contiguous,
+    // one vector per 16.
+    let packed = workspace.buffer(0, count: g.filters * g.patchSize)
+    nrcc_direct_convolution_weights(weight, packed, shape)
     let scratch = (0..<split.shardCount).map {
         UncheckedSendable(workspace.buffer(1 + $0, count: nrcc_direct_convolution_scratch(shape, 1)))
     }
-    let weights = UncheckedSendable(UnsafePointer(filtersLast)), destination = UncheckedSendable(output)
+    let weights = UncheckedSendable(UnsafePointer(packed)), destination = UncheckedSendable(output)
     // Cores own disjoint samples of the output and their own scratch.
     split.forEach { core, samples in
         nrcc_direct_convolution(input + samples.lowerBound * g.channels * g.height * g.width, weights.value,
