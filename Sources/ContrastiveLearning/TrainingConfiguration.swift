@@ -341,8 +341,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
 
     /// Defaults sized for a 2-core CPU, chosen per input size (see the README's training
     /// section for the measurements behind them): a narrow ResNet-18 (width 16, hidden
-    /// 1024), batch 256 (`smallSetBatchSize` on sets too small for `minimumStepsPerEpoch`
-    /// steps of 256), a warm-up of 1/10 of the run, and an epoch count that fits about
+    /// 1024), batch 256 (`smallSetBatchSize` for BYOL and on sets too small for
+    /// `minimumStepsPerEpoch` steps of 256), a warm-up of 1/10 of the run, and an epoch count that fits about
     /// `minutes` of training on two cores at the measured throughput (at least 2 epochs, at
     /// most `maximumEpochs`). Crops keep at least 30% of the area on images of 32 pixels or
     /// less, where 8% leaves too little of a digit or garment to match; grey images are not
@@ -366,7 +366,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
             paradigm: paradigm, usesRegularizer: usesRegularizer ?? RegularizerSettings.isOnByDefault(for: paradigm),
             preset: preset ?? .cpuDefault(for: paradigm),
             inputChannels: dataset.channels, inputHeight: dataset.height, inputWidth: dataset.width,
-            width: 16, batchSize: cpuBatchSize(imageCount: dataset.count), epochs: 1, seed: seed)
+            width: 16, batchSize: cpuBatchSize(imageCount: dataset.count, paradigm: paradigm), epochs: 1,
+            seed: seed)
         configuration.learningRate = learningRate(base: cpuBaseLearningRate(paradigm: paradigm),
                                                   batchSize: configuration.batchSize)
         if paradigm.hasPredictor { configuration.predictorLearningRateScale = cpuPredictorLearningRateScale }
@@ -389,14 +390,19 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         return configuration
     }
 
-    /// The CPU default batch: 256, or `smallSetBatchSize` when 256 would give an epoch fewer
-    /// than `minimumStepsPerEpoch` steps. A small set learns from steps, not epochs: on the
-    /// 1,797 digits, 20 epochs of batch 64 (560 steps) reach UMAP + GridShift ACC 0.80 where
-    /// 60 epochs of batch 256 (420 steps, three times the time) reach 0.73 (mean over five
-    /// layouts; views by crop and flip only, before grey images got intensity jitter).
-    public static func cpuBatchSize(imageCount: Int) -> Int {
-        let batch = imageCount >= 256 * minimumStepsPerEpoch ? 256 : smallSetBatchSize
-        return min(batch, imageCount)
+    /// The CPU default batch: 256, or `smallSetBatchSize` for BYOL and when 256 would give
+    /// an epoch fewer than `minimumStepsPerEpoch` steps. A small set learns from steps, not
+    /// epochs: on the 1,797 digits, 20 epochs of batch 64 (560 steps) reach UMAP + GridShift
+    /// ACC 0.80 where 60 epochs of batch 256 (420 steps, three times the time) reach 0.73 (mean
+    /// over five layouts; views by crop and flip only, before grey images got intensity
+    /// jitter). BYOL learns from steps on every set, its target trailing the online network by
+    /// one average per step: at the 3-minute budget batch 256 gave USPS 252 steps (kNN 0.74,
+    /// 2 clusters found, ACC 0.298) and the Fashion-MNIST test images 117 (kNN 0.58, ACC
+    /// 0.290), batch 64 the same epochs in 1,015 steps (kNN 0.915, ACC 0.697) and 468 (kNN
+    /// 0.71, ACC 0.435) (docs/byol-short-runs.md).
+    public static func cpuBatchSize(imageCount: Int, paradigm: Paradigm) -> Int {
+        let learnsFromSteps = paradigm == .byol || imageCount < 256 * minimumStepsPerEpoch
+        return min(learnsFromSteps ? smallSetBatchSize : 256, imageCount)
     }
 
     static let minimumStepsPerEpoch = 24

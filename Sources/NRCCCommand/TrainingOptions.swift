@@ -37,7 +37,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("patch-size"), parsing: .unconditional, help: "A ViT's patch size in pixels (default: 4 up to 8 px, 2 up to 16, 4 up to 32).")
     var patchSize: Int?
 
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per step (default 256; 64 on sets under 6,144 images, which learn from steps).")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per step (default 256; 64 for BYOL and on sets under 6,144 images, which learn from steps).")
     var batchSize: Int?
 
     @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Base learning rate at batch 256, scaled linearly with the batch (the paper: 0.05; the CPU default: 0.05 for InfoNCE, 0.5 for BYOL; AdamW for a ViT: 0.0005).")

@@ -73,6 +73,22 @@ import Testing
         #expect(ContrastiveNetworks(configuration: barlow).predictor == nil)
     }
 
+    /// Sets of 6,144 images and more train in batches of 256, except BYOL, which learns from
+    /// steps on every set (64); the user's batch wins either way.
+    @Test func byolTrainsInBatchesOf64OnLargeSetsToo() throws {
+        let large = ImageDataset(name: "large", count: 7000, channels: 1, height: 8, width: 8,
+                                 pixels: (0..<(7000 * 64)).map { UInt8($0 % 251) })
+        #expect(try TrainingConfiguration.cpuDefault(paradigm: .infonce, for: large, minutes: 1).batchSize == 256)
+        #expect(try TrainingConfiguration.cpuDefault(paradigm: .simsiam, for: large, minutes: 1).batchSize == 256)
+        let byol = try TrainingConfiguration.cpuDefault(paradigm: .byol, for: large, minutes: 1)
+        #expect(byol.batchSize == 64)
+        #expect(byol.learningRate == 10 * TrainingConfiguration.baseLearningRate * 64 / 256)
+        var overrides = TrainingOverrides()
+        overrides.paradigm = .byol
+        overrides.batchSize = 256
+        #expect(try overrides.configuration(for: large).batchSize == 256)
+    }
+
     /// Grey images are not flipped (a mirrored character can be another one); colour
     /// photographs keep the paper's flips; the user's choice wins either way.
     @Test func onlyColourImagesAreFlipped() throws {
