@@ -76,7 +76,8 @@ enum { CONTINUES = 1, FINISHES = 2 };
 /// P output positions x B vectors of filters, summed over input channels and a TH x TW grid
 /// of kernel taps: out[f, p Q] (+)= sum over c, i, j of x[c, i, p S + j] * w[c, i TW + j, f].
 /// x: the padded sample at the block's first input position and first tap (channels `plane`
-/// floats apart, rows `rowLength`); w: weights [C, TH TW, F] at the block's first filter;
+/// floats apart, rows `rowLength`); w: the block's packed weights [C, TH TW, B 16]
+/// (`PACK_FILTER_BLOCKS`; `filters` = 16 B, the stride of a tap);
 /// out: the output plane of that filter at the block's first position, positions Q floats
 /// apart; partial: the block's partial sums [P, B, 16], read and written as `phase` says.
 INLINE void convolution_block(const float *x, long plane, long rowLength, long channels,
@@ -206,7 +207,7 @@ static long samples_per_group(long paddedFloats) {
 /// Output rows `rows` x `columns` positions of `samples` samples, every vector of filters, in
 /// blocks of `vectors` vectors of 16 filters:
 /// out[n, f, r, j] (+)= sum over c, taps (i, k) of x[n, c, (r S + i) rowLength + j S + k] * w[c, i TW + k, f],
-/// w packed by `pack_filter_blocks` for `vectors`,
+/// w packed by `PACK_FILTER_BLOCKS` for `vectors`,
 /// with samples `sampleStride` floats apart in x and `outputSampleStride` in out, output rows
 /// `outputRowStep` and positions `outputStep` floats apart. `partial` holds samples x rows x
 /// columns x 64 floats of partial sums.
@@ -225,24 +226,25 @@ static void convolve_rows(const float *x, long plane, long rowLength, long sampl
         for (long first = 0; first < channels; first += chunk) {
             long count = channels - first < chunk ? channels - first : chunk;
             int phase = (first > 0 ? CONTINUES : 0) | (first + count == channels ? FINISHES : 0);
-            for (long n = 0, r = 0; n < samples; r = 0, n++) for (; r < rows; r++) {
-                line = prefetch_lines(next, line, linesPerRow, nextLines);
-                long widest = widest_block(vectors), blocks = (columns + widest - 1) / widest;
-                for (long j = 0, positions, block = 0; j < columns; j += positions, block++) {
-                    // Up to 7 positions every size is compiled: blocks as even as the row allows,
-                    // so that none is left with one or two positions (7 = 4 + 3, not 5 + 2).
-                    // Wider, the widest blocks while they fit, then one of at most 7.
-                    long left = columns - j;
-                    positions = widest <= 7 ? columns / blocks + (block < columns % blocks)
-                        : left >= widest ? widest : left < 7 ? left : 7;
-                    convolution_block_dispatch(x + n * sampleStride + first * plane + r * stride * rowLength + j * stride,
-                                               plane, rowLength, count,
-                                               w + f * channels * taps + first * taps * 16 * vectors, 16 * vectors,
-                                               out + n * outputSampleStride + f * outputPlane + r * outputRowStep
-                                                   + j * outputStep,
-                                               outputPlane, outputStep, accumulate,
-                                               partial + ((n * rows + r) * columns + j) * vectors * 16, phase,
-                                               (int)positions, vectors, stride, (int)grid.height, (int)grid.width);
+            for (long n = 0; n < samples; n++) {
+                for (long r = 0; r < rows; r++) {
+                    line = prefetch_lines(next, line, linesPerRow, nextLines);
+                    long widest = widest_block(vectors), blocks = (columns + widest - 1) / widest;
+                    for (long j = 0, positions, block = 0; j < columns; j += positions, block++) {
+                        // Up to 7 positions every size is compiled: blocks as even as the row allows,
+                        // so that none is left with one or two positions (7 = 4 + 3, not 5 + 2).
+                        // Wider, the widest blocks while they fit, then one of at most 7.
+                        long left = columns - j;
+                        positions = widest <= 7 ? columns / blocks + (block < columns % blocks)
+                            : left >= widest ? widest : left < 7 ? left : 7;
+                        const float *input = x + n * sampleStride + first * plane + r * stride * rowLength + j * stride;
+                        float *output = out + n * outputSampleStride + f * outputPlane + r * outputRowStep + j * outputStep;
+                        convolution_block_dispatch(input, plane, rowLength, count,
+                                                   w + f * channels * taps + first * taps * 16 * vectors, 16 * vectors,
+                                                   output, outputPlane, outputStep, accumulate,
+                                                   partial + ((n * rows + r) * columns + j) * vectors * 16, phase,
+                                                   (int)positions, vectors, stride, (int)grid.height, (int)grid.width);
+                    }
                 }
             }
         }
@@ -419,8 +421,9 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
             }
             convolve_rows(padded + (border + taps.firstRow) * paddedWidth + border + taps.firstColumn, plane,
                           paddedWidth, size, paddedSize, taps.grid, s.filters, classWeights[class], s.channels,
-                          input_gradient_vectors(&s), dx + rh * s.width + rw, inputPlane, s.channels * inputPlane, rows, columns, S * s.width, S,
-                          accumulate, 1, partial, outputGradient + next * gradientSize, class == 0 ? nextLines : 0);
+                          input_gradient_vectors(&s), dx + rh * s.width + rw, inputPlane, s.channels * inputPlane,
+                          rows, columns, S * s.width, S, accumulate, 1, partial, outputGradient + next * gradientSize,
+                          class == 0 ? nextLines : 0);
         }
     }
 }

@@ -27,8 +27,11 @@ extension ConvolutionGeometry {
                                outputHeight: outputHeight, outputWidth: outputWidth)
     }
 
-    /// Samples per call of the weight-gradient kernel: about 512 KB of padded inputs and
-    /// transposed output gradients, which the kernel reads once per input channel.
+    /// Samples per call of the weight-gradient kernel: as many as 512 KB holds at the most
+    /// scratch any pass needs for one sample (`nrcc_direct_convolution_scratch`), which bounds
+    /// the padded inputs and transposed output gradients the kernel reads once per input
+    /// channel. The cut does not change a bit of the result: each sum runs over the samples
+    /// in order.
     var directSamplesPerChunk: Int {
         max(1, min(batch, (1 << 17) / max(1, nrcc_direct_convolution_scratch(directShape, 1))))
     }
