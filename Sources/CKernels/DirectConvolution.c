@@ -390,6 +390,7 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
     gradientShape.width = s.outputWidth;
     gradientShape.padding = border;
     long paddedSize = plane * s.filters, group = samples_per_group(paddedSize);
+    int vectors = input_gradient_vectors(&s);
     float *padded = scratch, *partial = scratch + group * paddedSize;
     // Each class's taps, and where its weights [F, TH TW, C] start.
     remainder_class classes[4];
@@ -421,7 +422,7 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
             }
             convolve_rows(padded + (border + taps.firstRow) * paddedWidth + border + taps.firstColumn, plane,
                           paddedWidth, size, paddedSize, taps.grid, s.filters, classWeights[class], s.channels,
-                          input_gradient_vectors(&s), dx + rh * s.width + rw, inputPlane, s.channels * inputPlane,
+                          vectors, dx + rh * s.width + rw, inputPlane, s.channels * inputPlane,
                           rows, columns, S * s.width, S, accumulate, 1, partial, outputGradient + next * gradientSize,
                           class == 0 ? nextLines : 0);
         }
@@ -545,7 +546,7 @@ void nrcc_direct_convolution_weight_gradient(const float *input, const float *ou
     long sampleSize = s.channels * s.height * s.width, gradientSize = s.filters * outputPlane;
     float *padded = scratch, *transposed = scratch + chunk * s.channels * plane;
     int vectors = (s.filters / 16) % 2 == 0 && has_wide_registers() ? 2 : 1;
-    int rows = has_wide_registers() ? (int)s.kernel : s.kernel == 3 && vectors == 1 ? 2 : 1;
+    int rows = has_wide_registers() ? (int)s.kernel : s.kernel == 3 ? 2 : 1;
     for (long first = 0; first < count; first += chunk) {
         long size = count - first < chunk ? count - first : chunk;
         for (long n = 0; n < size; n++) {
