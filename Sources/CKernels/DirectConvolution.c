@@ -66,6 +66,29 @@ static long prefetch_lines(const void *bytes, long line, long count, long total)
     return line;
 }
 
+/// One step of a transpose of the first `rows` rows r[i] of 16 floats: swaps bit m of the row
+/// and column indices between rows i and i + m (i without bit m), for m < rows. The four steps
+/// m = 8, 4, 2, 1 on 16 rows transpose them; steps m < R on the first R rows (R = 2, 4, 8)
+/// transpose each R x R block along the rows: r[i][R g + j] becomes the old r[j][R g + i].
+#define TRANSPOSE_STEP(r, rows, m, low, high) \
+    for (int i = 0; i < (rows); i++) { \
+        if (i & (m)) continue; \
+        vector16 a = r[i], b = r[i | (m)]; \
+        r[i] = __builtin_shufflevector(a, b, low); \
+        r[i | (m)] = __builtin_shufflevector(a, b, high); \
+    }
+
+// Lane indices of each step into the pair (a, b): for bit m, row i takes a[j] where bit m of
+// j is clear and b[j - m] where it is set; row i + m takes a[j + m] and b[j].
+#define SWAP8_LOW 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23
+#define SWAP8_HIGH 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
+#define SWAP4_LOW 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27
+#define SWAP4_HIGH 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
+#define SWAP2_LOW 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define SWAP2_HIGH 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define SWAP1_LOW 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30
+#define SWAP1_HIGH 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
+
 // MARK: Forward and input gradient
 
 /// Where a block's sums start and end when the input channels are split into chunks (so
@@ -110,7 +133,32 @@ INLINE void convolution_block(const float *x, long plane, long rowLength, long c
             for (int b = 0; b < B; b++) store16(partial + (p * B + b) * 16, sums[p][b]);
         return;
     }
-    // Filters are the vector lanes; the output is NCHW: transpose through a small buffer.
+    // Filters are the vector lanes; the output is NCHW. With consecutive positions (Q = 1),
+    // each vector of 16 filters and the block's P positions, padded to R rows, is transposed in
+    // registers; filter R g + i's positions are then lanes R g ... R g + P - 1 of row i.
+    if (Q == 1) {
+        const int R = P <= 1 ? 1 : P <= 2 ? 2 : P <= 4 ? 4 : P <= 8 ? 8 : 16;
+        for (int b = 0; b < B; b++) {
+            vector16 r[16];
+            for (int i = 0; i < R; i++) r[i] = i < P ? sums[i][b] : 0;
+            if (R > 8) TRANSPOSE_STEP(r, R, 8, SWAP8_LOW, SWAP8_HIGH)
+            if (R > 4) TRANSPOSE_STEP(r, R, 4, SWAP4_LOW, SWAP4_HIGH)
+            if (R > 2) TRANSPOSE_STEP(r, R, 2, SWAP2_LOW, SWAP2_HIGH)
+            if (R > 1) TRANSPOSE_STEP(r, R, 1, SWAP1_LOW, SWAP1_HIGH)
+            float rows[16][16];
+            for (int i = 0; i < R; i++) store16(rows[i], r[i]);
+            for (int f = 0; f < 16; f++) {
+                float *o = out + (16 * b + f) * outputPlane;
+                const float *v = &rows[f % R][f / R * R];
+                if (accumulate) {
+                    for (int p = 0; p < P; p++) o[p] += v[p];
+                } else {
+                    for (int p = 0; p < P; p++) o[p] = v[p];
+                }
+            }
+        }
+        return;
+    }
     float lanes[MAXIMUM_POSITIONS][MAXIMUM_VECTORS * 16];
     for (int p = 0; p < P; p++)
         for (int b = 0; b < B; b++) store16(&lanes[p][16 * b], sums[p][b]);
@@ -431,22 +479,25 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
 
 // MARK: Weight gradient
 
-/// B vectors of filters x R K taps (kernel rows kh0 ..< kh0 + R) of one input channel, summed
+/// B vectors of filters x R K taps (kernel rows kh0 ..< kh0 + R) of CH input channels, summed
 /// over every output position of `count` samples:
-/// dw[kh, kw, f] += sum of x[n, oh S + kh, ow S + kw] * dy[n, oh, ow, f].
-/// x: the channel's padded plane of sample 0 (samples `sampleStride` apart, rows of taps
-/// `rowStride`: `paddedWidth`, or a plane for the R channels of a 1 x 1 kernel); dy: the output
-/// gradient with filters last [count, OH OW, F] at the block's first filter; dw: [K, K, F] at
-/// the block's first filter (for a 1 x 1 kernel, [R, F] of the block's channels).
+/// dw[c, kh, kw, f] += sum of x[n, c, oh S + kh, ow S + kw] * dy[n, oh, ow, f].
+/// x: the first channel's padded plane of sample 0 (samples `sampleStride` apart, channels
+/// `channelStride`, rows of taps `rowStride`: `paddedWidth`, or a plane for the R channels of a
+/// 1 x 1 kernel); dy: the output gradient with filters last [count, OH OW, F] at the block's
+/// first filter; dw: [K, K, F] per channel (`dwChannelStride` apart) at the block's first filter
+/// (for a 1 x 1 kernel, [R, F] of the block's channels). At most 18 sums (CH R K B).
 INLINE void weight_gradient_block(const float *x, long sampleStride, long paddedWidth, long rowStride,
-                                  const float *dy, long filters, long count,
-                                  long outputHeight, long outputWidth, float *dw, long kh0,
-                                  const int B, const int S, const int K, const int R) {
-    vector16 sums[9][2];
+                                  long channelStride, const float *dy, long filters, long count,
+                                  long outputHeight, long outputWidth, float *dw, long dwChannelStride, long kh0,
+                                  const int B, const int S, const int K, const int R, const int CH) {
+    vector16 sums[18][2];
     dw += kh0 * K * filters;
     x += kh0 * rowStride;
-    for (int t = 0; t < R * K; t++)
-        for (int b = 0; b < B; b++) sums[t][b] = load16(dw + t * filters + 16 * b);
+    for (int ch = 0; ch < CH; ch++)
+        for (int t = 0; t < R * K; t++)
+            for (int b = 0; b < B; b++)
+                sums[ch * R * K + t][b] = load16(dw + ch * dwChannelStride + t * filters + 16 * b);
     for (long n = 0; n < count; n++) {
         const float *xs = x + n * sampleStride;
         const float *dys = dy + n * outputHeight * outputWidth * filters;
@@ -456,67 +507,53 @@ INLINE void weight_gradient_block(const float *x, long sampleStride, long padded
             for (long ow = 0; ow < outputWidth; ow++) {
                 vector16 gradient[2];
                 for (int b = 0; b < B; b++) gradient[b] = load16(dyr + ow * filters + 16 * b);
-                for (int kh = 0; kh < R; kh++) {
-                    for (int kw = 0; kw < K; kw++) {
-                        vector16 value = row[kh * rowStride + ow * S + kw];
-                        for (int b = 0; b < B; b++)
-                            sums[kh * K + kw][b] += value * gradient[b];
+                for (int ch = 0; ch < CH; ch++) {
+                    for (int kh = 0; kh < R; kh++) {
+                        for (int kw = 0; kw < K; kw++) {
+                            vector16 value = row[ch * channelStride + kh * rowStride + ow * S + kw];
+                            for (int b = 0; b < B; b++)
+                                sums[(ch * R + kh) * K + kw][b] += value * gradient[b];
+                        }
                     }
                 }
             }
         }
     }
-    for (int t = 0; t < R * K; t++)
-        for (int b = 0; b < B; b++) store16(dw + t * filters + 16 * b, sums[t][b]);
+    for (int ch = 0; ch < CH; ch++)
+        for (int t = 0; t < R * K; t++)
+            for (int b = 0; b < B; b++)
+                store16(dw + ch * dwChannelStride + t * filters + 16 * b, sums[ch * R * K + t][b]);
 }
 
 /// Channels per block of a 1 x 1 kernel's weight gradient.
 enum { CHANNELS_PER_BLOCK = 6 };
 
-#define GRADIENT_CASE(B, S, K, R) \
-    case ((B) * 1000 + (S) * 100 + (K) * 10 + (R)): \
-        weight_gradient_block(x, sampleStride, paddedWidth, rowStride, dy, filters, count, outputHeight, outputWidth, dw, kh0, \
-                              B, S, K, R); \
+#define GRADIENT_CASE(B, S, K, R, CH) \
+    case ((CH) * 10000 + (B) * 1000 + (S) * 100 + (K) * 10 + (R)): \
+        weight_gradient_block(x, sampleStride, paddedWidth, rowStride, channelStride, dy, filters, count, \
+                              outputHeight, outputWidth, dw, dwChannelStride, kh0, B, S, K, R, CH); \
         return;
 #define GRADIENT_KERNELS(B, S) \
-    GRADIENT_CASE(B, S, 1, 1) GRADIENT_CASE(B, S, 1, 2) GRADIENT_CASE(B, S, 1, 3) GRADIENT_CASE(B, S, 1, 4) \
-    GRADIENT_CASE(B, S, 1, 5) GRADIENT_CASE(B, S, 1, 6) \
-    GRADIENT_CASE(B, S, 3, 3) GRADIENT_CASE(B, S, 3, 2) GRADIENT_CASE(B, S, 3, 1)
+    GRADIENT_CASE(B, S, 1, 1, 1) GRADIENT_CASE(B, S, 1, 2, 1) GRADIENT_CASE(B, S, 1, 3, 1) GRADIENT_CASE(B, S, 1, 4, 1) \
+    GRADIENT_CASE(B, S, 1, 5, 1) GRADIENT_CASE(B, S, 1, 6, 1) \
+    GRADIENT_CASE(B, S, 3, 3, 1) GRADIENT_CASE(B, S, 3, 2, 1) GRADIENT_CASE(B, S, 3, 1, 1)
 
 /// `weight_gradient_block` with its sizes as constants: all K rows of taps at once with
 /// AVX-512 (up to 18 sums in registers); elsewhere (AVX2 would spill 18) two rows of a 3 x 3
 /// kernel, then the third: 12 sums hide the products' latency where one row's 6 did not
-/// (the AVX2 weight gradients 1.2-1.5x faster on the AMD EPYC).
+/// (the AVX2 weight gradients 1.2-1.5x faster on the AMD EPYC). With AVX-512 and one vector of
+/// filters, a 3 x 3 kernel's block holds two channels: 18 sums for each output gradient
+/// loaded instead of 9 (the 16-filter layers' weight gradients 1.4x faster on an Intel Xeon).
 VECTOR_CLONES
 static void weight_gradient_dispatch(const float *x, long sampleStride, long paddedWidth, long rowStride,
-                                     const float *dy, long filters, long count,
-                                     long outputHeight, long outputWidth, float *dw, long kh0,
-                                     int vectors, int stride, int kernel, int rows) {
-    switch (vectors * 1000 + stride * 100 + kernel * 10 + rows) {
+                                     long channelStride, const float *dy, long filters, long count,
+                                     long outputHeight, long outputWidth, float *dw, long dwChannelStride, long kh0,
+                                     int vectors, int stride, int kernel, int rows, int channels) {
+    switch (channels * 10000 + vectors * 1000 + stride * 100 + kernel * 10 + rows) {
         GRADIENT_KERNELS(1, 1) GRADIENT_KERNELS(1, 2) GRADIENT_KERNELS(2, 1) GRADIENT_KERNELS(2, 2)
+        GRADIENT_CASE(1, 1, 3, 3, 2) GRADIENT_CASE(1, 2, 3, 3, 2)
     }
 }
-
-/// One step of a 16 x 16 transpose held in rows r[i]: swaps bit m of the row and column
-/// indices between rows i and i + m (i without bit m), for m = 8, 4, 2, 1.
-#define TRANSPOSE_STEP(r, m, low, high) \
-    for (int i = 0; i < 16; i++) { \
-        if (i & (m)) continue; \
-        vector16 a = r[i], b = r[i | (m)]; \
-        r[i] = __builtin_shufflevector(a, b, low); \
-        r[i | (m)] = __builtin_shufflevector(a, b, high); \
-    }
-
-// Lane indices of each step into the pair (a, b): for bit m, row i takes a[j] where bit m of
-// j is clear and b[j - m] where it is set; row i + m takes a[j + m] and b[j].
-#define SWAP8_LOW 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23
-#define SWAP8_HIGH 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
-#define SWAP4_LOW 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27
-#define SWAP4_HIGH 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
-#define SWAP2_LOW 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
-#define SWAP2_HIGH 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
-#define SWAP1_LOW 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30
-#define SWAP1_HIGH 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
 
 /// t [P, F] = dy [F, P] for F a multiple of 16: blocks of 16 x 16 transposed in registers,
 /// the last P mod 16 positions one by one.
@@ -527,10 +564,10 @@ static void transpose_to_filters_last(float *t, const float *dy, long filters, l
         for (long f = 0; f < filters; f += 16) {
             vector16 r[16];
             for (int i = 0; i < 16; i++) r[i] = load16(dy + (f + i) * positions + p);
-            TRANSPOSE_STEP(r, 8, SWAP8_LOW, SWAP8_HIGH)
-            TRANSPOSE_STEP(r, 4, SWAP4_LOW, SWAP4_HIGH)
-            TRANSPOSE_STEP(r, 2, SWAP2_LOW, SWAP2_HIGH)
-            TRANSPOSE_STEP(r, 1, SWAP1_LOW, SWAP1_HIGH)
+            TRANSPOSE_STEP(r, 16, 8, SWAP8_LOW, SWAP8_HIGH)
+            TRANSPOSE_STEP(r, 16, 4, SWAP4_LOW, SWAP4_HIGH)
+            TRANSPOSE_STEP(r, 16, 2, SWAP2_LOW, SWAP2_HIGH)
+            TRANSPOSE_STEP(r, 16, 1, SWAP1_LOW, SWAP1_HIGH)
             for (int i = 0; i < 16; i++) store16(t + (p + i) * filters + f, r[i]);
         }
     }
@@ -561,7 +598,9 @@ void nrcc_direct_convolution_weight_gradient(const float *input, const float *ou
         long inputLines = (nextSize * sampleSize * (long)sizeof(float) + 63) / 64;
         long gradientLines = (nextSize * gradientSize * (long)sizeof(float) + 63) / 64;
         long inputLine = 0, gradientLine = 0;
-        long step = s.kernel == 1 ? CHANNELS_PER_BLOCK : 1, steps = (s.channels + step - 1) / step;
+        // Channels per block of a 3 x 3 kernel: two where 18 sums fit (AVX-512, one vector).
+        long pair = s.kernel == 3 && vectors == 1 && rows == 3 ? 2 : 1;
+        long step = s.kernel == 1 ? CHANNELS_PER_BLOCK : pair, steps = (s.channels + step - 1) / step;
         for (long c = 0; c < s.channels; c += step) {
             inputLine = prefetch_lines(nextInput, inputLine, (inputLines + steps - 1) / steps, inputLines);
             gradientLine = prefetch_lines(nextGradient, gradientLine, (gradientLines + steps - 1) / steps, gradientLines);
@@ -570,19 +609,19 @@ void nrcc_direct_convolution_weight_gradient(const float *input, const float *ou
                     // One tap per channel: up to 6 channels make a block, as if they were rows
                     // of taps a plane apart, so that it holds 12 sums instead of 2.
                     long block = s.channels - c < CHANNELS_PER_BLOCK ? s.channels - c : CHANNELS_PER_BLOCK;
-                    weight_gradient_dispatch(padded + c * plane, s.channels * plane, paddedWidth, plane, transposed + f,
-                                             s.filters, size, s.outputHeight, s.outputWidth,
-                                             weightGradient + c * s.filters + f, 0, vectors, (int)s.stride, 1,
-                                             (int)block);
+                    weight_gradient_dispatch(padded + c * plane, s.channels * plane, paddedWidth, plane, 0,
+                                             transposed + f, s.filters, size, s.outputHeight, s.outputWidth,
+                                             weightGradient + c * s.filters + f, 0, 0, vectors, (int)s.stride, 1,
+                                             (int)block, 1);
                     continue;
                 }
+                long channels = s.channels - c < pair ? s.channels - c : pair;
                 for (long kh0 = 0, block; kh0 < s.kernel; kh0 += block) {
                     block = s.kernel - kh0 < rows ? s.kernel - kh0 : rows;
-                    weight_gradient_dispatch(padded + c * plane, s.channels * plane, paddedWidth, paddedWidth,
-                                             transposed + f,
-                                             s.filters, size, s.outputHeight, s.outputWidth,
-                                             weightGradient + c * taps * s.filters + f, kh0,
-                                             vectors, (int)s.stride, (int)s.kernel, (int)block);
+                    weight_gradient_dispatch(padded + c * plane, s.channels * plane, paddedWidth, paddedWidth, plane,
+                                             transposed + f, s.filters, size, s.outputHeight, s.outputWidth,
+                                             weightGradient + c * taps * s.filters + f, taps * s.filters, kh0,
+                                             vectors, (int)s.stride, (int)s.kernel, (int)block, (int)channels);
                 }
             }
         }
