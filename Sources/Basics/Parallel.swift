@@ -100,9 +100,11 @@ public struct Shards: Sendable {
         (count * shard / shardCount)..<(count * (shard + 1) / shardCount)
     }
 
-    /// Runs `body(shard, items)` for every shard, spread over the cores.
+    /// Runs `body(shard, items)` for every shard, each shard handed to whichever core is free
+    /// next: on a host shared with other work, a core that is held up takes fewer shards
+    /// instead of keeping the others waiting.
     public func forEach(_ body: (Int, Range<Int>) -> Void) {
         if shardCount == 1 { body(0, 0..<count); return }
-        parallelFor(shardCount) { shard in body(shard, range(shard)) }
+        parallelFor(handingOut: shardCount) { shard in body(shard, range(shard)) }
     }
 }

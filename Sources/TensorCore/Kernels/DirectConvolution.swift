@@ -41,15 +41,17 @@ extension ConvolutionGeometry {
 /// cores share out: for the weight gradient, a sum over samples (see `Shards`).
 private func directShards(_ g: ConvolutionGeometry) -> Shards { Shards(g.batch, cap: g.batch / samplesPerShard) }
 
-/// The batch cut once per core, for the passes that compute every sample on its own (the
-/// forward pass, the input gradient), where the cut cannot change a bit of the result.
-private func perCoreSplit(_ g: ConvolutionGeometry) -> Shards { Shards(g.batch, cap: processorCount) }
+/// The batch cut for the passes that compute every sample on its own (the forward pass, the
+/// input gradient), where the cut cannot change a bit of the result: into as many shards as
+/// `Shards` allows, handed out to the cores as they come free, so that a core held up by other
+/// work on the host does not keep the rest waiting.
+private func sampleShards(_ g: ConvolutionGeometry) -> Shards { Shards(g.batch) }
 
 /// output [N, F, OH, OW] = conv(input [N, C, H, W], weight [F, C, K, K]).
 func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                               weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
                               workspace: ConvolutionWorkspace) {
-    let shape = g.directShape, split = perCoreSplit(g)
+    let shape = g.directShape, split = sampleShards(g)
     // [F, C, K, K] -> per block of filters [C, K, K, block]: each tap's filters contiguous,
     // one vector per 16.
     let packed = workspace.buffer(0, count: g.filters * g.patchSize)
@@ -58,11 +60,11 @@ func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: Unsafe
         UncheckedSendable(workspace.buffer(1 + $0, count: nrcc_direct_convolution_scratch(shape, 1)))
     }
     let weights = UncheckedSendable(UnsafePointer(packed)), destination = UncheckedSendable(output)
-    // Cores own disjoint samples of the output and their own scratch.
-    split.forEach { core, samples in
+    // Shards own disjoint samples of the output and their own scratch.
+    split.forEach { shard, samples in
         nrcc_direct_convolution(input + samples.lowerBound * g.channels * g.height * g.width, weights.value,
                                 destination.value + samples.lowerBound * g.filters * g.positions,
-                                samples.count, shape, scratch[core].value)
+                                samples.count, shape, scratch[shard].value)
     }
 }
 
@@ -80,19 +82,19 @@ func directConvolutionBackward(inputGradient: GradientDestination?,
     }
     guard let inputGradient else { return false }
     guard g.usesDirectInputGradient else { return true }
-    let shape = g.directShape, split = perCoreSplit(g)
+    let shape = g.directShape, split = sampleShards(g)
     let regrouped = workspace.buffer(0, count: g.filters * g.patchSize)
     nrcc_direct_input_gradient_weights(weight, regrouped, shape)
     let scratch = (0..<split.shardCount).map {
         UncheckedSendable(workspace.buffer(1 + $0, count: nrcc_direct_convolution_scratch(shape, 1)))
     }
     let weights = UncheckedSendable(UnsafePointer(regrouped))
-    // Cores own disjoint samples of the input gradient and their own scratch.
-    split.forEach { core, samples in
+    // Shards own disjoint samples of the input gradient and their own scratch.
+    split.forEach { shard, samples in
         nrcc_direct_convolution_input_gradient(
             outputGradient + samples.lowerBound * g.filters * g.positions, weights.value,
             inputGradient.pointer + samples.lowerBound * g.channels * g.height * g.width,
-            samples.count, shape, inputGradient.accumulates ? 1 : 0, scratch[core].value)
+            samples.count, shape, inputGradient.accumulates ? 1 : 0, scratch[shard].value)
     }
     return false
 }
@@ -116,12 +118,19 @@ private func directWeightGradient(_ weightGradient: GradientDestination, outputG
                                                 outputGradient + samples.lowerBound * g.filters * g.positions,
                                                 sum, samples.count, chunk, shape, buffers[shard].scratch.value)
     }
-    // [C, K, K, F] summed over shards in order -> [F, C, K, K].
-    for f in 0..<g.filters {
-        for ct in 0..<(g.channels * taps) {
-            var total: Float = 0
-            for shard in 0..<shards.shardCount { total += buffers[shard].sum.value[ct * g.filters + f] }
-            weightGradient.write(f * g.channels * taps + ct, total)
+    // [C, K, K, F] summed over shards in order -> [F, C, K, K], the filters shared out over the
+    // cores (the largest layer's 147,456 weights times 8 shards: on one core, a serial pause
+    // the size of a small convolution). Each run of 16 filters reads 64 bytes of every row.
+    let sums = buffers.map { $0.sum }, rows = g.channels * taps, filters = g.filters
+    parallelChunks((filters + 15) / 16, minimumChunk: max(1, 4096 / max(1, rows))) { blocks in
+        for block in blocks {
+            for ct in 0..<rows {
+                for f in (16 * block)..<min(filters, 16 * block + 16) {
+                    var total: Float = 0
+                    for shard in sums { total += shard.value[ct * filters + f] }
+                    weightGradient.write(f * rows + ct, total)
+                }
+            }
         }
     }
 }
