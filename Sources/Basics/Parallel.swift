@@ -76,6 +76,32 @@ public func parallelFor(handingOut count: Int, _ body: (Int) -> Void) {
     }
 }
 
+/// Runs `body(worker, item)` for every `item` in `0..<count` on at most `processorCount`
+/// workers, each taking the next item as it comes free: for many items of equal cost on a host
+/// shared with other work, where a core held up would otherwise keep the rest waiting. `worker`
+/// (`0..<workers(count)`) names scratch of the worker's own; as with `parallelFor`, each item
+/// must be computed independently.
+public func parallelFor(queueing count: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
+    let workers = queueWorkers(count)
+    if workers <= 1 {
+        for item in 0..<count { body(0, item) }
+        return
+    }
+    let next = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    next.initialize(to: 0)
+    defer { next.deallocate() }
+    withoutActuallyEscaping(body) { body in
+        let shared = UncheckedSendable((body, next))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let (body, next) = shared.value
+            while case let item = nrcc_take_next(next), item < count { body(worker, item) }
+        }
+    }
+}
+
+/// The workers `parallelFor(queueing:)` runs for `count` items: one per core, at most one per item.
+public func queueWorkers(_ count: Int) -> Int { max(1, min(processorCount, count)) }
+
 /// `0..<count` cut into at most `Shards.maximum` contiguous shards whose boundaries depend on
 /// `count` (and the caller's cap) alone, never on the cores: each shard sums its items into a
 /// partial of its own and the partials are added in shard order, so a sum over a batch comes

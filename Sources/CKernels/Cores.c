@@ -1,4 +1,5 @@
-// The cores this process may run on, which only C can ask Linux for (CPU_COUNT is a macro).
+// The cores this process may run on, which only C can ask Linux for (CPU_COUNT is a macro),
+// and an atomic counter for the queues that spread work over them.
 #define _GNU_SOURCE
 #include <sched.h>
 #include <unistd.h>
@@ -14,6 +15,10 @@ long nrcc_available_cores(void) {
 #endif
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     return online > 0 ? online : 1;
+}
+
+long nrcc_take_next(long *counter) {
+    return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
 }
 
 int nrcc_cpu_has_bfloat16_products(void) {

@@ -8,6 +8,10 @@
 /// 1), the online cores elsewhere; at least 1.
 long nrcc_available_cores(void);
 
+/// Adds 1 to `*counter` atomically and returns its value before: the next item of a queue
+/// that several threads take from.
+long nrcc_take_next(long *counter);
+
 /// Whether the CPU multiplies bfloat16 pairs into fp32 sums in hardware: AVX512_BF16's
 /// VDPBF16PS on x86-64 (1), or not, or not known on this architecture (0).
 int nrcc_cpu_has_bfloat16_products(void);

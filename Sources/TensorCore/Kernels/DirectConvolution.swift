@@ -41,30 +41,40 @@ extension ConvolutionGeometry {
 /// cores share out: for the weight gradient, a sum over samples (see `Shards`).
 private func directShards(_ g: ConvolutionGeometry) -> Shards { Shards(g.batch, cap: g.batch / samplesPerShard) }
 
-/// The batch cut for the passes that compute every sample on its own (the forward pass, the
-/// input gradient), where the cut cannot change a bit of the result: into as many shards as
-/// `Shards` allows, handed out to the cores as they come free, so that a core held up by other
-/// work on the host does not keep the rest waiting.
-private func sampleShards(_ g: ConvolutionGeometry) -> Shards { Shards(g.batch) }
+/// Runs `body(worker, samples)` over the batch in pieces of 8 samples (a group of the kernels'
+/// padded copies at most), each taken by whichever worker comes free next: for the passes that
+/// compute every sample on its own (the forward pass, the input gradient), where the cut cannot
+/// change a bit of the result. With two halves, or eight shards, one core waited at the end of
+/// every layer for the other (held up by other work on a shared host, or just the slower
+/// half); with pieces the wait is at most one piece. `scratch` makes each worker's scratch.
+private func forEachPieceOfSamples(_ g: ConvolutionGeometry, workspace: ConvolutionWorkspace,
+                                   scratchCount: Int,
+                                   _ body: (_ samples: Range<Int>, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
+    let piece = 8, pieces = (g.batch + piece - 1) / piece
+    let scratch = (0..<queueWorkers(pieces)).map {
+        UncheckedSendable(workspace.buffer(1 + $0, count: scratchCount))
+    }
+    parallelFor(queueing: pieces) { worker, index in
+        body(index * piece..<min(g.batch, index * piece + piece), scratch[worker].value)
+    }
+}
 
 /// output [N, F, OH, OW] = conv(input [N, C, H, W], weight [F, C, K, K]).
 func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                               weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
                               workspace: ConvolutionWorkspace) {
-    let shape = g.directShape, split = sampleShards(g)
+    let shape = g.directShape
     // [F, C, K, K] -> per block of filters [C, K, K, block]: each tap's filters contiguous,
     // one vector per 16.
     let packed = workspace.buffer(0, count: g.filters * g.patchSize)
     nrcc_direct_convolution_weights(weight, packed, shape)
-    let scratch = (0..<split.shardCount).map {
-        UncheckedSendable(workspace.buffer(1 + $0, count: nrcc_direct_convolution_scratch(shape, 1)))
-    }
     let weights = UncheckedSendable(UnsafePointer(packed)), destination = UncheckedSendable(output)
-    // Shards own disjoint samples of the output and their own scratch.
-    split.forEach { shard, samples in
+    // Pieces own disjoint samples of the output; workers their own scratch.
+    forEachPieceOfSamples(g, workspace: workspace, scratchCount: nrcc_direct_convolution_scratch(shape, 1)) {
+        samples, scratch in
         nrcc_direct_convolution(input + samples.lowerBound * g.channels * g.height * g.width, weights.value,
                                 destination.value + samples.lowerBound * g.filters * g.positions,
-                                samples.count, shape, scratch[shard].value)
+                                samples.count, shape, scratch)
     }
 }
 
@@ -82,19 +92,17 @@ func directConvolutionBackward(inputGradient: GradientDestination?,
     }
     guard let inputGradient else { return false }
     guard g.usesDirectInputGradient else { return true }
-    let shape = g.directShape, split = sampleShards(g)
+    let shape = g.directShape
     let regrouped = workspace.buffer(0, count: g.filters * g.patchSize)
     nrcc_direct_input_gradient_weights(weight, regrouped, shape)
-    let scratch = (0..<split.shardCount).map {
-        UncheckedSendable(workspace.buffer(1 + $0, count: nrcc_direct_convolution_scratch(shape, 1)))
-    }
     let weights = UncheckedSendable(UnsafePointer(regrouped))
-    // Shards own disjoint samples of the input gradient and their own scratch.
-    split.forEach { shard, samples in
+    // Pieces own disjoint samples of the input gradient; workers their own scratch.
+    forEachPieceOfSamples(g, workspace: workspace, scratchCount: nrcc_direct_convolution_scratch(shape, 1)) {
+        samples, scratch in
         nrcc_direct_convolution_input_gradient(
             outputGradient + samples.lowerBound * g.filters * g.positions, weights.value,
             inputGradient.pointer + samples.lowerBound * g.channels * g.height * g.width,
-            samples.count, shape, inputGradient.accumulates ? 1 : 0, scratch[shard].value)
+            samples.count, shape, inputGradient.accumulates ? 1 : 0, scratch)
     }
     return false
 }
