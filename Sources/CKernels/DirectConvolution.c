@@ -556,7 +556,7 @@ enum { CHANNELS_PER_BLOCK = 6 };
 /// kernel, then the third: 12 sums hide the products' latency where one row's 6 did not
 /// (the AVX2 weight gradients 1.2-1.5x faster on the AMD EPYC). With AVX-512 and one vector of
 /// filters, a 3 x 3 kernel's block holds two channels: 18 sums for each output gradient
-/// loaded instead of 9 (the 16-filter layers' weight gradients 1.4x faster on an Intel Xeon).
+/// loaded instead of 9 (the 16-filter layers' weight gradients 1.15x faster on an Intel Xeon).
 VECTOR_CLONES
 static void weight_gradient_dispatch(const float *x, long sampleStride, long paddedWidth, long rowStride,
                                      long channelStride, const float *dy, long filters, long count,
