@@ -44,6 +44,25 @@ import TensorCore
         }
     }
 
+    /// The queue the direct convolutions take pieces of samples from: every item exactly once,
+    /// each to a worker whose index names scratch of its own, on one core and on all of them.
+    @Test(arguments: [1, 37, 200])
+    func aQueueHandsOutEveryItemOnceToOneWorker(count: Int) {
+        for limit in [1, Cores.available] {
+            Cores.$limit.withValue(limit) {
+                let workers = queueWorkers(count)
+                #expect(workers == min(limit, count))
+                // Each worker appends to its own list only, so the lists need no lock.
+                let taken = UnsafeMutableBufferPointer<[Int]>.allocate(capacity: workers)
+                _ = taken.initialize(repeating: [])
+                defer { taken.deinitialize().deallocate() }
+                let shared = UncheckedSendable(taken)
+                parallelFor(queueing: count) { worker, item in shared.value[worker].append(item) }
+                #expect(taken.flatMap { $0 }.sorted() == Array(0..<count))
+            }
+        }
+    }
+
     private func layerResults(size: Int, filters: Int)
         -> (output: [Float], inputGradient: [Float], weightGradient: [Float], scaleGradient: [Float]) {
         let x = random([40, 3, size, size], seed: 71)
