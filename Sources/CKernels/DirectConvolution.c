@@ -357,13 +357,15 @@ long nrcc_direct_convolution_scratch(nrcc_convolution_shape s, long count) {
 /// Each block of 16 B filters' weights [C, taps, 16 B] contiguous, block after block: a
 /// block's taps then lie 64 B apart, not F floats apart (512 B for 128 filters, which put a
 /// chunk's weights in an eighth of the level-1 cache's sets and evicted them within the chunk).
-/// `weight(f, c, t)` reads the weight of filter f, channel c and tap t of `taps`.
+/// `weight(f, c, t)` reads the weight of filter f, channel c and tap t of `taps`. Written in
+/// the packed order, filters innermost, so that no index is divided per weight (the 128 x 128
+/// layer's packing took 0.43-0.68 ms on one core, a sixth of its forward pass).
 #define PACK_FILTER_BLOCKS(packed, filters, channels, taps, vectors, weight) \
-    for (long f = 0; f < (filters); f++) \
+    for (long block = 0; block < (filters); block += 16 * (vectors)) \
         for (long c = 0; c < (channels); c++) \
             for (long t = 0; t < (taps); t++) \
-                (packed)[(f - f % (16 * (vectors))) * (channels) * (taps) + (c * (taps) + t) * 16 * (vectors) \
-                         + f % (16 * (vectors))] = (weight)
+                for (long f = block, end = block + 16 * (vectors); f < end; f++) \
+                    (packed)[block * (channels) * (taps) + (c * (taps) + t) * 16 * (vectors) + f - block] = (weight)
 
 /// Vectors of 16 filters per block of the forward pass.
 static int forward_vectors(const nrcc_convolution_shape *s) { return vectors_per_block(s->filters, s->outputWidth); }
