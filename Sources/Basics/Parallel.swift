@@ -79,7 +79,7 @@ public func parallelFor(handingOut count: Int, _ body: (Int) -> Void) {
 /// Runs `body(worker, item)` for every `item` in `0..<count` on at most `processorCount`
 /// workers, each taking the next item as it comes free: for many items of equal cost on a host
 /// shared with other work, where a core held up would otherwise keep the rest waiting. `worker`
-/// (`0..<workers(count)`) names scratch of the worker's own; as with `parallelFor`, each item
+/// (`0..<queueWorkers(count)`) names scratch of the worker's own; as with `parallelFor`, each item
 /// must be computed independently.
 public func parallelFor(queueing count: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
     let workers = queueWorkers(count)

@@ -46,7 +46,8 @@ private func directShards(_ g: ConvolutionGeometry) -> Shards { Shards(g.batch, 
 /// compute every sample on its own (the forward pass, the input gradient), where the cut cannot
 /// change a bit of the result. With two halves, or eight shards, one core waited at the end of
 /// every layer for the other (held up by other work on a shared host, or just the slower
-/// half); with pieces the wait is at most one piece. `scratch` makes each worker's scratch.
+/// half); with pieces the wait is at most one piece. Each worker has `scratchCount` floats of
+/// scratch: the workspace's buffer 1 + worker.
 private func forEachPieceOfSamples(_ g: ConvolutionGeometry, workspace: ConvolutionWorkspace,
                                    scratchCount: Int,
                                    _ body: (_ samples: Range<Int>, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
