@@ -62,25 +62,18 @@ public func parallelFor(_ count: Int, minimumChunk: Int = 1, _ body: (Int) -> Vo
 }
 
 /// Runs `body(i)` for every `i` in `0..<count`, each index handed to whichever core is free
-/// next: for a few items of uneven cost (UMAP's parts), where contiguous chunks would leave a
-/// core waiting. As with `parallelFor`, each index must be computed independently.
-@inlinable
+/// next (`parallelFor(queueing:)` without the worker): for items of uneven cost (UMAP's parts),
+/// or on a host where a core may be held up, where contiguous chunks would leave a core
+/// waiting. As with `parallelFor`, each index must be computed independently.
 public func parallelFor(handingOut count: Int, _ body: (Int) -> Void) {
-    if processorCount == 1 || count <= 1 {
-        for index in 0..<count { body(index) }
-        return
-    }
-    withoutActuallyEscaping(body) { body in
-        let shared = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
-    }
+    parallelFor(queueing: count) { _, item in body(item) }
 }
 
 /// Runs `body(worker, item)` for every `item` in `0..<count` on at most `processorCount`
-/// workers, each taking the next item as it comes free: for many items of equal cost on a host
-/// shared with other work, where a core held up would otherwise keep the rest waiting. `worker`
-/// (`0..<queueWorkers(count)`) names scratch of the worker's own; as with `parallelFor`, each item
-/// must be computed independently.
+/// workers, each taking the next item as it comes free: for items of uneven cost, or many of
+/// equal cost on a host shared with other work, where a core held up would otherwise keep the
+/// rest waiting. `worker` (`0..<queueWorkers(count)`) names scratch of the worker's own; as with
+/// `parallelFor`, each item must be computed independently.
 public func parallelFor(queueing count: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
     let workers = queueWorkers(count)
     if workers <= 1 {

@@ -54,7 +54,7 @@ import TensorCore
                 #expect(workers == min(limit, count))
                 // Each worker appends to its own list only, so the lists need no lock.
                 let taken = UnsafeMutableBufferPointer<[Int]>.allocate(capacity: workers)
-                _ = taken.initialize(repeating: [])
+                taken.initialize(repeating: [])
                 defer { taken.deinitialize().deallocate() }
                 let shared = UncheckedSendable(taken)
                 parallelFor(queueing: count) { worker, item in shared.value[worker].append(item) }
