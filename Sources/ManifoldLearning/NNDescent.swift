@@ -140,32 +140,36 @@ func nnDescent(
                 parallelFor(chunkCount) { chunk in
                     let lower = chunk * n / chunkCount, upper = (chunk + 1) * n / chunkCount
                     let newList = shared.value.0, oldList = shared.value.1, root = shared.value.2
-                    for i in lower..<upper {
-                        let base = i * maxCandidates
-                        for a in 0..<maxCandidates {
-                            let p = Int(newList[base + a]); if p < 0 { continue }
-                            for b in (a + 1)..<maxCandidates {
-                                let q = Int(newList[base + b]); if q < 0 || q == p { continue }
-                                let distance = points.distance(p, q)
-                                if distance < root[p] || distance < root[q] {
-                                    shared.value.3[chunk * bucketCount + bucketOf(p)].append((Int32(p), Int32(q), distance))
-                                    if bucketOf(q) != bucketOf(p) {
-                                        shared.value.3[chunk * bucketCount + bucketOf(q)].append((Int32(p), Int32(q), distance))
-                                    }
+                    // Each candidate p against the new candidates after it, then the old ones:
+                    // their distances in one call, then the pairs that beat a root, in order.
+                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * maxCandidates) { others in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * maxCandidates) { distances in
+                        for i in lower..<upper {
+                            let base = i * maxCandidates
+                            for a in 0..<maxCandidates {
+                                let p = Int(newList[base + a]); if p < 0 { continue }
+                                var count = 0
+                                for b in (a + 1)..<maxCandidates {
+                                    let q = newList[base + b]; if q < 0 || Int(q) == p { continue }
+                                    others[count] = q; count += 1
                                 }
-                            }
-                            for b in 0..<maxCandidates {
-                                let q = Int(oldList[base + b]); if q < 0 || q == p { continue }
-                                let distance = points.distance(p, q)
-                                if distance < root[p] || distance < root[q] {
-                                    shared.value.3[chunk * bucketCount + bucketOf(p)].append((Int32(p), Int32(q), distance))
-                                    if bucketOf(q) != bucketOf(p) {
-                                        shared.value.3[chunk * bucketCount + bucketOf(q)].append((Int32(p), Int32(q), distance))
+                                for b in 0..<maxCandidates {
+                                    let q = oldList[base + b]; if q < 0 || Int(q) == p { continue }
+                                    others[count] = q; count += 1
+                                }
+                                points.distances(p, UnsafePointer(others.baseAddress!), count: count, into: distances.baseAddress!)
+                                for t in 0..<count {
+                                    let q = Int(others[t]), distance = distances[t]
+                                    if distance < root[p] || distance < root[q] {
+                                        shared.value.3[chunk * bucketCount + bucketOf(p)].append((Int32(p), Int32(q), distance))
+                                        if bucketOf(q) != bucketOf(p) {
+                                            shared.value.3[chunk * bucketCount + bucketOf(q)].append((Int32(p), Int32(q), distance))
+                                        }
                                     }
                                 }
                             }
                         }
-                    }
+                    }}
                 }
             }}}}
 

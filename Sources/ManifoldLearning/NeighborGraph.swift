@@ -187,6 +187,26 @@ struct PreparedPoints: Sendable {
         }
     }
 
+    /// The distances from row i to each of `count` rows `others`, into `distances`: each the
+    /// same as `distance(i, j)`, computed four rows at a time (NN-descent's inner loop).
+    func distances(_ i: Int, _ others: UnsafePointer<Int32>, count: Int, into distances: UnsafeMutablePointer<Float>) {
+        if count == 0 { return }
+        values.withUnsafeBufferPointer { v in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: count) { rows in
+                for r in 0..<count { rows[r] = UnsafePointer(v.baseAddress! + Int(others[r]) * dimension) }
+                let a = v.baseAddress! + i * dimension, table = UnsafePointer(rows.baseAddress!)
+                switch metric {
+                case .cosine:
+                    dotProducts(a, table, count: count, dimension: dimension, into: distances)
+                    for r in 0..<count { distances[r] = distance(dot: distances[r], i, Int(others[r])) }
+                case .euclidean:
+                    squaredDistances(a, table, count: count, dimension: dimension, into: distances)
+                    for r in 0..<count { distances[r] = distances[r].squareRoot() }
+                }
+            }
+        }
+    }
+
     /// The distance between rows i and j, computed directly (NN-descent's inner loop).
     @inline(__always)
     func distance(_ i: Int, _ j: Int) -> Float {

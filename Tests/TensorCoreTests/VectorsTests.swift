@@ -30,4 +30,36 @@ import Basics
         #expect(abs(Double(dotProduct(a, b, count: count)) - dot) <= 1e-6 * scale)
         #expect(abs(Double(squaredDistance(a, b, count: count)) - squared) <= 1e-6 * (1 + squared))
     }
+
+    /// The C kernels (rows of 32 floats and more, in the CPU's widest vectors) give the same
+    /// bits as the Swift lanes' order on random floats, one row at a time and several rows
+    /// against one: NN-descent's neighbours do not depend on the CPU.
+    @Test(arguments: lengths)
+    func kernelsGiveTheSwiftLanesBits(count: Int) {
+        var generator = SeededGenerator(seed: 9, stream: [UInt64(count)])
+        let a = (0..<count).map { _ in generator.nextUniform(-1, 1) }
+        let rows = (0..<7).map { _ in (0..<count).map { _ in generator.nextUniform(-1, 1) } }
+        for row in rows {
+            #expect(dotProduct(a, row, count: count).bitPattern == laneDotProduct(a, row, count: count).bitPattern)
+            #expect(squaredDistance(a, row, count: count).bitPattern
+                    == laneSquaredDistance(a, row, count: count).bitPattern)
+        }
+        // Seven rows: one block of four, then three one by one.
+        if count == 0 { return }
+        let flat = rows.flatMap { $0 }
+        flat.withUnsafeBufferPointer { values in
+            let pointers: [UnsafePointer<Float>?] = (0..<rows.count).map { values.baseAddress! + $0 * count }
+            var dots = [Float](repeating: .nan, count: rows.count), squares = dots
+            pointers.withUnsafeBufferPointer { table in
+                a.withUnsafeBufferPointer { first in
+                    dotProducts(first.baseAddress!, table.baseAddress!, count: rows.count, dimension: count, into: &dots)
+                    squaredDistances(first.baseAddress!, table.baseAddress!, count: rows.count, dimension: count, into: &squares)
+                }
+            }
+            for (r, row) in rows.enumerated() {
+                #expect(dots[r].bitPattern == laneDotProduct(a, row, count: count).bitPattern)
+                #expect(squares[r].bitPattern == laneSquaredDistance(a, row, count: count).bitPattern)
+            }
+        }
+    }
 }

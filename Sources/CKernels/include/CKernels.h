@@ -74,4 +74,17 @@ void nrcc_direct_convolution_weight_gradient(const float *input, const float *ou
                                              float *weightGradient, long count, long chunk,
                                              nrcc_convolution_shape shape, float *scratch);
 
+/// <a, b> over `count` floats, summed in the order of Basics' `laneSum` (four running sums of
+/// eight lanes, no fused multiply-adds): the same bits as Swift's `dotProduct` on every CPU.
+float nrcc_dot(const float *a, const float *b, long count);
+
+/// |a - b|^2 over `count` floats, in the same order: the same bits as Swift's `squaredDistance`.
+float nrcc_squared_distance(const float *a, const float *b, long count);
+
+/// out[r] = nrcc_dot(a, rows[r], dimension) for r < count, four rows at a time.
+void nrcc_dots(const float *a, const float *const *rows, long count, long dimension, float *out);
+
+/// out[r] = nrcc_squared_distance(a, rows[r], dimension) for r < count, four rows at a time.
+void nrcc_squared_distances(const float *a, const float *const *rows, long count, long dimension, float *out);
+
 #endif
