@@ -88,15 +88,21 @@ def from_suite(root):
     return rows
 
 
-def from_run(run):
-    out = "/tmp/nrcc-disconnected/" + run.strip("/").replace("/", "-")
+def rule_partitions(run, rules, folder):
+    """The true classes of an `nrcc run` folder and its layout clustered by each of `rules`
+    (`nrcc cluster --reducer none --select RULE`, written below `folder`)."""
+    out = folder + "/" + run.strip("/").replace("/", "-")
     partitions = {}
-    for rule in ("modularity", "silhouette"):
+    for rule in rules:
         subprocess.run([NRCC, "cluster", f"{run}/coordinates.npy", "--reducer", "none", "--metric", "euclidean",
                         "--select", rule, "--labels", f"{run}/labels.csv", "--output", f"{out}-{rule}", "--quiet"],
                        check=True, stdout=subprocess.DEVNULL)
         partitions[rule] = read_labels(f"{out}-{rule}", "cluster")
-    truth = np.unique(read_labels(run, "label"), return_inverse=True)[1]
+    return np.unique(read_labels(run, "label"), return_inverse=True)[1], partitions
+
+
+def from_run(run):
+    truth, partitions = rule_partitions(run, ("modularity", "silhouette"), "/tmp/nrcc-disconnected")
     return study(run, np.load(f"{run}/coordinates.npy"), truth, partitions["modularity"], partitions["silhouette"])
 
 

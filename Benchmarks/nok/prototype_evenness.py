@@ -11,11 +11,10 @@ RUN an `nrcc run` folder whose layout (coordinates.npy) is clustered here by eac
 """
 import argparse
 import os
-import subprocess
 
 import numpy as np
 
-from prototype_disconnected_merges import NRCC, read_labels
+from prototype_disconnected_merges import read_labels, rule_partitions
 from prototype_rules import acc
 
 MARGIN = 0.02
@@ -49,14 +48,7 @@ def from_suite(root):
 
 
 def from_run(run):
-    out = "/tmp/nrcc-evenness/" + run.strip("/").replace("/", "-")
-    partitions = {}
-    for rule in ("silhouette", "persistence", "modularity"):
-        subprocess.run([NRCC, "cluster", f"{run}/coordinates.npy", "--reducer", "none", "--metric", "euclidean",
-                        "--select", rule, "--labels", f"{run}/labels.csv", "--output", f"{out}-{rule}", "--quiet"],
-                       check=True, stdout=subprocess.DEVNULL)
-        partitions[rule] = read_labels(f"{out}-{rule}", "cluster")
-    truth = np.unique(read_labels(run, "label"), return_inverse=True)[1]
+    truth, partitions = rule_partitions(run, ("silhouette", "persistence", "modularity"), "/tmp/nrcc-evenness")
     return row(run, truth, partitions)
 
 

@@ -9,21 +9,10 @@
 // the best the CPU runs (target_clones). Elsewhere it is compiled for the build's target.
 #include <unistd.h>
 #include "CKernels.h"
+#include "VectorClones.h"
 
 typedef float vector16 __attribute__((ext_vector_type(16)));
 typedef float unalignedVector16 __attribute__((ext_vector_type(16), aligned(4)));
-
-// NRCC_SINGLE_TARGET builds for the compiler's target only (to check another instruction
-// set's code on this CPU: -DNRCC_SINGLE_TARGET -march=haswell, or without -march).
-#if defined(__x86_64__) && defined(__linux__) && defined(__clang__) && !defined(NRCC_SINGLE_TARGET)
-#define BUILDS_CLONES 1
-#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define BUILDS_CLONES 0
-#define VECTOR_CLONES
-#endif
-
-#define INLINE static inline __attribute__((always_inline))
 
 // Products and sums fuse into FMA instructions where the instruction set has them (the AVX2
 // and AVX-512 clones), and stay a multiply and an add where it does not.

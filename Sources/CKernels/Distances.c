@@ -9,19 +9,12 @@
 // Several rows against one: NN-descent compares each candidate with the candidates after it,
 // so one row is read from cache once for four others, and eight sums run side by side.
 #include "CKernels.h"
+#include "VectorClones.h"
 
 typedef float lanes8 __attribute__((ext_vector_type(8), aligned(4)));
 typedef float lanes16 __attribute__((ext_vector_type(16), aligned(4)));
 typedef float sum8 __attribute__((ext_vector_type(8)));
 typedef float sum16 __attribute__((ext_vector_type(16)));
-
-#if defined(__x86_64__) && defined(__linux__) && defined(__clang__) && !defined(NRCC_SINGLE_TARGET)
-#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define VECTOR_CLONES
-#endif
-
-#define INLINE static inline __attribute__((always_inline))
 
 #pragma clang fp contract(off)
 // The helpers below pass 16-float vectors by value; they are always inlined into the clones,
