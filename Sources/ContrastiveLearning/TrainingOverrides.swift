@@ -39,6 +39,8 @@ public struct TrainingOverrides: Sendable, Equatable {
     /// The largest aspect stretch r (ratios in [1/r, r]), at least 1.
     public var cropRatio: Float?
     public var flipProbability: Float?
+    /// The largest rotation of a view, in degrees (`AugmentationSettings.rotation`).
+    public var rotation: Float?
     /// Cluster head outputs K; 0: off.
     public var clusterHeadSize = 0
     public var clusterWeight: Float = 1
@@ -120,6 +122,14 @@ public struct TrainingOverrides: Sendable, Equatable {
             configuration.augmentation.cropRatio = (1 / cropRatio)...cropRatio
         }
         if let flipProbability { configuration.augmentation.flipProbability = flipProbability }
+        if let rotation {
+            guard (0...180).contains(rotation) else {
+                throw TrainingError.invalidSetting(
+                    name: "rotation", value: "\(rotation)",
+                    expected: "degrees in [0, 180], the largest turn of a view (15 turns each view by up to 15 degrees either way)")
+            }
+            configuration.augmentation.rotation = rotation
+        }
         if let targetMomentum { configuration.targetMomentum = targetMomentum }
         if let targetMomentumSchedule { configuration.targetMomentumSchedule = targetMomentumSchedule }
         if let predictorLearningRateScale { configuration.predictorLearningRateScale = predictorLearningRateScale }

@@ -5,8 +5,9 @@ import Basics
 /// The random augmentations of one view, with SPEC §4's values as defaults (SimCLR/BYOL's
 /// CIFAR recipe, torchvision semantics).
 ///
-/// Order: RandomResizedCrop -> horizontal flip -> colour jitter (random order of the four
-/// adjustments, as torchvision's `ColorJitter`) -> grayscale -> Gaussian blur -> normalise.
+/// Order: RandomResizedCrop -> horizontal flip -> rotation -> colour jitter (random order of
+/// the four adjustments, as torchvision's `ColorJitter`) -> grayscale -> Gaussian blur ->
+/// normalise.
 /// Grey-scale images skip the colour jitter and grayscale steps.
 public struct AugmentationSettings: Sendable, Equatable, Codable {
     /// Fraction of the image area the crop covers, drawn uniformly (`scale`).
@@ -34,6 +35,11 @@ public struct AugmentationSettings: Sendable, Equatable, Codable {
     /// Blur kernel taps as a fraction of the smaller image side (BYOL: 23 taps at 224 px);
     /// the size is `2 * floor(fraction / 2 * side) + 1`, at least 3.
     public var blurKernelFraction: Float = 0.1
+    /// The largest rotation in degrees: each view turns by an angle drawn uniformly from
+    /// [-r, r] (torchvision `RandomRotation(r)`, bilinear, zeros where the turned image does
+    /// not reach). nil, the paper's augmentations, draws no angle; so do settings written
+    /// before the option existed, which decode as nil.
+    public var rotation: Float?
 
     /// SPEC §4's augmentations.
     public init() {}
@@ -67,6 +73,9 @@ public struct AugmentationSettings: Sendable, Equatable, Codable {
         try check((0...0.5).contains(hue), "hue", "in [0, 0.5]", "\(hue)")
         try check(blurSigma.lowerBound > 0, "blurSigma", "positive", "\(blurSigma)")
         try check(blurKernelFraction >= 0 && blurKernelFraction <= 1, "blurKernelFraction", "in [0, 1]", "\(blurKernelFraction)")
+        if let rotation {
+            try check((0...180).contains(rotation), "rotation", "degrees in [0, 180]", "\(rotation)")
+        }
     }
 }
 
@@ -113,6 +122,8 @@ public struct Augmenter: Sendable {
         public var grayscale: Bool
         /// Blur deviation, nil when not blurred.
         public var blurSigma: Float?
+        /// The rotation in degrees, counter-clockwise; nil when the settings have none.
+        public var rotation: Float? = nil
     }
 
     /// The random choices for view `view` of sample `index` in `epoch`.
@@ -149,7 +160,13 @@ public struct Augmenter: Sendable {
         if settings.blurProbability > 0 && random.nextUniform() < settings.blurProbability {
             blurSigma = random.nextUniform(settings.blurSigma.lowerBound, settings.blurSigma.upperBound)
         }
-        return Draw(box: box, flip: flip, jitter: jitter, grayscale: grayscale, blurSigma: blurSigma)
+        // Drawn last, and only when asked for, so that every other choice is the same with
+        // and without rotations.
+        var angle: Float? = nil
+        if let rotation = settings.rotation, rotation > 0 {
+            angle = random.nextUniform(-rotation, rotation)
+        }
+        return Draw(box: box, flip: flip, jitter: jitter, grayscale: grayscale, blurSigma: blurSigma, rotation: angle)
     }
 
     /// torchvision's `RandomResizedCrop.get_params`: up to 10 tries at a box of the drawn area
@@ -199,6 +216,10 @@ public struct Augmenter: Sendable {
             resizedCropKernel(source: pixels.baseAddress! + index * dataset.imageSize, channels: channels,
                               height: height, width: width, box: choice.box, flip: choice.flip,
                               output: image, outputHeight: height, outputWidth: width)
+        }
+        if let angle = choice.rotation {
+            rotateKernel(image, channels: channels, height: height, width: width, degrees: angle,
+                         scratch: scratch + dataset.imageSize)
         }
         for operation in choice.jitter {
             switch operation {

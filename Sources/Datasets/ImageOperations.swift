@@ -220,6 +220,38 @@ func gaussianBlurKernel(_ image: UnsafeMutablePointer<Float>, channels: Int, hei
     }
 }
 
+/// Rotates every channel of a C x H x W image by `degrees` counter-clockwise about the
+/// image's centre, bilinearly, reading zeros outside the image (torchvision `rotate` with
+/// bilinear interpolation and no fill: `grid_sample`'s zero padding); `scratch` holds at
+/// least H x W floats.
+func rotateKernel(_ image: UnsafeMutablePointer<Float>, channels: Int, height: Int, width: Int,
+                  degrees: Float, scratch: UnsafeMutablePointer<Float>) {
+    let radians = Double(degrees) * Double.pi / 180
+    let cosine = Float(cos(radians)), sine = Float(sin(radians))
+    let centreX = Float(width - 1) / 2, centreY = Float(height - 1) / 2
+    for c in 0..<channels {
+        let plane = image + c * height * width
+        scratch.update(from: plane, count: height * width)
+        @inline(__always) func tap(_ y: Int, _ x: Int) -> Float {
+            y >= 0 && y < height && x >= 0 && x < width ? scratch[y * width + x] : 0
+        }
+        for y in 0..<height {
+            let dy = Float(y) - centreY
+            for x in 0..<width {
+                // The output pixel's source: the inverse rotation of its offset from the centre.
+                let dx = Float(x) - centreX
+                let sourceX = centreX + cosine * dx - sine * dy
+                let sourceY = centreY + sine * dx + cosine * dy
+                let x0 = Int(sourceX.rounded(.down)), y0 = Int(sourceY.rounded(.down))
+                let weightX = sourceX - Float(x0), weightY = sourceY - Float(y0)
+                let top = tap(y0, x0) + weightX * (tap(y0, x0 + 1) - tap(y0, x0))
+                let bottom = tap(y0 + 1, x0) + weightX * (tap(y0 + 1, x0 + 1) - tap(y0 + 1, x0))
+                plane[y * width + x] = top + weightY * (bottom - top)
+            }
+        }
+    }
+}
+
 /// One colour operation with its factor, for applying them one at a time from outside
 /// (tests against torchvision, the report).
 public enum ColorOperation: Sendable, Equatable {
@@ -266,6 +298,21 @@ public func gaussianBlur(_ image: inout [Float], channels: Int, height: Int, wid
                                size: size, sigma: sigma, scratch: scratch.baseAddress!)
         }
     }
+}
+
+/// A C x H x W float image rotated by `degrees` counter-clockwise about its centre,
+/// bilinearly, with zeros where the rotated image does not cover (torchvision `rotate`).
+public func rotated(_ image: [Float], channels: Int, height: Int, width: Int, degrees: Float) -> [Float] {
+    checkArgument(image.count == channels * height * width, "rotated: \(image.count) values for \(channels)x\(height)x\(width)")
+    var output = image
+    var scratch = [Float](repeating: 0, count: height * width)
+    output.withUnsafeMutableBufferPointer { buffer in
+        scratch.withUnsafeMutableBufferPointer { scratch in
+            rotateKernel(buffer.baseAddress!, channels: channels, height: height, width: width,
+                         degrees: degrees, scratch: scratch.baseAddress!)
+        }
+    }
+    return output
 }
 
 /// Crops `box` from a C x H x W byte image, resizes bilinearly to C x `outputHeight` x

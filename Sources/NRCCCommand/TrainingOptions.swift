@@ -73,6 +73,9 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("flip"), parsing: .unconditional, help: "Probability of a horizontal flip (the paper: 0.5; CPU default 0.5 on colour images, 0 on grey ones, where a flip can turn one character into another).")
     var flipProbability: Float?
 
+    @Option(parsing: .unconditional, help: "Largest rotation of a view in degrees, drawn from [-r, r] (the paper: none).")
+    var rotation: Float?
+
     @Option(name: .customLong("cluster-head"), parsing: .unconditional, help: "Train a cluster head with K outputs beside the projector (Contrastive Clustering's cluster-level objective; K bounds the groups, GridShift still finds k; 0: off).")
     var clusterHeadSize: Int = 0
 
@@ -125,6 +128,7 @@ public struct TrainingOptions: ParsableArguments {
         overrides.cropScale = cropScale
         overrides.cropRatio = cropRatio
         overrides.flipProbability = flipProbability
+        overrides.rotation = rotation
         overrides.clusterHeadSize = clusterHeadSize
         overrides.clusterWeight = clusterWeight
         overrides.targetMomentum = targetMomentum

@@ -71,10 +71,11 @@ import Testing
             base: TrainingConfiguration.cpuBaseLearningRate(paradigm: .infonce), batchSize: 128))
     }
 
-    @Test(arguments: [(Float(0), "crop scale"), (Float(1.5), "crop scale")])
-    func aCropScaleOutOfRangeIsNamed(value: Float, name: String) throws {
+    @Test(arguments: [(Float(0), "crop scale"), (Float(1.5), "crop scale"), (Float(-5), "rotation"),
+                      (Float(200), "rotation"), (Float.nan, "rotation")])
+    func anAugmentationOutOfRangeIsNamed(value: Float, name: String) throws {
         var overrides = TrainingOverrides()
-        overrides.cropScale = value
+        if name == "rotation" { overrides.rotation = value } else { overrides.cropScale = value }
         #expect {
             _ = try overrides.configuration(for: try embeddedDigits())
         } throws: { error in

@@ -32,6 +32,14 @@ struct TorchvisionGreyReference: Decodable {
     let operations: [TorchvisionReference.Operation]
 }
 
+/// torchvision_rotation.json, written by make_fixtures.py.
+struct TorchvisionRotation: Decodable {
+    let size: [Int]
+    let angle: Float
+    let image: [Float]
+    let output: [Float]
+}
+
 /// A small seeded RGB dataset.
 func randomRGBDataset(count: Int = 6, size: Int = 12, seed: UInt64 = 3) -> ImageDataset {
     var random = SeededGenerator(seed: seed)
@@ -70,6 +78,56 @@ struct AugmentationTests {
                                      outputHeight: crop.size[0], outputWidth: crop.size[1], flip: crop.flip)
             let difference = maximumDifference(output, crop.output)
             #expect(difference < 1e-6, "crop \(crop.box) -> \(crop.size): max difference \(difference)")
+        }
+    }
+
+    @Test func rotationMatchesTorchvision() throws {
+        for reference in try loadJSON("torchvision_rotation.json", as: [TorchvisionRotation].self) {
+            let output = rotated(reference.image, channels: reference.size[0], height: reference.size[1],
+                                 width: reference.size[2], degrees: reference.angle)
+            let difference = maximumDifference(output, reference.output)
+            #expect(difference < 1e-5, "\(reference.size) by \(reference.angle): max |ours - torchvision| = \(difference)")
+        }
+    }
+
+    @Test func noTurnIsIdentityAndFourQuarterTurnsComeBack() {
+        var random = SeededGenerator(seed: 12)
+        let image = (0..<(2 * 5 * 5)).map { _ in random.nextUniform() }
+        #expect(rotated(image, channels: 2, height: 5, width: 5, degrees: 0) == image)
+        // On a square image a quarter turn maps pixel centres onto pixel centres.
+        var turned = image
+        for _ in 0..<4 { turned = rotated(turned, channels: 2, height: 5, width: 5, degrees: 90) }
+        #expect(maximumDifference(turned, image) < 1e-5)
+        let quarter = rotated(image, channels: 2, height: 5, width: 5, degrees: 90)
+        // Counter-clockwise: the top-right pixel moves to the top-left.
+        #expect(abs(quarter[0] - image[4]) < 1e-5)
+    }
+
+    @Test func rotationsDrawLastAndLeaveTheOtherChoices() throws {
+        let digits = try embeddedDigits()
+        let normalization = Normalization(of: digits)
+        var turning = AugmentationSettings()
+        turning.flipProbability = 0
+        var still = turning
+        turning.rotation = 20
+        let plain = try Augmenter(dataset: digits, settings: still, normalization: normalization, seed: 4)
+        let turned = try Augmenter(dataset: digits, settings: turning, normalization: normalization, seed: 4)
+        var angles: [Float] = []
+        for index in 0..<200 {
+            var draw = turned.draw(index: index, epoch: 1, view: 0)
+            angles.append(try #require(draw.rotation))
+            draw.rotation = nil
+            #expect(draw == plain.draw(index: index, epoch: 1, view: 0))
+        }
+        #expect(angles.allSatisfy { (-20...20).contains($0) })
+        #expect(angles.min()! < -15 && angles.max()! > 15)
+        #expect(plain.view(index: 3, epoch: 1, view: 0) != turned.view(index: 3, epoch: 1, view: 0))
+        still.rotation = 0
+        let zero = try Augmenter(dataset: digits, settings: still, normalization: normalization, seed: 4)
+        #expect(zero.draw(index: 3, epoch: 1, view: 0).rotation == nil)
+        for bad: Float in [-1, 181, .nan] {
+            still.rotation = bad
+            #expect(throws: DatasetError.self) { try still.validate() }
         }
     }
 

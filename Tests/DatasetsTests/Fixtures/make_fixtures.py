@@ -133,3 +133,15 @@ grey_references = operation_references(grey, [
 ])
 with open(path("torchvision_grey_reference.json"), "w") as f:
     json.dump(grey_references, f)
+
+# --- torchvision's rotate (bilinear, no fill: zeros where the turned image does not reach),
+# on a grey and a colour image of odd and even sides, with its own generator.
+rotation_rng = np.random.default_rng(20261207)
+rotations = []
+for channels, height, width, angle in [(1, 7, 9, 17.0), (1, 8, 8, -33.5), (3, 6, 5, 90.0), (1, 9, 6, 4.25)]:
+    image = torch.from_numpy(rotation_rng.random((channels, height, width)).astype(np.float32))
+    turned = F.rotate(image, angle, interpolation=F.InterpolationMode.BILINEAR)
+    rotations.append({"size": [channels, height, width], "angle": angle,
+                      "image": image.flatten().tolist(), "output": turned.flatten().tolist()})
+with open(path("torchvision_rotation.json"), "w") as f:
+    json.dump(rotations, f)
