@@ -105,6 +105,7 @@ public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: Embe
         settings.jitterProbability = 0
         settings.grayscaleProbability = 0
         settings.blurProbability = 0
+        settings.rotation = nil
         change(&settings)
         return settings
     }
@@ -113,8 +114,9 @@ public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: Embe
     augmentations += [
         ("horizontal flip", alone { $0.flipProbability = 1 }),
         ("random resized crop", alone { $0.cropScale = run.cropScale; $0.cropRatio = run.cropRatio }),
-        ("the run's augmentation (a positive view)", run),
     ]
+    if let rotation = run.rotation, rotation > 0 { augmentations.append(("rotation", alone { $0.rotation = rotation })) }
+    augmentations.append(("the run's augmentation (a positive view)", run))
     for (name, settings) in augmentations {
         let augmenter = try Augmenter(dataset: dataset, settings: settings, normalization: normalization, seed: configuration.seed)
         let views = augmenter.batch(indices, epoch: 0, view: 0).pixels

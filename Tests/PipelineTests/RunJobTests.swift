@@ -106,6 +106,20 @@ import Testing
         #expect(walk.dropLast() == one.dropLast() && walk.last != one.last)
     }
 
+    /// A run that turns its views measures the rotation alone too, and every other row without it.
+    @Test func viewDistancesMeasureARunsRotationAlone() throws {
+        let digits = try embeddedDigits().subset(Array(0..<96))
+        var configuration = try #require(Self.tinySettings(digits).training)
+        configuration.augmentation.rotation = 15
+        let path = temporaryFolder("rotation-distances")
+        _ = try TrainJob(configuration: configuration, dataset: digits, directory: try RunDirectory(path: path)).run(resume: false)
+        let rows = try viewDistances(checkpoint: URL(fileURLWithPath: path + "/checkpoint.safetensors"), dataset: digits,
+                                     features: .projection, count: 16, sghmcSteps: [1])
+        #expect(rows.map(\.transformation) == ["colour jitter", "horizontal flip", "random resized crop", "rotation",
+                                               "the run's augmentation (a positive view)", "SGHMC, 1 step"])
+        #expect(rows.allSatisfy { $0.images == 16 && $0.mean > 0 })
+    }
+
     /// The notices: measured against the pixels where both were clustered and labels exist; the
     /// rule of thumb for short trainings and the layouts' modularity otherwise; none for features.
     @Test func noticesFollowThePixelBaseline() throws {
