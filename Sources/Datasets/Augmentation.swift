@@ -79,6 +79,24 @@ public struct AugmentationSettings: Sendable, Equatable, Codable {
     }
 }
 
+extension AugmentationSettings {
+    /// One line for a report: each augmentation with its probability or range, in the order
+    /// the views apply them ("crop 30-100% of the area, ratio 0.75-1.33; flip 0.5; ...").
+    public var summary: String {
+        func percent(_ share: Float) -> String { "\(Int((share * 100).rounded()))" }
+        func decimal(_ value: Float) -> String { String(format: "%.2f", value) }
+        var parts = ["crop \(percent(cropScale.lowerBound))-\(percent(cropScale.upperBound))% of the area, "
+                     + "ratio \(decimal(cropRatio.lowerBound))-\(decimal(cropRatio.upperBound))",
+                     "flip \(flipProbability)"]
+        if let rotation, rotation > 0 { parts.append("rotation up to \(rotation) degrees") }
+        parts.append("colour jitter \(jitterProbability) (brightness \(brightness), contrast \(contrast), "
+                     + "saturation \(saturation), hue \(hue); saturation and hue on colour images only)")
+        parts.append("grey scale \(grayscaleProbability) (colour images)")
+        if blurProbability > 0 { parts.append("blur \(blurProbability) (sigma \(blurSigma.lowerBound)-\(blurSigma.upperBound))") }
+        return parts.joined(separator: "; ")
+    }
+}
+
 /// Makes augmented, normalised views of a dataset's images.
 ///
 /// View `view` of sample `index` in epoch `epoch` draws all its randomness from

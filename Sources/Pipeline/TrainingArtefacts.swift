@@ -63,6 +63,7 @@ func trainingSettingsList(_ settings: RunSettings) -> [ReportSetting] {
         ReportSetting("epochs", "\(training.epochs)"),
         ReportSetting("batch size", "\(training.batchSize)"),
         ReportSetting("learning rate", "\(training.learningRate)"),
+        ReportSetting("augmentations", training.augmentation.summary),
         ReportSetting("features", settings.features.rawValue),
         ReportSetting("training seed", "\(training.seed)"),
     ]

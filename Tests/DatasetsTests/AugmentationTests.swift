@@ -131,6 +131,18 @@ struct AugmentationTests {
         }
     }
 
+    @Test func theSummaryNamesEveryAugmentationInOrder() {
+        var settings = AugmentationSettings()
+        settings.cropScale = 0.3...1
+        #expect(settings.summary == "crop 30-100% of the area, ratio 0.75-1.33; flip 0.5; colour jitter 0.8 "
+                + "(brightness 0.4, contrast 0.4, saturation 0.4, hue 0.1; saturation and hue on colour images only); "
+                + "grey scale 0.2 (colour images)")
+        settings.rotation = 15
+        settings.blurProbability = 0.5
+        #expect(settings.summary.contains("flip 0.5; rotation up to 15.0 degrees; colour jitter"))
+        #expect(settings.summary.hasSuffix("; blur 0.5 (sigma 0.1-2.0)"))
+    }
+
     @Test func flipTwiceIsIdentity() {
         var random = SeededGenerator(seed: 11)
         let original = (0..<(3 * 5 * 7)).map { _ in random.nextUniform() }
