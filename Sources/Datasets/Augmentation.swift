@@ -80,6 +80,12 @@ public struct AugmentationSettings: Sendable, Equatable, Codable {
 }
 
 extension AugmentationSettings {
+    /// `rotation` when views turn at all: nil for no setting and for 0.
+    public var turnLimit: Float? {
+        guard let rotation, rotation > 0 else { return nil }
+        return rotation
+    }
+
     /// One line for a report: each augmentation with its probability or range, in the order
     /// the views apply them ("crop 30-100% of the area, ratio 0.75-1.33; flip 0.5; ...").
     public var summary: String {
@@ -88,7 +94,7 @@ extension AugmentationSettings {
         var parts = ["crop \(percent(cropScale.lowerBound))-\(percent(cropScale.upperBound))% of the area, "
                      + "ratio \(decimal(cropRatio.lowerBound))-\(decimal(cropRatio.upperBound))",
                      "flip \(flipProbability)"]
-        if let rotation, rotation > 0 { parts.append("rotation up to \(rotation) degrees") }
+        if let turnLimit { parts.append("rotation up to \(turnLimit) degrees") }
         parts.append("colour jitter \(jitterProbability) (brightness \(brightness), contrast \(contrast), "
                      + "saturation \(saturation), hue \(hue); saturation and hue on colour images only)")
         parts.append("grey scale \(grayscaleProbability) (colour images)")
@@ -180,10 +186,7 @@ public struct Augmenter: Sendable {
         }
         // Drawn last, and only when asked for, so that every other choice is the same with
         // and without rotations.
-        var angle: Float? = nil
-        if let rotation = settings.rotation, rotation > 0 {
-            angle = random.nextUniform(-rotation, rotation)
-        }
+        let angle = settings.turnLimit.map { random.nextUniform(-$0, $0) }
         return Draw(box: box, flip: flip, jitter: jitter, grayscale: grayscale, blurSigma: blurSigma, rotation: angle)
     }
 

@@ -244,8 +244,10 @@ func rotateKernel(_ image: UnsafeMutablePointer<Float>, channels: Int, height: I
                 let sourceY = centreY + sine * dx + cosine * dy
                 let x0 = Int(sourceX.rounded(.down)), y0 = Int(sourceY.rounded(.down))
                 let weightX = sourceX - Float(x0), weightY = sourceY - Float(y0)
-                let top = tap(y0, x0) + weightX * (tap(y0, x0 + 1) - tap(y0, x0))
-                let bottom = tap(y0 + 1, x0) + weightX * (tap(y0 + 1, x0 + 1) - tap(y0 + 1, x0))
+                let (topLeft, topRight) = (tap(y0, x0), tap(y0, x0 + 1))
+                let (bottomLeft, bottomRight) = (tap(y0 + 1, x0), tap(y0 + 1, x0 + 1))
+                let top = topLeft + weightX * (topRight - topLeft)
+                let bottom = bottomLeft + weightX * (bottomRight - bottomLeft)
                 plane[y * width + x] = top + weightY * (bottom - top)
             }
         }

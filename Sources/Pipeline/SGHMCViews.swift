@@ -115,7 +115,7 @@ public func viewDistances(checkpoint: URL, dataset: ImageDataset, features: Embe
         ("horizontal flip", alone { $0.flipProbability = 1 }),
         ("random resized crop", alone { $0.cropScale = run.cropScale; $0.cropRatio = run.cropRatio }),
     ]
-    if let rotation = run.rotation, rotation > 0 { augmentations.append(("rotation", alone { $0.rotation = rotation })) }
+    if let turnLimit = run.turnLimit { augmentations.append(("rotation", alone { $0.rotation = turnLimit })) }
     augmentations.append(("the run's augmentation (a positive view)", run))
     for (name, settings) in augmentations {
         let augmenter = try Augmenter(dataset: dataset, settings: settings, normalization: normalization, seed: configuration.seed)
