@@ -40,6 +40,8 @@ public final class ContrastiveStep {
     /// each split in two: weight matrices decayed, and norms, biases, the class token and the
     /// position embeddings not (groups 0 and 1; q's in 2 and 3).
     public let optimizer: any Optimizer
+    /// The nearest-neighbour positives' support set (nil unless `supportSetSize` is set).
+    public let supportSet: SupportSet?
     /// The ranks this step trains with (data parallelism), or a single process.
     public let collective: any Collective
     /// Averages the gradients over the ranks (nil on one process).
@@ -60,6 +62,7 @@ public final class ContrastiveStep {
         self.configuration = configuration
         self.collective = collective
         networks = ContrastiveNetworks(configuration: configuration)
+        supportSet = configuration.supportSetSize.map { SupportSet(capacity: $0, dimension: configuration.projectionSize) }
         let clusterHead = networks.clusterHead?.namedParameters ?? []
         let encoder = networks.backbone.namedParameters + networks.projector.namedParameters + clusterHead
         let predictor = networks.predictor?.namedParameters
@@ -96,7 +99,9 @@ public final class ContrastiveStep {
     }
 
     /// One step on views a and b ([N, C, H, W] each, normalised): forward, loss, backward,
-    /// SGD with `learningRate`, then the EMA with `targetMomentum` (BYOL).
+    /// SGD with `learningRate`, then the EMA with `targetMomentum` (BYOL). `images` are the
+    /// batch's image indices, which keep an image's own embeddings out of its nearest-neighbour
+    /// search (with a support set; nil: every row counts as another image).
     ///
     /// The parameters are updated only when the loss is finite; a non-finite loss leaves the
     /// networks as they were (gradients cleared) and returns it for the caller to stop on.
@@ -107,16 +112,17 @@ public final class ContrastiveStep {
     /// returned are the ranks' means (non-finite on all ranks when on any), and the gradients
     /// are averaged over the ranks before SGD, so every rank takes the same step.
     @discardableResult
-    public func step(viewA: Tensor, viewB: Tensor, viewC: Tensor? = nil, learningRate: Float, targetMomentum: Float,
+    public func step(viewA: Tensor, viewB: Tensor, viewC: Tensor? = nil, images: [Int]? = nil,
+                     learningRate: Float, targetMomentum: Float,
                      sghmcGenerator: inout SeededGenerator, injectsNonFiniteLoss: Bool = false) -> StepLosses {
         let synchronizesBatchNorm = collective.size > 1 && configuration.dataParallelism?.synchronizesBatchNorm == true
         return BatchStatistics.$collective.withValue(synchronizesBatchNorm ? collective : nil) {
-            localStep(viewA: viewA, viewB: viewB, viewC: viewC, learningRate: learningRate, targetMomentum: targetMomentum,
+            localStep(viewA: viewA, viewB: viewB, viewC: viewC, images: images, learningRate: learningRate, targetMomentum: targetMomentum,
                       sghmcGenerator: &sghmcGenerator, injectsNonFiniteLoss: injectsNonFiniteLoss)
         }
     }
 
-    private func localStep(viewA: Tensor, viewB: Tensor, viewC: Tensor?, learningRate: Float, targetMomentum: Float,
+    private func localStep(viewA: Tensor, viewB: Tensor, viewC: Tensor?, images: [Int]?, learningRate: Float, targetMomentum: Float,
                            sghmcGenerator: inout SeededGenerator, injectsNonFiniteLoss: Bool) -> StepLosses {
         let settings = configuration.regularizer
         let useRegularizer = configuration.usesRegularizer && settings.weight > 0
@@ -125,6 +131,7 @@ public final class ContrastiveStep {
         var regularizer: Tensor?
         var terms: RegularizerTerms?
         var onlineFeatures: (a: Tensor, b: Tensor)
+        var supportUpdate: Tensor?
         switch configuration.paradigm {
         case .byol:
             let targetBackbone = networks.targetBackbone!, targetProjector = networks.targetProjector!
@@ -182,8 +189,7 @@ public final class ContrastiveStep {
             case .barlowtwins:
                 contrastive = barlowTwinsLoss(onlineA, onlineB, offDiagonalWeight: configuration.redundancyWeight!)
             default:
-                contrastive = ntXentLoss(onlineA, onlineB, temperature: configuration.temperature,
-                                         decoupled: configuration.decoupled)
+                (contrastive, supportUpdate) = infoNCELoss(onlineA, onlineB, images: images)
             }
             if useRegularizer {
                 let seedGradient = sharesSeedForward
@@ -222,6 +228,7 @@ public final class ContrastiveStep {
             return losses
         }
         total.backward()
+        if let supportUpdate { supportSet?.append(supportUpdate, of: images) }
         gradientAverager?.average()
         optimizer.step(learningRate: learningRate)
         optimizer.zeroGradients()
@@ -230,6 +237,23 @@ public final class ContrastiveStep {
             targetProjector.updateExponentialMovingAverage(toward: projector, momentum: targetMomentum)
         }
         return losses
+    }
+
+    /// InfoNCE's loss for projections a and b of `images`: NT-Xent, or with a support set
+    /// NNCLR's (NT-Xent while the set is still empty), and the normalised rows of a that the
+    /// set takes once the step is made.
+    private func infoNCELoss(_ a: Tensor, _ b: Tensor, images: [Int]?) -> (loss: Tensor, supportRows: Tensor?) {
+        let temperature = configuration.temperature
+        guard let supportSet else {
+            return (ntXentLoss(a, b, temperature: temperature, decoupled: configuration.decoupled), nil)
+        }
+        let (za, zb) = withoutGradient { (a.l2NormalizedRows(), b.l2NormalizedRows()) }
+        guard let neighboursA = supportSet.nearest(to: za, of: images),
+              let neighboursB = supportSet.nearest(to: zb, of: images) else {
+            return (ntXentLoss(a, b, temperature: temperature, decoupled: configuration.decoupled), za)
+        }
+        return (nearestNeighbourContrastiveLoss(a, b, neighboursA: neighboursA, neighboursB: neighboursB,
+                                                temperature: temperature), za)
     }
 
     /// Whether the forward pass over view a that the step makes anyway (the target's for

@@ -244,7 +244,7 @@ public final class Trainer {
                 }
                 let losses = model.step(viewA: Tensor(shape: shape, scalars: batch.first.pixels),
                                         viewB: Tensor(shape: shape, scalars: batch.second.pixels), viewC: viewC,
-                                        learningRate: rate, targetMomentum: momentum, sghmcGenerator: &generator,
+                                        images: batch.first.indices, learningRate: rate, targetMomentum: momentum, sghmcGenerator: &generator,
                                         injectsNonFiniteLoss: globalStep == nonFiniteLossInjectionStep)
                 guard losses.total.isFinite else {
                     throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, globalStep: globalStep, loss: losses.total)
@@ -305,6 +305,7 @@ public final class Trainer {
         var checkpoint = Checkpoint()
         checkpoint.store(model.networks.namedState)
         checkpoint.store(model.optimizer)
+        if let supportSet = model.supportSet { checkpoint.store(supportSet.namedState, prefix: "support") }
         checkpoint.metadata["format"] = "nrcc-training-1"
         checkpoint.metadata["configuration"] = String(decoding: try configuration.jsonData(), as: UTF8.self)
         checkpoint.metadata["completed_epochs"] = "\(completedEpochs)"
@@ -356,6 +357,14 @@ public final class Trainer {
         do {
             try checkpoint.restore(model.networks.namedState)
             try checkpoint.restore(model.optimizer)
+            if let supportSet = model.supportSet {
+                try checkpoint.restore(supportSet.namedState, prefix: "support")
+                if let problem = supportSet.stateProblem {
+                    throw TrainingError.checkpoint(file: file, reason: "\(problem); the file is damaged, use an earlier checkpoint")
+                }
+            }
+        } catch let error as TrainingError {
+            throw error
         } catch {
             throw TrainingError.checkpoint(file: file, reason: "\(error)")
         }

@@ -144,6 +144,10 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var sghmc: SGHMCSettings
     /// The cluster head and its objective (beyond the paper); nil: off.
     public var clusterHead: ClusterHeadSettings?
+    /// InfoNCE with nearest-neighbour positives (NNCLR, beyond the paper): the size of the
+    /// support set whose nearest row replaces each view's own positive; nil: off (and no key
+    /// in `settings.json`).
+    public var supportSetSize: Int?
 
     // Optimisation (SPEC §5).
     /// n, images per step.
@@ -535,6 +539,14 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         try regularizer.validate()
         try sghmc.validate()
         try clusterHead?.validate()
+        if let supportSetSize {
+            try check(paradigm == .infonce, "support set (nearest-neighbour positives)",
+                      "InfoNCE (--paradigm infonce): the neighbours replace its positives", paradigm.rawValue)
+            try check((1...SupportSet.maximumSize).contains(supportSetSize), "support set size",
+                      "in 1...\(SupportSet.maximumSize) (0 turns it off)", supportSetSize)
+            try check(dataParallelism == nil, "support set (nearest-neighbour positives)",
+                      "one process: the ranks would each search their own support set", "\(dataParallelism?.processCount ?? 1) processes")
+        }
         do { try augmentation.validate() } catch {
             throw TrainingError.invalidSetting(name: "augmentation", value: "\(error)", expected: "valid settings")
         }

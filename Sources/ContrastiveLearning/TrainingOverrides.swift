@@ -44,6 +44,8 @@ public struct TrainingOverrides: Sendable, Equatable {
     /// Cluster head outputs K; 0: off.
     public var clusterHeadSize = 0
     public var clusterWeight: Float = 1
+    /// The support set of nearest-neighbour positives (NNCLR); 0: off.
+    public var supportSetSize = 0
     public var targetMomentum: Float?
     public var targetMomentumSchedule: MomentumSchedule?
     public var predictorLearningRateScale: Float?
@@ -139,6 +141,7 @@ public struct TrainingOverrides: Sendable, Equatable {
         }
         if precision?.resolved.precision == .bf16 { configuration.precision = .bf16 }
         if clusterHeadSize != 0 { configuration.clusterHead = ClusterHeadSettings(size: clusterHeadSize, weight: clusterWeight) }
+        if supportSetSize != 0 { configuration.supportSetSize = supportSetSize }
         // The budget last: the epochs that fit depend on everything above.
         if let epochs {
             configuration.epochs = epochs

@@ -82,6 +82,9 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("cluster-weight"), parsing: .unconditional, help: "Weight of the cluster head's objective.")
     var clusterWeight: Float = 1
 
+    @Option(name: .customLong("support-set"), parsing: .unconditional, help: "InfoNCE with nearest-neighbour positives (NNCLR): each view's positive is its nearest neighbour among the last N images' embeddings (0: off).")
+    var supportSetSize: Int = 0
+
     @Option(name: .customLong("target-momentum"), parsing: .unconditional, help: "BYOL's target momentum m, the EMA's base value (0.996).")
     var targetMomentum: Float?
 
@@ -131,6 +134,7 @@ public struct TrainingOptions: ParsableArguments {
         overrides.rotation = rotation
         overrides.clusterHeadSize = clusterHeadSize
         overrides.clusterWeight = clusterWeight
+        overrides.supportSetSize = supportSetSize
         overrides.targetMomentum = targetMomentum
         overrides.targetMomentumSchedule = targetMomentumSchedule
         overrides.predictorLearningRateScale = predictorLearningRateScale

@@ -77,5 +77,8 @@ func trainingSettingsList(_ settings: RunSettings) -> [ReportSetting] {
     if let head = training.clusterHead {
         list.append(ReportSetting("cluster head K / weight / tau_c", "\(head.size) / \(head.weight) / \(head.temperature)"))
     }
+    if let size = training.supportSetSize {
+        list.append(ReportSetting("positives", "nearest neighbours among the last \(size) embeddings (NNCLR)"))
+    }
     return list
 }

@@ -233,3 +233,28 @@ for name, lam in (("barlowTwins", 0.0051), ("barlowTwinsHeavy", 0.5)):
                        "gradientA": flat(x[0].grad), "gradientB": flat(x[1].grad)}
 json.dump(paradigms, open("paradigms.json", "w"), indent=1)
 print("wrote paradigms.json")
+
+# Nearest-neighbour positives (NNCLR, Dwibedi et al. 2021, Eq. 2 symmetrised): each view's
+# positive is the row of the support set Q of largest inner product with its normalised
+# projection, a constant; L = 1/2 [CE(NN(z_a) z_b^T / tau, diag) + CE(NN(z_b) z_a^T / tau, diag)].
+# Drawn after everything above; written to neighbours.json.
+def nnclr(a, b, support, tau):
+    za, zb = F.normalize(a, dim=1), F.normalize(b, dim=1)
+    na = support[(za.detach() @ support.T).argmax(dim=1)]
+    nb = support[(zb.detach() @ support.T).argmax(dim=1)]
+    target = torch.arange(a.shape[0])
+    loss = 0.5 * (F.cross_entropy(na @ zb.T / tau, target) + F.cross_entropy(nb @ za.T / tau, target))
+    return loss, (za.detach() @ support.T).argmax(dim=1), (zb.detach() @ support.T).argmax(dim=1)
+
+
+a, b = rand(N, D), rand(N, D)
+support = F.normalize(rand(7, D), dim=1)
+neighbours = {"a": flat(a), "b": flat(b), "support": flat(support)}
+for name, tau in (("tau01", 0.1), ("tau05", 0.5)):
+    x = [leaf(a), leaf(b)]
+    loss, nearest_a, nearest_b = nnclr(x[0], x[1], support.double(), tau)
+    loss.backward()
+    neighbours[name] = {"temperature": tau, "loss": float(loss), "gradientA": flat(x[0].grad),
+                        "gradientB": flat(x[1].grad), "nearestA": nearest_a.tolist(), "nearestB": nearest_b.tolist()}
+json.dump(neighbours, open("neighbours.json", "w"), indent=1)
+print("wrote neighbours.json")
