@@ -86,6 +86,11 @@ public struct Ablation {
         epochs = try reference.configuration(for: dataset).epochs
         self.clustering = clustering
         self.directory = directory
+        // Every row's settings checked before the first one trains: a setting that one
+        // paradigm refuses (--support-set for BYOL) stops the ablation here, not hours in.
+        for paradigm in paradigms {
+            for negatives in Negatives.allCases { _ = try configuration(paradigm, negatives) }
+        }
     }
 
     /// Trains what is not trained yet, clusters every embedding three ways, and writes

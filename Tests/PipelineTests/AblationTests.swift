@@ -32,6 +32,21 @@ import Testing
         #expect(byol.learningRate == infonce.learningRate)
     }
 
+    /// A setting one of the paradigms refuses is refused before anything trains.
+    @Test func aSettingOneParadigmRefusesStopsItBeforeTraining() throws {
+        let digits = try embeddedDigits()
+        var overrides = TrainingOverrides()
+        overrides.epochs = 2
+        overrides.supportSetSize = 256
+        let folder = temporaryFolder("ablation-refused")
+        #expect { _ = try Ablation(dataset: digits, datasetName: "digits", training: overrides,
+                                   clustering: ClusterSettings(), directory: try RunDirectory(path: folder)) }
+            throws: { "\($0)".contains("InfoNCE") }
+        let infonceOnly = try Ablation(dataset: digits, datasetName: "digits", paradigms: [.infonce], training: overrides,
+                                       clustering: ClusterSettings(), directory: try RunDirectory(path: folder))
+        #expect(try infonceOnly.configuration(.infonce, .sghmc).supportSetSize == 256)
+    }
+
     @Test func severalSeedsTrainEveryRowOncePerSeed() throws {
         let digits = try embeddedDigits()
         var overrides = TrainingOverrides()
