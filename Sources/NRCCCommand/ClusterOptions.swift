@@ -49,7 +49,8 @@ struct ClusterOptions: ParsableArguments {
             merged wherever no deep density valley parts them (ToMATo's rule over the \
             15-nearest-neighbour graph). modularity (the default): both of those, each with its \
             clusters under a quarter of its median size joined to a near neighbour, and the \
-            one of higher modularity on that graph kept. plateau: the middle of the longest run of \
+            one of higher modularity on that graph kept (of fewer clusters when the two lie \
+            within 0.01). plateau: the middle of the longest run of \
             bandwidths finding the same count. \
             percentile: the 4th percentile of sampled points' Chebyshev distances to their n/14-th \
             neighbour (sizes clusters for about ten groups).

@@ -134,7 +134,7 @@ func sweepPlot(_ choice: BandwidthChoice) -> BandwidthSweepPlot {
                 persistenceClusters: arbitration.persistenceClusters,
                 silhouetteModularity: arbitration.silhouetteModularity,
                 persistenceModularity: arbitration.persistenceModularity,
-                keptPersistence: arbitration.kept == .persistence)
+                keptPersistence: arbitration.kept == .persistence, tolerance: arbitration.tolerance ?? 0)
         })
 }
 

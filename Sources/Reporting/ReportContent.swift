@@ -282,10 +282,12 @@ public struct ModularityContest: Sendable, Equatable {
     public var persistenceModularity: Double
     /// Whether the persistence rule's partition was kept (else the silhouette's).
     public var keptPersistence: Bool
+    /// The margin within which the partition of fewer clusters is kept (0: the higher score).
+    public var tolerance: Double
 
     public init(
         silhouetteChoice: Int, silhouetteClusters: Int, persistenceClusters: Int,
-        silhouetteModularity: Double, persistenceModularity: Double, keptPersistence: Bool
+        silhouetteModularity: Double, persistenceModularity: Double, keptPersistence: Bool, tolerance: Double = 0
     ) {
         self.silhouetteChoice = silhouetteChoice
         self.silhouetteClusters = silhouetteClusters
@@ -293,6 +295,12 @@ public struct ModularityContest: Sendable, Equatable {
         self.silhouetteModularity = silhouetteModularity
         self.persistenceModularity = persistenceModularity
         self.keptPersistence = keptPersistence
+        self.tolerance = tolerance
+    }
+
+    /// Whether the partition of fewer clusters was kept for lying within `tolerance` of the other.
+    public var isWithinTolerance: Bool {
+        silhouetteClusters != persistenceClusters && abs(silhouetteModularity - persistenceModularity) <= tolerance
     }
 }
 

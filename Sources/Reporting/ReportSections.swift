@@ -244,7 +244,11 @@ extension ReportPage {
                 + "persistence rule's, the finest cut with its fragments merged across shallow valleys, "
                 + "\(contest.persistenceClusters) clusters, modularity \(formatFixed(contest.persistenceModularity, digits: 3)) "
                 + "(each after joining its clusters under a quarter of the median size to a near neighbour). "
-                + "It kept the \(kept), the more modular: modularity (below 1) is the share of the layout's "
+                + (contest.isWithinTolerance
+                   ? "It kept the \(kept), of fewer clusters: the two lie within \(formatCompact(contest.tolerance, significant: 2)) "
+                       + "of each other, too close for the graph to prefer the finer cut. "
+                   : "It kept the \(kept), the more modular. ")
+                + "Modularity (below 1) is the share of the layout's "
                 + "nearest-neighbour links that fall inside clusters, less the share that chance would put inside "
                 + "clusters of those sizes. The charts show the bandwidths that found up to \(countLimit) clusters.</p>\n"
         } else if merged {

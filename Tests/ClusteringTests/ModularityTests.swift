@@ -1,3 +1,4 @@
+import Foundation
 import Basics
 import Clustering
 import Testing
@@ -125,7 +126,8 @@ import Testing
         #expect(samePartition(result.labels, blobs), "found \(result.clusterCount) of \(count) blobs")
     }
 
-    /// The result is the kept contender, and the kept contender scores higher.
+    /// The result is the kept contender: the one of higher modularity, or of fewer clusters
+    /// when the two lie within the sweep's tolerance.
     @Test(arguments: ["super-groups", "digits", "blobs"])
     func keepsTheContenderOfHigherModularity(fixture: String) throws {
         let points = switch fixture {
@@ -146,11 +148,40 @@ import Testing
         #expect(arbitration.persistenceClusters == persistence.clusterCount)
         let kept = arbitration.kept == .silhouette ? silhouette : persistence
         #expect(result.labels == kept.labels)
-        #expect((arbitration.kept == .persistence) == (arbitration.persistenceModularity > arbitration.silhouetteModularity))
+        let close = arbitration.persistenceClusters != arbitration.silhouetteClusters
+            && abs(arbitration.persistenceModularity - arbitration.silhouetteModularity) <= BandwidthSweep().modularityTolerance
+        #expect(arbitration.tolerance == BandwidthSweep().modularityTolerance)
+        #expect((arbitration.kept == .persistence) == (close ? arbitration.persistenceClusters < arbitration.silhouetteClusters
+                                                       : arbitration.persistenceModularity > arbitration.silhouetteModularity))
         // The bandwidth chooser agrees with the rule it kept.
         let chosen = try chooseBandwidth(points, dimension: 3, rule: .modularity)
         #expect(chosen.arbitration == arbitration)
         if arbitration.kept == .silhouette { #expect(chosen.chosen == arbitration.silhouetteChoice) }
+    }
+
+    /// Within the tolerance the partition of fewer clusters is kept, whichever rule drew it;
+    /// beyond it, or at a tolerance of 0, the higher score; a tie of equal counts keeps the
+    /// silhouette's. Results written before the tolerance read as 0.
+    @Test func withinTheToleranceFewerClustersWin() throws {
+        func arbitration(_ silhouette: (Int, Double), _ persistence: (Int, Double), tolerance: Double?) -> Arbitration {
+            Arbitration(kept: .silhouette, silhouetteChoice: 0, silhouetteClusters: silhouette.0,
+                        persistenceClusters: persistence.0, silhouetteModularity: silhouette.1,
+                        persistenceModularity: persistence.1, tolerance: tolerance)
+        }
+        // make demo's layout on an Ice Lake Xeon: 11 clusters at 0.903 against 13 at 0.910.
+        #expect(!arbitration((11, 0.903), (13, 0.910), tolerance: 0.01).keepsPersistence)
+        #expect(arbitration((11, 0.903), (13, 0.910), tolerance: 0).keepsPersistence)
+        #expect(arbitration((11, 0.903), (13, 0.910), tolerance: nil).keepsPersistence)
+        #expect(arbitration((11, 0.903), (13, 0.920), tolerance: 0.01).keepsPersistence, "beyond the margin")
+        #expect(arbitration((13, 0.910), (11, 0.903), tolerance: 0.01).keepsPersistence, "the persistence rule's fewer")
+        #expect(!arbitration((13, 0.910), (11, 0.903), tolerance: 0).keepsPersistence)
+        #expect(arbitration((10, 0.9), (10, 0.905), tolerance: 0.01).keepsPersistence, "equal counts: the higher score")
+        #expect(!arbitration((10, 0.9), (12, 0.9), tolerance: 0).keepsPersistence, "a tie keeps the silhouette's")
+        let decoded = try JSONDecoder().decode(Arbitration.self, from: Data(
+            #"{"kept": "persistence", "silhouetteChoice": 3, "silhouetteClusters": 11, "persistenceClusters": 13, "silhouetteModularity": 0.903, "persistenceModularity": 0.91}"#.utf8))
+        #expect(decoded.tolerance == nil && decoded.keepsPersistence)
+        let sweep = BandwidthSweep(modularityTolerance: 2)
+        #expect(throws: ClusteringError.self) { try gridShift(DigitsFixture.points, dimension: 3, selecting: .modularity, sweep: sweep) }
     }
 
     @Test func tooFewPointsForTheGraphKeepTheSilhouette() throws {

@@ -74,6 +74,25 @@ struct ReportTests {
         }
     }
 
+    /// The modularity rule's contest says why its partition was kept: the higher score, or the
+    /// fewer clusters of two within the tolerance.
+    @Test func saysWhyTheModularityRuleKeptItsPartition() {
+        func html(persistenceModularity: Double, keptPersistence: Bool) -> String {
+            var content = sampleReportContent(pointsPerClass: 20)
+            let contest = ModularityContest(silhouetteChoice: 1, silhouetteClusters: 11, persistenceClusters: 13,
+                                            silhouetteModularity: 0.903, persistenceModularity: persistenceModularity,
+                                            keptPersistence: keptPersistence, tolerance: 0.01)
+            content.bandwidthSweep = BandwidthSweepPlot(
+                rule: "modularity", bandwidths: [2, 1.1, 0.6], clusterCounts: [4, 11, 30], silhouettes: [0.5, 0.7, 0.4],
+                chosen: 1, contest: contest)
+            return renderReport(content)
+        }
+        let close = html(persistenceModularity: 0.910, keptPersistence: false)
+        #expect(close.contains("It kept the silhouette's, of fewer clusters: the two lie within 0.01 of each other"))
+        let apart = html(persistenceModularity: 0.95, keptPersistence: true)
+        #expect(apart.contains("It kept the persistence rule's, the more modular."))
+    }
+
     @Test func escapesEveryUserText() {
         let hostile = "<b>\"x\" & 'y'</b>"
         var content = ReportContent(title: "run " + hostile, datasetName: hostile)
