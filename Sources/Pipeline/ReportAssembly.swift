@@ -134,7 +134,8 @@ func sweepPlot(_ choice: BandwidthChoice) -> BandwidthSweepPlot {
                 persistenceClusters: arbitration.persistenceClusters,
                 silhouetteModularity: arbitration.silhouetteModularity,
                 persistenceModularity: arbitration.persistenceModularity,
-                keptPersistence: arbitration.kept == .persistence, tolerance: arbitration.tolerance ?? 0)
+                keptPersistence: arbitration.kept == .persistence, tolerance: arbitration.tolerance ?? 0,
+                isWithinTolerance: arbitration.isWithinTolerance)
         })
 }
 

@@ -284,10 +284,14 @@ public struct ModularityContest: Sendable, Equatable {
     public var keptPersistence: Bool
     /// The margin within which the partition of fewer clusters is kept (0: the higher score).
     public var tolerance: Double
+    /// Whether the two lay within `tolerance` with different counts, so that the one of fewer
+    /// clusters was kept whatever its score.
+    public var isWithinTolerance: Bool
 
     public init(
         silhouetteChoice: Int, silhouetteClusters: Int, persistenceClusters: Int,
-        silhouetteModularity: Double, persistenceModularity: Double, keptPersistence: Bool, tolerance: Double = 0
+        silhouetteModularity: Double, persistenceModularity: Double, keptPersistence: Bool,
+        tolerance: Double = 0, isWithinTolerance: Bool = false
     ) {
         self.silhouetteChoice = silhouetteChoice
         self.silhouetteClusters = silhouetteClusters
@@ -296,11 +300,7 @@ public struct ModularityContest: Sendable, Equatable {
         self.persistenceModularity = persistenceModularity
         self.keptPersistence = keptPersistence
         self.tolerance = tolerance
-    }
-
-    /// Whether the partition of fewer clusters was kept for lying within `tolerance` of the other.
-    public var isWithinTolerance: Bool {
-        silhouetteClusters != persistenceClusters && abs(silhouetteModularity - persistenceModularity) <= tolerance
+        self.isWithinTolerance = isWithinTolerance
     }
 }
 

@@ -81,7 +81,8 @@ struct ReportTests {
             var content = sampleReportContent(pointsPerClass: 20)
             let contest = ModularityContest(silhouetteChoice: 1, silhouetteClusters: 11, persistenceClusters: 13,
                                             silhouetteModularity: 0.903, persistenceModularity: persistenceModularity,
-                                            keptPersistence: keptPersistence, tolerance: 0.01)
+                                            keptPersistence: keptPersistence, tolerance: 0.01,
+                                            isWithinTolerance: !keptPersistence)
             content.bandwidthSweep = BandwidthSweepPlot(
                 rule: "modularity", bandwidths: [2, 1.1, 0.6], clusterCounts: [4, 11, 30], silhouettes: [0.5, 0.7, 0.4],
                 chosen: 1, contest: contest)
