@@ -57,6 +57,9 @@ struct ClusterOptions: ParsableArguments {
             """))
     var bandwidthRule: ClusterSettings.BandwidthRule = .modularity
 
+    @Option(name: .customLong("modularity-tolerance"), parsing: .unconditional, help: "The modularity rule's margin: of its two partitions, the one of fewer clusters is kept when their modularities lie within this (0: the higher score, as before 2026-12-07).")
+    var modularityTolerance: Double = ClusterSettings.defaultModularityTolerance
+
     @Option(parsing: .unconditional, help: "Seed of every random choice.")
     var seed: UInt64 = 0
 
@@ -78,6 +81,7 @@ struct ClusterOptions: ParsableArguments {
         settings.clusterCount = clusterCount
         settings.seed = seed
         settings.bandwidthRule = bandwidthRule
+        settings.modularityTolerance = modularityTolerance
         if bandwidth != "auto" {
             guard let h = Float(bandwidth) else {
                 throw ValidationError("--bandwidth is '\(bandwidth)', expected a positive number or auto")

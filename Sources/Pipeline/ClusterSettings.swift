@@ -61,6 +61,12 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     /// How `h` is chosen when `bandwidth` is nil: by default the silhouette's or the
     /// persistence rule's partition of one sweep, whichever is the more modular.
     public var bandwidthRule: BandwidthRule = .modularity
+    /// The modularity rule's margin (`BandwidthSweep.modularityTolerance`); nil, as in the
+    /// settings of runs made before the margin existed, is 0: the higher score wins.
+    public var modularityTolerance: Double? = ClusterSettings.defaultModularityTolerance
+
+    /// `BandwidthSweep`'s default margin, for the command's options.
+    public static let defaultModularityTolerance = BandwidthSweep().modularityTolerance
     /// Seeds the reduction, the bandwidth's subsample and k-means.
     public var seed: UInt64 = 0
 
@@ -83,6 +89,10 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
                       "1 to \(UMAP.maximumLayoutParts) (1: the sequential sweep)")
         }
         try check(perplexity > 1, "--perplexity", perplexity, "more than 1")
+        if let modularityTolerance {
+            try check((0...1).contains(modularityTolerance), "--modularity-tolerance", modularityTolerance,
+                      "in [0, 1] (0.01 by default; 0 keeps the more modular partition)")
+        }
         if let bandwidth {
             try check(bandwidth.isFinite && bandwidth > 0, "--bandwidth", bandwidth,
                       "a positive number, or auto")

@@ -85,7 +85,7 @@ public func cluster(
 ) throws -> ClusterOutcome {
     switch settings.method {
     case .gridshift, .meanshiftpp:
-        let sweep = BandwidthSweep(seed: settings.seed)
+        let sweep = BandwidthSweep(seed: settings.seed, modularityTolerance: settings.modularityTolerance ?? 0)
         let result: ModeSeekingResult, choice: BandwidthChoice?
         switch (settings.method, settings.bandwidth) {
         case (_, let h?):

@@ -180,6 +180,29 @@ func temporaryFolder(_ name: String) -> String {
                                                      expected: "1 to 64 (1: the sequential sweep)")) {
             try settings.validate()
         }
+        for tolerance in [-0.01, 1.5, .nan] {
+            settings = ClusterSettings()
+            settings.modularityTolerance = tolerance
+            #expect(throws: PipelineError.self, "tolerance \(tolerance)") { try settings.validate() }
+        }
+    }
+
+    /// Settings written before the modularity rule's margin read back without one, the rule
+    /// that made them (the higher score wins); new settings carry 0.01, and whatever margin the
+    /// settings hold reaches the rule's arbitration.
+    @Test func settingsWithoutTheMarginReadAsTheHigherScore() throws {
+        var written = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ClusterSettings())) as! [String: Any]
+        #expect(written["modularityTolerance"] as? Double == 0.01)
+        written["modularityTolerance"] = nil
+        let read = try JSONDecoder().decode(ClusterSettings.self, from: JSONSerialization.data(withJSONObject: written))
+        #expect(read.modularityTolerance == nil)
+        let points = blobs(clusters: 3, perCluster: 300, dimension: 3)
+        var settings = ClusterSettings()
+        for tolerance in [nil, 0.01, 0.2] as [Double?] {
+            settings.modularityTolerance = tolerance
+            let outcome = try cluster(points.values, dimension: 3, settings: settings)
+            #expect(outcome.bandwidthChoice?.arbitration?.tolerance == tolerance ?? 0)
+        }
     }
 
     /// Settings written before UMAP swept in parts have no `layoutParts`: they read back as
