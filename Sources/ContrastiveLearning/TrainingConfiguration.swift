@@ -540,12 +540,12 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         try sghmc.validate()
         try clusterHead?.validate()
         if let supportSetSize {
-            try check(paradigm == .infonce, "support set (nearest-neighbour positives)",
-                      "InfoNCE (--paradigm infonce): the neighbours replace its positives", paradigm.rawValue)
+            try check(paradigm == .infonce, "the paradigm of a support set (nearest-neighbour positives)",
+                      "infonce: the neighbours replace InfoNCE's positives", paradigm.rawValue)
             try check((1...SupportSet.maximumSize).contains(supportSetSize), "support set size",
                       "in 1...\(SupportSet.maximumSize) (0 turns it off)", supportSetSize)
-            try check(dataParallelism == nil, "support set (nearest-neighbour positives)",
-                      "one process: the ranks would each search their own support set", "\(dataParallelism?.processCount ?? 1) processes")
+            try check(dataParallelism == nil, "the process count of a support set (nearest-neighbour positives)",
+                      "1: the ranks would each search their own support set", dataParallelism?.processCount ?? 1)
         }
         do { try augmentation.validate() } catch {
             throw TrainingError.invalidSetting(name: "augmentation", value: "\(error)", expected: "valid settings")

@@ -144,7 +144,7 @@ import TensorCore
         for (size, paradigm, processes, words) in [(-3, Paradigm.infonce, 1, "support set size"),
                                                     (SupportSet.maximumSize + 1, .infonce, 1, "support set size"),
                                                     (512, .byol, 1, "InfoNCE"),
-                                                    (512, .infonce, 2, "one process")] {
+                                                    (512, .infonce, 2, "their own support set")] {
             overrides.supportSetSize = size
             overrides.paradigm = paradigm
             overrides.processCount = processes
