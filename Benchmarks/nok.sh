@@ -19,12 +19,10 @@
 #    seconds, and the means over the suite.
 set -eu
 output=${1:-runs/nok}
-# NOK_NRCC names another nrcc binary (e.g. a copy, so that a rebuild cannot change it mid-run).
-nrcc=${NOK_NRCC:-.build/release/nrcc}
+# NOK_NRCC names another nrcc binary (e.g. a copy, so that a rebuild cannot change it mid-run);
+# the peers run in `make bench`'s virtual environment when it exists (Benchmarks/nok/tools.sh).
+. Benchmarks/nok/tools.sh
 seed=${NOK_SEED:-0}
-# The peers from `make bench`'s virtual environment when it exists.
-python=python3
-[ -x .venv-bench/bin/python ] && python=.venv-bench/bin/python
 [ -n "${NOK_NRCC:-}" ] || swift build -c release --product nrcc
 "$python" Benchmarks/nok/make_suite.py "$output/suite"
 for pair in $(echo "${NOK_LEARNED:-}" | tr ',' ' '); do

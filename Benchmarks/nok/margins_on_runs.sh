@@ -9,14 +9,12 @@
 #   NOK_MARGINS="0 0.01 0.02" NOK_SEEDS="0 1 2" Benchmarks/nok/margins_on_runs.sh runs/margins runs/def/*/
 set -eu
 output=$1; shift
-nrcc=${NOK_NRCC:-.build/release/nrcc}
-python=python3
-[ -x .venv-bench/bin/python ] && python=.venv-bench/bin/python
+. Benchmarks/nok/tools.sh
 mkdir -p "$output"
 : > "$output/margins.jsonl"
 for run in "$@"; do
   run=${run%/}
-  name=$(echo "$run" | sed 's|^runs/||; s|^/tmp/||; s|/|_|g')
+  name=$(run_name "$run")
   for seed in ${NOK_SEEDS:-0 1 2}; do
     layout="$output/layouts/$name-$seed"
     [ -f "$layout/coordinates.npy" ] || "$nrcc" cluster "$run/embeddings.npy" --labels "$run/labels.csv" \

@@ -8,14 +8,12 @@
 #   NOK_NRCC=/tmp/nrcc-copy Benchmarks/nok/rules_on_runs.sh runs/rules-on-runs runs/def/*/
 set -eu
 output=$1; shift
-nrcc=${NOK_NRCC:-.build/release/nrcc}
-python=python3
-[ -x .venv-bench/bin/python ] && python=.venv-bench/bin/python
+. Benchmarks/nok/tools.sh
 mkdir -p "$output"
 : > "$output/rules.jsonl"
 for run in "$@"; do
   run=${run%/}
-  name=$(echo "$run" | sed 's|^runs/||; s|/|_|g')
+  name=$(run_name "$run")
   for rule in modularity persistence silhouette; do
     "$nrcc" cluster "$run/coordinates.npy" --reducer none --metric euclidean --select "$rule" \
       --labels "$run/labels.csv" --output "$output/rules/$name-$rule" --quiet --json > "$output/last.json"
