@@ -15,7 +15,8 @@ import TensorCore
 public final class SupportSet {
     /// Q's rows, [capacity, D]; only the first `filled` are embeddings.
     let entries: Tensor
-    /// [capacity], counters: the image of each row (-1: not known).
+    /// [capacity], counters: the image of each row (-1: not known; exact to 2^24 images, as
+    /// floats, past which two images' indices may round together and exclude each other).
     private let images: Tensor
     /// [1] each, counters: rows holding embeddings, and the row the next one overwrites.
     private let filledCounter: Tensor, positionCounter: Tensor
