@@ -357,16 +357,12 @@ public final class Trainer {
         do {
             try checkpoint.restore(model.networks.namedState)
             try checkpoint.restore(model.optimizer)
-            if let supportSet = model.supportSet {
-                try checkpoint.restore(supportSet.namedState, prefix: "support")
-                if let problem = supportSet.stateProblem {
-                    throw TrainingError.checkpoint(file: file, reason: "\(problem); the file is damaged, use an earlier checkpoint")
-                }
-            }
-        } catch let error as TrainingError {
-            throw error
+            if let supportSet = model.supportSet { try checkpoint.restore(supportSet.namedState, prefix: "support") }
         } catch {
             throw TrainingError.checkpoint(file: file, reason: "\(error)")
+        }
+        if let problem = model.supportSet?.stateProblem {
+            throw TrainingError.checkpoint(file: file, reason: "\(problem); the file is damaged, use an earlier checkpoint")
         }
         return completed
     }

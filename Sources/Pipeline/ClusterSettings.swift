@@ -49,6 +49,8 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
 
     /// `UMAP.defaultLayoutParts`, for the command's options.
     public static let defaultLayoutParts = UMAP.defaultLayoutParts
+    /// `BandwidthSweep`'s default margin, for the command's options.
+    public static let defaultModularityTolerance = BandwidthSweep().modularityTolerance
     /// `UMAP.defaultMinimumPartSize`: the fewest points a part of the layout keeps.
     public static let minimumLayoutPartSize = UMAP.defaultMinimumPartSize
     /// t-SNE perplexity.
@@ -64,9 +66,6 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     /// The modularity rule's margin (`BandwidthSweep.modularityTolerance`); nil, as in the
     /// settings of runs made before the margin existed, is 0: the higher score wins.
     public var modularityTolerance: Double? = ClusterSettings.defaultModularityTolerance
-
-    /// `BandwidthSweep`'s default margin, for the command's options.
-    public static let defaultModularityTolerance = BandwidthSweep().modularityTolerance
     /// Seeds the reduction, the bandwidth's subsample and k-means.
     public var seed: UInt64 = 0
 
