@@ -101,11 +101,13 @@ public final class ContrastiveNetworks {
     }
 
     /// L2-normalised features of `dataset`'s images at `indices` (all when nil), computed in
-    /// evaluation mode by the encoder, `batchSize` images at a time.
+    /// evaluation mode by the encoder, `batchSize` images at a time. With `views`, each row is
+    /// the normalised sum of the image's own features and those of its augmented views.
     ///
     /// - Returns: row-major [indices.count, D], D = projectionSize or the backbone's feature size.
     public func embed(_ dataset: ImageDataset, indices: [Int]? = nil, normalization: Normalization,
-                      features: EmbeddingFeatures = .projection, batchSize: Int = 256) -> [Float] {
+                      features: EmbeddingFeatures = .projection, views: EmbeddingViews? = nil,
+                      batchSize: Int = 256) -> [Float] {
         let indices = indices ?? Array(0..<dataset.count)
         var output: [Float] = []
         var start = 0
@@ -113,7 +115,19 @@ public final class ContrastiveNetworks {
             let chunk = Array(indices[start..<min(indices.count, start + batchSize)])
             let batch = dataset.batch(chunk, normalization: normalization)
             let images = Tensor(shape: [chunk.count, batch.channels, batch.height, batch.width], scalars: batch.pixels)
-            output += embed(images: images, features: features).scalars
+            var rows = embed(images: images, features: features)
+            if let views, views.count > 0 {
+                var sum = rows.scalars
+                for view in 0..<views.count {
+                    let drawn = views.augmenter.batch(chunk, epoch: EmbeddingViews.epoch, view: view)
+                    let viewed = embed(images: Tensor(shape: images.shape, scalars: drawn.pixels), features: features)
+                    viewed.scalars.withUnsafeBufferPointer { viewed in
+                        for i in sum.indices { sum[i] += viewed[i] }
+                    }
+                }
+                rows = Tensor(shape: rows.shape, scalars: sum).l2NormalizedRows()
+            }
+            output += rows.scalars
             start += batchSize
         }
         return output

@@ -396,12 +396,16 @@ public final class Trainer {
 
 /// The L2-normalised embedding of `dataset` by the networks in `checkpoint` (SPEC §1): the
 /// target f̄+ḡ for BYOL, f+g for InfoNCE, in evaluation mode; `features: .backbone` for the
-/// backbone output alone.
+/// backbone output alone. With `views` > 0 each image's row is averaged over that many
+/// augmented views of it, drawn with the training's augmentation settings and seed
+/// (`EmbeddingViews`).
 ///
 /// - Returns: row-major [dataset.count, D], D = 256 (projection) or 8 width (backbone).
-/// - Throws: `TrainingError.nonFiniteEmbedding` when any feature is NaN or infinite.
+/// - Throws: `TrainingError.invalidSetting` for a view count out of range,
+///   `TrainingError.nonFiniteEmbedding` when any feature is NaN or infinite.
 public func embed(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFeatures = .projection,
-                  batchSize: Int = 256) throws -> [Float] {
+                  views: Int = 0, batchSize: Int = 256) throws -> [Float] {
+    try EmbeddingViews.validate(count: views)
     let (networks, configuration) = try ContrastiveNetworks.load(checkpoint: checkpoint)
     guard let normalization = configuration.normalization else {
         throw TrainingError.checkpoint(file: checkpoint.path, reason: "records no input normalisation")
@@ -410,7 +414,12 @@ public func embed(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFea
         throw TrainingError.incompatibleDataset(expected: "\(configuration.inputChannels)-channel images (as trained)",
                                                 found: "\(dataset.channels) channels in \(dataset.name)")
     }
-    let values = networks.embed(dataset, normalization: normalization, features: features, batchSize: batchSize)
+    let averaged = views == 0 ? nil : EmbeddingViews(
+        augmenter: try Augmenter(dataset: dataset, settings: configuration.augmentation, normalization: normalization,
+                                 seed: configuration.seed),
+        count: views)
+    let values = networks.embed(dataset, normalization: normalization, features: features, views: averaged,
+                                batchSize: batchSize)
     let columns = values.count / max(1, dataset.count)
     let broken = (0..<dataset.count).count { row in
         values[(row * columns)..<((row + 1) * columns)].contains { !$0.isFinite }

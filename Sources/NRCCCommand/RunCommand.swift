@@ -47,11 +47,15 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Features to cluster: projection (f+g, 256-d) or backbone.")
     var features: EmbeddingFeatures = .projection
 
+    @Option(help: EmbeddingViews.help)
+    var embeddingViews: Int = EmbeddingViews.defaultCount
+
     @OptionGroup var training: TrainingOptions
     @OptionGroup var clustering: ClusterOptions
     @OptionGroup var display: DisplayOptions
 
     func run() throws {
+        try EmbeddingViews.validate(count: embeddingViews)
         let source = try loadDataset(dataset, split: split)
         let world = Ranks.world
         var trainingConfiguration: TrainingConfiguration?
@@ -67,7 +71,7 @@ struct RunCommand: ParsableCommand {
         }
         let settings = RunSettings(
             dataset: dataset, split: split, training: trainingConfiguration, features: features,
-            clustering: try clustering.settings(), pixelBaseline: pixelBaseline, clustersFrom: clustersFrom)
+            embeddingViews: embeddingViews, clustering: try clustering.settings(), pixelBaseline: pixelBaseline, clustersFrom: clustersFrom)
         let directory = try RunDirectory(path: output ?? "runs/\(URL(fileURLWithPath: dataset).lastPathComponent)")
         let printer = display.progressPrinter()
         if let note = training.precisionMessage { printer.message(note) }

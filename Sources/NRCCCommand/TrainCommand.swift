@@ -73,11 +73,24 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "projection (f+g, 256-d) or backbone (f only).")
     var features: EmbeddingFeatures = .projection
 
+    @Option(help: EmbeddingViews.help)
+    var embeddingViews: Int = EmbeddingViews.defaultCount
+
     func run() throws {
         try Ranks.requireOneProcess("embed")
         let job = EmbedJob(checkpoint: URL(fileURLWithPath: checkpoint), dataset: try loadImageDataset(dataset, split: split),
-                           features: features)
+                           features: features, views: embeddingViews)
         let (rows, columns) = try job.run(writingTo: output)
         print("wrote \(output): \(rows) x \(columns)")
     }
+}
+
+extension EmbeddingViews {
+    /// The help of `--embedding-views` (`nrcc run` and `nrcc embed`).
+    static let help = ArgumentHelp(
+        "Augmented views each image's features are averaged over (0: each image alone).",
+        discussion: """
+            Each image's row is the normalised sum of its own features and those of N views \\
+            drawn with the training's augmentations and seed.
+            """)
 }

@@ -88,7 +88,8 @@ public struct AssignJob {
                     + " (images need the run's encoder; give a feature matrix for a run on features)")
             }
             values = try ContrastiveLearning.embed(checkpoint: reference.checkpoint, dataset: dataset,
-                                                   features: reference.settings.features)
+                                                   features: reference.settings.features,
+                                                   views: reference.settings.embeddingViews)
             columns = values.count / max(1, dataset.count)
         }
         guard columns == reference.columns else {

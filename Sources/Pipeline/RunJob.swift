@@ -62,7 +62,10 @@ public struct RunJob {
         var embeddings: (values: [Float], columns: Int)
         let sourcePrint = fingerprint(source)
         let trainPrint = try fingerprint(settings.training, after: sourcePrint)
-        let embedPrint = try fingerprint(settings.features, after: trainPrint)
+        let featuresPrint = try fingerprint(settings.features, after: trainPrint)
+        // Runs without views keep the fingerprint they had before views existed.
+        let embedPrint = settings.embeddingViews == 0 ? featuresPrint
+            : try fingerprint(settings.embeddingViews, after: featuresPrint)
         switch source {
         case let .features(matrix):
             Trainer.releaseFollowers(collective)
@@ -79,7 +82,8 @@ public struct RunJob {
             var embedded: [Float]?
             if try ledger.run(.embed, embedPrint, {
                 let checkpoint = directory.latest(RunLayout.trainingCheckpoint)
-                let values = try ContrastiveLearning.embed(checkpoint: checkpoint, dataset: dataset, features: settings.features)
+                let values = try ContrastiveLearning.embed(checkpoint: checkpoint, dataset: dataset, features: settings.features,
+                                                           views: settings.embeddingViews)
                 try writeMatrix(values, rows: dataset.count, to: RunLayout.embeddings)
                 embedded = values
                 message("measuring how far views lie from their images (the paper's Tables 1 and 13)")

@@ -11,6 +11,9 @@ public struct RunSettings: Codable, Sendable, Equatable {
     public var training: TrainingConfiguration?
     /// Which features of the trained networks are clustered.
     public var features: EmbeddingFeatures
+    /// How many augmented views each image's features are averaged over (`EmbeddingViews`);
+    /// settings written before the option existed read as 0, each image alone.
+    public var embeddingViews: Int
     /// The reduction and clustering.
     public var clustering: ClusterSettings
     /// Whether the raw pixels are reduced and clustered the same way, for comparison
@@ -21,12 +24,13 @@ public struct RunSettings: Codable, Sendable, Equatable {
     public var clustersFrom: ClusterSource
 
     public init(dataset: String, split: DatasetSplit? = nil, training: TrainingConfiguration?,
-                features: EmbeddingFeatures = .projection, clustering: ClusterSettings, pixelBaseline: Bool = true,
-                clustersFrom: ClusterSource = .auto) {
+                features: EmbeddingFeatures = .projection, embeddingViews: Int = 0, clustering: ClusterSettings,
+                pixelBaseline: Bool = true, clustersFrom: ClusterSource = .auto) {
         self.dataset = dataset
         self.split = split == .all ? nil : split
         self.training = training
         self.features = features
+        self.embeddingViews = embeddingViews
         self.clustering = clustering
         self.pixelBaseline = pixelBaseline
         self.clustersFrom = clustersFrom
@@ -38,6 +42,7 @@ public struct RunSettings: Codable, Sendable, Equatable {
         split = try container.decodeIfPresent(DatasetSplit.self, forKey: .split)
         training = try container.decodeIfPresent(TrainingConfiguration.self, forKey: .training)
         features = try container.decode(EmbeddingFeatures.self, forKey: .features)
+        embeddingViews = try container.decodeIfPresent(Int.self, forKey: .embeddingViews) ?? 0
         clustering = try container.decode(ClusterSettings.self, forKey: .clustering)
         pixelBaseline = try container.decodeIfPresent(Bool.self, forKey: .pixelBaseline) ?? true
         clustersFrom = try container.decodeIfPresent(ClusterSource.self, forKey: .clustersFrom) ?? .embedding

@@ -48,17 +48,20 @@ public struct EmbedJob {
     public let checkpoint: URL
     public let dataset: ImageDataset
     public let features: EmbeddingFeatures
+    /// Augmented views each image is averaged over (`EmbeddingViews`).
+    public let views: Int
 
-    public init(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFeatures) {
+    public init(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFeatures, views: Int = 0) {
         self.checkpoint = checkpoint
         self.dataset = dataset
         self.features = features
+        self.views = views
     }
 
     /// Embeds and writes the float32 [N, D] matrix to `path` atomically (nothing is written
     /// when the features are not finite). Returns N and D.
     public func run(writingTo path: String) throws -> (rows: Int, columns: Int) {
-        let values = try embed(checkpoint: checkpoint, dataset: dataset, features: features)
+        let values = try embed(checkpoint: checkpoint, dataset: dataset, features: features, views: views)
         let columns = values.count / max(1, dataset.count)
         let array = NPYArray(shape: [dataset.count, columns], elements: .float32(values))
         try writeOutput(Data(npyBytes(array)), to: URL(fileURLWithPath: path))

@@ -242,10 +242,34 @@ import Testing
         var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(settings)) as? [String: Any])
         object["pixelBaseline"] = nil
         object["clustersFrom"] = nil
+        object["embeddingViews"] = nil
         let older = try JSONDecoder().decode(RunSettings.self, from: JSONSerialization.data(withJSONObject: object))
         #expect(older.pixelBaseline && older.clustering == settings.clustering)
+        #expect(older.embeddingViews == 0, "runs from before views embedded each image alone")
         #expect(older.clustersFrom == .embedding, "runs from before the choice reported the embedding's clusters")
         #expect(settings.clustersFrom == .auto)
+    }
+
+    /// Views change the embedding and what follows it, not the training; a run without views
+    /// keeps the stages it had before views existed.
+    @Test func changedEmbeddingViewsRedoTheEmbeddingNotTheTraining() throws {
+        let digits = try embeddedDigits().subset(Array(0..<96))
+        let directory = try RunDirectory(path: temporaryFolder("views"))
+        var settings = Self.tinySettings(digits)
+        settings.pixelBaseline = false
+        settings.embeddingViews = 0
+        let plain = try RunJob(settings: settings, source: .images(digits), directory: directory).run()
+        let plainEmbedding = try readNPY(directory.file("embeddings.npy").path)
+        settings.embeddingViews = 2
+        let averaged = try RunJob(settings: settings, source: .images(digits), directory: directory).run()
+        #expect(averaged.stagesRun == [.embed, .reduce, .cluster, .report])
+        let averagedEmbedding = try readNPY(directory.file("embeddings.npy").path)
+        #expect(averagedEmbedding.shape == plainEmbedding.shape && averagedEmbedding != plainEmbedding)
+        settings.embeddingViews = 0
+        let again = try RunJob(settings: settings, source: .images(digits), directory: directory).run()
+        #expect(again.stagesRun == [.embed, .reduce, .cluster, .report])
+        #expect(try readNPY(directory.file("embeddings.npy").path) == plainEmbedding)
+        #expect(again.outcome.clusterCount == plain.outcome.clusterCount)
     }
 
     @Test func changedClusteringSettingsRedoOnlyTheClustering() throws {
