@@ -90,7 +90,7 @@ extension EmbeddingViews {
     static let help = ArgumentHelp(
         "Augmented views each image's features are averaged over (0: each image alone).",
         discussion: """
-            Each image's row is the normalised sum of its own features and those of N views \\
+            Each image's row is the normalised sum of its own features and those of N views \
             drawn with the training's augmentations and seed.
             """)
 }
