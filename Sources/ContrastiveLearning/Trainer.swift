@@ -397,16 +397,18 @@ public final class Trainer {
 /// The L2-normalised embedding of `dataset` by the networks in `checkpoint` (SPEC §1): the
 /// target f̄+ḡ for BYOL, f+g for InfoNCE, in evaluation mode; `features: .backbone` for the
 /// backbone output alone. With `views` > 0 each image's row is averaged over that many
-/// augmented views of it, drawn with the training's augmentation settings and seed
-/// (`EmbeddingViews`).
+/// augmented views of it, drawn with the training's augmentation settings (crops of at
+/// least `EmbeddingViews.cropFloor`) and seed; nil takes the paradigm's default
+/// (`EmbeddingViews.defaultCount(for:)`).
 ///
 /// - Returns: row-major [dataset.count, D], D = 256 (projection) or 8 width (backbone).
 /// - Throws: `TrainingError.invalidSetting` for a view count out of range,
 ///   `TrainingError.nonFiniteEmbedding` when any feature is NaN or infinite.
 public func embed(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFeatures = .projection,
-                  views: Int = 0, batchSize: Int = 256) throws -> [Float] {
-    try EmbeddingViews.validate(count: views)
+                  views: Int? = nil, batchSize: Int = 256) throws -> [Float] {
+    if let views { try EmbeddingViews.validate(count: views) }
     let (networks, configuration) = try ContrastiveNetworks.load(checkpoint: checkpoint)
+    let views = views ?? EmbeddingViews.defaultCount(for: configuration.paradigm)
     guard let normalization = configuration.normalization else {
         throw TrainingError.checkpoint(file: checkpoint.path, reason: "records no input normalisation")
     }
@@ -415,7 +417,8 @@ public func embed(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFea
                                                 found: "\(dataset.channels) channels in \(dataset.name)")
     }
     let averaged = views == 0 ? nil : EmbeddingViews(
-        augmenter: try Augmenter(dataset: dataset, settings: configuration.augmentation, normalization: normalization,
+        augmenter: try Augmenter(dataset: dataset, settings: EmbeddingViews.viewSettings(from: configuration.augmentation),
+                                 normalization: normalization,
                                  seed: configuration.seed),
         count: views)
     let values = networks.embed(dataset, normalization: normalization, features: features, views: averaged,

@@ -48,14 +48,14 @@ struct RunCommand: ParsableCommand {
     var features: EmbeddingFeatures = .projection
 
     @Option(help: EmbeddingViews.help)
-    var embeddingViews: Int = EmbeddingViews.defaultCount
+    var embeddingViews: Int?
 
     @OptionGroup var training: TrainingOptions
     @OptionGroup var clustering: ClusterOptions
     @OptionGroup var display: DisplayOptions
 
     func run() throws {
-        try EmbeddingViews.validate(count: embeddingViews)
+        if let embeddingViews { try EmbeddingViews.validate(count: embeddingViews) }
         let source = try loadDataset(dataset, split: split)
         let world = Ranks.world
         var trainingConfiguration: TrainingConfiguration?

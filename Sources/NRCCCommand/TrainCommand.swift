@@ -74,7 +74,7 @@ struct EmbedCommand: ParsableCommand {
     var features: EmbeddingFeatures = .projection
 
     @Option(help: EmbeddingViews.help)
-    var embeddingViews: Int = EmbeddingViews.defaultCount
+    var embeddingViews: Int?
 
     func run() throws {
         try Ranks.requireOneProcess("embed")
@@ -91,6 +91,7 @@ extension EmbeddingViews {
         "Augmented views each image's features are averaged over (0: each image alone).",
         discussion: """
             Each image's row is the normalised sum of its own features and those of N views \
-            drawn with the training's augmentations and seed.
+            drawn with the training's augmentations (crops of at least 60%) and seed. \
+            Default: 8 for BYOL, 0 for the other paradigms.
             """)
 }

@@ -11,8 +11,9 @@ public struct RunSettings: Codable, Sendable, Equatable {
     public var training: TrainingConfiguration?
     /// Which features of the trained networks are clustered.
     public var features: EmbeddingFeatures
-    /// How many augmented views each image's features are averaged over (`EmbeddingViews`);
-    /// settings written before the option existed read as 0, each image alone.
+    /// How many augmented views each image's features are averaged over (`EmbeddingViews`):
+    /// the training paradigm's default unless given, 0 without training; settings written
+    /// before the option existed read as 0, each image alone.
     public var embeddingViews: Int
     /// The reduction and clustering.
     public var clustering: ClusterSettings
@@ -24,13 +25,13 @@ public struct RunSettings: Codable, Sendable, Equatable {
     public var clustersFrom: ClusterSource
 
     public init(dataset: String, split: DatasetSplit? = nil, training: TrainingConfiguration?,
-                features: EmbeddingFeatures = .projection, embeddingViews: Int = 0, clustering: ClusterSettings,
+                features: EmbeddingFeatures = .projection, embeddingViews: Int? = nil, clustering: ClusterSettings,
                 pixelBaseline: Bool = true, clustersFrom: ClusterSource = .auto) {
         self.dataset = dataset
         self.split = split == .all ? nil : split
         self.training = training
         self.features = features
-        self.embeddingViews = embeddingViews
+        self.embeddingViews = embeddingViews ?? training.map { EmbeddingViews.defaultCount(for: $0.paradigm) } ?? 0
         self.clustering = clustering
         self.pixelBaseline = pixelBaseline
         self.clustersFrom = clustersFrom

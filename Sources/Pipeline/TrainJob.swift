@@ -48,10 +48,11 @@ public struct EmbedJob {
     public let checkpoint: URL
     public let dataset: ImageDataset
     public let features: EmbeddingFeatures
-    /// Augmented views each image is averaged over (`EmbeddingViews`).
-    public let views: Int
+    /// Augmented views each image is averaged over (`EmbeddingViews`); nil: the default of
+    /// the checkpoint's paradigm.
+    public let views: Int?
 
-    public init(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFeatures, views: Int = 0) {
+    public init(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFeatures, views: Int? = nil) {
         self.checkpoint = checkpoint
         self.dataset = dataset
         self.features = features

@@ -64,7 +64,9 @@ func trainingSettingsList(_ settings: RunSettings) -> [ReportSetting] {
         ReportSetting("batch size", "\(training.batchSize)"),
         ReportSetting("learning rate", "\(training.learningRate)"),
         ReportSetting("augmentations", training.augmentation.summary),
-        ReportSetting("features", settings.features.rawValue),
+        ReportSetting("features", settings.features.rawValue + (settings.embeddingViews == 0 ? ""
+                      : ", each image averaged with \(settings.embeddingViews) views (crops of at least "
+                        + "\(Int(EmbeddingViews.cropFloor * 100))%)")),
         ReportSetting("training seed", "\(training.seed)"),
     ]
     if training.usesRegularizer {

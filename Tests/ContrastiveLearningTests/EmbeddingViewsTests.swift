@@ -70,6 +70,20 @@ import TensorCore
         #expect(networks.embed(digits, normalization: normalization, views: try views(0)) == plain)
     }
 
+    /// Views keep the training's augmentations, with crops of at least the floor.
+    @Test func viewsCropNoHarderThanTheFloor() {
+        var training = AugmentationSettings()
+        training.cropScale = 0.3...1
+        training.rotation = 15
+        var expected = training
+        expected.cropScale = EmbeddingViews.cropFloor...1
+        #expect(EmbeddingViews.viewSettings(from: training) == expected)
+        training.cropScale = 0.8...1
+        #expect(EmbeddingViews.viewSettings(from: training) == training, "a higher floor of the training's is kept")
+        training.cropScale = 0.1...0.4
+        #expect(EmbeddingViews.viewSettings(from: training).cropScale == 0.4...0.4, "never above the training's largest crop")
+    }
+
     @Test func aCountOutOfRangeIsNamed() throws {
         try EmbeddingViews.validate(count: 0)
         try EmbeddingViews.validate(count: EmbeddingViews.maximumCount)

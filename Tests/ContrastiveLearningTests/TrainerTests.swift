@@ -131,6 +131,9 @@ func temporaryDirectory(_ name: String) -> URL {
             let norm = features[(row * 16)..<((row + 1) * 16)].reduce(0) { $0 + $1 * $1 }.squareRoot()
             #expect(abs(norm - 1) < 1e-5)
         }
+        // BYOL's embeddings average 8 views unless told otherwise.
+        #expect(features == (try embed(checkpoint: trainer.checkpointURL, dataset: digits, views: 8)))
+        #expect(features != (try embed(checkpoint: trainer.checkpointURL, dataset: digits, views: 0)))
         let backbone = try embed(checkpoint: trainer.checkpointURL, dataset: digits, features: .backbone)
         #expect(backbone.count == 96 * 8 * configuration.width)
         let settings = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(contentsOf: trainer.settingsURL))

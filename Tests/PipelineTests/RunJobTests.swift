@@ -246,6 +246,12 @@ import Testing
         let older = try JSONDecoder().decode(RunSettings.self, from: JSONSerialization.data(withJSONObject: object))
         #expect(older.pixelBaseline && older.clustering == settings.clustering)
         #expect(older.embeddingViews == 0, "runs from before views embedded each image alone")
+        // Unless given, the paradigm's default: 8 views for BYOL, none for the others or for features.
+        #expect(settings.training?.paradigm == .infonce && settings.embeddingViews == 0)
+        var byol = try #require(settings.training)
+        byol.paradigm = .byol
+        #expect(RunSettings(dataset: "digits", training: byol, clustering: settings.clustering).embeddingViews == 8)
+        #expect(RunSettings(dataset: "x.npy", training: nil, clustering: settings.clustering).embeddingViews == 0)
         #expect(older.clustersFrom == .embedding, "runs from before the choice reported the embedding's clusters")
         #expect(settings.clustersFrom == .auto)
     }
