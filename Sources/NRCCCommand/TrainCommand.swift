@@ -92,6 +92,7 @@ extension EmbeddingViews {
         discussion: """
             Each image's row is the normalised sum of its own features and those of N views \
             drawn with the training's augmentations (crops of at least 60%) and seed. \
-            Default: 8 for BYOL, 0 for the other paradigms.
+            Default: 8 for BYOL, and for any paradigm clustered by k-means with --k; 0 \
+            otherwise (nrcc embed: the checkpoint's paradigm's).
             """)
 }

@@ -12,8 +12,9 @@ public struct RunSettings: Codable, Sendable, Equatable {
     /// Which features of the trained networks are clustered.
     public var features: EmbeddingFeatures
     /// How many augmented views each image's features are averaged over (`EmbeddingViews`):
-    /// the training paradigm's default unless given, 0 without training; settings written
-    /// before the option existed read as 0, each image alone.
+    /// unless given, the default for the training paradigm and whether k-means is given k, 0
+    /// without training; settings written before the option existed read as 0, each image
+    /// alone.
     public var embeddingViews: Int
     /// The reduction and clustering.
     public var clustering: ClusterSettings
@@ -31,7 +32,9 @@ public struct RunSettings: Codable, Sendable, Equatable {
         self.split = split == .all ? nil : split
         self.training = training
         self.features = features
-        self.embeddingViews = embeddingViews ?? training.map { EmbeddingViews.defaultCount(for: $0.paradigm) } ?? 0
+        self.embeddingViews = embeddingViews ?? training.map {
+            EmbeddingViews.defaultCount(for: $0.paradigm, clusterCountGiven: clustering.method == .kmeans)
+        } ?? 0
         self.clustering = clustering
         self.pixelBaseline = pixelBaseline
         self.clustersFrom = clustersFrom

@@ -252,6 +252,11 @@ import Testing
         byol.paradigm = .byol
         #expect(RunSettings(dataset: "digits", training: byol, clustering: settings.clustering).embeddingViews == 8)
         #expect(RunSettings(dataset: "x.npy", training: nil, clustering: settings.clustering).embeddingViews == 0)
+        var kMeans = settings.clustering
+        kMeans.method = .kmeans
+        kMeans.clusterCount = 10
+        #expect(RunSettings(dataset: "digits", training: settings.training, clustering: kMeans).embeddingViews == 8,
+                "k given: every paradigm averages views")
         #expect(older.clustersFrom == .embedding, "runs from before the choice reported the embedding's clusters")
         #expect(settings.clustersFrom == .auto)
     }
