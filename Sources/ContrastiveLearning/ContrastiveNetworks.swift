@@ -4,6 +4,9 @@ import NeuralNetworks
 import Basics
 import TensorCore
 
+/// Hears how many images `embed` has embedded, and of how many.
+public typealias EmbeddingProgress = @Sendable (_ completed: Int, _ total: Int) -> Void
+
 /// Which features `embed` returns.
 public enum EmbeddingFeatures: String, Sendable, Codable, CaseIterable {
     /// The projector output (target f̄+ḡ for BYOL, f+g for the others), `projectionSize`-d.
@@ -103,11 +106,12 @@ public final class ContrastiveNetworks {
     /// L2-normalised features of `dataset`'s images at `indices` (all when nil), computed in
     /// evaluation mode by the encoder, `batchSize` images at a time. With `views`, each row is
     /// the normalised sum of the image's own features and those of its augmented views.
+    /// `progress` hears the images done and the total after each batch.
     ///
     /// - Returns: row-major [indices.count, D], D = projectionSize or the backbone's feature size.
     public func embed(_ dataset: ImageDataset, indices: [Int]? = nil, normalization: Normalization,
                       features: EmbeddingFeatures = .projection, views: EmbeddingViews? = nil,
-                      batchSize: Int = 256) -> [Float] {
+                      batchSize: Int = 256, progress: EmbeddingProgress? = nil) -> [Float] {
         let indices = indices ?? Array(0..<dataset.count)
         var output: [Float] = []
         var start = 0
@@ -129,6 +133,7 @@ public final class ContrastiveNetworks {
             }
             output += rows.scalars
             start += batchSize
+            progress?(min(start, indices.count), indices.count)
         }
         return output
     }

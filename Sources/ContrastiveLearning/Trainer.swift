@@ -405,7 +405,7 @@ public final class Trainer {
 /// - Throws: `TrainingError.invalidSetting` for a view count out of range,
 ///   `TrainingError.nonFiniteEmbedding` when any feature is NaN or infinite.
 public func embed(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFeatures = .projection,
-                  views: Int? = nil, batchSize: Int = 256) throws -> [Float] {
+                  views: Int? = nil, batchSize: Int = 256, progress: EmbeddingProgress? = nil) throws -> [Float] {
     if let views { try EmbeddingViews.validate(count: views) }
     let (networks, configuration) = try ContrastiveNetworks.load(checkpoint: checkpoint)
     let views = views ?? EmbeddingViews.defaultCount(for: configuration.paradigm)
@@ -422,7 +422,7 @@ public func embed(checkpoint: URL, dataset: ImageDataset, features: EmbeddingFea
                                  seed: configuration.seed),
         count: views)
     let values = networks.embed(dataset, normalization: normalization, features: features, views: averaged,
-                                batchSize: batchSize)
+                                batchSize: batchSize, progress: progress)
     let columns = values.count / max(1, dataset.count)
     let broken = (0..<dataset.count).count { row in
         values[(row * columns)..<((row + 1) * columns)].contains { !$0.isFinite }

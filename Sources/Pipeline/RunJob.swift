@@ -82,8 +82,13 @@ public struct RunJob {
             var embedded: [Float]?
             if try ledger.run(.embed, embedPrint, {
                 let checkpoint = directory.latest(RunLayout.trainingCheckpoint)
-                let values = try ContrastiveLearning.embed(checkpoint: checkpoint, dataset: dataset, features: settings.features,
-                                                           views: settings.embeddingViews)
+                let views = settings.embeddingViews
+                if views > 0 { message("embedding each image with \(views) augmented views of it (--embedding-views)") }
+                let values = try ContrastiveLearning.embed(
+                    checkpoint: checkpoint, dataset: dataset, features: settings.features, views: views,
+                    progress: { completed, total in
+                        progress?(ProgressEvent(stage: "embed", completed: completed, total: total, unit: "image"))
+                    })
                 try writeMatrix(values, rows: dataset.count, to: RunLayout.embeddings)
                 embedded = values
                 message("measuring how far views lie from their images (the paper's Tables 1 and 13)")

@@ -61,6 +61,19 @@ import TensorCore
         #expect(moved > 1e-3, "crops of 30-100% move the features")
     }
 
+    /// Progress comes after each batch, in images, up to the whole set.
+    @Test func progressCountsImages() throws {
+        final class Heard: @unchecked Sendable {
+            let lock = NSLock()
+            var events: [[Int]] = []
+        }
+        let heard = Heard()
+        _ = networks.embed(digits, normalization: normalization, views: try views(2), batchSize: 16) { done, total in
+            heard.lock.withLock { heard.events.append([done, total]) }
+        }
+        #expect(heard.events == [[16, 40], [32, 40], [40, 40]])
+    }
+
     /// Views that change nothing (the whole image, no jitter) leave the embedding as it was,
     /// and no views is the plain embedding bit for bit.
     @Test func viewsThatChangeNothingLeaveTheEmbedding() throws {
