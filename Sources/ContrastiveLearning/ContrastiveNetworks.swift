@@ -121,15 +121,12 @@ public final class ContrastiveNetworks {
             let images = Tensor(shape: [chunk.count, batch.channels, batch.height, batch.width], scalars: batch.pixels)
             var rows = embed(images: images, features: features)
             if let views, views.count > 0 {
-                var sum = rows.scalars
-                for view in 0..<views.count {
-                    let drawn = views.augmenter.batch(chunk, epoch: EmbeddingViews.epoch, view: view)
-                    let viewed = embed(images: Tensor(shape: images.shape, scalars: drawn.pixels), features: features)
-                    viewed.scalars.withUnsafeBufferPointer { viewed in
-                        for i in sum.indices { sum[i] += viewed[i] }
-                    }
+                rows = withoutGradient {
+                    (0..<views.count).reduce(rows) { sum, view in
+                        let drawn = views.augmenter.batch(chunk, epoch: EmbeddingViews.epoch, view: view)
+                        return sum + embed(images: Tensor(shape: images.shape, scalars: drawn.pixels), features: features)
+                    }.l2NormalizedRows()
                 }
-                rows = Tensor(shape: rows.shape, scalars: sum).l2NormalizedRows()
             }
             output += rows.scalars
             start += batchSize
