@@ -352,7 +352,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// less, where 8% leaves too little of a digit or garment to match; grey images are not
     /// flipped. Without `usesRegularizer`, the paradigm trains with the regularizer as
     /// `RegularizerSettings.isOnByDefault(for:)` says (off for InfoNCE); without a `preset`,
-    /// the regularizer takes `RegularizerSettings.Preset.cpuDefault(for:)`.
+    /// the regularizer takes `RegularizerSettings.cpuDefault(for:)` (a named preset's values
+    /// are the preset's own).
     ///
     /// - Throws: `TrainingError.invalidSetting` when `minutes` is not in (0, a week], and
     ///   `TrainingError.incompatibleDataset` when the dataset has fewer than 2 images (a
@@ -372,6 +373,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
             inputChannels: dataset.channels, inputHeight: dataset.height, inputWidth: dataset.width,
             width: 16, batchSize: cpuBatchSize(imageCount: dataset.count, paradigm: paradigm), epochs: 1,
             seed: seed)
+        if preset == nil { configuration.regularizer = .cpuDefault(for: paradigm) }
         configuration.learningRate = learningRate(base: cpuBaseLearningRate(paradigm: paradigm),
                                                   batchSize: configuration.batchSize)
         if paradigm.hasPredictor { configuration.predictorLearningRateScale = cpuPredictorLearningRateScale }

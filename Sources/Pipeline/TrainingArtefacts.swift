@@ -56,7 +56,8 @@ func trainingSettingsList(_ settings: RunSettings) -> [ReportSetting] {
     guard let training = settings.training else { return list + [ReportSetting("training", "none (feature input)")] }
     list += [
         ReportSetting("paradigm", training.paradigm.rawValue),
-        ReportSetting("nrcc regularizer", training.usesRegularizer ? "on (\(training.preset.rawValue) preset)" : "off"),
+        ReportSetting("nrcc regularizer", training.usesRegularizer
+                      ? "on (\(training.preset.rawValue) preset, lambda \(training.regularizer.weight))" : "off"),
         ReportSetting("backbone", training.backboneDescription),
         ReportSetting("precision", training.arithmeticPrecision == .bf16
                       ? "bf16 convolutions, emulated (bfloat16 operands, fp32 sums)" : "fp32"),

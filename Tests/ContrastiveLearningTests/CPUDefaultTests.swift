@@ -19,18 +19,27 @@ import Testing
     }
 
     /// The regularizer's preset: the reference preset for the paradigms without negatives,
-    /// the paper's for InfoNCE, and whatever the user names.
+    /// the paper's for InfoNCE, and whatever the user names. BYOL's weight is 1 unless a
+    /// preset is named, which then gives its own values; `--lambda` wins over both.
     @Test func presetFollowsTheParadigmUnlessGiven() throws {
         let digits = try embeddedDigits()
         for paradigm in Paradigm.allCases {
             let configuration = try TrainingConfiguration.cpuDefault(paradigm: paradigm, for: digits, minutes: 1)
             let expected: RegularizerSettings.Preset = paradigm == .infonce ? .paper : .reference
-            #expect(configuration.preset == expected && configuration.regularizer == RegularizerSettings(preset: expected))
+            var values = RegularizerSettings(preset: expected)
+            if paradigm == .byol { values.weight = 1 }
+            #expect(configuration.preset == expected && configuration.regularizer == values, "\(paradigm)")
         }
         var overrides = TrainingOverrides()
         overrides.paradigm = .byol
         overrides.preset = .paper
         #expect(try overrides.configuration(for: digits).preset == .paper)
+        #expect(try overrides.configuration(for: digits).regularizer == RegularizerSettings(preset: .paper))
+        overrides.preset = .reference
+        #expect(try overrides.configuration(for: digits).regularizer == RegularizerSettings(preset: .reference))
+        overrides.preset = nil
+        overrides.regularizerWeight = 0.3
+        #expect(try overrides.configuration(for: digits).regularizer.weight == 0.3)
     }
 
     /// The regularizer is off for InfoNCE, which then fits more epochs into the same minutes,
