@@ -16,7 +16,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "The NRCC regularizer: on or off (default: off for InfoNCE, where it measured no better at equal epochs and costs 1.4x the time; on for BYOL, SimSiam and Barlow Twins).")
     var nrcc: Switch?
 
-    @Option(help: "Regularizer preset: paper (the paper as published, sign fixed) or reference (what the authors' code does). Default: reference for BYOL (with lambda 1), SimSiam and Barlow Twins, paper for InfoNCE.")
+    @Option(help: "Regularizer preset: paper (the paper as published, sign fixed) or reference (what the authors' code does). Default: reference for BYOL (with lambda 3), SimSiam and Barlow Twins, paper for InfoNCE.")
     var preset: RegularizerSettings.Preset?
 
     @Option(parsing: .unconditional, help: "Training epochs (default: what fits --minutes on this CPU).")
@@ -55,7 +55,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("sghmc-variant"), help: "sghmc, the Table 8 ablations hmc and mc, or normalized: SGHMC with the energy's gradient rescaled per image to the noise's size (docs/nrcc-regularizer.md).")
     var sghmcVariant: SGHMCSettings.Variant?
 
-    @Option(name: .customLong("lambda"), parsing: .unconditional, help: "Weight of the regularizer (default: 1 for BYOL unless --preset is named, the preset's otherwise).")
+    @Option(name: .customLong("lambda"), parsing: .unconditional, help: "Weight of the regularizer (default: 3 for BYOL unless --preset is named, the preset's otherwise).")
     var regularizerWeight: Float?
 
     @Option(name: .customLong("tau-r"), parsing: .unconditional, help: "Temperature of the regularizer (default from the preset).")

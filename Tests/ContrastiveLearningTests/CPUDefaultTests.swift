@@ -19,7 +19,7 @@ import Testing
     }
 
     /// The regularizer's preset: the reference preset for the paradigms without negatives,
-    /// the paper's for InfoNCE, and whatever the user names. BYOL's weight is 1 unless a
+    /// the paper's for InfoNCE, and whatever the user names. BYOL's weight is 3 unless a
     /// preset is named, which then gives its own values; `--lambda` wins over both.
     @Test func presetFollowsTheParadigmUnlessGiven() throws {
         let digits = try embeddedDigits()
@@ -27,7 +27,7 @@ import Testing
             let configuration = try TrainingConfiguration.cpuDefault(paradigm: paradigm, for: digits, minutes: 1)
             let expected: RegularizerSettings.Preset = paradigm == .infonce ? .paper : .reference
             var values = RegularizerSettings(preset: expected)
-            if paradigm == .byol { values.weight = 1 }
+            if paradigm == .byol { values.weight = 3 }
             #expect(configuration.preset == expected && configuration.regularizer == values, "\(paradigm)")
         }
         var overrides = TrainingOverrides()
