@@ -79,7 +79,7 @@ int main(int argc, char **argv) {
         for (int repeat = 0; repeat < repeats; repeat++) {
             double start = thread_seconds();
             nrcc_direct_convolution_weights(weights, packed, shape);
-            nrcc_direct_convolution(input, packed, output, batch, shape, scratch);
+            nrcc_direct_convolution(input, packed, output, batch, shape, scratch, NULL);
             double forward = thread_seconds() - start;
             start = thread_seconds();
             if (hasInputGradient) {

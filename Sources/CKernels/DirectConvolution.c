@@ -84,7 +84,7 @@ static long prefetch_lines(const void *bytes, long line, long count, long total)
 /// Where a block's sums start and end when the input channels are split into chunks (so
 /// that a chunk's weights stay in the level-1 cache): from zero or from the partial sums of
 /// the previous chunks, into the output or into the partial sums for the next chunk.
-enum { CONTINUES = 1, FINISHES = 2 };
+enum { CONTINUES = 1, FINISHES = 2, FIRST_BLOCK = 4 };
 
 /// P output positions x B vectors of filters, summed over input channels and a TH x TW grid
 /// of kernel taps: out[f, p Q] (+)= sum over c, i, j of x[c, i, p S + j] * w[c, i TW + j, f].
@@ -92,10 +92,13 @@ enum { CONTINUES = 1, FINISHES = 2 };
 /// floats apart, rows `rowLength`); w: the block's packed weights [C, TH TW, B 16]
 /// (`PACK_FILTER_BLOCKS`; `filters` = 16 B, the stride of a tap);
 /// out: the output plane of that filter at the block's first position, positions Q floats
-/// apart; partial: the block's partial sums [P, B, 16], read and written as `phase` says.
+/// apart; partial: the block's partial sums [P, B, 16], read and written as `phase` says;
+/// moments (or NULL): the sample's shifts s, sums of d = out - s and of d^2, rows
+/// `momentStride` floats apart, at the block's first filter, added to when the block finishes;
+/// the plane's first block (`FIRST_BLOCK`) sets them, its first position becoming the shifts.
 INLINE void convolution_block(const float *x, long plane, long rowLength, long channels,
                               const float *w, long filters, float *out, long outputPlane, int accumulate,
-                              float *partial, int phase,
+                              float *partial, int phase, float *moments, long momentStride,
                               const int P, const int B, const int S, const int Q, const int TH, const int TW) {
     vector16 sums[MAXIMUM_POSITIONS][MAXIMUM_VECTORS];
     for (int p = 0; p < P; p++)
@@ -122,6 +125,25 @@ INLINE void convolution_block(const float *x, long plane, long rowLength, long c
         for (int p = 0; p < P; p++)
             for (int b = 0; b < B; b++) store16(partial + (p * B + b) * 16, sums[p][b]);
         return;
+    }
+    if (moments) {
+        for (int b = 0; b < B; b++) {
+            float *shifts = moments + 16 * b, *totals = shifts + momentStride, *squares = totals + momentStride;
+            vector16 shift = phase & FIRST_BLOCK ? sums[0][b] : load16(shifts), total = 0, square = 0;
+            for (int p = 0; p < P; p++) {
+                vector16 d = sums[p][b] - shift;
+                total += d;
+                square += d * d;
+            }
+            if (phase & FIRST_BLOCK) {
+                store16(shifts, shift);
+                store16(totals, total);
+                store16(squares, square);
+            } else {
+                store16(totals, load16(totals) + total);
+                store16(squares, load16(squares) + square);
+            }
+        }
     }
     // Filters are the vector lanes; the output is NCHW. With consecutive positions (Q = 1),
     // each vector of 16 filters and the block's P positions, padded to R rows, is transposed in
@@ -165,7 +187,7 @@ INLINE void convolution_block(const float *x, long plane, long rowLength, long c
 #define BLOCK_CASE(P, B, S, Q, TH, TW) \
     case ((P) * 100000 + (B) * 10000 + (S) * 1000 + (Q) * 100 + (TH) * 10 + (TW)): \
         convolution_block(x, plane, rowLength, channels, w, filters, out, outputPlane, accumulate, \
-                          partial, phase, P, B, S, Q, TH, TW); \
+                          partial, phase, moments, momentStride, P, B, S, Q, TH, TW); \
         return;
 #define BLOCK_POSITIONS(B, S, Q, TH, TW) \
     BLOCK_CASE(1, B, S, Q, TH, TW) BLOCK_CASE(2, B, S, Q, TH, TW) BLOCK_CASE(3, B, S, Q, TH, TW) \
@@ -182,6 +204,7 @@ VECTOR_CLONES
 static void convolution_block_dispatch(const float *x, long plane, long rowLength, long channels,
                                        const float *w, long filters, float *out, long outputPlane,
                                        long outputStep, int accumulate, float *partial, int phase,
+                                       float *moments, long momentStride,
                                        int positions, int vectors, int stride, int gridHeight, int gridWidth) {
     switch (positions * 100000 + vectors * 10000 + stride * 1000 + outputStep * 100 + gridHeight * 10 + gridWidth) {
         BLOCK_VECTORS(1, 1, 1, 1) BLOCK_VECTORS(1, 1, 3, 3) BLOCK_VECTORS(2, 1, 1, 1) BLOCK_VECTORS(2, 1, 3, 3)
@@ -266,12 +289,13 @@ static long samples_per_group(long paddedFloats) {
 /// w packed by `PACK_FILTER_BLOCKS` for `vectors`,
 /// with samples `sampleStride` floats apart in x and `outputSampleStride` in out, output rows
 /// `outputRowStep` and positions `outputStep` floats apart. `partial` holds samples x rows x
-/// columns x 64 floats of partial sums.
+/// columns x 64 floats of partial sums. With `moments` [samples, 3, filters] (else NULL), each
+/// sample's shifts and sums as `convolution_block` takes them.
 static void convolve_rows(const float *x, long plane, long rowLength, long samples, long sampleStride,
                           tap_grid grid, long channels, const float *w, long filters, int vectors, float *out,
                           long outputPlane, long outputSampleStride, long rows, long columns, long outputRowStep,
                           long outputStep, int accumulate, int stride, float *partial, const float *next,
-                          long nextLines) {
+                          long nextLines, float *moments) {
     long taps = grid.height * grid.width, chunk = channels_per_chunk(taps, vectors, channels);
     long chunks = (channels + chunk - 1) / chunk;
     // While these samples compute, the next ones' input comes into cache, a share of its
@@ -298,7 +322,9 @@ static void convolve_rows(const float *x, long plane, long rowLength, long sampl
                         convolution_block_dispatch(input, plane, rowLength, count,
                                                    w + f * channels * taps + first * taps * 16 * vectors, 16 * vectors,
                                                    output, outputPlane, outputStep, accumulate,
-                                                   partial + ((n * rows + r) * columns + j) * vectors * 16, phase,
+                                                   partial + ((n * rows + r) * columns + j) * vectors * 16,
+                                                   phase | (r == 0 && j == 0 ? FIRST_BLOCK : 0),
+                                                   moments ? moments + 3 * n * filters + f : NULL, filters,
                                                    (int)positions, vectors, stride, (int)grid.height, (int)grid.width);
                     }
                 }
@@ -377,7 +403,7 @@ void nrcc_direct_convolution_weights(const float *weights, float *packed, nrcc_c
 }
 
 void nrcc_direct_convolution(const float *input, const float *weights, float *output,
-                             long count, nrcc_convolution_shape s, float *scratch) {
+                             long count, nrcc_convolution_shape s, float *scratch, float *moments) {
     long paddedWidth = s.width + 2 * s.padding, plane = (s.height + 2 * s.padding) * paddedWidth;
     long outputPlane = s.outputHeight * s.outputWidth, sampleSize = s.channels * s.height * s.width;
     tap_grid grid = {s.kernel, s.kernel};
@@ -390,7 +416,7 @@ void nrcc_direct_convolution(const float *input, const float *weights, float *ou
         convolve_rows(scratch, plane, paddedWidth, size, paddedSize, grid, s.channels, weights, s.filters,
                       forward_vectors(&s), output + n * s.filters * outputPlane, outputPlane, s.filters * outputPlane,
                       s.outputHeight, s.outputWidth, s.outputWidth, 1, 0, (int)s.stride, scratch + group * paddedSize,
-                      input + next * sampleSize, nextLines);
+                      input + next * sampleSize, nextLines, moments ? moments + 3 * n * s.filters : NULL);
     }
 }
 
@@ -482,7 +508,7 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
                           paddedWidth, size, paddedSize, taps.grid, s.filters, classWeights[class], s.channels,
                           vectors, dx + rh * s.width + rw, inputPlane, s.channels * inputPlane,
                           rows, columns, S * s.width, S, accumulate, 1, partial, outputGradient + next * gradientSize,
-                          class == 0 ? nextLines : 0);
+                          class == 0 ? nextLines : 0, NULL);
         }
     }
 }

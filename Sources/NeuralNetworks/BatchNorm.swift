@@ -38,13 +38,26 @@ public final class BatchNorm: Layer {
     /// `relu(bn(input) + residual)` in one op (either part optional): the end of a ResNet
     /// block, or BN followed by ReLU, without intermediate tensors.
     public func callAsFunction(_ input: Tensor, mode: ForwardMode, adding residual: Tensor? = nil,
-                               relu: Bool) -> Tensor {
+                               relu: Bool, moments: ChannelMoments? = nil) -> Tensor {
         if mode == .training {
             batchesTracked.withUnsafeMutableBufferPointer { $0[0] += 1 }
         }
         return batchNormalized(input, scale: scale, offset: offset, runningMean: runningMean,
                                runningVariance: runningVariance, mode: mode,
-                               momentum: momentum, epsilon: epsilon, adding: residual, relu: relu)
+                               momentum: momentum, epsilon: epsilon, adding: residual, relu: relu,
+                               moments: moments)
+    }
+
+    /// `self(convolution(input))`, with the residual and ReLU as above. Where batch statistics
+    /// are used, the convolution hands over its output's per-channel sums, so that they cost no
+    /// pass over the output.
+    public func callAsFunction(convolving input: Tensor, with convolution: Conv2D, mode: ForwardMode,
+                               adding residual: Tensor? = nil, relu: Bool = false) -> Tensor {
+        guard mode.usesBatchStatistics else {
+            return self(convolution(input, mode: mode), mode: mode, adding: residual, relu: relu)
+        }
+        let (output, moments) = convolution(input, takingMoments: true)
+        return self(output, mode: mode, adding: residual, relu: relu, moments: moments)
     }
 
     public var namedParameters: [NamedTensor] {

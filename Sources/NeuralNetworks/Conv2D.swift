@@ -32,6 +32,13 @@ public final class Conv2D: Layer {
         conv2d(input, weight: weight, stride: stride, padding: padding, precision: precision, workspace: workspace)
     }
 
+    /// The convolution, and its output's per-channel sums for batch normalisation where the
+    /// kernels take them as they write (`conv2dWithMoments`).
+    public func callAsFunction(_ input: Tensor, takingMoments: Bool) -> (Tensor, ChannelMoments?) {
+        conv2dWithMoments(input, weight: weight, stride: stride, padding: padding, precision: precision,
+                          workspace: workspace, takingMoments: takingMoments)
+    }
+
     public var namedParameters: [NamedTensor] { [NamedTensor("weight", weight)] }
     public var namedBuffers: [NamedTensor] { [] }
 }

@@ -82,7 +82,7 @@ public final class ResNet: Backbone {
     public func callAsFunction(_ input: Tensor, mode: ForwardMode) -> Tensor {
         checkArgument(input.rank == 4 && input.shape[1] == inputChannels,
                      "ResNet: input has shape \(input.shape), expected [N, \(inputChannels), H, W]")
-        var x = bn1(conv1(input, mode: mode), mode: mode, relu: true)
+        var x = bn1(convolving: input, with: conv1, mode: mode, relu: true)
         if stem == .imagenet { x = x.maxPooled(kernelSize: 3, stride: 2, padding: 1) }
         for stage in stages {
             for block in stage { x = block(x, mode: mode) }
@@ -136,9 +136,9 @@ public final class BasicBlock: Layer {
     }
 
     public func callAsFunction(_ input: Tensor, mode: ForwardMode) -> Tensor {
-        let hidden = bn1(conv1(input, mode: mode), mode: mode, relu: true)
-        let shortcut = downsample.map { $0.normalization($0.convolution(input, mode: mode), mode: mode) } ?? input
-        return bn2(conv2(hidden, mode: mode), mode: mode, adding: shortcut, relu: true)
+        let hidden = bn1(convolving: input, with: conv1, mode: mode, relu: true)
+        let shortcut = downsample.map { $0.normalization(convolving: input, with: $0.convolution, mode: mode) } ?? input
+        return bn2(convolving: hidden, with: conv2, mode: mode, adding: shortcut, relu: true)
     }
 
     public var namedParameters: [NamedTensor] {

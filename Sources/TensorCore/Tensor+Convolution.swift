@@ -23,6 +23,18 @@ import Basics
 /// PyTorch's autocast passes them through its casts.
 public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: Int = 0,
                    precision: ArithmeticPrecision = .fp32, workspace: ConvolutionWorkspace? = nil) -> Tensor {
+    conv2dWithMoments(input, weight: weight, stride: stride, padding: padding, precision: precision,
+                      workspace: workspace, takingMoments: false).output
+}
+
+/// `conv2d`, and with `takingMoments` the per-channel sums of its output that batch
+/// normalisation's statistics need (`batchNormalized(_:...:moments:)`), where the convolution
+/// takes them as it writes its output (the direct kernels, `ConvolutionGeometry.usesDirectKernels`:
+/// every ResNet convolution on planes of 4x4 and more) instead of batch normalisation reading the
+/// output once more; nil moments elsewhere.
+public func conv2dWithMoments(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: Int = 0,
+                              precision: ArithmeticPrecision = .fp32, workspace: ConvolutionWorkspace? = nil,
+                              takingMoments: Bool) -> (output: Tensor, moments: ChannelMoments?) {
     checkArgument(input.rank == 4, "conv2d: input must be [N, C, H, W], got shape \(input.shape)")
     checkArgument(weight.rank == 4, "conv2d: weight must be [F, C, KH, KW], got shape \(weight.shape)")
     checkArgument(input.shape[1] == weight.shape[1],
@@ -39,8 +51,9 @@ public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: In
         [geometry.batch, geometry.filters, geometry.outputHeight, geometry.outputWidth])
     let (operand, filters) = precision == .bf16
         ? (input.bfloat16RoundedCopy(), weight.bfloat16RoundedCopy()) : (input, weight)
-    conv2dForward(output: result.storage.pointer, input: operand.storage.pointer,
-                  weight: filters.storage.pointer, geometry, workspace: workspace)
+    let moments = conv2dForward(output: result.storage.pointer, input: operand.storage.pointer,
+                                weight: filters.storage.pointer, geometry, workspace: workspace,
+                                takingMoments: takingMoments)
     result.record([input, weight]) { output, g in
         let roundedGradient = precision == .bf16 ? Tensor.bfloat16Rounded(g, shape: output.shape) : nil
         withExtendedLifetime(roundedGradient) {
@@ -52,5 +65,5 @@ public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: In
                 geometry, workspace: workspace)
         }
     }
-    return result
+    return (result, moments)
 }

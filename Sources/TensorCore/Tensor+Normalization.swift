@@ -17,6 +17,23 @@ public enum ForwardMode: Sendable, Equatable {
     public var usesBatchStatistics: Bool { self != .evaluation }
 }
 
+/// Per-channel sums of a tensor [N, C, ...] about a shift per channel: the statistics batch
+/// normalisation needs in training, handed over by the op that produced the tensor, which takes
+/// them while the values are still in registers (`conv2dWithMoments`).
+public struct ChannelMoments: Sendable {
+    /// The shift of each channel [C]: a value of the channel (its first, as batch normalisation
+    /// takes itself), so that the variance keeps its precision when the mean is large against
+    /// the spread (the shifted-data algorithm).
+    public let shifts: [Float]
+    /// [2, C]: the sums over the batch and spatial axes of d = x - shifts[c], and of d^2.
+    public let sums: [Double]
+
+    public init(shifts: [Float], sums: [Double]) {
+        self.shifts = shifts
+        self.sums = sums
+    }
+}
+
 /// Batch normalisation over the batch and spatial axes, PyTorch's `F.batch_norm`:
 /// `y = scale (x - mean) / sqrt(var + epsilon) + offset` per channel, optionally followed by
 /// the residual addition and ReLU that end a ResNet block:
@@ -38,11 +55,14 @@ public enum ForwardMode: Sendable, Equatable {
 /// the global batch's, and so are the two sums in dx; dscale and doffset stay this rank's
 /// share, which the ranks' gradient average adds up (a rank's dx is then the gradient of the
 /// sum of all ranks' losses, as in PyTorch).
+///
+/// `moments`, the input's per-channel sums from the op that produced it, spare the pass over
+/// the input that the batch statistics otherwise take; unused in evaluation.
 public func batchNormalized(
     _ input: Tensor, scale: Tensor, offset: Tensor,
     runningMean: Tensor, runningVariance: Tensor,
     mode: ForwardMode, momentum: Float = 0.1, epsilon: Float = 1e-5,
-    adding residual: Tensor? = nil, relu: Bool = false
+    adding residual: Tensor? = nil, relu: Bool = false, moments: ChannelMoments? = nil
 ) -> Tensor {
     checkArgument(input.rank == 2 || input.rank == 4,
                  "batchNormalized: input must be [N, C] or [N, C, H, W], got shape \(input.shape)")
@@ -76,9 +96,14 @@ public func batchNormalized(
     let inverses = means + 2 * channels, a = means + 3 * channels, b = means + 4 * channels
     let split = BatchSplit(batch: batch, elements: input.count)
     if mode.usesBatchStatistics {
-        // Shifted by each channel's first value: mean = K + E[x - K], var = E[(x - K)^2] - E[x - K]^2.
-        let shifts = (0..<channels).map { x[$0 * area] }
-        let sums = shifts.withUnsafeBufferPointer { shifts in
+        // Shifted by each channel's first value (the producer's, when it hands them over):
+        // mean = K + E[x - K], var = E[(x - K)^2] - E[x - K]^2.
+        if let moments {
+            checkArgument(moments.shifts.count == channels && moments.sums.count == 2 * channels,
+                         "batchNormalized: input has \(channels) channels, moments have \(moments.shifts.count) shifts and \(moments.sums.count) sums")
+        }
+        let shifts = moments?.shifts ?? (0..<channels).map { x[$0 * area] }
+        let sums = moments?.sums ?? shifts.withUnsafeBufferPointer { shifts in
             split.channelSums(channels) { samples, partial in
                 batchNormMoments(x, channelCount: channels, area: area, samples: samples,
                                  shifts: shifts.baseAddress!, sums: partial)

@@ -17,6 +17,44 @@ import TensorCore
         #expect(imagenet(random([2, 3, 32, 32], seed: 5), mode: .training).shape == [2, 64])
     }
 
+    /// The forward pass in training, whose convolutions hand their outputs' sums to batch
+    /// normalisation, gives what convolving and then normalising apart gives (batch norm then
+    /// reads each output for its statistics), on 28x28 images whose every convolution runs the
+    /// direct kernels, and on 8x8 ones whose last stages do not; and the same gradients.
+    @Test(arguments: [28, 8])
+    func handedOverMomentsChangeNothing(size: Int) {
+        var generator = SeededGenerator(seed: 11)
+        let network = ResNet(depth: .resnet18, width: 16, inputChannels: 1, generator: &generator)
+        let images = random([6, 1, size, size], seed: 12, scale: 3)
+        func apart(_ input: Tensor, _ convolution: Conv2D, _ normalization: BatchNorm,
+                   adding residual: Tensor? = nil, relu: Bool) -> Tensor {
+            normalization(convolution(input, mode: .trainingWithoutStatisticsUpdate), mode: .trainingWithoutStatisticsUpdate,
+                          adding: residual, relu: relu)
+        }
+        // One graph at a time: a layer's convolutions keep scratch for their backward pass.
+        let weights = random([6, 128], seed: 13)
+        let parameters = network.namedParameters.map(\.tensor)
+        let features = network(images, mode: .trainingWithoutStatisticsUpdate)
+        let ours = gradients(of: (features * weights).sum(), withRespectTo: parameters)
+        var x = apart(images, network.conv1, network.bn1, relu: true)
+        for block in network.stages.joined() {
+            let hidden = apart(x, block.conv1, block.bn1, relu: true)
+            let shortcut = block.downsample.map { apart(x, $0.convolution, $0.normalization, relu: false) } ?? x
+            x = apart(hidden, block.conv2, block.bn2, adding: shortcut, relu: true)
+        }
+        let expected = x.globalAveragePooled()
+        let theirs = gradients(of: (expected * weights).sum(), withRespectTo: parameters)
+        let scale = expected.scalars.reduce(Float(1)) { max($0, abs($1)) }
+        #expect(zip(features.scalars, expected.scalars).allSatisfy { abs($0 - $1) <= 1e-4 * scale })
+        // A shift far from a near-constant channel's values (the running mean at initialisation)
+        // put these 2-5% apart; each plane's own first value keeps them to rounding.
+        for (a, b) in zip(ours, theirs) {
+            let size = b.scalars.reduce(Float(1e-3)) { max($0, abs($1)) }
+            let worst = zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-3 * size, "gradient of shape \(a.shape): off by \(worst), largest \(size)")
+        }
+    }
+
     /// Parameter and buffer names and shapes equal torchvision's resnet18 state_dict with the
     /// CIFAR stem and no fc (Fixtures/resnet18_cifar_names.json).
     @Test func stateNamesMatchTorchvision() throws {

@@ -156,6 +156,80 @@ import TensorCore
         #expect(zip(computed[2].scalars, second.weight).allSatisfy { abs($0 - $1) < 1e-3 })
     }
 
+    /// The per-filter sums the direct kernels take as they write their output are the output's
+    /// own in Double, about each filter's first value (as batch normalisation shifts), though
+    /// its mean lies far from zero: geometries with 1, 2 and 4 vectors of filters per block,
+    /// strides 1 and 2, partial blocks of positions, a batch that ends in a partial group. Where
+    /// the algorithm takes none (im2col), nil.
+    @Test(arguments: [
+        (stride: 1, padding: 1, kernel: 3, channels: 3, filters: 16, size: 11, batch: 5),
+        (stride: 1, padding: 1, kernel: 3, channels: 16, filters: 64, size: 4, batch: 13),
+        (stride: 2, padding: 1, kernel: 3, channels: 16, filters: 32, size: 9, batch: 3),
+        (stride: 2, padding: 0, kernel: 1, channels: 16, filters: 48, size: 8, batch: 4),
+    ])
+    func directKernelsTakeTheirOutputsMoments(
+        _ c: (stride: Int, padding: Int, kernel: Int, channels: Int, filters: Int, size: Int, batch: Int)
+    ) throws {
+        let x = random([c.batch, c.channels, c.size, c.size + 1], seed: 70, scale: 0.1) + 3
+        let w = random([c.filters, c.channels, c.kernel, c.kernel], seed: 71)
+        let (y, moments) = conv2dWithMoments(x, weight: w, stride: c.stride, padding: c.padding, takingMoments: true)
+        #expect(y.scalars == conv2d(x, weight: w, stride: c.stride, padding: c.padding).scalars)
+        let sums = try #require(moments).sums, shifts = try #require(moments).shifts
+        let area = y.shape[2] * y.shape[3], values = y.scalars
+        #expect(shifts == (0..<c.filters).map { values[$0 * area] })
+        for filter in 0..<c.filters {
+            var total = 0.0, squares = 0.0
+            for sample in 0..<c.batch {
+                for index in 0..<area {
+                    let d = Double(values[(sample * c.filters + filter) * area + index]) - Double(shifts[filter])
+                    total += d
+                    squares += d * d
+                }
+            }
+            #expect(abs(sums[filter] - total) <= 1e-5 * max(1, squares.squareRoot()))
+            #expect(abs(sums[c.filters + filter] - squares) <= 1e-5 * squares)
+            // The variance, which these sums exist for, to Float's precision of the spread.
+            let count = Double(c.batch * area)
+            let variance = squares / count - (total / count) * (total / count)
+            let handed = sums[c.filters + filter] / count - (sums[filter] / count) * (sums[filter] / count)
+            #expect(abs(handed - variance) <= 1e-4 * variance)
+        }
+        let unfolded = conv2dWithMoments(random([2, 3, 3, 3], seed: 72), weight: random([16, 3, 3, 3], seed: 73),
+                                         padding: 1, takingMoments: true)
+        #expect(unfolded.moments == nil)
+    }
+
+    /// Batch normalisation given a convolution's moments gives what it computes itself, in
+    /// values, gradients and running statistics, with and without the residual and ReLU.
+    @Test(arguments: [false, true])
+    func batchNormalisationTakesTheConvolutionsMoments(residualAndReLU: Bool) {
+        let x = random([6, 16, 7, 7], seed: 74), w = random([32, 16, 3, 3], seed: 75)
+        let residual = residualAndReLU ? random([6, 32, 7, 7], seed: 76) : nil
+        let weights = random([6, 32, 7, 7], seed: 77)
+        func run(handingOver: Bool) -> (values: [Float], gradients: [[Float]], running: [Float]) {
+            let input = x.detached(), weight = w.detached()
+            let scale = Tensor(shape: [32], scalars: (0..<32).map { 1 + Float($0) / 64 }, requiresGradient: true)
+            let offset = Tensor(shape: [32], scalars: (0..<32).map { Float($0) / 32 - 0.5 }, requiresGradient: true)
+            let runningMean = Tensor.zeros([32]), runningVariance = Tensor(shape: [32], repeating: 1)
+            for tensor in [input, weight] { tensor.requiresGradient = true }
+            let (convolved, moments) = conv2dWithMoments(input, weight: weight, padding: 1, takingMoments: handingOver)
+            #expect((moments != nil) == handingOver)
+            let y = batchNormalized(convolved, scale: scale, offset: offset, runningMean: runningMean,
+                                    runningVariance: runningVariance, mode: .training, adding: residual,
+                                    relu: residualAndReLU, moments: moments)
+            let gradients = TensorCore.gradients(of: (y * weights).sum(), withRespectTo: [input, weight, scale, offset])
+            return (y.scalars, gradients.map(\.scalars), runningMean.scalars + runningVariance.scalars)
+        }
+        let own = run(handingOver: false), handed = run(handingOver: true)
+        func close(_ a: [Float], _ b: [Float], _ tolerance: Float) -> Bool {
+            let scale = a.reduce(Float(1)) { max($0, abs($1)) }
+            return a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance * scale }
+        }
+        #expect(close(own.values, handed.values, 1e-5))
+        #expect(close(own.running, handed.running, 1e-5))
+        for (a, b) in zip(own.gradients, handed.gradients) { #expect(close(a, b, 1e-4)) }
+    }
+
     /// Planes below 4x4 stay with im2col + GEMM, where one product serves many samples.
     @Test func smallPlanesStayWithTheUnfoldedProduct() {
         func geometry(size: Int) -> ConvolutionGeometry {

@@ -55,8 +55,13 @@ void nrcc_direct_input_gradient_weights(const float *weights, float *regrouped, 
 /// input[n, c, oh S + kh - P, ow S + kw - P] * weights[f, c, kh, kw]
 /// for samples n < count. input [count, C, H, W], weights packed by
 /// `nrcc_direct_convolution_weights`, output [count, F, OH, OW].
+///
+/// With `moments` (else NULL), also each sample's per-filter sums that batch normalisation's
+/// statistics need, taken while the sums are in registers rather than by reading the output
+/// again: moments [count, 3, F] = (the plane's first value s, the sums over the plane of
+/// d = output[n, f] - s and of d^2).
 void nrcc_direct_convolution(const float *input, const float *weights, float *output,
-                             long count, nrcc_convolution_shape shape, float *scratch);
+                             long count, nrcc_convolution_shape shape, float *scratch, float *moments);
 
 /// inputGradient[n, c, ih, iw] (+)= sum over f, kh, kw with ih = oh S + kh - P, iw = ow S + kw - P
 /// of outputGradient[n, f, oh, ow] * weights[f, c, kh, kw] for samples n < count: the adjoint

@@ -306,17 +306,20 @@ func forEachChunk(_ samples: Range<Int>, chunk: Int, _ body: (_ first: Int, _ co
     }
 }
 
-/// output [N, F, OH, OW] = conv(input [N, C, H, W], weight [F, C, KH, KW]).
+/// output [N, F, OH, OW] = conv(input [N, C, H, W], weight [F, C, KH, KW]). With
+/// `takingMoments`, the output's per-filter sums for batch normalisation where the direct
+/// kernels take them as they write (`directConvolutionForward`); nil where the algorithm does not.
+@discardableResult
 func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                    weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
-                   workspace: ConvolutionWorkspace) {
+                   workspace: ConvolutionWorkspace, takingMoments: Bool = false) -> ChannelMoments? {
     if g.usesDirectKernels {
-        directConvolutionForward(output: output, input: input, weight: weight, g, workspace: workspace)
-        return
+        return directConvolutionForward(output: output, input: input, weight: weight, g, workspace: workspace,
+                                        takingMoments: takingMoments)
     }
     if g.usesShiftedProducts {
         shiftedConvolutionForward(output: output, input: input, weight: weight, g, workspace: workspace)
-        return
+        return nil
     }
     let chunk = g.samplesPerChunk, positions = g.positions, patch = g.patchSize
     let shards = convolutionShards(g)
@@ -338,6 +341,7 @@ func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Flo
                          filters: g.filters, positions: positions, parallel: shards.shardCount == 1)
         }
     }
+    return nil
 }
 
 /// The backward pass of `conv2dForward`: writes, each by its rule (add, or assign when

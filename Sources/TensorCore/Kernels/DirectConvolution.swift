@@ -60,11 +60,18 @@ private func forEachPieceOfSamples(_ g: ConvolutionGeometry, workspace: Convolut
     }
 }
 
-/// output [N, F, OH, OW] = conv(input [N, C, H, W], weight [F, C, K, K]).
+/// output [N, F, OH, OW] = conv(input [N, C, H, W], weight [F, C, K, K]); with `takingMoments`,
+/// also the output's per-filter sums that batch normalisation's statistics need, which the
+/// kernel takes as it writes (`sampleMomentsCombined`).
+@discardableResult
 func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                               weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
-                              workspace: ConvolutionWorkspace) {
+                              workspace: ConvolutionWorkspace, takingMoments: Bool = false) -> ChannelMoments? {
     let shape = g.directShape
+    // Each sample's shifts and sums [N, 3, F], written by the piece that owns the sample.
+    let sampleMoments = takingMoments ? UnsafeMutablePointer<Float>.allocate(capacity: 3 * g.batch * g.filters) : nil
+    defer { sampleMoments?.deallocate() }
+    let moments = sampleMoments.map { UncheckedSendable($0) }
     // [F, C, K, K] -> per block of filters [C, K, K, block]: each tap's filters contiguous,
     // one vector per 16.
     let packed = workspace.buffer(0, count: g.filters * g.patchSize)
@@ -75,8 +82,32 @@ func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: Unsafe
         samples, scratch in
         nrcc_direct_convolution(input + samples.lowerBound * g.channels * g.height * g.width, weights.value,
                                 destination.value + samples.lowerBound * g.filters * g.positions,
-                                samples.count, shape, scratch)
+                                samples.count, shape, scratch,
+                                moments.map { $0.value + 3 * samples.lowerBound * g.filters })
     }
+    return sampleMoments.map { sampleMomentsCombined($0, samples: g.batch, channels: g.filters, area: g.positions) }
+}
+
+/// The batch's sums from each sample's, `moments` [N, 3, C]: the first value s_n of the
+/// sample's plane and the sums of d = x - s_n and of d^2 over its `area` values (the
+/// shifted-data algorithm within a sample, in Float). They are moved to the first sample's
+/// shifts, as batch normalisation shifts by each channel's first value, and added up in
+/// Double in sample order (the same bits for any number of cores): with delta = s_n - s_0,
+/// sum (x - s_0) = sum d + area delta, sum (x - s_0)^2 = sum d^2 + 2 delta sum d + area delta^2.
+func sampleMomentsCombined(_ moments: UnsafePointer<Float>, samples: Int, channels: Int, area: Int) -> ChannelMoments {
+    let shifts = Array(UnsafeBufferPointer(start: moments, count: channels))
+    var sums = [Double](repeating: 0, count: 2 * channels)
+    let values = Double(area)
+    for sample in 0..<samples {
+        let row = moments + 3 * sample * channels
+        for channel in 0..<channels {
+            let delta = Double(row[channel]) - Double(shifts[channel])
+            let total = Double(row[channels + channel]), squares = Double(row[2 * channels + channel])
+            sums[channel] += total + values * delta
+            sums[channels + channel] += squares + 2 * delta * total + values * delta * delta
+        }
+    }
+    return ChannelMoments(shifts: shifts, sums: sums)
 }
 
 /// The backward pass of `directConvolutionForward`, with the contract of `conv2dBackward`,
