@@ -57,8 +57,9 @@ public struct RegularizerSettings: Sendable, Codable, Equatable {
     /// with the weight there, 6 epochs being too few to align views against a strong
     /// uniformity term). With k-means given k, 1 is ahead of 3 on the digits and Fashion-MNIST
     /// and behind on USPS and COIL-20 (docs/nrcc-regularizer.md, "BYOL's regularizer weight
-    /// with views and batches of 64"). SimSiam and Barlow Twins keep the preset's weight:
-    /// lambda 3 was measured for them on the digits alone.
+    /// with views and batches of 64"). SimSiam and Barlow Twins keep the preset's weight: lambda
+    /// 3 leaves SimSiam level without k (behind on COIL-20) and puts Barlow Twins behind on USPS
+    /// and COIL-20 ("SimSiam's and Barlow Twins' regularizer weight on more sets").
     public static func cpuDefault(for paradigm: Paradigm) -> RegularizerSettings {
         var settings = RegularizerSettings(preset: .cpuDefault(for: paradigm))
         if paradigm == .byol { settings.weight = cpuBYOLWeight }
