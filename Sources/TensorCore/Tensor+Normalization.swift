@@ -219,18 +219,23 @@ func synchronizedMoments(_ sums: [Double], shifts: [Float], count: Int,
                          collective: any Collective) -> (means: [Double], variances: [Double], count: Int) {
     let channels = shifts.count
     var totals = [Double](repeating: 0, count: 2 * channels + 1)
-    let n = Double(count)
     for channel in 0..<channels {
-        let shift = Double(shifts[channel]), sumD = sums[channel], sumD2 = sums[channels + channel]
-        totals[channel] = n * shift + sumD
-        totals[channels + channel] = sumD2 + 2 * shift * sumD + n * shift * shift
+        (totals[channel], totals[channels + channel]) = shiftedSums(
+            sums[channel], sums[channels + channel], count: count, movedBy: Double(shifts[channel]))
     }
-    totals[2 * channels] = n
+    totals[2 * channels] = Double(count)
     collective.sum(&totals)
     let total = totals[2 * channels]
     let means = (0..<channels).map { totals[$0] / total }
     let variances = (0..<channels).map { max(0, totals[channels + $0] / total - means[$0] * means[$0]) }
     return (means, variances, Int(total.rounded()))
+}
+
+/// Sums of d = x - s and of d^2 over `count` values, moved to the shift s - delta: the sums of
+/// d + delta and of (d + delta)^2 = d^2 + 2 delta d + delta^2.
+func shiftedSums(_ total: Double, _ squares: Double, count: Int, movedBy delta: Double) -> (Double, Double) {
+    let n = Double(count)
+    return (total + n * delta, squares + 2 * delta * total + n * delta * delta)
 }
 
 /// The batch cut into `Shards` (fixed by the batch and its size, never by the cores) when it

@@ -47,13 +47,13 @@ private func directShards(_ g: ConvolutionGeometry) -> Shards { Shards(g.batch, 
 /// change a bit of the result. With two halves, or eight shards, one core waited at the end of
 /// every layer for the other (held up by other work on a shared host, or just the slower
 /// half); with pieces the wait is at most one piece. Each worker has `scratchCount` floats of
-/// scratch: the workspace's buffer 1 + worker.
+/// scratch: the workspace's buffer `firstSlot` + worker.
 private func forEachPieceOfSamples(_ g: ConvolutionGeometry, workspace: ConvolutionWorkspace,
-                                   scratchCount: Int,
+                                   scratchCount: Int, firstSlot: Int = 1,
                                    _ body: (_ samples: Range<Int>, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
     let piece = 8, pieces = (g.batch + piece - 1) / piece
     let scratch = (0..<queueWorkers(pieces)).map {
-        UncheckedSendable(workspace.buffer(1 + $0, count: scratchCount))
+        UncheckedSendable(workspace.buffer(firstSlot + $0, count: scratchCount))
     }
     parallelFor(queueing: pieces) { worker, index in
         body(index * piece..<min(g.batch, index * piece + piece), scratch[worker].value)
@@ -68,9 +68,9 @@ func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: Unsafe
                               weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
                               workspace: ConvolutionWorkspace, takingMoments: Bool = false) -> ChannelMoments? {
     let shape = g.directShape
-    // Each sample's shifts and sums [N, 3, F], written by the piece that owns the sample.
-    let sampleMoments = takingMoments ? UnsafeMutablePointer<Float>.allocate(capacity: 3 * g.batch * g.filters) : nil
-    defer { sampleMoments?.deallocate() }
+    // Each sample's shifts and sums [N, 3, F] in buffer 1, written by the piece that owns the
+    // sample; the workers' scratch after it.
+    let sampleMoments = takingMoments ? workspace.buffer(1, count: 3 * g.batch * g.filters) : nil
     let moments = sampleMoments.map { UncheckedSendable($0) }
     // [F, C, K, K] -> per block of filters [C, K, K, block]: each tap's filters contiguous,
     // one vector per 16.
@@ -78,8 +78,8 @@ func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: Unsafe
     nrcc_direct_convolution_weights(weight, packed, shape)
     let weights = UncheckedSendable(UnsafePointer(packed)), destination = UncheckedSendable(output)
     // Pieces own disjoint samples of the output; workers their own scratch.
-    forEachPieceOfSamples(g, workspace: workspace, scratchCount: nrcc_direct_convolution_scratch(shape, 1)) {
-        samples, scratch in
+    forEachPieceOfSamples(g, workspace: workspace, scratchCount: nrcc_direct_convolution_scratch(shape, 1),
+                          firstSlot: 2) { samples, scratch in
         nrcc_direct_convolution(input + samples.lowerBound * g.channels * g.height * g.width, weights.value,
                                 destination.value + samples.lowerBound * g.filters * g.positions,
                                 samples.count, shape, scratch,
@@ -92,19 +92,17 @@ func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: Unsafe
 /// sample's plane and the sums of d = x - s_n and of d^2 over its `area` values (the
 /// shifted-data algorithm within a sample, in Float). They are moved to the first sample's
 /// shifts, as batch normalisation shifts by each channel's first value, and added up in
-/// Double in sample order (the same bits for any number of cores): with delta = s_n - s_0,
-/// sum (x - s_0) = sum d + area delta, sum (x - s_0)^2 = sum d^2 + 2 delta sum d + area delta^2.
+/// Double in sample order (the same bits for any number of cores; `shiftedSums`).
 func sampleMomentsCombined(_ moments: UnsafePointer<Float>, samples: Int, channels: Int, area: Int) -> ChannelMoments {
     let shifts = Array(UnsafeBufferPointer(start: moments, count: channels))
     var sums = [Double](repeating: 0, count: 2 * channels)
-    let values = Double(area)
     for sample in 0..<samples {
         let row = moments + 3 * sample * channels
         for channel in 0..<channels {
-            let delta = Double(row[channel]) - Double(shifts[channel])
-            let total = Double(row[channels + channel]), squares = Double(row[2 * channels + channel])
-            sums[channel] += total + values * delta
-            sums[channels + channel] += squares + 2 * delta * total + values * delta * delta
+            let (total, squares) = shiftedSums(Double(row[channels + channel]), Double(row[2 * channels + channel]),
+                                               count: area, movedBy: Double(row[channel]) - Double(shifts[channel]))
+            sums[channel] += total
+            sums[channels + channel] += squares
         }
     }
     return ChannelMoments(shifts: shifts, sums: sums)
