@@ -14,6 +14,10 @@
 //
 // Each line: milliseconds and GFLOP/s of the three passes, and a hash of each result's bytes
 // (equal hashes: the versions compute the same sums, bit for bit).
+//
+// `direct_convolution 9 bf16` times the forward pass and input gradient on bfloat16 pairs
+// instead (`nrcc_direct_convolution_products`): with AVX512_BF16's VDPBF16PS where the CPU has it,
+// its exact emulation elsewhere (the first line says which); the weight gradient stays fp32.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +57,8 @@ int main(int argc, char **argv) {
     };
     const long batch = 64;
     const int repeats = argc > 1 ? atoi(argv[1]) : 9;
+    const int pairs = argc > 2 && strcmp(argv[2], "bf16") == 0, kernel = nrcc_bfloat16_kernel();
+    if (pairs) printf("bfloat16 pairs: %s\n", kernel == 2 ? "VDPBF16PS (AVX512_BF16)" : "emulated (no AVX512_BF16)");
     double totals[3] = {0, 0, 0};
     printf("%-22s %22s %22s %22s\n", "shape", "forward", "input gradient", "weight gradient");
     for (unsigned index = 0; index < sizeof layers / sizeof layers[0]; index++) {
@@ -78,11 +84,20 @@ int main(int argc, char **argv) {
         int hasInputGradient = nrcc_direct_input_gradient_supports(shape);
         for (int repeat = 0; repeat < repeats; repeat++) {
             double start = thread_seconds();
-            nrcc_direct_convolution_weights(weights, packed, shape);
-            nrcc_direct_convolution(input, packed, output, batch, shape, scratch, NULL);
+            if (pairs) {
+                nrcc_direct_convolution_weight_pairs(weights, packed, shape);
+                nrcc_direct_convolution_products(input, packed, output, batch, shape, scratch, NULL, kernel);
+            } else {
+                nrcc_direct_convolution_weights(weights, packed, shape);
+                nrcc_direct_convolution(input, packed, output, batch, shape, scratch, NULL);
+            }
             double forward = thread_seconds() - start;
             start = thread_seconds();
-            if (hasInputGradient) {
+            if (hasInputGradient && pairs) {
+                nrcc_direct_input_gradient_weight_pairs(weights, packed, shape);
+                nrcc_direct_convolution_input_gradient_products(outputGradient, packed, inputGradient,
+                                                                batch, shape, 0, scratch, kernel);
+            } else if (hasInputGradient) {
                 nrcc_direct_input_gradient_weights(weights, packed, shape);
                 nrcc_direct_convolution_input_gradient(outputGradient, packed, inputGradient, batch, shape, 0, scratch);
             }

@@ -7,9 +7,21 @@
 // The vector code is written once with Clang's vector extensions; on x86-64 Linux each inner
 // kernel is compiled for AVX-512, for AVX2 + FMA and for the baseline, and the loader picks
 // the best the CPU runs (target_clones). Elsewhere it is compiled for the build's target.
+//
+// The same blocks also multiply bfloat16 operands (`..._products` below): a pair of input channels
+// is one 32-bit element, channels 2c and 2c + 1 in its low and high halves, and so is a pair of
+// weights; a tap's product is then AVX512_BF16's VDPBF16PS, two products per lane summed into
+// fp32, where the CPU has it, or an exact emulation of it elsewhere. Pairs halve the channels
+// the blocks loop over and leave every other index as it is.
 #include <unistd.h>
 #include "CKernels.h"
 #include "VectorClones.h"
+#if defined(__x86_64__) && defined(__clang__)
+#include <immintrin.h>
+#define BUILDS_BFLOAT16_PRODUCTS 1
+#else
+#define BUILDS_BFLOAT16_PRODUCTS 0
+#endif
 
 typedef float vector16 __attribute__((ext_vector_type(16)));
 typedef float unalignedVector16 __attribute__((ext_vector_type(16), aligned(4)));
@@ -26,6 +38,85 @@ enum { MAXIMUM_POSITIONS = 14, MAXIMUM_VECTORS = 4 };
 // ABI in each instruction set's clone.
 #define load16(pointer) (*(const unalignedVector16 *)(pointer))
 #define store16(pointer, value) (*(unalignedVector16 *)(pointer) = (value))
+
+// MARK: bfloat16 pairs
+
+typedef unsigned int bits16 __attribute__((ext_vector_type(16)));
+
+/// How a block multiplies: fp32 operands, or bfloat16 pairs by an emulation of VDPBF16PS or by
+/// the instruction itself (`nrcc_bfloat16_kernel`'s values).
+enum { FP32_PRODUCTS = 0, EMULATED_PAIR_PRODUCTS = 1, HARDWARE_PAIR_PRODUCTS = 2 };
+
+/// `x` rounded to the nearest bfloat16, ties to even, as the upper half of an fp32 (the lower
+/// half zero): zeros and subnormals to a zero of their sign, infinities kept, a NaN made quiet.
+/// The rounding of Swift's `bfloat16Rounded` (Kernels/BFloat16.swift), bit for bit.
+/// Written without branches, so that the copies below run it on whole vectors.
+static inline unsigned int bfloat16_bits(float x) {
+    unsigned int bits = __builtin_bit_cast(unsigned int, x), exponent = bits & 0x7F800000u;
+    unsigned int rounded = (bits + 0x7FFFu + ((bits >> 16) & 1)) & 0xFFFF0000u;
+    unsigned int special = (bits & 0xFFFF0000u) | ((bits & 0x007FFFFFu) ? 0x00400000u : 0);
+    return exponent == 0 ? bits & 0x80000000u : exponent == 0x7F800000u ? special : rounded;
+}
+
+/// The pair (low, high) as one 32-bit element: low's bfloat16 in bits 0-15, high's in 16-31.
+static inline unsigned int bfloat16_pair(float low, float high) {
+    return bfloat16_bits(low) >> 16 | bfloat16_bits(high);
+}
+
+/// Lanes of `bits` whose exponent field (under `exponent`) is zero become a zero of their sign.
+#define FLUSHED(bits, exponent, sign) ((bits) & ((sign) | (~(sign) & (bits16)(((bits) & (exponent)) != 0))))
+
+/// VDPBF16PS, exactly: in each lane, sum += a.high b.high, then sum += a.low b.low, each a
+/// fused multiply-add rounded to nearest even, with subnormal inputs read as zero and
+/// subnormal sums flushed to zero (Intel SDM: "FP32 FMA with daz in, ftz out and RNE rounding").
+/// A product of two bfloat16 numbers is exact in fp32, so the fused and the plain sum agree
+/// wherever the product is a normal number.
+/// (A macro, as `load16` is.)
+#define emulated_pair_products(sum, a, b) ({ \
+    const bits16 sign_ = 0x80000000u, exponent_ = 0x7F800000u, a_ = (a), b_ = (b); \
+    bits16 aHigh_ = FLUSHED(a_ & 0xFFFF0000u, exponent_, sign_), bHigh_ = FLUSHED(b_ & 0xFFFF0000u, exponent_, sign_); \
+    bits16 aLow_ = FLUSHED(a_ << 16, exponent_, sign_), bLow_ = FLUSHED(b_ << 16, exponent_, sign_); \
+    vector16 sum_ = (vector16)FLUSHED((bits16)(sum), exponent_, sign_); \
+    sum_ = __builtin_elementwise_fma((vector16)aHigh_, (vector16)bHigh_, sum_); \
+    sum_ = (vector16)FLUSHED((bits16)sum_, exponent_, sign_); \
+    sum_ = __builtin_elementwise_fma((vector16)aLow_, (vector16)bLow_, sum_); \
+    (vector16)FLUSHED((bits16)sum_, exponent_, sign_); \
+})
+
+#if BUILDS_BFLOAT16_PRODUCTS
+/// The instructions of the hardware clone: AVX-512 and AVX512_BF16.
+#define PAIR_PRODUCTS_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,avx2,fma")))
+#endif
+
+/// Copies sample `input` [C, H, W] into `padded` [ceil(C / 2), H + 2P, W + 2P] of bfloat16
+/// pairs (channels 2c and 2c + 1, the last high half zero for odd C) with a zero border: the
+/// operand rounded where it is copied, so that it costs no pass of its own.
+/// row[w] = the pair (low[w], high[w]) rounded, for w < width (high NULL: zero).
+VECTOR_CLONES
+static void round_pairs(unsigned int *row, const float *low, const float *high, long width) {
+    if (high)
+        for (long w = 0; w < width; w++) row[w] = bfloat16_pair(low[w], high[w]);
+    else
+        for (long w = 0; w < width; w++) row[w] = bfloat16_bits(low[w]) >> 16;
+}
+
+__attribute__((no_builtin("memset")))
+static void pad_sample_pairs(unsigned int *padded, const float *input, const nrcc_convolution_shape *s) {
+    long width = s->width, padding = s->padding, paddedWidth = width + 2 * padding;
+    long paddedHeight = s->height + 2 * padding, plane = s->height * width;
+    for (long pair = 0; pair < (s->channels + 1) / 2; pair++) {
+        unsigned int *destination = padded + pair * paddedHeight * paddedWidth;
+        const float *low = input + 2 * pair * plane, *high = 2 * pair + 1 < s->channels ? low + plane : NULL;
+        for (long i = 0; i < padding * paddedWidth; i++) destination[i] = 0;
+        for (long h = 0; h < s->height; h++) {
+            unsigned int *row = destination + (h + padding) * paddedWidth;
+            for (long i = 0; i < padding; i++) row[i] = row[padding + width + i] = 0;
+            round_pairs(row + padding, low + h * width, high ? high + h * width : NULL, width);
+        }
+        unsigned int *bottom = destination + (s->height + padding) * paddedWidth;
+        for (long i = 0; i < padding * paddedWidth; i++) bottom[i] = 0;
+    }
+}
 
 /// Copies sample `input` [C, H, W] into `padded` [C, H + 2P, W + 2P] with a zero border.
 /// Plain loops rather than memcpy and memset, which cost more to call than to run on rows of
@@ -86,131 +177,73 @@ static long prefetch_lines(const void *bytes, long line, long count, long total)
 /// the previous chunks, into the output or into the partial sums for the next chunk.
 enum { CONTINUES = 1, FINISHES = 2, FIRST_BLOCK = 4 };
 
-/// P output positions x B vectors of filters, summed over input channels and a TH x TW grid
-/// of kernel taps: out[f, p Q] (+)= sum over c, i, j of x[c, i, p S + j] * w[c, i TW + j, f].
-/// x: the padded sample at the block's first input position and first tap (channels `plane`
-/// floats apart, rows `rowLength`); w: the block's packed weights [C, TH TW, B 16]
-/// (`PACK_FILTER_BLOCKS`; `filters` = 16 B, the stride of a tap);
-/// out: the output plane of that filter at the block's first position, positions Q floats
-/// apart; partial: the block's partial sums [P, B, 16], read and written as `phase` says;
-/// moments (or NULL): the sample's shifts s, sums of d = out - s and of d^2, rows
-/// `momentStride` floats apart, at the block's first filter, added to when the block finishes;
-/// the plane's first block (`FIRST_BLOCK`) sets them, its first position becoming the shifts.
-INLINE void convolution_block(const float *x, long plane, long rowLength, long channels,
-                              const float *w, long filters, float *out, long outputPlane, int accumulate,
-                              float *partial, int phase, float *moments, long momentStride,
-                              const int P, const int B, const int S, const int Q, const int TH, const int TW) {
-    vector16 sums[MAXIMUM_POSITIONS][MAXIMUM_VECTORS];
-    for (int p = 0; p < P; p++)
-        for (int b = 0; b < B; b++) sums[p][b] = phase & CONTINUES ? load16(partial + (p * B + b) * 16) : 0;
-    for (long c = 0; c < channels; c++) {
-        const float *xc = x + c * plane, *wc = w + c * TH * TW * filters;
-        // Every tap unrolled: Clang's heuristics otherwise keep a loop over the columns.
-        _Pragma("clang loop unroll(full)")
-        for (int i = 0; i < TH; i++) {
-            _Pragma("clang loop unroll(full)")
-            for (int j = 0; j < TW; j++) {
-                const float *xr = xc + i * rowLength + j, *wr = wc + (i * TW + j) * filters;
-                vector16 weights[MAXIMUM_VECTORS];
-                for (int b = 0; b < B; b++) weights[b] = load16(wr + 16 * b);
-                for (int p = 0; p < P; p++) {
-                    vector16 value = xr[p * S];
-                    for (int b = 0; b < B; b++)
-                        sums[p][b] += value * weights[b];
-                }
-            }
-        }
-    }
-    if (!(phase & FINISHES)) {
-        for (int p = 0; p < P; p++)
-            for (int b = 0; b < B; b++) store16(partial + (p * B + b) * 16, sums[p][b]);
-        return;
-    }
-    if (moments) {
-        for (int b = 0; b < B; b++) {
-            float *shifts = moments + 16 * b, *totals = shifts + momentStride, *squares = totals + momentStride;
-            vector16 shift = phase & FIRST_BLOCK ? sums[0][b] : load16(shifts), total = 0, square = 0;
-            for (int p = 0; p < P; p++) {
-                vector16 d = sums[p][b] - shift;
-                total += d;
-                square += d * d;
-            }
-            if (phase & FIRST_BLOCK) {
-                store16(shifts, shift);
-                store16(totals, total);
-                store16(squares, square);
-            } else {
-                store16(totals, load16(totals) + total);
-                store16(squares, load16(squares) + square);
-            }
-        }
-    }
-    // Filters are the vector lanes; the output is NCHW. With consecutive positions (Q = 1),
-    // each vector of 16 filters and the block's P positions, padded to R rows, is transposed in
-    // registers; filter R g + i's positions are then lanes R g ... R g + P - 1 of row i.
-    if (Q == 1) {
-        const int R = P <= 1 ? 1 : P <= 2 ? 2 : P <= 4 ? 4 : P <= 8 ? 8 : 16;
-        for (int b = 0; b < B; b++) {
-            vector16 r[16];
-            for (int i = 0; i < R; i++) r[i] = i < P ? sums[i][b] : 0;
-            if (R > 8) TRANSPOSE_STEP(r, R, 8, SWAP8_LOW, SWAP8_HIGH)
-            if (R > 4) TRANSPOSE_STEP(r, R, 4, SWAP4_LOW, SWAP4_HIGH)
-            if (R > 2) TRANSPOSE_STEP(r, R, 2, SWAP2_LOW, SWAP2_HIGH)
-            if (R > 1) TRANSPOSE_STEP(r, R, 1, SWAP1_LOW, SWAP1_HIGH)
-            float rows[16][16];
-            for (int i = 0; i < R; i++) store16(rows[i], r[i]);
-            for (int f = 0; f < 16; f++) {
-                float *o = out + (16 * b + f) * outputPlane;
-                const float *v = &rows[f % R][f / R * R];
-                if (accumulate) {
-                    for (int p = 0; p < P; p++) o[p] += v[p];
-                } else {
-                    for (int p = 0; p < P; p++) o[p] = v[p];
-                }
-            }
-        }
-        return;
-    }
-    float lanes[MAXIMUM_POSITIONS][MAXIMUM_VECTORS * 16];
-    for (int p = 0; p < P; p++)
-        for (int b = 0; b < B; b++) store16(&lanes[p][16 * b], sums[p][b]);
-    for (int f = 0; f < 16 * B; f++) {
-        float *o = out + f * outputPlane;
-        if (accumulate) {
-            for (int p = 0; p < P; p++) o[p * Q] += lanes[p][f];
-        } else {
-            for (int p = 0; p < P; p++) o[p * Q] = lanes[p][f];
-        }
-    }
-}
+#define CONVOLUTION_BLOCK convolution_block
+#define PAIR_PRODUCTS_OF emulated_pair_products
+#include "ConvolutionBlock.h"
+#undef CONVOLUTION_BLOCK
+#undef PAIR_PRODUCTS_OF
 
-#define BLOCK_CASE(P, B, S, Q, TH, TW) \
+#if BUILDS_BFLOAT16_PRODUCTS
+#pragma clang attribute push(PAIR_PRODUCTS_TARGET, apply_to = function)
+#define CONVOLUTION_BLOCK hardware_convolution_block
+#define PAIR_PRODUCTS_OF(sum, a, b) ((vector16)_mm512_dpbf16_ps((__m512)(sum), (__m512bh)(a), (__m512bh)(b)))
+#include "ConvolutionBlock.h"
+#undef CONVOLUTION_BLOCK
+#undef PAIR_PRODUCTS_OF
+#pragma clang attribute pop
+#endif
+
+// `block` is the instance of `convolution_block` and `PRODUCTS` each dispatch function's constant.
+#define BLOCK_CASE(block, P, B, S, Q, TH, TW) \
     case ((P) * 100000 + (B) * 10000 + (S) * 1000 + (Q) * 100 + (TH) * 10 + (TW)): \
-        convolution_block(x, plane, rowLength, channels, w, filters, out, outputPlane, accumulate, \
-                          partial, phase, moments, momentStride, P, B, S, Q, TH, TW); \
+        block(x, plane, rowLength, channels, w, filters, out, outputPlane, accumulate, \
+              partial, phase, moments, momentStride, P, B, S, Q, TH, TW, PRODUCTS); \
         return;
-#define BLOCK_POSITIONS(B, S, Q, TH, TW) \
-    BLOCK_CASE(1, B, S, Q, TH, TW) BLOCK_CASE(2, B, S, Q, TH, TW) BLOCK_CASE(3, B, S, Q, TH, TW) \
-    BLOCK_CASE(4, B, S, Q, TH, TW) BLOCK_CASE(5, B, S, Q, TH, TW) BLOCK_CASE(6, B, S, Q, TH, TW) \
-    BLOCK_CASE(7, B, S, Q, TH, TW) BLOCK_CASE(14, B, S, Q, TH, TW)
-#define BLOCK_VECTORS(S, Q, TH, TW) \
-    BLOCK_POSITIONS(1, S, Q, TH, TW) BLOCK_POSITIONS(2, S, Q, TH, TW) BLOCK_POSITIONS(4, S, Q, TH, TW)
+#define BLOCK_POSITIONS(block, B, S, Q, TH, TW) \
+    BLOCK_CASE(block, 1, B, S, Q, TH, TW) BLOCK_CASE(block, 2, B, S, Q, TH, TW) BLOCK_CASE(block, 3, B, S, Q, TH, TW) \
+    BLOCK_CASE(block, 4, B, S, Q, TH, TW) BLOCK_CASE(block, 5, B, S, Q, TH, TW) BLOCK_CASE(block, 6, B, S, Q, TH, TW) \
+    BLOCK_CASE(block, 7, B, S, Q, TH, TW) BLOCK_CASE(block, 14, B, S, Q, TH, TW)
+#define BLOCK_VECTORS(block, S, Q, TH, TW) \
+    BLOCK_POSITIONS(block, 1, S, Q, TH, TW) BLOCK_POSITIONS(block, 2, S, Q, TH, TW) BLOCK_POSITIONS(block, 4, S, Q, TH, TW)
 
 /// `convolution_block` with its sizes as constants, so that the block lives in registers:
 /// the forward grids 1 x 1 and 3 x 3 at strides 1 and 2 (also the input gradient of stride-1
 /// convolutions), and the input gradient's grids of stride-2 convolutions (up to 2 x 2 for a
 /// 3 x 3 kernel), which read at stride 1 and write every second position.
-VECTOR_CLONES
-static void convolution_block_dispatch(const float *x, long plane, long rowLength, long channels,
-                                       const float *w, long filters, float *out, long outputPlane,
-                                       long outputStep, int accumulate, float *partial, int phase,
-                                       float *moments, long momentStride,
-                                       int positions, int vectors, int stride, int gridHeight, int gridWidth) {
-    switch (positions * 100000 + vectors * 10000 + stride * 1000 + outputStep * 100 + gridHeight * 10 + gridWidth) {
-        BLOCK_VECTORS(1, 1, 1, 1) BLOCK_VECTORS(1, 1, 3, 3) BLOCK_VECTORS(2, 1, 1, 1) BLOCK_VECTORS(2, 1, 3, 3)
-        BLOCK_VECTORS(1, 2, 1, 1) BLOCK_VECTORS(1, 2, 1, 2) BLOCK_VECTORS(1, 2, 2, 1) BLOCK_VECTORS(1, 2, 2, 2)
+#define BLOCK_DISPATCH(name, block, products) \
+    static void name(const float *x, long plane, long rowLength, long channels, const float *w, long filters, \
+                     float *out, long outputPlane, long outputStep, int accumulate, float *partial, int phase, \
+                     float *moments, long momentStride, \
+                     int positions, int vectors, int stride, int gridHeight, int gridWidth) { \
+        const int PRODUCTS = (products); \
+        switch (positions * 100000 + vectors * 10000 + stride * 1000 + outputStep * 100 + gridHeight * 10 + gridWidth) { \
+            BLOCK_VECTORS(block, 1, 1, 1, 1) BLOCK_VECTORS(block, 1, 1, 3, 3) \
+            BLOCK_VECTORS(block, 2, 1, 1, 1) BLOCK_VECTORS(block, 2, 1, 3, 3) \
+            BLOCK_VECTORS(block, 1, 2, 1, 1) BLOCK_VECTORS(block, 1, 2, 1, 2) \
+            BLOCK_VECTORS(block, 1, 2, 2, 1) BLOCK_VECTORS(block, 1, 2, 2, 2) \
+        } \
     }
+VECTOR_CLONES BLOCK_DISPATCH(convolution_block_dispatch, convolution_block, FP32_PRODUCTS)
+/// The emulated pair products, for CPUs without AVX512_BF16 (the tests' reference for the
+/// hardware clone, and the kernels' layout tested on every CPU).
+VECTOR_CLONES BLOCK_DISPATCH(emulated_pair_block_dispatch, convolution_block, EMULATED_PAIR_PRODUCTS)
+#if BUILDS_BFLOAT16_PRODUCTS
+PAIR_PRODUCTS_TARGET BLOCK_DISPATCH(hardware_pair_block_dispatch, hardware_convolution_block, HARDWARE_PAIR_PRODUCTS)
+#endif
+
+/// Whether this CPU runs the hardware clone: AVX-512 (the blocks' registers) and AVX512_BF16.
+static int has_pair_products(void) {
+#if BUILDS_BFLOAT16_PRODUCTS
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
+        && __builtin_cpu_supports("avx512bf16");
+#else
+    return 0;
+#endif
 }
+
+int nrcc_bfloat16_kernel(void) { return has_pair_products() ? HARDWARE_PAIR_PRODUCTS : EMULATED_PAIR_PRODUCTS; }
 
 /// Whether the kernels run with AVX-512's 32 registers of 16 floats. Elsewhere (AVX2's 16
 /// registers of 8 floats, NEON's 32 of 4) a 16-float sum takes two or four registers, and
@@ -283,6 +316,17 @@ static long samples_per_group(long paddedFloats) {
     return fitting < 1 ? 1 : fitting > 8 ? 8 : fitting;
 }
 
+typedef void (*block_dispatch)(const float *, long, long, long, const float *, long, float *, long, long, int,
+                               float *, int, float *, long, int, int, int, int, int);
+
+/// The blocks that multiply as `products` says; the hardware's only where the CPU runs them.
+static block_dispatch block_dispatch_for(int products) {
+#if BUILDS_BFLOAT16_PRODUCTS
+    if (products == HARDWARE_PAIR_PRODUCTS && has_pair_products()) return hardware_pair_block_dispatch;
+#endif
+    return products == FP32_PRODUCTS ? convolution_block_dispatch : emulated_pair_block_dispatch;
+}
+
 /// Output rows `rows` x `columns` positions of `samples` samples, every vector of filters, in
 /// blocks of `vectors` vectors of 16 filters:
 /// out[n, f, r, j] (+)= sum over c, taps (i, k) of x[n, c, (r S + i) rowLength + j S + k] * w[c, i TW + k, f],
@@ -290,12 +334,14 @@ static long samples_per_group(long paddedFloats) {
 /// with samples `sampleStride` floats apart in x and `outputSampleStride` in out, output rows
 /// `outputRowStep` and positions `outputStep` floats apart. `partial` holds samples x rows x
 /// columns x 64 floats of partial sums. With `moments` [samples, 3, filters] (else NULL), each
-/// sample's shifts and sums as `convolution_block` takes them.
+/// sample's shifts and sums as `convolution_block` takes them. `products`: how the blocks
+/// multiply (x and w hold bfloat16 pairs and `channels` counts pairs unless `FP32_PRODUCTS`).
 static void convolve_rows(const float *x, long plane, long rowLength, long samples, long sampleStride,
                           tap_grid grid, long channels, const float *w, long filters, int vectors, float *out,
                           long outputPlane, long outputSampleStride, long rows, long columns, long outputRowStep,
                           long outputStep, int accumulate, int stride, float *partial, const float *next,
-                          long nextLines, float *moments) {
+                          long nextLines, float *moments, int products) {
+    block_dispatch dispatch = block_dispatch_for(products);
     long taps = grid.height * grid.width, chunk = channels_per_chunk(taps, vectors, channels);
     long chunks = (channels + chunk - 1) / chunk;
     // While these samples compute, the next ones' input comes into cache, a share of its
@@ -319,7 +365,7 @@ static void convolve_rows(const float *x, long plane, long rowLength, long sampl
                             : left >= widest ? widest : left < 7 ? left : 7;
                         const float *input = x + n * sampleStride + first * plane + r * stride * rowLength + j * stride;
                         float *output = out + n * outputSampleStride + f * outputPlane + r * outputRowStep + j * outputStep;
-                        convolution_block_dispatch(input, plane, rowLength, count,
+                        dispatch(input, plane, rowLength, count,
                                                    w + f * channels * taps + first * taps * 16 * vectors, 16 * vectors,
                                                    output, outputPlane, outputStep, accumulate,
                                                    partial + ((n * rows + r) * columns + j) * vectors * 16,
@@ -397,27 +443,65 @@ static int input_gradient_vectors(const nrcc_convolution_shape *s) {
     return vectors_per_block(s->channels, (s->width + s->stride - 1) / s->stride);
 }
 
+/// `PACK_FILTER_BLOCKS` for bfloat16 pairs of channels: `weight(f, c, t)` read for c = 2 pair
+/// (the low half) and 2 pair + 1 (the high half, zero past the last channel), rounded.
+#define PACK_PAIR_BLOCKS(packed, filters, channels, taps, vectors, weight) \
+    for (long block = 0, pairCount = ((channels) + 1) / 2; block < (filters); block += 16 * (vectors)) \
+        for (long pair = 0; pair < pairCount; pair++) \
+            for (long t = 0; t < (taps); t++) \
+                for (long f = block, end = block + 16 * (vectors); f < end; f++) { \
+                    long c = 2 * pair; \
+                    float low = (weight); \
+                    c++; \
+                    float high = c < (channels) ? (weight) : 0; \
+                    (packed)[block * pairCount * (taps) + (pair * (taps) + t) * 16 * (vectors) + f - block] = \
+                        bfloat16_pair(low, high); \
+                }
+
 void nrcc_direct_convolution_weights(const float *weights, float *packed, nrcc_convolution_shape s) {
     long taps = s.kernel * s.kernel;
     PACK_FILTER_BLOCKS(packed, s.filters, s.channels, taps, forward_vectors(&s), weights[(f * s.channels + c) * taps + t]);
 }
 
-void nrcc_direct_convolution(const float *input, const float *weights, float *output,
-                             long count, nrcc_convolution_shape s, float *scratch, float *moments) {
+void nrcc_direct_convolution_weight_pairs(const float *weights, void *pairs, nrcc_convolution_shape s) {
+    long taps = s.kernel * s.kernel;
+    unsigned int *packed = pairs;
+    PACK_PAIR_BLOCKS(packed, s.filters, s.channels, taps, forward_vectors(&s), weights[(f * s.channels + c) * taps + t])
+}
+
+/// The forward pass with `products`: fp32 weights packed by `nrcc_direct_convolution_weights`,
+/// or bfloat16 pairs by `nrcc_direct_convolution_weight_pairs`, the input then rounded as it is
+/// padded. Samples go in groups sized by the fp32 copy, so that either fits the same scratch.
+static void direct_convolution(const float *input, const void *weights, float *output, long count,
+                               nrcc_convolution_shape s, float *scratch, float *moments, int products) {
     long paddedWidth = s.width + 2 * s.padding, plane = (s.height + 2 * s.padding) * paddedWidth;
     long outputPlane = s.outputHeight * s.outputWidth, sampleSize = s.channels * s.height * s.width;
     tap_grid grid = {s.kernel, s.kernel};
-    long paddedSize = s.channels * plane, group = samples_per_group(paddedSize);
+    long channels = products == FP32_PRODUCTS ? s.channels : (s.channels + 1) / 2;
+    long paddedSize = channels * plane, group = samples_per_group(s.channels * plane);
     for (long n = 0; n < count; n += group) {
         long size = count - n < group ? count - n : group, next = n + size;
-        for (long i = 0; i < size; i++) pad_sample(scratch + i * paddedSize, input + (n + i) * sampleSize, &s);
+        for (long i = 0; i < size; i++) {
+            if (products == FP32_PRODUCTS) pad_sample(scratch + i * paddedSize, input + (n + i) * sampleSize, &s);
+            else pad_sample_pairs((unsigned int *)scratch + i * paddedSize, input + (n + i) * sampleSize, &s);
+        }
         long nextSize = count - next < group ? count - next : group;
         long nextLines = (nextSize * sampleSize * (long)sizeof(float) + 63) / 64;
-        convolve_rows(scratch, plane, paddedWidth, size, paddedSize, grid, s.channels, weights, s.filters,
+        convolve_rows(scratch, plane, paddedWidth, size, paddedSize, grid, channels, weights, s.filters,
                       forward_vectors(&s), output + n * s.filters * outputPlane, outputPlane, s.filters * outputPlane,
                       s.outputHeight, s.outputWidth, s.outputWidth, 1, 0, (int)s.stride, scratch + group * paddedSize,
-                      input + next * sampleSize, nextLines, moments ? moments + 3 * n * s.filters : NULL);
+                      input + next * sampleSize, nextLines, moments ? moments + 3 * n * s.filters : NULL, products);
     }
+}
+
+void nrcc_direct_convolution(const float *input, const float *weights, float *output,
+                             long count, nrcc_convolution_shape s, float *scratch, float *moments) {
+    direct_convolution(input, weights, output, count, s, scratch, moments, FP32_PRODUCTS);
+}
+
+void nrcc_direct_convolution_products(const float *input, const void *weights, float *output, long count,
+                                      nrcc_convolution_shape s, float *scratch, float *moments, int products) {
+    direct_convolution(input, weights, output, count, s, scratch, moments, products);
 }
 
 /// The taps of one remainder class of the input gradient (below): kernel rows kh = rh + P
@@ -445,8 +529,10 @@ static remainder_class class_taps(long rh, long rw, const nrcc_convolution_shape
 /// each class reads only the taps with kh = rh + P (mod S), at consecutive output-gradient
 /// offsets dh = (rh + P - kh) / S, and is a stride-1 convolution of the output gradient whose
 /// results land every S-th position of dx. For S = 1 it is the convolution with the flipped
-/// kernel.
-void nrcc_direct_input_gradient_weights(const float *weights, float *regrouped, nrcc_convolution_shape s) {
+/// kernel. The weights go into `regrouped` (fp32) or `pairs` (bfloat16 pairs of the output
+/// gradient's channels, the forward pass's filters), whichever is given.
+static void regroup_input_gradient_weights(const float *weights, float *regrouped, unsigned int *pairs,
+                                           nrcc_convolution_shape s) {
     long K = s.kernel, S = s.stride;
     int vectors = input_gradient_vectors(&s);
     for (long class = 0; class < S * S; class++) {
@@ -455,15 +541,31 @@ void nrcc_direct_input_gradient_weights(const float *weights, float *regrouped, 
         long rh = class / S + s.padding - S * taps.firstRow, rw = class % S + s.padding - S * taps.firstColumn;
         // The class's convolution: output channel c (the forward pass's input channel), input
         // channel f, tap t at kernel row rh - S (t / width) and column rw - S (t % width).
-        PACK_FILTER_BLOCKS(regrouped, s.channels, s.filters, gridSize, vectors,
-                           weights[((c * s.channels + f) * K + rh - S * (t / gridWidth)) * K + rw - S * (t % gridWidth)]);
-        regrouped += s.filters * gridSize * s.channels;
+        if (pairs) {
+            PACK_PAIR_BLOCKS(pairs, s.channels, s.filters, gridSize, vectors,
+                             weights[((c * s.channels + f) * K + rh - S * (t / gridWidth)) * K + rw - S * (t % gridWidth)])
+            pairs += s.filters / 2 * gridSize * s.channels;
+        } else {
+            PACK_FILTER_BLOCKS(regrouped, s.channels, s.filters, gridSize, vectors,
+                               weights[((c * s.channels + f) * K + rh - S * (t / gridWidth)) * K + rw - S * (t % gridWidth)]);
+            regrouped += s.filters * gridSize * s.channels;
+        }
     }
 }
 
-void nrcc_direct_convolution_input_gradient(const float *outputGradient, const float *regrouped,
-                                            float *inputGradient, long count, nrcc_convolution_shape s,
-                                            int accumulate, float *scratch) {
+void nrcc_direct_input_gradient_weights(const float *weights, float *regrouped, nrcc_convolution_shape s) {
+    regroup_input_gradient_weights(weights, regrouped, NULL, s);
+}
+
+void nrcc_direct_input_gradient_weight_pairs(const float *weights, void *pairs, nrcc_convolution_shape s) {
+    regroup_input_gradient_weights(weights, NULL, pairs, s);
+}
+
+/// The input gradient with `products`: weights regrouped as fp32 or as bfloat16 pairs (the
+/// output gradient then rounded as it is padded).
+static void direct_input_gradient(const float *outputGradient, const void *regrouped, float *inputGradient,
+                                  long count, nrcc_convolution_shape s, int accumulate, float *scratch,
+                                  int products) {
     long border = gradient_border(&s), S = s.stride;
     long paddedWidth = s.outputWidth + 2 * border, plane = (s.outputHeight + 2 * border) * paddedWidth;
     long inputPlane = s.height * s.width, gradientSize = s.filters * s.outputHeight * s.outputWidth;
@@ -473,21 +575,25 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
     gradientShape.height = s.outputHeight;
     gradientShape.width = s.outputWidth;
     gradientShape.padding = border;
-    long paddedSize = plane * s.filters, group = samples_per_group(paddedSize);
+    long channels = products == FP32_PRODUCTS ? s.filters : s.filters / 2;
+    long paddedSize = plane * channels, group = samples_per_group(plane * s.filters);
     int vectors = input_gradient_vectors(&s);
     float *padded = scratch, *partial = scratch + group * paddedSize;
-    // Each class's taps, and where its weights [F, TH TW, C] start.
+    // Each class's taps, and where its weights [F, TH TW, C] start (4-byte elements either way).
     remainder_class classes[4];
     const float *classWeights[4];
     for (long class = 0, used = 0; class < S * S; class++) {
         classes[class] = class_taps(class / S, class % S, &s);
-        classWeights[class] = regrouped + used;
-        used += s.filters * classes[class].grid.height * classes[class].grid.width * s.channels;
+        classWeights[class] = (const float *)regrouped + used;
+        used += channels * classes[class].grid.height * classes[class].grid.width * s.channels;
     }
     for (long n = 0; n < count; n += group) {
         long size = count - n < group ? count - n : group, next = n + size;
-        for (long i = 0; i < size; i++)
-            pad_sample(padded + i * paddedSize, outputGradient + (n + i) * gradientSize, &gradientShape);
+        for (long i = 0; i < size; i++) {
+            const float *sample = outputGradient + (n + i) * gradientSize;
+            if (products == FP32_PRODUCTS) pad_sample(padded + i * paddedSize, sample, &gradientShape);
+            else pad_sample_pairs((unsigned int *)padded + i * paddedSize, sample, &gradientShape);
+        }
         float *dx = inputGradient + n * s.channels * inputPlane;
         long nextSize = count - next < group ? count - next : group;
         long nextLines = (nextSize * gradientSize * (long)sizeof(float) + 63) / 64;
@@ -505,12 +611,48 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
                 continue;
             }
             convolve_rows(padded + (border + taps.firstRow) * paddedWidth + border + taps.firstColumn, plane,
-                          paddedWidth, size, paddedSize, taps.grid, s.filters, classWeights[class], s.channels,
+                          paddedWidth, size, paddedSize, taps.grid, channels, classWeights[class], s.channels,
                           vectors, dx + rh * s.width + rw, inputPlane, s.channels * inputPlane,
                           rows, columns, S * s.width, S, accumulate, 1, partial, outputGradient + next * gradientSize,
-                          class == 0 ? nextLines : 0, NULL);
+                          class == 0 ? nextLines : 0, NULL, products);
         }
     }
+}
+
+void nrcc_direct_convolution_input_gradient(const float *outputGradient, const float *regrouped,
+                                            float *inputGradient, long count, nrcc_convolution_shape s,
+                                            int accumulate, float *scratch) {
+    direct_input_gradient(outputGradient, regrouped, inputGradient, count, s, accumulate, scratch, FP32_PRODUCTS);
+}
+
+void nrcc_direct_convolution_input_gradient_products(const float *outputGradient, const void *weights,
+                                                     float *inputGradient, long count, nrcc_convolution_shape s,
+                                                     int accumulate, float *scratch, int products) {
+    direct_input_gradient(outputGradient, weights, inputGradient, count, s, accumulate, scratch, products);
+}
+
+#if BUILDS_BFLOAT16_PRODUCTS
+/// One vector of VDPBF16PS, through memory (a 16-float argument would take the clone's ABI).
+PAIR_PRODUCTS_TARGET
+static void hardware_pair_products(float *sums, const unsigned int *a, const unsigned int *b) {
+    bits16 as, bs;
+    __builtin_memcpy(&as, a, sizeof as);
+    __builtin_memcpy(&bs, b, sizeof bs);
+    store16(sums, (vector16)_mm512_dpbf16_ps((__m512)load16(sums), (__m512bh)as, (__m512bh)bs));
+}
+#endif
+
+void nrcc_bfloat16_pair_products(float *sums, const unsigned int *a, const unsigned int *b, int kernel) {
+#if BUILDS_BFLOAT16_PRODUCTS
+    if (kernel == HARDWARE_PAIR_PRODUCTS && has_pair_products()) {
+        hardware_pair_products(sums, a, b);
+        return;
+    }
+#endif
+    bits16 as, bs;
+    __builtin_memcpy(&as, a, sizeof as);
+    __builtin_memcpy(&bs, b, sizeof bs);
+    store16(sums, emulated_pair_products(load16(sums), as, bs));
 }
 
 // MARK: Weight gradient

@@ -100,7 +100,7 @@ public struct TrainingOptions: ParsableArguments {
     @Flag(name: .customLong("sync-batch-norm"), help: "With several processes (mpirun -np N): batch norm over the global batch, PyTorch's SyncBatchNorm, instead of each process's rows (one process: no effect).")
     var synchronizesBatchNorm = false
 
-    @Option(help: "Number format of the convolutions: fp32, bf16 (bfloat16 operands, fp32 sums; emulated exactly on every CPU, slower than fp32: for checking what bf16 does to quality) or auto (fp32 until a bf16 kernel is faster). (default: fp32)")
+    @Option(help: "Number format of the convolutions: fp32, bf16 (bfloat16 operands, fp32 sums: AVX512_BF16 in the direct convolutions where the CPU has it, an exact emulation elsewhere, slower than fp32: for checking what bf16 does to quality) or auto (fp32 until bf16 is measured faster). (default: fp32)")
     var precision: PrecisionChoice?
 
     public enum Switch: String, ExpressibleByArgument, CaseIterable {

@@ -3,6 +3,7 @@ import ContrastiveLearning
 import Datasets
 import Foundation
 import Reporting
+import TensorCore
 
 /// `nrcc train`: contrastive training into a folder of its own, which ends up holding
 /// `checkpoint.safetensors`, `training.jsonl` and `settings.json`.
@@ -143,7 +144,7 @@ func trainStaged(
         }
     }
     let resumable = FileManager.default.fileExists(atPath: checkpoint.path)
-    message("training \(configuration.paradigm.rawValue)\(configuration.usesRegularizer ? " + NRCC" : "") on \(dataset.name) (\(configuration.backboneDescription)\(configuration.arithmeticPrecision == .bf16 ? ", bf16 emulated" : "")): \(dataset.count) images, \(configuration.epochs) epochs of \(trainer.stepsPerEpoch) steps\(resumable && resume != .never ? ", resuming" : "")")
+    message("training \(configuration.paradigm.rawValue)\(configuration.usesRegularizer ? " + NRCC" : "") on \(dataset.name) (\(configuration.backboneDescription)\(configuration.arithmeticPrecision == .bf16 ? ", bf16 \(BFloat16Kernel.fastest == .hardwarePairs ? "on AVX512_BF16" : "emulated")" : "")): \(dataset.count) images, \(configuration.epochs) epochs of \(trainer.stepsPerEpoch) steps\(resumable && resume != .never ? ", resuming" : "")")
     switch resume {
     case .never:
         return try trainer.run(resume: false, progress: report)

@@ -60,7 +60,7 @@ func trainingSettingsList(_ settings: RunSettings) -> [ReportSetting] {
                       ? "on (\(training.preset.rawValue) preset, lambda \(training.regularizer.weight))" : "off"),
         ReportSetting("backbone", training.backboneDescription),
         ReportSetting("precision", training.arithmeticPrecision == .bf16
-                      ? "bf16 convolutions, emulated (bfloat16 operands, fp32 sums)" : "fp32"),
+                      ? "bf16 convolutions, \(BFloat16Kernel.fastestDescription)" : "fp32"),
         ReportSetting("epochs", "\(training.epochs)"),
         ReportSetting("batch size", "\(training.batchSize)"),
         ReportSetting("learning rate", "\(training.learningRate)"),

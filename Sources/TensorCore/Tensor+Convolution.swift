@@ -20,7 +20,11 @@ import Basics
 /// With `precision` `.bf16` the input and weight are rounded to bfloat16 before the forward
 /// pass, and the output gradient too before the backward pass, which reads the rounded input
 /// and weight; every sum stays fp32, and the gradients flow to the unrounded tensors as
-/// PyTorch's autocast passes them through its casts.
+/// PyTorch's autocast passes them through its casts. Where the CPU multiplies bfloat16 pairs
+/// (AVX512_BF16) the direct kernels' forward pass and input gradient do so, rounding their
+/// operands as they copy them; elsewhere, and for the weight gradient, fp32 kernels multiply
+/// rounded copies, which gives the same products (a product of two bfloat16 numbers is exact
+/// in fp32) summed in another order.
 public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: Int = 0,
                    precision: ArithmeticPrecision = .fp32, workspace: ConvolutionWorkspace? = nil) -> Tensor {
     conv2dWithMoments(input, weight: weight, stride: stride, padding: padding, precision: precision,
@@ -31,10 +35,11 @@ public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: In
 /// normalisation's statistics need (`batchNormalized(_:...:moments:)`), where the convolution
 /// takes them as it writes its output (the direct kernels, `ConvolutionGeometry.usesDirectKernels`:
 /// every ResNet convolution on planes of 4x4 and more) instead of batch normalisation reading the
-/// output once more; nil moments elsewhere.
+/// output once more; nil moments elsewhere. `bfloat16Kernel` says how `.bf16` multiplies.
 public func conv2dWithMoments(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: Int = 0,
                               precision: ArithmeticPrecision = .fp32, workspace: ConvolutionWorkspace? = nil,
-                              takingMoments: Bool) -> (output: Tensor, moments: ChannelMoments?) {
+                              takingMoments: Bool, bfloat16Kernel: BFloat16Kernel = .fastest)
+    -> (output: Tensor, moments: ChannelMoments?) {
     checkArgument(input.rank == 4, "conv2d: input must be [N, C, H, W], got shape \(input.shape)")
     checkArgument(weight.rank == 4, "conv2d: weight must be [F, C, KH, KW], got shape \(weight.shape)")
     checkArgument(input.shape[1] == weight.shape[1],
@@ -49,20 +54,24 @@ public func conv2dWithMoments(_ input: Tensor, weight: Tensor, stride: Int = 1, 
     let workspace = workspace ?? ConvolutionWorkspace()
     let result = Tensor.uninitialized(
         [geometry.batch, geometry.filters, geometry.outputHeight, geometry.outputWidth])
-    let (operand, filters) = precision == .bf16
-        ? (input.bfloat16RoundedCopy(), weight.bfloat16RoundedCopy()) : (input, weight)
+    // Pair products round the operands in the kernels; the input's rounded copy then waits for
+    // the weight gradient, the one pass that needs it.
+    let products = precision == .bf16 && geometry.usesDirectKernels ? bfloat16Kernel.directProducts : nil
+    let filters = precision == .bf16 ? weight.bfloat16RoundedCopy() : weight
+    let operand = precision == .bf16 && products == nil ? input.bfloat16RoundedCopy() : input
     let moments = conv2dForward(output: result.storage.pointer, input: operand.storage.pointer,
                                 weight: filters.storage.pointer, geometry, workspace: workspace,
-                                takingMoments: takingMoments)
+                                takingMoments: takingMoments, products: products ?? .fp32)
     result.record([input, weight]) { output, g in
         let roundedGradient = precision == .bf16 ? Tensor.bfloat16Rounded(g, shape: output.shape) : nil
-        withExtendedLifetime(roundedGradient) {
+        let roundedInput = products != nil && weight.isGradientNeeded ? input.bfloat16RoundedCopy() : operand
+        withExtendedLifetime((roundedGradient, roundedInput)) {
             conv2dBackward(
                 inputGradient: input.isGradientNeeded ? input.gradientDestination() : nil,
                 weightGradient: weight.isGradientNeeded ? weight.gradientDestination() : nil,
                 outputGradient: roundedGradient.map { UnsafePointer($0.storage.pointer) } ?? g,
-                input: operand.storage.pointer, weight: filters.storage.pointer,
-                geometry, workspace: workspace)
+                input: roundedInput.storage.pointer, weight: filters.storage.pointer,
+                geometry, workspace: workspace, products: products ?? .fp32)
         }
     }
     return (result, moments)

@@ -71,6 +71,38 @@ void nrcc_direct_convolution_input_gradient(const float *outputGradient, const f
                                             float *inputGradient, long count, nrcc_convolution_shape shape,
                                             int accumulate, float *scratch);
 
+// bfloat16 products: the same kernels with each operand rounded to bfloat16 (to nearest, ties to
+// even; subnormals to zero) and two channels' products summed into each fp32 lane at a time,
+// as AVX512_BF16's VDPBF16PS does. `products`: 0 fp32, 1 bfloat16 pairs by an exact emulation of
+// the instruction (any CPU), 2 by the instruction where the CPU has it (the emulation elsewhere).
+
+/// 2 where this CPU runs VDPBF16PS (AVX-512 and AVX512_BF16), 1 otherwise.
+int nrcc_bfloat16_kernel(void);
+
+/// `nrcc_direct_convolution_weights` as bfloat16 pairs: F ceil(C / 2) K K 32-bit elements,
+/// channels 2c and 2c + 1 in each one's low and high halves.
+void nrcc_direct_convolution_weight_pairs(const float *weights, void *pairs, nrcc_convolution_shape shape);
+
+/// `nrcc_direct_input_gradient_weights` as bfloat16 pairs of filters: F C K K / 2 elements.
+void nrcc_direct_input_gradient_weight_pairs(const float *weights, void *pairs, nrcc_convolution_shape shape);
+
+/// `nrcc_direct_convolution` with `products`: weights from `nrcc_direct_convolution_weights`
+/// (0) or `nrcc_direct_convolution_weight_pairs` (1, 2; the input then rounded as it is
+/// copied). Sums, output and moments fp32.
+void nrcc_direct_convolution_products(const float *input, const void *weights, float *output, long count,
+                                      nrcc_convolution_shape shape, float *scratch, float *moments, int products);
+
+/// `nrcc_direct_convolution_input_gradient` with `products`: weights from
+/// `nrcc_direct_input_gradient_weights` (0) or `..._weight_pairs` (1, 2; the output gradient
+/// then rounded as it is copied).
+void nrcc_direct_convolution_input_gradient_products(const float *outputGradient, const void *weights,
+                                                     float *inputGradient, long count, nrcc_convolution_shape shape,
+                                                     int accumulate, float *scratch, int products);
+
+/// One vector of VDPBF16PS: for each of 16 lanes, sums[i] += high(a[i]) high(b[i]), then
+/// += low(a[i]) low(b[i]), by `kernel` (for tests: the emulation against the instruction).
+void nrcc_bfloat16_pair_products(float *sums, const unsigned int *a, const unsigned int *b, int kernel);
+
 /// weightGradient[c, kh, kw, f] += sum over n, oh, ow of
 /// input[n, c, oh S + kh - P, ow S + kw - P] * outputGradient[n, f, oh, ow]
 /// for samples n < count, `chunk` samples at a time (the scratch holds

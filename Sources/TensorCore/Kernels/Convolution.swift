@@ -312,10 +312,11 @@ func forEachChunk(_ samples: Range<Int>, chunk: Int, _ body: (_ first: Int, _ co
 @discardableResult
 func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                    weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
-                   workspace: ConvolutionWorkspace, takingMoments: Bool = false) -> ChannelMoments? {
+                   workspace: ConvolutionWorkspace, takingMoments: Bool = false,
+                   products: DirectProducts = .fp32) -> ChannelMoments? {
     if g.usesDirectKernels {
         return directConvolutionForward(output: output, input: input, weight: weight, g, workspace: workspace,
-                                        takingMoments: takingMoments)
+                                        takingMoments: takingMoments, products: products)
     }
     if g.usesShiftedProducts {
         shiftedConvolutionForward(output: output, input: input, weight: weight, g, workspace: workspace)
@@ -351,11 +352,11 @@ func conv2dBackward(inputGradient: GradientDestination?,
                     weightGradient: GradientDestination?,
                     outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>,
                     weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
-                    workspace: ConvolutionWorkspace) {
+                    workspace: ConvolutionWorkspace, products: DirectProducts = .fp32) {
     if g.usesDirectKernels {
         let inputGradientLeft = directConvolutionBackward(
             inputGradient: inputGradient, weightGradient: weightGradient, outputGradient: outputGradient,
-            input: input, weight: weight, g, workspace: workspace)
+            input: input, weight: weight, g, workspace: workspace, products: products)
         if inputGradientLeft {
             unfoldedConvolutionBackward(inputGradient: inputGradient, weightGradient: nil,
                                         outputGradient: outputGradient, input: input, weight: weight, g,

@@ -60,30 +60,47 @@ private func forEachPieceOfSamples(_ g: ConvolutionGeometry, workspace: Convolut
     }
 }
 
+/// How the direct kernels multiply (`BFloat16Kernel`; Sources/CKernels/DirectConvolution.c).
+enum DirectProducts: Int32, Sendable {
+    case fp32 = 0
+    /// bfloat16 operands, rounded as the kernels copy them, by an exact emulation of
+    /// AVX512_BF16's VDPBF16PS.
+    case emulatedPairs = 1
+    /// The same by VDPBF16PS where the CPU has it (the emulation elsewhere).
+    case hardwarePairs = 2
+}
+
 /// output [N, F, OH, OW] = conv(input [N, C, H, W], weight [F, C, K, K]); with `takingMoments`,
 /// also the output's per-filter sums that batch normalisation's statistics need, which the
-/// kernel takes as it writes (`sampleMomentsCombined`).
+/// kernel takes as it writes (`sampleMomentsCombined`). With bfloat16 `products` the kernels
+/// round the input and weights themselves.
 @discardableResult
 func directConvolutionForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                               weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
-                              workspace: ConvolutionWorkspace, takingMoments: Bool = false) -> ChannelMoments? {
+                              workspace: ConvolutionWorkspace, takingMoments: Bool = false,
+                              products: DirectProducts = .fp32) -> ChannelMoments? {
     let shape = g.directShape
     // Each sample's shifts and sums [N, 3, F] in buffer 1, written by the piece that owns the
     // sample; the workers' scratch after it.
     let sampleMoments = takingMoments ? workspace.buffer(1, count: 3 * g.batch * g.filters) : nil
     let moments = sampleMoments.map { UncheckedSendable($0) }
     // [F, C, K, K] -> per block of filters [C, K, K, block]: each tap's filters contiguous,
-    // one vector per 16.
+    // one vector per 16 (pairs of channels: [C / 2, K, K, block], as many elements or fewer).
     let packed = workspace.buffer(0, count: g.filters * g.patchSize)
-    nrcc_direct_convolution_weights(weight, packed, shape)
-    let weights = UncheckedSendable(UnsafePointer(packed)), destination = UncheckedSendable(output)
+    if products == .fp32 {
+        nrcc_direct_convolution_weights(weight, packed, shape)
+    } else {
+        nrcc_direct_convolution_weight_pairs(weight, packed, shape)
+    }
+    let weights = UncheckedSendable(UnsafeRawPointer(packed)), destination = UncheckedSendable(output)
     // Pieces own disjoint samples of the output; workers their own scratch.
     forEachPieceOfSamples(g, workspace: workspace, scratchCount: nrcc_direct_convolution_scratch(shape, 1),
                           firstSlot: 2) { samples, scratch in
-        nrcc_direct_convolution(input + samples.lowerBound * g.channels * g.height * g.width, weights.value,
-                                destination.value + samples.lowerBound * g.filters * g.positions,
-                                samples.count, shape, scratch,
-                                moments.map { $0.value + 3 * samples.lowerBound * g.filters })
+        nrcc_direct_convolution_products(input + samples.lowerBound * g.channels * g.height * g.width, weights.value,
+                                         destination.value + samples.lowerBound * g.filters * g.positions,
+                                         samples.count, shape, scratch,
+                                         moments.map { $0.value + 3 * samples.lowerBound * g.filters },
+                                         products.rawValue)
     }
     return sampleMoments.map { sampleMomentsCombined($0, samples: g.batch, channels: g.filters, area: g.positions) }
 }
@@ -111,11 +128,14 @@ func sampleMomentsCombined(_ moments: UnsafePointer<Float>, samples: Int, channe
 /// The backward pass of `directConvolutionForward`, with the contract of `conv2dBackward`,
 /// for the weight gradient and, when `usesDirectInputGradient`, the input gradient. Returns
 /// whether the input gradient is still to do (by im2col).
+/// With bfloat16 `products` the input gradient's kernel rounds the output gradient and weights
+/// itself; the weight gradient multiplies `input` and `outputGradient` in fp32 as they come
+/// (rounded beforehand by the caller).
 func directConvolutionBackward(inputGradient: GradientDestination?,
                                weightGradient: GradientDestination?,
                                outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, _ g: ConvolutionGeometry,
-                               workspace: ConvolutionWorkspace) -> Bool {
+                               workspace: ConvolutionWorkspace, products: DirectProducts = .fp32) -> Bool {
     if let weightGradient {
         directWeightGradient(weightGradient, outputGradient: outputGradient, input: input, g,
                              shards: directShards(g), workspace: workspace)
@@ -124,15 +144,19 @@ func directConvolutionBackward(inputGradient: GradientDestination?,
     guard g.usesDirectInputGradient else { return true }
     let shape = g.directShape
     let regrouped = workspace.buffer(0, count: g.filters * g.patchSize)
-    nrcc_direct_input_gradient_weights(weight, regrouped, shape)
-    let weights = UncheckedSendable(UnsafePointer(regrouped))
+    if products == .fp32 {
+        nrcc_direct_input_gradient_weights(weight, regrouped, shape)
+    } else {
+        nrcc_direct_input_gradient_weight_pairs(weight, regrouped, shape)
+    }
+    let weights = UncheckedSendable(UnsafeRawPointer(regrouped))
     // Pieces own disjoint samples of the input gradient; workers their own scratch.
     forEachPieceOfSamples(g, workspace: workspace, scratchCount: nrcc_direct_convolution_scratch(shape, 1)) {
         samples, scratch in
-        nrcc_direct_convolution_input_gradient(
+        nrcc_direct_convolution_input_gradient_products(
             outputGradient + samples.lowerBound * g.filters * g.positions, weights.value,
             inputGradient.pointer + samples.lowerBound * g.channels * g.height * g.width,
-            samples.count, shape, inputGradient.accumulates ? 1 : 0, scratch)
+            samples.count, shape, inputGradient.accumulates ? 1 : 0, scratch, products.rawValue)
     }
     return false
 }
