@@ -15,9 +15,9 @@
 // Each line: milliseconds and GFLOP/s of the three passes, and a hash of each result's bytes
 // (equal hashes: the versions compute the same sums, bit for bit).
 //
-// `direct_convolution 9 bf16` times the forward pass and input gradient on bfloat16 pairs
-// instead (`nrcc_direct_convolution_products`): with AVX512_BF16's VDPBF16PS where the CPU has it,
-// its exact emulation elsewhere (the first line says which); the weight gradient stays fp32.
+// `direct_convolution 9 bf16` times the three passes on bfloat16 pairs instead
+// (`nrcc_direct_convolution_products` and its kin): with AVX512_BF16's VDPBF16PS where the CPU
+// has it, its exact emulation elsewhere (the first line says which).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,7 +104,8 @@ int main(int argc, char **argv) {
             double backward = thread_seconds() - start;
             start = thread_seconds();
             memset(weightGradient, 0, weightCount * sizeof(float));
-            nrcc_direct_convolution_weight_gradient(input, outputGradient, weightGradient, batch, chunk, shape, scratch);
+            nrcc_direct_convolution_weight_gradient_products(input, outputGradient, weightGradient, batch, chunk, shape,
+                                                             scratch, pairs ? kernel : 0);
             double gradient = thread_seconds() - start;
             double seconds[3] = {forward, backward, gradient};
             for (int pass = 0; pass < 3; pass++) if (seconds[pass] < best[pass]) best[pass] = seconds[pass];

@@ -178,17 +178,21 @@ static long prefetch_lines(const void *bytes, long line, long count, long total)
 enum { CONTINUES = 1, FINISHES = 2, FIRST_BLOCK = 4 };
 
 #define CONVOLUTION_BLOCK convolution_block
+#define WEIGHT_GRADIENT_BLOCK weight_gradient_block
 #define PAIR_PRODUCTS_OF emulated_pair_products
-#include "ConvolutionBlock.h"
+#include "ConvolutionBlocks.h"
 #undef CONVOLUTION_BLOCK
+#undef WEIGHT_GRADIENT_BLOCK
 #undef PAIR_PRODUCTS_OF
 
 #if BUILDS_BFLOAT16_PRODUCTS
 #pragma clang attribute push(PAIR_PRODUCTS_TARGET, apply_to = function)
 #define CONVOLUTION_BLOCK hardware_convolution_block
+#define WEIGHT_GRADIENT_BLOCK hardware_weight_gradient_block
 #define PAIR_PRODUCTS_OF(sum, a, b) ((vector16)_mm512_dpbf16_ps((__m512)(sum), (__m512bh)(a), (__m512bh)(b)))
-#include "ConvolutionBlock.h"
+#include "ConvolutionBlocks.h"
 #undef CONVOLUTION_BLOCK
+#undef WEIGHT_GRADIENT_BLOCK
 #undef PAIR_PRODUCTS_OF
 #pragma clang attribute pop
 #endif
@@ -657,64 +661,19 @@ void nrcc_bfloat16_pair_products(float *sums, const unsigned int *a, const unsig
 
 // MARK: Weight gradient
 
-/// B vectors of filters x R K taps (kernel rows kh0 ..< kh0 + R) of CH input channels, summed
-/// over every output position of `count` samples:
-/// dw[c, kh, kw, f] += sum of x[n, c, oh S + kh, ow S + kw] * dy[n, oh, ow, f].
-/// x: the first channel's padded plane of sample 0 (samples `sampleStride` apart, channels
-/// `channelStride`, rows of taps `rowStride`: `paddedWidth`, or a plane for the R channels of a
-/// 1 x 1 kernel); dy: the output gradient with filters last [count, OH OW, F] at the block's
-/// first filter; dw: [K, K, F] per channel (`dwChannelStride` apart) at the block's first filter
-/// (for a 1 x 1 kernel, [R, F] of the block's channels). At most 18 sums (CH R K B).
-INLINE void weight_gradient_block(const float *x, long sampleStride, long paddedWidth, long rowStride,
-                                  long channelStride, const float *dy, long filters, long count,
-                                  long outputHeight, long outputWidth, float *dw, long dwChannelStride, long kh0,
-                                  const int B, const int S, const int K, const int R, const int CH) {
-    vector16 sums[18][2];
-    dw += kh0 * K * filters;
-    x += kh0 * rowStride;
-    for (int ch = 0; ch < CH; ch++)
-        for (int t = 0; t < R * K; t++)
-            for (int b = 0; b < B; b++)
-                sums[ch * R * K + t][b] = load16(dw + ch * dwChannelStride + t * filters + 16 * b);
-    for (long n = 0; n < count; n++) {
-        const float *xs = x + n * sampleStride;
-        const float *dys = dy + n * outputHeight * outputWidth * filters;
-        for (long oh = 0; oh < outputHeight; oh++) {
-            const float *row = xs + oh * S * paddedWidth;
-            const float *dyr = dys + oh * outputWidth * filters;
-            for (long ow = 0; ow < outputWidth; ow++) {
-                vector16 gradient[2];
-                for (int b = 0; b < B; b++) gradient[b] = load16(dyr + ow * filters + 16 * b);
-                for (int ch = 0; ch < CH; ch++) {
-                    for (int kh = 0; kh < R; kh++) {
-                        for (int kw = 0; kw < K; kw++) {
-                            vector16 value = row[ch * channelStride + kh * rowStride + ow * S + kw];
-                            for (int b = 0; b < B; b++)
-                                sums[(ch * R + kh) * K + kw][b] += value * gradient[b];
-                        }
-                    }
-                }
-            }
-        }
-    }
-    for (int ch = 0; ch < CH; ch++)
-        for (int t = 0; t < R * K; t++)
-            for (int b = 0; b < B; b++)
-                store16(dw + ch * dwChannelStride + t * filters + 16 * b, sums[ch * R * K + t][b]);
-}
-
 /// Channels per block of a 1 x 1 kernel's weight gradient.
 enum { CHANNELS_PER_BLOCK = 6 };
 
-#define GRADIENT_CASE(B, S, K, R, CH) \
+// `block` is the instance of `weight_gradient_block` and `PRODUCTS` each dispatch's constant.
+#define GRADIENT_CASE(block, B, S, K, R, CH) \
     case ((CH) * 10000 + (B) * 1000 + (S) * 100 + (K) * 10 + (R)): \
-        weight_gradient_block(x, sampleStride, paddedWidth, rowStride, channelStride, dy, filters, count, \
-                              outputHeight, outputWidth, dw, dwChannelStride, kh0, B, S, K, R, CH); \
+        block(x, sampleStride, paddedWidth, rowStride, channelStride, dy, filters, count, \
+              outputHeight, outputWidth, dw, dwChannelStride, kh0, B, S, K, R, CH, PRODUCTS); \
         return;
-#define GRADIENT_KERNELS(B, S) \
-    GRADIENT_CASE(B, S, 1, 1, 1) GRADIENT_CASE(B, S, 1, 2, 1) GRADIENT_CASE(B, S, 1, 3, 1) GRADIENT_CASE(B, S, 1, 4, 1) \
-    GRADIENT_CASE(B, S, 1, 5, 1) GRADIENT_CASE(B, S, 1, 6, 1) \
-    GRADIENT_CASE(B, S, 3, 3, 1) GRADIENT_CASE(B, S, 3, 2, 1) GRADIENT_CASE(B, S, 3, 1, 1)
+#define GRADIENT_KERNELS(block, B, S) \
+    GRADIENT_CASE(block, B, S, 1, 1, 1) GRADIENT_CASE(block, B, S, 1, 2, 1) GRADIENT_CASE(block, B, S, 1, 3, 1) \
+    GRADIENT_CASE(block, B, S, 1, 4, 1) GRADIENT_CASE(block, B, S, 1, 5, 1) GRADIENT_CASE(block, B, S, 1, 6, 1) \
+    GRADIENT_CASE(block, B, S, 3, 3, 1) GRADIENT_CASE(block, B, S, 3, 2, 1) GRADIENT_CASE(block, B, S, 3, 1, 1)
 
 /// `weight_gradient_block` with its sizes as constants: all K rows of taps at once with
 /// AVX-512 (up to 18 sums in registers); elsewhere (AVX2 would spill 18) two rows of a 3 x 3
@@ -722,15 +681,33 @@ enum { CHANNELS_PER_BLOCK = 6 };
 /// (the AVX2 weight gradients 1.2-1.5x faster on the AMD EPYC). With AVX-512 and one vector of
 /// filters, a 3 x 3 kernel's block holds two channels: 18 sums for each output gradient
 /// loaded instead of 9 (the 16-filter layers' weight gradients 1.15x faster on an Intel Xeon).
-VECTOR_CLONES
-static void weight_gradient_dispatch(const float *x, long sampleStride, long paddedWidth, long rowStride,
-                                     long channelStride, const float *dy, long filters, long count,
-                                     long outputHeight, long outputWidth, float *dw, long dwChannelStride, long kh0,
-                                     int vectors, int stride, int kernel, int rows, int channels) {
-    switch (channels * 10000 + vectors * 1000 + stride * 100 + kernel * 10 + rows) {
-        GRADIENT_KERNELS(1, 1) GRADIENT_KERNELS(1, 2) GRADIENT_KERNELS(2, 1) GRADIENT_KERNELS(2, 2)
-        GRADIENT_CASE(1, 1, 3, 3, 2) GRADIENT_CASE(1, 2, 3, 3, 2)
+#define GRADIENT_DISPATCH(name, block, products) \
+    static void name(const float *x, long sampleStride, long paddedWidth, long rowStride, long channelStride, \
+                     const float *dy, long filters, long count, long outputHeight, long outputWidth, float *dw, \
+                     long dwChannelStride, long kh0, int vectors, int stride, int kernel, int rows, int channels) { \
+        const int PRODUCTS = (products); \
+        switch (channels * 10000 + vectors * 1000 + stride * 100 + kernel * 10 + rows) { \
+            GRADIENT_KERNELS(block, 1, 1) GRADIENT_KERNELS(block, 1, 2) \
+            GRADIENT_KERNELS(block, 2, 1) GRADIENT_KERNELS(block, 2, 2) \
+            GRADIENT_CASE(block, 1, 1, 3, 3, 2) GRADIENT_CASE(block, 1, 2, 3, 3, 2) \
+        } \
     }
+VECTOR_CLONES GRADIENT_DISPATCH(weight_gradient_dispatch, weight_gradient_block, FP32_PRODUCTS)
+VECTOR_CLONES GRADIENT_DISPATCH(emulated_pair_gradient_dispatch, weight_gradient_block, EMULATED_PAIR_PRODUCTS)
+#if BUILDS_BFLOAT16_PRODUCTS
+PAIR_PRODUCTS_TARGET GRADIENT_DISPATCH(hardware_pair_gradient_dispatch, hardware_weight_gradient_block,
+                                       HARDWARE_PAIR_PRODUCTS)
+#endif
+
+typedef void (*gradient_dispatch)(const float *, long, long, long, long, const float *, long, long, long, long,
+                                  float *, long, long, int, int, int, int, int);
+
+/// The weight gradient's blocks that multiply as `products` says.
+static gradient_dispatch gradient_dispatch_for(int products) {
+#if BUILDS_BFLOAT16_PRODUCTS
+    if (products == HARDWARE_PAIR_PRODUCTS && has_pair_products()) return hardware_pair_gradient_dispatch;
+#endif
+    return products == FP32_PRODUCTS ? weight_gradient_dispatch : emulated_pair_gradient_dispatch;
 }
 
 /// t [P, F] = dy [F, P] for F a multiple of 16: blocks of 16 x 16 transposed in registers,
@@ -753,11 +730,81 @@ static void transpose_to_filters_last(float *t, const float *dy, long filters, l
         for (long f = 0; f < filters; f++) t[p * filters + f] = dy[f * positions + p];
 }
 
+/// Sample `input` [C, H, W] as pairs of positions S apart, for the weight gradient on pairs:
+/// `pairs` [C, H + 2P, W + 2P], element j of a row the pair (x[j], x[j + S]) of the
+/// zero-bordered row x, rounded (beyond the border: 0). A tap's pair for output columns 2q
+/// and 2q + 1 is then element 2q S + kw.
+VECTOR_CLONES
+static void pad_position_pairs(unsigned int *pairs, const float *input, const nrcc_convolution_shape *s) {
+    long width = s->width, padding = s->padding, paddedWidth = width + 2 * padding;
+    long paddedHeight = s->height + 2 * padding, S = s->stride;
+    float line[paddedWidth + S];
+    for (long i = 0; i < paddedWidth + S; i++) line[i] = 0;
+    for (long c = 0; c < s->channels; c++) {
+        unsigned int *plane = pairs + c * paddedHeight * paddedWidth;
+        for (long r = 0; r < paddedHeight; r++) {
+            long h = r - padding;
+            unsigned int *row = plane + r * paddedWidth;
+            if (h < 0 || h >= s->height) {
+                for (long j = 0; j < paddedWidth; j++) row[j] = 0;
+                continue;
+            }
+            const float *source = input + (c * s->height + h) * width;
+            for (long w = 0; w < width; w++) line[padding + w] = source[w];
+            for (long j = 0; j < paddedWidth; j++) row[j] = bfloat16_pair(line[j], line[j + S]);
+        }
+    }
+}
+
+/// Vectors of `bfloat16_bits`.
+#define BFLOAT16_BITS16(value) ({ \
+    bits16 bits_ = (bits16)(value), exponent_ = bits_ & 0x7F800000u; \
+    bits16 zero_ = (bits16)(exponent_ == 0), top_ = (bits16)(exponent_ == 0x7F800000u); \
+    bits16 special_ = (bits_ & 0xFFFF0000u) | ((bits16)((bits_ & 0x007FFFFFu) != 0) & 0x00400000u); \
+    bits16 rounded_ = (bits_ + 0x7FFFu + ((bits_ >> 16) & 1u)) & 0xFFFF0000u; \
+    (zero_ & bits_ & 0x80000000u) | (top_ & special_) | (~(zero_ | top_) & rounded_); \
+})
+
+/// The output gradient dy [F, OH, OW] as pairs of columns, for the weight gradient on pairs:
+/// `t` [OH, Q, F], Q = ceil(OW / 2), element (oh, q, f) the pair (dy[f, oh, 2q], dy[f, oh, 2q +
+/// 1]) rounded (an odd row's last pair with a zero high half). Transposed to [OH OW, F] first,
+/// in place: pair row oh Q + q reads rows oh OW + 2q and the next, which no earlier pair row
+/// has overwritten.
+VECTOR_CLONES
+static void transpose_to_position_pairs(unsigned int *t, const float *dy, long filters, long outputHeight,
+                                        long outputWidth) {
+    float *rows = (float *)t;
+    transpose_to_filters_last(rows, dy, filters, outputHeight * outputWidth);
+    long pairs = (outputWidth + 1) / 2;
+    for (long oh = 0; oh < outputHeight; oh++)
+        for (long q = 0; q < pairs; q++) {
+            const float *low = rows + (oh * outputWidth + 2 * q) * filters;
+            int high = 2 * q + 1 < outputWidth;
+            unsigned int *destination = t + (oh * pairs + q) * filters;
+            for (long f = 0; f < filters; f += 16) {
+                vector16 lows = load16(low + f), highs = high ? load16(low + filters + f) : 0;
+                bits16 pair = BFLOAT16_BITS16(lows) >> 16 | BFLOAT16_BITS16(highs);
+                store16(destination + f, (vector16)pair);
+            }
+        }
+}
+
 void nrcc_direct_convolution_weight_gradient(const float *input, const float *outputGradient,
                                              float *weightGradient, long count, long chunk,
                                              nrcc_convolution_shape s, float *scratch) {
+    nrcc_direct_convolution_weight_gradient_products(input, outputGradient, weightGradient, count, chunk, s, scratch,
+                                                     FP32_PRODUCTS);
+}
+
+void nrcc_direct_convolution_weight_gradient_products(const float *input, const float *outputGradient,
+                                                      float *weightGradient, long count, long chunk,
+                                                      nrcc_convolution_shape s, float *scratch, int products) {
+    gradient_dispatch dispatch = gradient_dispatch_for(products);
+    int pairs = products != FP32_PRODUCTS;
     long paddedWidth = s.width + 2 * s.padding, plane = (s.height + 2 * s.padding) * paddedWidth;
     long outputPlane = s.outputHeight * s.outputWidth, taps = s.kernel * s.kernel;
+    // The blocks' output columns: pairs of them with bfloat16 pairs.
+    long columns = pairs ? (s.outputWidth + 1) / 2 : s.outputWidth;
     long sampleSize = s.channels * s.height * s.width, gradientSize = s.filters * outputPlane;
     float *padded = scratch, *transposed = scratch + chunk * s.channels * plane;
     int vectors = (s.filters / 16) % 2 == 0 && has_wide_registers() ? 2 : 1;
@@ -765,9 +812,15 @@ void nrcc_direct_convolution_weight_gradient(const float *input, const float *ou
     for (long first = 0; first < count; first += chunk) {
         long size = count - first < chunk ? count - first : chunk;
         for (long n = 0; n < size; n++) {
-            pad_sample(padded + n * s.channels * plane, input + (first + n) * sampleSize, &s);
-            transpose_to_filters_last(transposed + n * outputPlane * s.filters,
-                                      outputGradient + (first + n) * gradientSize, s.filters, outputPlane);
+            const float *sample = input + (first + n) * sampleSize, *gradient = outputGradient + (first + n) * gradientSize;
+            if (pairs) {
+                pad_position_pairs((unsigned int *)padded + n * s.channels * plane, sample, &s);
+                transpose_to_position_pairs((unsigned int *)transposed + n * s.outputHeight * columns * s.filters,
+                                            gradient, s.filters, s.outputHeight, s.outputWidth);
+            } else {
+                pad_sample(padded + n * s.channels * plane, sample, &s);
+                transpose_to_filters_last(transposed + n * outputPlane * s.filters, gradient, s.filters, outputPlane);
+            }
         }
         // While this chunk computes, the next one's input and output gradient come into
         // cache, a share of their lines per input channel.
@@ -787,19 +840,18 @@ void nrcc_direct_convolution_weight_gradient(const float *input, const float *ou
                     // One tap per channel: up to 6 channels make a block, as if they were rows
                     // of taps a plane apart, so that it holds 12 sums instead of 2.
                     long block = s.channels - c < CHANNELS_PER_BLOCK ? s.channels - c : CHANNELS_PER_BLOCK;
-                    weight_gradient_dispatch(padded + c * plane, s.channels * plane, paddedWidth, plane, 0,
-                                             transposed + f, s.filters, size, s.outputHeight, s.outputWidth,
-                                             weightGradient + c * s.filters + f, 0, 0, vectors, (int)s.stride, 1,
-                                             (int)block, 1);
+                    dispatch(padded + c * plane, s.channels * plane, paddedWidth, plane, 0,
+                             transposed + f, s.filters, size, s.outputHeight, columns,
+                             weightGradient + c * s.filters + f, 0, 0, vectors, (int)s.stride, 1, (int)block, 1);
                     continue;
                 }
                 long channels = s.channels - c < pair ? s.channels - c : pair;
                 for (long kh0 = 0, block; kh0 < s.kernel; kh0 += block) {
                     block = s.kernel - kh0 < rows ? s.kernel - kh0 : rows;
-                    weight_gradient_dispatch(padded + c * plane, s.channels * plane, paddedWidth, paddedWidth, plane,
-                                             transposed + f, s.filters, size, s.outputHeight, s.outputWidth,
-                                             weightGradient + c * taps * s.filters + f, taps * s.filters, kh0,
-                                             vectors, (int)s.stride, (int)s.kernel, (int)block, (int)channels);
+                    dispatch(padded + c * plane, s.channels * plane, paddedWidth, paddedWidth, plane,
+                             transposed + f, s.filters, size, s.outputHeight, columns,
+                             weightGradient + c * taps * s.filters + f, taps * s.filters, kh0,
+                             vectors, (int)s.stride, (int)s.kernel, (int)block, (int)channels);
                 }
             }
         }

@@ -21,10 +21,9 @@ import Basics
 /// pass, and the output gradient too before the backward pass, which reads the rounded input
 /// and weight; every sum stays fp32, and the gradients flow to the unrounded tensors as
 /// PyTorch's autocast passes them through its casts. Where the CPU multiplies bfloat16 pairs
-/// (AVX512_BF16) the direct kernels' forward pass and input gradient do so, rounding their
-/// operands as they copy them; elsewhere, and for the weight gradient, fp32 kernels multiply
-/// rounded copies, which gives the same products (a product of two bfloat16 numbers is exact
-/// in fp32) summed in another order.
+/// (AVX512_BF16) the direct kernels do so, rounding their operands as they copy them;
+/// elsewhere fp32 kernels multiply rounded copies, which gives the same products (a product of
+/// two bfloat16 numbers is exact in fp32) summed in another order.
 public func conv2d(_ input: Tensor, weight: Tensor, stride: Int = 1, padding: Int = 0,
                    precision: ArithmeticPrecision = .fp32, workspace: ConvolutionWorkspace? = nil) -> Tensor {
     conv2dWithMoments(input, weight: weight, stride: stride, padding: padding, precision: precision,
@@ -54,8 +53,8 @@ public func conv2dWithMoments(_ input: Tensor, weight: Tensor, stride: Int = 1, 
     let workspace = workspace ?? ConvolutionWorkspace()
     let result = Tensor.uninitialized(
         [geometry.batch, geometry.filters, geometry.outputHeight, geometry.outputWidth])
-    // Pair products round the operands in the kernels; the input's rounded copy then waits for
-    // the weight gradient, the one pass that needs it.
+    // Pair products round the operands in the direct kernels; the weights' rounded copy (small)
+    // serves an input gradient left to im2col, and so does the output gradient's.
     let products = precision == .bf16 && geometry.usesDirectKernels ? bfloat16Kernel.directProducts : nil
     let filters = precision == .bf16 ? weight.bfloat16RoundedCopy() : weight
     let operand = precision == .bf16 && products == nil ? input.bfloat16RoundedCopy() : input
@@ -63,14 +62,14 @@ public func conv2dWithMoments(_ input: Tensor, weight: Tensor, stride: Int = 1, 
                                 weight: filters.storage.pointer, geometry, workspace: workspace,
                                 takingMoments: takingMoments, products: products ?? .fp32)
     result.record([input, weight]) { output, g in
-        let roundedGradient = precision == .bf16 ? Tensor.bfloat16Rounded(g, shape: output.shape) : nil
-        let roundedInput = products != nil && weight.isGradientNeeded ? input.bfloat16RoundedCopy() : operand
-        withExtendedLifetime((roundedGradient, roundedInput)) {
+        let roundsHere = precision == .bf16 && (products == nil || !geometry.usesDirectInputGradient)
+        let roundedGradient = roundsHere ? Tensor.bfloat16Rounded(g, shape: output.shape) : nil
+        withExtendedLifetime(roundedGradient) {
             conv2dBackward(
                 inputGradient: input.isGradientNeeded ? input.gradientDestination() : nil,
                 weightGradient: weight.isGradientNeeded ? weight.gradientDestination() : nil,
                 outputGradient: roundedGradient.map { UnsafePointer($0.storage.pointer) } ?? g,
-                input: roundedInput.storage.pointer, weight: filters.storage.pointer,
+                input: operand.storage.pointer, weight: filters.storage.pointer,
                 geometry, workspace: workspace, products: products ?? .fp32)
         }
     }

@@ -99,6 +99,12 @@ void nrcc_direct_convolution_input_gradient_products(const float *outputGradient
                                                      float *inputGradient, long count, nrcc_convolution_shape shape,
                                                      int accumulate, float *scratch, int products);
 
+/// `nrcc_direct_convolution_weight_gradient` with `products`: with 1 or 2, the input and output
+/// gradient rounded to bfloat16 as they are copied, pairs of output columns multiplied at once.
+void nrcc_direct_convolution_weight_gradient_products(const float *input, const float *outputGradient,
+                                                      float *weightGradient, long count, long chunk,
+                                                      nrcc_convolution_shape shape, float *scratch, int products);
+
 /// One vector of VDPBF16PS: for each of 16 lanes, sums[i] += high(a[i]) high(b[i]), then
 /// += low(a[i]) low(b[i]), by `kernel` (for tests: the emulation against the instruction).
 void nrcc_bfloat16_pair_products(float *sums, const unsigned int *a, const unsigned int *b, int kernel);

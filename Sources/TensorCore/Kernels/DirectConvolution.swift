@@ -128,9 +128,7 @@ func sampleMomentsCombined(_ moments: UnsafePointer<Float>, samples: Int, channe
 /// The backward pass of `directConvolutionForward`, with the contract of `conv2dBackward`,
 /// for the weight gradient and, when `usesDirectInputGradient`, the input gradient. Returns
 /// whether the input gradient is still to do (by im2col).
-/// With bfloat16 `products` the input gradient's kernel rounds the output gradient and weights
-/// itself; the weight gradient multiplies `input` and `outputGradient` in fp32 as they come
-/// (rounded beforehand by the caller).
+/// With bfloat16 `products` the kernels round `input`, `outputGradient` and `weight` themselves.
 func directConvolutionBackward(inputGradient: GradientDestination?,
                                weightGradient: GradientDestination?,
                                outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>,
@@ -138,7 +136,7 @@ func directConvolutionBackward(inputGradient: GradientDestination?,
                                workspace: ConvolutionWorkspace, products: DirectProducts = .fp32) -> Bool {
     if let weightGradient {
         directWeightGradient(weightGradient, outputGradient: outputGradient, input: input, g,
-                             shards: directShards(g), workspace: workspace)
+                             shards: directShards(g), workspace: workspace, products: products)
     }
     guard let inputGradient else { return false }
     guard g.usesDirectInputGradient else { return true }
@@ -165,7 +163,7 @@ func directConvolutionBackward(inputGradient: GradientDestination?,
 /// summing its samples privately in [C, K, K, F], added up after the join.
 private func directWeightGradient(_ weightGradient: GradientDestination, outputGradient: UnsafePointer<Float>,
                                   input: UnsafePointer<Float>, _ g: ConvolutionGeometry, shards: Shards,
-                                  workspace: ConvolutionWorkspace) {
+                                  workspace: ConvolutionWorkspace, products: DirectProducts) {
     let shape = g.directShape, chunk = g.directSamplesPerChunk
     let taps = g.kernelHeight * g.kernelWidth, count = g.filters * g.channels * taps
     let buffers = (0..<shards.shardCount).map { shard in
@@ -176,9 +174,10 @@ private func directWeightGradient(_ weightGradient: GradientDestination, outputG
     shards.forEach { shard, samples in
         let sum = buffers[shard].sum.value
         sum.initialize(repeating: 0, count: count)
-        nrcc_direct_convolution_weight_gradient(input + samples.lowerBound * g.channels * g.height * g.width,
-                                                outputGradient + samples.lowerBound * g.filters * g.positions,
-                                                sum, samples.count, chunk, shape, buffers[shard].scratch.value)
+        nrcc_direct_convolution_weight_gradient_products(
+            input + samples.lowerBound * g.channels * g.height * g.width,
+            outputGradient + samples.lowerBound * g.filters * g.positions,
+            sum, samples.count, chunk, shape, buffers[shard].scratch.value, products.rawValue)
     }
     // [C, K, K, F] summed over shards in order -> [F, C, K, K], the filters shared out over the
     // cores (the largest layer's 147,456 weights times 8 shards: on one core, a serial pause

@@ -1,6 +1,7 @@
-// One block of the direct convolution, included by DirectConvolution.c once for each way of
-// multiplying bfloat16 pairs (the instance's PAIR_PRODUCTS_OF), under the name CONVOLUTION_BLOCK:
-// an intrinsic of AVX512_BF16 may only appear in a function compiled for it, so the hardware's
+// The blocks of the direct convolution (forward pass and input gradient; weight gradient),
+// included by DirectConvolution.c once for each way of multiplying bfloat16 pairs (the
+// instance's PAIR_PRODUCTS_OF), under the names CONVOLUTION_BLOCK and WEIGHT_GRADIENT_BLOCK: an
+// intrinsic of AVX512_BF16 may only appear in a function compiled for it, so the hardware's
 // instance is the same code compiled under that target.
 
 /// P output positions x B vectors of filters, summed over input channels and a TH x TW grid
@@ -108,4 +109,63 @@ INLINE void CONVOLUTION_BLOCK(const float *x, long plane, long rowLength, long c
             for (int p = 0; p < P; p++) o[p * Q] = lanes[p][f];
         }
     }
+}
+
+/// B vectors of filters x R K taps (kernel rows kh0 ..< kh0 + R) of CH input channels, summed
+/// over every output position of `count` samples:
+/// dw[c, kh, kw, f] += sum of x[n, c, oh S + kh, ow S + kw] * dy[n, oh, ow, f].
+/// x: the first channel's padded plane of sample 0 (samples `sampleStride` apart, channels
+/// `channelStride`, rows of taps `rowStride`: `paddedWidth`, or a plane for the R channels of a
+/// 1 x 1 kernel); dy: the output gradient with filters last [count, OH OW, F] at the block's
+/// first filter; dw: [K, K, F] per channel (`dwChannelStride` apart) at the block's first filter
+/// (for a 1 x 1 kernel, [R, F] of the block's channels). At most 18 sums (CH R K B).
+/// With `PRODUCTS` other than `FP32_PRODUCTS`, x holds pairs of positions and dy pairs of
+/// output columns (`outputWidth` counts pairs).
+INLINE void WEIGHT_GRADIENT_BLOCK(const float *x, long sampleStride, long paddedWidth, long rowStride,
+                                  long channelStride, const float *dy, long filters, long count,
+                                  long outputHeight, long outputWidth, float *dw, long dwChannelStride, long kh0,
+                                  const int B, const int S, const int K, const int R, const int CH, const int PRODUCTS) {
+    // Pairs of positions: output columns 2q and 2q + 1 are one, x's pair for a tap at q lies at
+    // column 2q S + kw of its pair rows (`pad_position_pairs`).
+    const int STEP = PRODUCTS == FP32_PRODUCTS ? S : 2 * S;
+    vector16 sums[18][2];
+    dw += kh0 * K * filters;
+    x += kh0 * rowStride;
+    for (int ch = 0; ch < CH; ch++)
+        for (int t = 0; t < R * K; t++)
+            for (int b = 0; b < B; b++)
+                sums[ch * R * K + t][b] = load16(dw + ch * dwChannelStride + t * filters + 16 * b);
+    for (long n = 0; n < count; n++) {
+        const float *xs = x + n * sampleStride;
+        const float *dys = dy + n * outputHeight * outputWidth * filters;
+        for (long oh = 0; oh < outputHeight; oh++) {
+            const float *row = xs + oh * S * paddedWidth;
+            const float *dyr = dys + oh * outputWidth * filters;
+            for (long ow = 0; ow < outputWidth; ow++) {
+                vector16 gradient[2];
+                for (int b = 0; b < B; b++) gradient[b] = load16(dyr + ow * filters + 16 * b);
+                for (int ch = 0; ch < CH; ch++) {
+                    for (int kh = 0; kh < R; kh++) {
+                        for (int kw = 0; kw < K; kw++) {
+                            long at = ch * channelStride + kh * rowStride + ow * STEP + kw;
+                            if (PRODUCTS == FP32_PRODUCTS) {
+                                vector16 value = row[at];
+                                for (int b = 0; b < B; b++)
+                                    sums[(ch * R + kh) * K + kw][b] += value * gradient[b];
+                            } else {
+                                bits16 pair = ((const unsigned int *)row)[at];
+                                for (int b = 0; b < B; b++)
+                                    sums[(ch * R + kh) * K + kw][b] =
+                                        PAIR_PRODUCTS_OF(sums[(ch * R + kh) * K + kw][b], pair, (bits16)gradient[b]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (int ch = 0; ch < CH; ch++)
+        for (int t = 0; t < R * K; t++)
+            for (int b = 0; b < B; b++)
+                store16(dw + ch * dwChannelStride + t * filters + 16 * b, sums[ch * R * K + t][b]);
 }
