@@ -104,8 +104,12 @@ int main(int argc, char **argv) {
             double backward = thread_seconds() - start;
             start = thread_seconds();
             memset(weightGradient, 0, weightCount * sizeof(float));
-            nrcc_direct_convolution_weight_gradient_products(input, outputGradient, weightGradient, batch, chunk, shape,
-                                                             scratch, pairs ? kernel : 0);
+            if (pairs)
+                nrcc_direct_convolution_weight_gradient_products(input, outputGradient, weightGradient, batch, chunk,
+                                                                 shape, scratch, kernel);
+            else
+                nrcc_direct_convolution_weight_gradient(input, outputGradient, weightGradient, batch, chunk, shape,
+                                                        scratch);
             double gradient = thread_seconds() - start;
             double seconds[3] = {forward, backward, gradient};
             for (int pass = 0; pass < 3; pass++) if (seconds[pass] < best[pass]) best[pass] = seconds[pass];

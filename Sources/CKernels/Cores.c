@@ -20,12 +20,3 @@ long nrcc_available_cores(void) {
 long nrcc_take_next(long *counter) {
     return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
 }
-
-int nrcc_cpu_has_bfloat16_products(void) {
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512bf16") ? 1 : 0;
-#else
-    return 0;
-#endif
-}

@@ -88,9 +88,6 @@ static inline unsigned int bfloat16_pair(float low, float high) {
 #define PAIR_PRODUCTS_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,avx2,fma")))
 #endif
 
-/// Copies sample `input` [C, H, W] into `padded` [ceil(C / 2), H + 2P, W + 2P] of bfloat16
-/// pairs (channels 2c and 2c + 1, the last high half zero for odd C) with a zero border: the
-/// operand rounded where it is copied, so that it costs no pass of its own.
 /// row[w] = the pair (low[w], high[w]) rounded, for w < width (high NULL: zero).
 VECTOR_CLONES
 static void round_pairs(unsigned int *row, const float *low, const float *high, long width) {
@@ -100,6 +97,9 @@ static void round_pairs(unsigned int *row, const float *low, const float *high, 
         for (long w = 0; w < width; w++) row[w] = bfloat16_bits(low[w]) >> 16;
 }
 
+/// Copies sample `input` [C, H, W] into `padded` [ceil(C / 2), H + 2P, W + 2P] of bfloat16
+/// pairs (channels 2c and 2c + 1, the last high half zero for odd C) with a zero border: the
+/// operand rounded where it is copied, so that it costs no pass of its own.
 __attribute__((no_builtin("memset")))
 static void pad_sample_pairs(unsigned int *padded, const float *input, const nrcc_convolution_shape *s) {
     long width = s->width, padding = s->padding, paddedWidth = width + 2 * padding;
@@ -756,20 +756,12 @@ static void pad_position_pairs(unsigned int *pairs, const float *input, const nr
     }
 }
 
-/// Vectors of `bfloat16_bits`.
-#define BFLOAT16_BITS16(value) ({ \
-    bits16 bits_ = (bits16)(value), exponent_ = bits_ & 0x7F800000u; \
-    bits16 zero_ = (bits16)(exponent_ == 0), top_ = (bits16)(exponent_ == 0x7F800000u); \
-    bits16 special_ = (bits_ & 0xFFFF0000u) | ((bits16)((bits_ & 0x007FFFFFu) != 0) & 0x00400000u); \
-    bits16 rounded_ = (bits_ + 0x7FFFu + ((bits_ >> 16) & 1u)) & 0xFFFF0000u; \
-    (zero_ & bits_ & 0x80000000u) | (top_ & special_) | (~(zero_ | top_) & rounded_); \
-})
-
 /// The output gradient dy [F, OH, OW] as pairs of columns, for the weight gradient on pairs:
 /// `t` [OH, Q, F], Q = ceil(OW / 2), element (oh, q, f) the pair (dy[f, oh, 2q], dy[f, oh, 2q +
 /// 1]) rounded (an odd row's last pair with a zero high half). Transposed to [OH OW, F] first,
 /// in place: pair row oh Q + q reads rows oh OW + 2q and the next, which no earlier pair row
-/// has overwritten.
+/// has overwritten, and element f of its own row only after reading it (so the loop over
+/// filters may run on vectors).
 VECTOR_CLONES
 static void transpose_to_position_pairs(unsigned int *t, const float *dy, long filters, long outputHeight,
                                         long outputWidth) {
@@ -778,13 +770,14 @@ static void transpose_to_position_pairs(unsigned int *t, const float *dy, long f
     long pairs = (outputWidth + 1) / 2;
     for (long oh = 0; oh < outputHeight; oh++)
         for (long q = 0; q < pairs; q++) {
-            const float *low = rows + (oh * outputWidth + 2 * q) * filters;
-            int high = 2 * q + 1 < outputWidth;
+            const float *low = rows + (oh * outputWidth + 2 * q) * filters, *high = low + filters;
             unsigned int *destination = t + (oh * pairs + q) * filters;
-            for (long f = 0; f < filters; f += 16) {
-                vector16 lows = load16(low + f), highs = high ? load16(low + filters + f) : 0;
-                bits16 pair = BFLOAT16_BITS16(lows) >> 16 | BFLOAT16_BITS16(highs);
-                store16(destination + f, (vector16)pair);
+            if (2 * q + 1 < outputWidth) {
+                _Pragma("clang loop vectorize(assume_safety)")
+                for (long f = 0; f < filters; f++) destination[f] = bfloat16_pair(low[f], high[f]);
+            } else {
+                _Pragma("clang loop vectorize(assume_safety)")
+                for (long f = 0; f < filters; f++) destination[f] = bfloat16_bits(low[f]) >> 16;
             }
         }
 }

@@ -62,7 +62,8 @@ public func conv2dWithMoments(_ input: Tensor, weight: Tensor, stride: Int = 1, 
                                 weight: filters.storage.pointer, geometry, workspace: workspace,
                                 takingMoments: takingMoments, products: products ?? .fp32)
     result.record([input, weight]) { output, g in
-        let roundsHere = precision == .bf16 && (products == nil || !geometry.usesDirectInputGradient)
+        let roundsHere = precision == .bf16
+            && (products == nil || input.isGradientNeeded && !geometry.usesDirectInputGradient)
         let roundedGradient = roundsHere ? Tensor.bfloat16Rounded(g, shape: output.shape) : nil
         withExtendedLifetime(roundedGradient) {
             conv2dBackward(

@@ -12,10 +12,6 @@ long nrcc_available_cores(void);
 /// that several threads take from.
 long nrcc_take_next(long *counter);
 
-/// Whether the CPU multiplies bfloat16 pairs into fp32 sums in hardware: AVX512_BF16's
-/// VDPBF16PS on x86-64 (1), or not, or not known on this architecture (0).
-int nrcc_cpu_has_bfloat16_products(void);
-
 /// Keeps the memory of freed blocks, large ones included, in the process's heap for the next
 /// allocations instead of returning it to the system (glibc; elsewhere nothing). Returns 1
 /// when the settings took effect.

@@ -62,8 +62,9 @@ extension Tensor {
 /// What the CPU offers for bfloat16 arithmetic.
 public enum BFloat16Hardware {
     /// Whether the CPU multiplies bfloat16 pairs into fp32 sums in hardware (x86-64's
-    /// AVX512_BF16), which the direct convolution kernels then use (`BFloat16Kernel.fastest`).
-    public static let hasProducts: Bool = nrcc_cpu_has_bfloat16_products() != 0
+    /// AVX512_BF16, with the AVX-512 the kernels' blocks need), which the direct convolution
+    /// kernels then use (`BFloat16Kernel.fastest`).
+    public static let hasProducts: Bool = nrcc_bfloat16_kernel() == 2
 }
 
 /// How a `.bf16` convolution computes its products. Every way gives the products of the
@@ -88,7 +89,7 @@ public enum BFloat16Kernel: Sendable, CaseIterable {
         switch getenv("NRCC_BF16_KERNEL").map({ String(cString: $0) }) {
         case "rounded": return .roundedOperands
         case "emulated": return .emulatedPairs
-        default: return BFloat16Hardware.hasProducts && nrcc_bfloat16_kernel() == 2 ? .hardwarePairs : .roundedOperands
+        default: return BFloat16Hardware.hasProducts ? .hardwarePairs : .roundedOperands
         }
     }()
 
