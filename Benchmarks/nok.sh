@@ -7,6 +7,7 @@
 #   Benchmarks/nok.sh [output dir, default runs/nok]
 #   NOK_SEED=1 Benchmarks/nok.sh runs/nok-seed1     # another layout (and sample) seed
 #   NOK_LAYOUT_OPTIONS="--umap-parts 1" Benchmarks/nok.sh runs/nok-sequential   # other layouts
+#   NOK_SUITE=few-per-class Benchmarks/nok.sh runs/nok-few   # a few images of every class
 #
 # 1. Benchmarks/nok/make_suite.py writes the data sets (real images, class subsets,
 #    long-tailed sets, synthetic blobs and moons); any `<run>/embeddings.npy` of an
@@ -24,7 +25,7 @@ output=${1:-runs/nok}
 . Benchmarks/nok/tools.sh
 seed=${NOK_SEED:-0}
 [ -n "${NOK_NRCC:-}" ] || swift build -c release --product nrcc
-"$python" Benchmarks/nok/make_suite.py "$output/suite"
+"$python" Benchmarks/nok/make_suite.py "$output/suite" ../shared/data "${NOK_SUITE:-standard}"
 for pair in $(echo "${NOK_LEARNED:-}" | tr ',' ' '); do
   name=${pair%%=*}; run=${pair#*=}
   mkdir -p "$output/suite/$name"

@@ -2,7 +2,12 @@
 the given directory: `features.npy` (float32 N x D), `labels.npy` (int64) and `metric`
 (the metric the set's features call for: cosine for images, euclidean for synthetic points).
 
-    python3 Benchmarks/nok/make_suite.py <directory> [data directory, default ../shared/data]
+    python3 Benchmarks/nok/make_suite.py <directory> [data directory, default ../shared/data] [suite]
+
+`suite` is `standard` (the default, below) or `few-per-class`: the real sets cut down to a
+few images of every class (10, 15, 20, 30 or 50, drawn with seed 0), the shape of the face
+sets practitioners cluster (40 people with 10 photographs each, 15 with 11): digits at 10 and
+30 a class, USPS at 15 and 50, COIL-20 at 10 and 20, Fashion-MNIST's test images at 20.
 
 The suite (seed 0 everywhere):
 - real sets, raw pixels scaled to [0, 1]: digits, USPS (all 9,298), COIL-20, Fashion-MNIST
@@ -110,6 +115,25 @@ def write(directory, name, x, y, metric):
     print(f"{name}: {len(y)} points, {x.shape[1]} dimensions, {len(np.unique(y))} classes")
 
 
+def per_class(x, y, count, rng):
+    """`count` images of every class, drawn without replacement, in their original order."""
+    keep = np.sort(np.concatenate([rng.choice(np.flatnonzero(y == c), size=count, replace=False)
+                                   for c in np.unique(y)]))
+    return x[keep], y[keep]
+
+
+FEW_PER_CLASS = (("digits", 10), ("digits", 30), ("usps", 15), ("usps", 50), ("coil20", 10), ("coil20", 20),
+                 ("fashion-test", 20))
+
+
+def few_per_class(directory, data):
+    rng = np.random.default_rng(0)
+    sets = real_sets(data)
+    for name, count in FEW_PER_CLASS:
+        if name in sets:
+            write(directory, f"{name}-{count}-per-class", *per_class(*sets[name], count, rng), "cosine")
+
+
 def main(directory, data):
     rng = np.random.default_rng(0)
     sets = real_sets(data)
@@ -130,4 +154,8 @@ def main(directory, data):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "../shared/data")
+    suites = {"standard": main, "few-per-class": few_per_class}
+    suite = sys.argv[3] if len(sys.argv) > 3 else "standard"
+    if suite not in suites:
+        sys.exit(f"make_suite.py: unknown suite {suite!r}; expected one of {', '.join(suites)}")
+    suites[suite](sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "../shared/data")

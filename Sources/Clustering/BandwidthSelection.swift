@@ -6,14 +6,15 @@ public enum BandwidthRule: String, Sendable, Codable, CaseIterable {
     /// one's clusters under a quarter of its median cluster size to their nearest neighbours
     /// when one lies within a few neighbour spacings (`joiningSmallClusters`,
     /// `BandwidthSweep.joiningGap`), and keeps the partition of higher modularity on the points'
-    /// 15-nearest-neighbour graph, or the one of fewer clusters when the two lie within
-    /// `BandwidthSweep.modularityTolerance` of each other. The two rules fail in opposite
-    /// ways: the silhouette keeps a coarse cut where classes form super-groups (Fashion-MNIST's
-    /// tops against its shoes), the persistence rule joins groups that touch without a valley
-    /// and splits off stray clumps; the graph tells which cut follows the data. No sweeping rule assumes a number
-    /// of groups. Measured in docs/no-k.md: mean ACC 0.808 +- 0.002 over the suite of 2 to 100
-    /// groups (silhouette 0.789, persistence 0.804, HDBSCAN's best setting 0.800) and 0.656
-    /// over 68 learned embeddings (silhouette 0.615, persistence 0.619).
+    /// nearest-neighbour graph (15 neighbours, fewer below 1,450 points), or the one of fewer
+    /// clusters when the two lie within `BandwidthSweep.modularityTolerance` of each other.
+    /// The two rules fail in opposite ways: the silhouette keeps a coarse cut where classes
+    /// form super-groups (Fashion-MNIST's tops against its shoes), the persistence rule joins
+    /// groups that touch without a valley and splits off stray clumps; the graph tells which
+    /// cut follows the data. No sweeping rule assumes a number of groups. Measured in
+    /// docs/no-k.md: mean ACC 0.808 +- 0.002 over the suite of 2 to 100 groups (silhouette
+    /// 0.789, persistence 0.804, HDBSCAN's best setting 0.800) and 0.656 over 68 learned
+    /// embeddings (silhouette 0.615, persistence 0.619).
     case modularity
     /// Sweep `h` and keep the partition of highest mean silhouette on the points (the default
     /// until the modularity rule). It keeps coarse cuts: where classes form super-groups it
@@ -23,7 +24,8 @@ public enum BandwidthRule: String, Sendable, Codable, CaseIterable {
     /// number of clusters (at least two): the count that holds over the widest range of scales.
     case plateau
     /// Sweep `h` down to `maximumClusterCount` clusters, then merge that finest partition's
-    /// fragments by their density valleys over the 15-nearest-neighbour graph
+    /// fragments by their density valleys over the nearest-neighbour graph (15 neighbours, a
+    /// hundredth of the points below 1,450, at least 5)
     /// (`PersistenceMerge`, ToMATo's rule with a prominence relative to each peak): groups
     /// separated by a gap or a deep valley stay apart, each at its own scale.
     case persistence
@@ -53,10 +55,11 @@ public struct BandwidthSweep: Sendable, Equatable {
     public var maximumClusterCount: Int
     /// Seeds the silhouette's sample.
     public var seed: UInt64
-    /// The modularity rule's reach, in median distances to the 15th neighbour: a cluster under
-    /// a quarter of the median size joins a larger one only if it lies this close. On learned
-    /// digits layouts the stray clumps that belong to a neighbour lie 2-7 such spacings from
-    /// it; a rare group set apart (100 points beside two groups of 1,000) 11-22, and stays.
+    /// The modularity rule's reach, in median distances to the graph's last neighbour (the
+    /// 15th on 1,450 points or more): a cluster under a quarter of the median size joins a
+    /// larger one only if it lies this close. On learned digits layouts the stray clumps that
+    /// belong to a neighbour lie 2-7 such spacings from it; a rare group set apart (100 points
+    /// beside two groups of 1,000) 11-22, and stays.
     public var joiningGap: Float
     /// The modularity rule's margin: two contenders into different numbers of clusters whose
     /// modularities differ by no more than this are taken as equally supported by the graph,
@@ -158,7 +161,7 @@ public func gridShift(
     if rule == .persistence {
         let n = try validatePoints(points, dimension: dimension)
         try sweep.validate()
-        let merge = PersistenceMerge()
+        let merge = PersistenceMerge(pointCount: n)
         try merge.validate()
         let partitions = try sweepPartitions(points, dimension: dimension, count: n, sweep: sweep)
         // The finest partition within the cluster limit (the sweep ends one past it).
@@ -181,7 +184,7 @@ public struct Arbitration: Sendable, Equatable, Codable {
     /// The clusters of each contender.
     public var silhouetteClusters: Int
     public var persistenceClusters: Int
-    /// Each contender's modularity on the 15-nearest-neighbour graph (`modularity`).
+    /// Each contender's modularity on the rule's nearest-neighbour graph (`modularity`).
     public var silhouetteModularity: Double
     public var persistenceModularity: Double
     /// `BandwidthSweep.modularityTolerance` when the choice was made; nil in results written
@@ -299,12 +302,13 @@ func scoredSweep(
 }
 
 /// The modularity rule (`BandwidthRule.modularity`): one sweep serves both contenders, and
-/// one 15-nearest-neighbour graph both the persistence merge and the modularity. Ties keep
+/// one nearest-neighbour graph (`PersistenceMerge.neighborCount(forPointCount:)`) both the
+/// persistence merge and the modularity. Ties keep
 /// the silhouette's partition; so do sets too small for the graph.
 func gridShiftByModularity(
     _ points: [Float], dimension: Int, count n: Int, sweep: BandwidthSweep
 ) throws(ClusteringError) -> (result: ModeSeekingResult, choice: BandwidthChoice) {
-    let merge = PersistenceMerge()
+    let merge = PersistenceMerge(pointCount: n)
     let (partitions, candidates) = try scoredSweep(points, dimension: dimension, count: n, sweep: sweep)
     let bySilhouette = highestSilhouette(candidates)
     let finest = partitions.lastIndex { $0.clusterCount <= sweep.maximumClusterCount } ?? 0

@@ -47,7 +47,8 @@ struct ClusterOptions: ParsableArguments {
             by factors of 2^(1/6). silhouette: the partition of highest mean silhouette (on 2,000 \
             sampled points). persistence: the finest partition of at most 200 clusters, its fragments \
             merged wherever no deep density valley parts them (ToMATo's rule over the \
-            15-nearest-neighbour graph). modularity (the default): both of those, each with its \
+            15-nearest-neighbour graph; below 1,450 points, a hundredth of the points' \
+            neighbours, at least 5). modularity (the default): both of those, each with its \
             clusters under a quarter of its median size joined to a near neighbour, and the \
             one of higher modularity on that graph kept (of fewer clusters when the two lie \
             within 0.01). plateau: the middle of the longest run of \

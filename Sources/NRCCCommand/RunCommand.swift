@@ -38,7 +38,7 @@ struct RunCommand: ParsableCommand {
         "Whose clusters are the run's answer: auto, embedding or pixels.",
         discussion: """
             auto (the default): the learned embedding's layout or the raw pixels', whichever \
-            divides more cleanly (the modularity of its clusters on its own 15-nearest-neighbour \
+            divides more cleanly (the modularity of its clusters on its own nearest-neighbour \
             graph); the other partition is kept beside it (pixel_labels.csv or \
             embedding_labels.csv). embedding: always the learned embedding's, as the paper does.
             """))

@@ -11,7 +11,8 @@ public struct PixelBaseline: Codable, Sendable, Equatable {
     /// The pixels' clusters against the labels, when there are labels.
     public var scores: ClusteringScoreSet?
     /// How cleanly each layout divides: the modularity of each partition on its own layout's
-    /// 15-nearest-neighbour graph (`layoutModularity`); nil for sets too small for the graph.
+    /// nearest-neighbour graph (`layoutModularity`: the modularity rule's graph, 15 neighbours
+    /// on 1,450 points or more); nil for sets too small for the graph.
     public var modularity: Double?
     public var embeddingModularity: Double?
     /// How far the two partitions agree with each other (no labels needed).
@@ -45,7 +46,7 @@ public struct PixelBaseline: Codable, Sendable, Equatable {
 /// whose layout divides more cleanly.
 ///
 /// That is the test the modularity rule already applies between its two candidate partitions,
-/// taken one step up: each partition's modularity on its own layout's 15-nearest-neighbour
+/// taken one step up: each partition's modularity on its own layout's nearest-neighbour
 /// graph. On 75 labelled layouts of 25 trained embeddings beside their pixels' (docs/defaults.md,
 /// "Whose clusters a run reports"), the one of higher modularity scored ACC 0.732 on average,
 /// the learned layouts alone 0.650 and the pixels alone 0.727.

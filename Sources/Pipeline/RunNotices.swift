@@ -48,7 +48,7 @@ public enum RunNotices {
             notices.append("""
                 The raw pixels' layout divides more cleanly than the learned embedding's: modularity \
                 \(formatFixed(pixels, digits: 3)) with \(baseline.clusters) clusters against \
-                \(formatFixed(embedding, digits: 3)) with \(report.clusters), each on its own layout's 15-nearest-neighbour \
+                \(formatFixed(embedding, digits: 3)) with \(report.clusters), each on its own layout's nearest-neighbour \
                 graph. Of 30 labelled runs that divided less cleanly than their pixels, 29 clustered worse than them \
                 (docs/defaults.md): compare the two partitions (\(RunLayout.baselineLabels); they agree at NMI \
                 \(formatFixed(baseline.agreementNMI, digits: 2))).
@@ -64,7 +64,7 @@ public enum RunNotices {
         let why = settings.clustersFrom == .pixels ? "as --clusters-from pixels asks"
             : "because their layout divides more cleanly than the learned embedding's: modularity "
                 + "\(formatFixed(baseline.modularity ?? 0, digits: 3)) against "
-                + "\(formatFixed(baseline.embeddingModularity ?? 0, digits: 3)), each on its own layout's 15-nearest-neighbour graph"
+                + "\(formatFixed(baseline.embeddingModularity ?? 0, digits: 3)), each on its own layout's nearest-neighbour graph"
         var scores = ""
         if let pixels = report.acc, let embedding = learned.scores?.acc {
             scores = " Against the labels: ACC \(formatFixed(pixels, digits: 3)) with \(report.clusters) clusters for the "

@@ -119,6 +119,28 @@ import Testing
         #expect(samePartition(result.labels, blobs), "found \(result.clusterCount)")
     }
 
+    /// Twelve groups of ten points, three to a super-group far from the others. The silhouette
+    /// prefers the four super-groups; 15 neighbours would reach from each group into the next,
+    /// leaving the density no valley between them, so the persistence rule too found four. The
+    /// graph of a hundredth of the points (5 neighbours here) stays inside a group.
+    @Test func findsGroupsOfTenPoints() throws {
+        var centres: [Float] = []
+        for group in 0..<12 { centres += [Float(group / 3) * 40, Float(group % 3) * 2, 0] }
+        let (points, groups) = gaussianBlobs(centres: centres, dimension: 3, perBlob: 10, spread: 0.1, seed: 12)
+        #expect(PersistenceMerge.neighborCount(forPointCount: groups.count) == 5)
+        #expect(try gridShift(points, dimension: 3, selecting: .silhouette).result.clusterCount == 4)
+        for rule in [BandwidthRule.persistence, .modularity] {
+            let (result, _) = try gridShift(points, dimension: 3, selecting: rule)
+            #expect(samePartition(result.labels, groups), "\(rule): found \(result.clusterCount)")
+        }
+    }
+
+    /// The graph's neighbours: a hundredth of the points, at least 5 and at most 15.
+    @Test func theGraphReachesAHundredthOfThePoints() {
+        let counts = [16, 100, 449, 650, 1449, 1450, 1797, 70_000].map(PersistenceMerge.neighborCount(forPointCount:))
+        #expect(counts == [5, 5, 5, 7, 14, 15, 15, 15])
+    }
+
     @Test(arguments: [3, 12, 40, 100])
     func findsTheNumberOfSeparatedBlobs(count: Int) throws {
         let (points, blobs) = BandwidthSelectionTests().unequalBlobs(count: count, seed: UInt64(count))
@@ -137,8 +159,9 @@ import Testing
         }
         let (result, choice) = try gridShift(points, dimension: 3, selecting: .modularity)
         let arbitration = try #require(choice.arbitration)
-        let distances = KDTree(points: points, dimension: 3).neighborsOfEveryPoint(15).distances
-        let spacings = stride(from: 14, to: distances.count, by: 15).map { distances[$0] }.sorted()
+        let k = PersistenceMerge.neighborCount(forPointCount: points.count / 3)
+        let distances = KDTree(points: points, dimension: 3).neighborsOfEveryPoint(k).distances
+        let spacings = stride(from: k - 1, to: distances.count, by: k).map { distances[$0] }.sorted()
         let gap = BandwidthSweep().joiningGap * spacings[spacings.count / 2]
         let silhouette = try gridShift(points, dimension: 3, selecting: .silhouette).result
             .joiningSmallClusters(points: points, maximumGap: gap)
