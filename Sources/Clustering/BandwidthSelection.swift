@@ -303,8 +303,8 @@ func scoredSweep(
 
 /// The modularity rule (`BandwidthRule.modularity`): one sweep serves both contenders, and
 /// one nearest-neighbour graph (`PersistenceMerge.neighborCount(forPointCount:)`) both the
-/// persistence merge and the modularity. Ties keep
-/// the silhouette's partition; so do sets too small for the graph.
+/// persistence merge and the modularity. Ties keep the silhouette's partition; so do sets
+/// too small for the graph.
 func gridShiftByModularity(
     _ points: [Float], dimension: Int, count n: Int, sweep: BandwidthSweep
 ) throws(ClusteringError) -> (result: ModeSeekingResult, choice: BandwidthChoice) {
