@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "ClusteringMetricsTests", dependencies: ["Basics", "ClusteringMetrics"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Basics", "Pipeline", "Reporting", "TestSupport"],
+        .testTarget(name: "PipelineTests", dependencies: ["Basics", "Clustering", "Pipeline", "Reporting", "TestSupport"],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

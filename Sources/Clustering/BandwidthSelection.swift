@@ -69,10 +69,13 @@ public struct BandwidthSweep: Sendable, Equatable {
     /// learned digits layout, 13 clusters at 0.910 against 11 at 0.903. 0 keeps the higher
     /// score, as the rule did before 2026-12-07 (docs/no-k.md).
     public var modularityTolerance: Double
+    /// The neighbours of the persistence and modularity rules' graph (`GraphReach`).
+    public var graphReach: GraphReach
 
     public init(
         stepsPerOctave: Int = 6, octaveCount: Int = 8, sampleSize: Int = 2000,
-        maximumClusterCount: Int = 200, seed: UInt64 = 0, joiningGap: Float = 8, modularityTolerance: Double = 0.01
+        maximumClusterCount: Int = 200, seed: UInt64 = 0, joiningGap: Float = 8, modularityTolerance: Double = 0.01,
+        graphReach: GraphReach = .hundredthOfPoints
     ) {
         self.stepsPerOctave = stepsPerOctave
         self.octaveCount = octaveCount
@@ -81,6 +84,12 @@ public struct BandwidthSweep: Sendable, Equatable {
         self.seed = seed
         self.joiningGap = joiningGap
         self.modularityTolerance = modularityTolerance
+        self.graphReach = graphReach
+    }
+
+    /// The persistence merge over `n` points, with this sweep's graph.
+    func persistenceMerge(pointCount n: Int) -> PersistenceMerge {
+        PersistenceMerge(neighborCount: graphReach.neighborCount(forPointCount: n))
     }
 
     func validate() throws(ClusteringError) {
@@ -96,6 +105,10 @@ public struct BandwidthSweep: Sendable, Equatable {
         }
         guard (0...1).contains(modularityTolerance) else {
             throw .invalidSetting(name: "modularityTolerance", value: "\(modularityTolerance)", expected: "in [0, 1]")
+        }
+        if case .neighbors(let count) = graphReach {
+            try check(count >= 1 && count <= PersistenceMerge.maximumNeighborCount, "graphReach", count,
+                      "in 1...\(PersistenceMerge.maximumNeighborCount)")
         }
     }
 }
@@ -161,7 +174,7 @@ public func gridShift(
     if rule == .persistence {
         let n = try validatePoints(points, dimension: dimension)
         try sweep.validate()
-        let merge = PersistenceMerge(pointCount: n)
+        let merge = sweep.persistenceMerge(pointCount: n)
         try merge.validate()
         let partitions = try sweepPartitions(points, dimension: dimension, count: n, sweep: sweep)
         // The finest partition within the cluster limit (the sweep ends one past it).
@@ -302,13 +315,13 @@ func scoredSweep(
 }
 
 /// The modularity rule (`BandwidthRule.modularity`): one sweep serves both contenders, and
-/// one nearest-neighbour graph (`PersistenceMerge.neighborCount(forPointCount:)`) both the
+/// one nearest-neighbour graph (`BandwidthSweep.graphReach`) both the
 /// persistence merge and the modularity. Ties keep the silhouette's partition; so do sets
 /// too small for the graph.
 func gridShiftByModularity(
     _ points: [Float], dimension: Int, count n: Int, sweep: BandwidthSweep
 ) throws(ClusteringError) -> (result: ModeSeekingResult, choice: BandwidthChoice) {
-    let merge = PersistenceMerge(pointCount: n)
+    let merge = sweep.persistenceMerge(pointCount: n)
     let (partitions, candidates) = try scoredSweep(points, dimension: dimension, count: n, sweep: sweep)
     let bySilhouette = highestSilhouette(candidates)
     let finest = partitions.lastIndex { $0.clusterCount <= sweep.maximumClusterCount } ?? 0

@@ -30,12 +30,6 @@ public struct PersistenceMerge: Sendable, Equatable {
         self.ratio = ratio
     }
 
-    /// The merge the sweeping rules use on `n` points: `neighborCount(forPointCount: n)`
-    /// neighbours.
-    public init(pointCount n: Int, ratio: Double = 0.15) {
-        self.init(neighborCount: Self.neighborCount(forPointCount: n), ratio: ratio)
-    }
-
     /// A hundredth of the points, at least 5 and at most 15 (UMAP's default): the density
     /// estimate reaches about as far as HDBSCAN's `min_cluster_size` at 1% of the points, the
     /// setting that serves UMAP layouts best (docs/no-k.md). 15 on every set of 1,450 points
@@ -47,9 +41,12 @@ public struct PersistenceMerge: Sendable, Equatable {
         min(15, max(5, (n + 50) / 100))
     }
 
+    /// The most neighbours a graph may hold.
+    public static let maximumNeighborCount = 1000
+
     /// Throws `ClusteringError.invalidSetting` for a setting out of range.
     public func validate() throws(ClusteringError) {
-        guard neighborCount >= 1 && neighborCount <= 1000 else {
+        guard neighborCount >= 1 && neighborCount <= Self.maximumNeighborCount else {
             throw .invalidSetting(name: "neighborCount", value: "\(neighborCount)", expected: "in 1...1000")
         }
         guard ratio >= 0 && ratio <= 1 else {
@@ -131,4 +128,42 @@ public struct PersistenceMerge: Sendable, Equatable {
 public struct PersistencePair: Sendable, Equatable, Codable {
     public var peak: Double
     public var death: Double?
+}
+
+/// How many neighbours the graph of the persistence and modularity rules holds: a hundredth
+/// of the points (the default, `PersistenceMerge.neighborCount(forPointCount:)`) or a fixed
+/// count (15 for every set before 2026-12-08). Written as `"auto"` or the count.
+public enum GraphReach: Sendable, Equatable, Codable {
+    case hundredthOfPoints
+    case neighbors(Int)
+
+    /// The rules' graph on every set before the reach followed the points.
+    public static let before20261208 = GraphReach.neighbors(15)
+
+    /// The neighbours of the graph over `n` points.
+    public func neighborCount(forPointCount n: Int) -> Int {
+        switch self {
+        case .hundredthOfPoints: PersistenceMerge.neighborCount(forPointCount: n)
+        case .neighbors(let count): count
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let count = try? container.decode(Int.self) {
+            self = .neighbors(count)
+        } else if try container.decode(String.self) == "auto" {
+            self = .hundredthOfPoints
+        } else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected \"auto\" or a neighbour count")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .hundredthOfPoints: try container.encode("auto")
+        case .neighbors(let count): try container.encode(count)
+        }
+    }
 }

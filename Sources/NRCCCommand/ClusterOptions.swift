@@ -61,6 +61,14 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .customLong("modularity-tolerance"), parsing: .unconditional, help: "The modularity rule's margin: of its two partitions, the one of fewer clusters is kept when their modularities lie within this (0: the higher score, as before 2026-12-07).")
     var modularityTolerance: Double = ClusterSettings.defaultModularityTolerance
 
+    @Option(name: .customLong("graph-neighbors"), parsing: .unconditional, help: ArgumentHelp(
+        "Neighbours of the persistence and modularity rules' graph: auto or a count.",
+        discussion: """
+            auto (the default): a hundredth of the points, at least 5 and at most 15; 15 reproduces \
+            the rules before 2026-12-08 on sets under 1,450 points.
+            """))
+    var graphNeighbors: String = "auto"
+
     @Option(parsing: .unconditional, help: "Seed of every random choice.")
     var seed: UInt64 = 0
 
@@ -83,6 +91,12 @@ struct ClusterOptions: ParsableArguments {
         settings.seed = seed
         settings.bandwidthRule = bandwidthRule
         settings.modularityTolerance = modularityTolerance
+        if graphNeighbors != "auto" {
+            guard let count = Int(graphNeighbors) else {
+                throw ValidationError("--graph-neighbors is '\(graphNeighbors)', expected a neighbour count or auto")
+            }
+            settings.graphReach = .neighbors(count)
+        }
         if bandwidth != "auto" {
             guard let h = Float(bandwidth) else {
                 throw ValidationError("--bandwidth is '\(bandwidth)', expected a positive number or auto")

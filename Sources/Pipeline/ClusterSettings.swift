@@ -66,6 +66,9 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     /// The modularity rule's margin (`BandwidthSweep.modularityTolerance`); nil, as in the
     /// settings of runs made before the margin existed, is 0: the higher score wins.
     public var modularityTolerance: Double? = ClusterSettings.defaultModularityTolerance
+    /// The neighbours of the persistence and modularity rules' graph (`GraphReach`); nil, as in
+    /// the settings of runs made before 2026-12-08, is 15 on every set.
+    public var graphReach: GraphReach? = .hundredthOfPoints
     /// Seeds the reduction, the bandwidth's subsample and k-means.
     public var seed: UInt64 = 0
 
@@ -91,6 +94,10 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
         if let modularityTolerance {
             try check((0...1).contains(modularityTolerance), "--modularity-tolerance", modularityTolerance,
                       "in [0, 1] (0.01 by default; 0 keeps the more modular partition)")
+        }
+        if case .neighbors(let count)? = graphReach {
+            try check(count >= 1 && count <= PersistenceMerge.maximumNeighborCount, "--graph-neighbors", count,
+                      "1 to \(PersistenceMerge.maximumNeighborCount), or auto (a hundredth of the points, 5 to 15)")
         }
         if let bandwidth {
             try check(bandwidth.isFinite && bandwidth > 0, "--bandwidth", bandwidth,

@@ -85,7 +85,8 @@ public func cluster(
 ) throws -> ClusterOutcome {
     switch settings.method {
     case .gridshift, .meanshiftpp:
-        let sweep = BandwidthSweep(seed: settings.seed, modularityTolerance: settings.modularityTolerance ?? 0)
+        let sweep = BandwidthSweep(seed: settings.seed, modularityTolerance: settings.modularityTolerance ?? 0,
+                                   graphReach: settings.graphReach ?? .before20261208)
         let result: ModeSeekingResult, choice: BandwidthChoice?
         switch (settings.method, settings.bandwidth) {
         case (_, let h?):

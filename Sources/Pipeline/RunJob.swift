@@ -149,7 +149,8 @@ public struct RunJob {
             if let pixelCoordinates {
                 do {
                     let clustered = try cluster(pixelCoordinates.values, dimension: pixelCoordinates.columns, settings: clustering)
-                    report.pixelBaseline = PixelBaseline(pixels: clustered, embedding: outcome, truth: source.labels)
+                    report.pixelBaseline = PixelBaseline(pixels: clustered, embedding: outcome, truth: source.labels,
+                                                         graphReach: clustering.graphReach ?? .before20261208)
                     report.clustersFrom = ClusterSource.embedding.rawValue
                     try directory.writeClusterLabels(clustered.labels, truth: source.labels, to: RunLayout.baselineLabels)
                     pixels = clustered

@@ -1,4 +1,5 @@
 import Basics
+import Clustering
 import Datasets
 import Foundation
 import Pipeline
@@ -203,6 +204,40 @@ func temporaryFolder(_ name: String) -> String {
             let outcome = try cluster(points.values, dimension: 3, settings: settings)
             #expect(outcome.bandwidthChoice?.arbitration?.tolerance == tolerance ?? 0)
         }
+    }
+
+    /// Settings written before the rules' graph followed the points have no `graphReach`: they
+    /// read back as 15 neighbours, which is what made them; new settings say "auto". Twelve
+    /// groups of ten points, three to a super-group: 15 neighbours reach across the groups of a
+    /// super-group (4 clusters), a hundredth of the points (5) does not (12).
+    @Test func settingsWithoutTheGraphReachReadAsFifteenNeighbours() throws {
+        var written = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ClusterSettings())) as! [String: Any]
+        #expect(written["graphReach"] as? String == "auto")
+        written["graphReach"] = nil
+        let read = try JSONDecoder().decode(ClusterSettings.self, from: JSONSerialization.data(withJSONObject: written))
+        #expect(read.graphReach == nil)
+        // Ten points within 0.15 of their mean, placed at each group's centre.
+        let group = blobs(clusters: 1, perCluster: 10, dimension: 3, spread: 0.3, seed: 7).values
+        let mean = (0..<3).map { axis in stride(from: axis, to: group.count, by: 3).map { group[$0] }.reduce(0, +) / 10 }
+        var points: [Float] = []
+        for index in 0..<12 {
+            let centre: [Float] = [Float(index / 3) * 40, Float(index % 3) * 2, 0]
+            for value in group.indices { points.append(group[value] - mean[value % 3] + centre[value % 3]) }
+        }
+        var settings = ClusterSettings()
+        for (reach, expected) in [(nil, 4), (.neighbors(15), 4), (.hundredthOfPoints, 12)] as [(GraphReach?, Int)] {
+            settings.graphReach = reach
+            let outcome = try cluster(points, dimension: 3, settings: settings)
+            #expect(outcome.clusterCount == expected, "\(String(describing: reach))")
+        }
+        for count in [0, PersistenceMerge.maximumNeighborCount + 1] {
+            settings.graphReach = .neighbors(count)
+            #expect(throws: PipelineError.self, "\(count) neighbours") { try settings.validate() }
+        }
+        let encoded = try JSONEncoder().encode([GraphReach.hundredthOfPoints, .neighbors(15)])
+        #expect(String(decoding: encoded, as: UTF8.self) == #"["auto",15]"#)
+        #expect(try JSONDecoder().decode([GraphReach].self, from: encoded) == [.hundredthOfPoints, .neighbors(15)])
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([GraphReach].self, from: Data(#"["all"]"#.utf8)) }
     }
 
     /// Settings written before UMAP swept in parts have no `layoutParts`: they read back as
