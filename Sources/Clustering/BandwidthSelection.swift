@@ -203,9 +203,13 @@ public struct Arbitration: Sendable, Equatable, Codable {
     /// `BandwidthSweep.modularityTolerance` when the choice was made; nil in results written
     /// before the margin existed (0).
     public var tolerance: Double?
+    /// The neighbours of the graph both contenders were scored on; nil in results written
+    /// before the graph's reach followed the points (15).
+    public var graphNeighbors: Int?
 
     public init(kept: BandwidthRule, silhouetteChoice: Int, silhouetteClusters: Int, persistenceClusters: Int,
-                silhouetteModularity: Double, persistenceModularity: Double, tolerance: Double?) {
+                silhouetteModularity: Double, persistenceModularity: Double, tolerance: Double?,
+                graphNeighbors: Int? = nil) {
         self.kept = kept
         self.silhouetteChoice = silhouetteChoice
         self.silhouetteClusters = silhouetteClusters
@@ -213,6 +217,7 @@ public struct Arbitration: Sendable, Equatable, Codable {
         self.silhouetteModularity = silhouetteModularity
         self.persistenceModularity = persistenceModularity
         self.tolerance = tolerance
+        self.graphNeighbors = graphNeighbors
     }
 
     /// Whether the persistence rule's partition is the one to keep: of two contenders into
@@ -344,7 +349,7 @@ func gridShiftByModularity(
         kept: .silhouette, silhouetteChoice: bySilhouette,
         silhouetteClusters: silhouettePartition.clusterCount, persistenceClusters: persistencePartition.clusterCount,
         silhouetteModularity: score(silhouettePartition), persistenceModularity: score(persistencePartition),
-        tolerance: sweep.modularityTolerance)
+        tolerance: sweep.modularityTolerance, graphNeighbors: k)
     var choice = BandwidthChoice(
         rule: .modularity, candidates: candidates, chosen: bySilhouette, persistence: diagram, arbitration: arbitration)
     if arbitration.keepsPersistence {

@@ -135,7 +135,7 @@ func sweepPlot(_ choice: BandwidthChoice) -> BandwidthSweepPlot {
                 silhouetteModularity: arbitration.silhouetteModularity,
                 persistenceModularity: arbitration.persistenceModularity,
                 keptPersistence: arbitration.kept == .persistence, tolerance: arbitration.tolerance ?? 0,
-                isWithinTolerance: arbitration.isWithinTolerance)
+                isWithinTolerance: arbitration.isWithinTolerance, graphNeighbors: arbitration.graphNeighbors)
         })
 }
 

@@ -287,11 +287,13 @@ public struct ModularityContest: Sendable, Equatable {
     /// Whether the two lay within `tolerance` with different counts, so that the one of fewer
     /// clusters was kept whatever its score.
     public var isWithinTolerance: Bool
+    /// The neighbours of the graph they were scored on (nil: not recorded, 15).
+    public var graphNeighbors: Int?
 
     public init(
         silhouetteChoice: Int, silhouetteClusters: Int, persistenceClusters: Int,
         silhouetteModularity: Double, persistenceModularity: Double, keptPersistence: Bool,
-        tolerance: Double = 0, isWithinTolerance: Bool = false
+        tolerance: Double = 0, isWithinTolerance: Bool = false, graphNeighbors: Int? = nil
     ) {
         self.silhouetteChoice = silhouetteChoice
         self.silhouetteClusters = silhouetteClusters
@@ -301,6 +303,7 @@ public struct ModularityContest: Sendable, Equatable {
         self.keptPersistence = keptPersistence
         self.tolerance = tolerance
         self.isWithinTolerance = isWithinTolerance
+        self.graphNeighbors = graphNeighbors
     }
 }
 

@@ -249,7 +249,8 @@ extension ReportPage {
                        + "of each other, too close for the graph to prefer the finer cut. "
                    : "It kept the \(kept), the more modular. ")
                 + "Modularity (below 1) is the share of the layout's "
-                + "nearest-neighbour links that fall inside clusters, less the share that chance would put inside "
+                + "nearest-neighbour links (each point's \(contest.graphNeighbors ?? 15) nearest) that fall inside clusters, "
+                + "less the share that chance would put inside "
                 + "clusters of those sizes. The charts show the bandwidths that found up to \(countLimit) clusters.</p>\n"
         } else if merged {
             let heads = sweep.persistence.count { $0.death == nil }

@@ -130,9 +130,13 @@ import Testing
         #expect(PersistenceMerge.neighborCount(forPointCount: groups.count) == 5)
         #expect(try gridShift(points, dimension: 3, selecting: .silhouette).result.clusterCount == 4)
         for rule in [BandwidthRule.persistence, .modularity] {
-            let (result, _) = try gridShift(points, dimension: 3, selecting: rule)
+            let (result, choice) = try gridShift(points, dimension: 3, selecting: rule)
             #expect(samePartition(result.labels, groups), "\(rule): found \(result.clusterCount)")
+            if rule == .modularity { #expect(choice.arbitration?.graphNeighbors == 5) }
         }
+        let fifteen = BandwidthSweep(graphReach: .neighbors(15))
+        let (before, choice) = try gridShift(points, dimension: 3, selecting: .modularity, sweep: fifteen)
+        #expect(before.clusterCount == 4 && choice.arbitration?.graphNeighbors == 15)
     }
 
     /// The graph's neighbours: a hundredth of the points, at least 5 and at most 15.
@@ -202,7 +206,7 @@ import Testing
         #expect(!arbitration((10, 0.9), (12, 0.9), tolerance: 0).keepsPersistence, "a tie keeps the silhouette's")
         let decoded = try JSONDecoder().decode(Arbitration.self, from: Data(
             #"{"kept": "persistence", "silhouetteChoice": 3, "silhouetteClusters": 11, "persistenceClusters": 13, "silhouetteModularity": 0.903, "persistenceModularity": 0.91}"#.utf8))
-        #expect(decoded.tolerance == nil && decoded.keepsPersistence)
+        #expect(decoded.tolerance == nil && decoded.graphNeighbors == nil && decoded.keepsPersistence)
         let sweep = BandwidthSweep(modularityTolerance: 2)
         #expect(throws: ClusteringError.self) { try gridShift(DigitsFixture.points, dimension: 3, selecting: .modularity, sweep: sweep) }
     }
