@@ -39,15 +39,14 @@ public func modularity(_ labels: [Int], clusterCount: Int, neighbors: [Int32], k
     return q
 }
 
-/// The modularity of `labels` on the `neighborCount`-nearest-neighbour graph of `points`
-/// (row-major `n x dimension`; nil: the modularity rule's own count for n points,
-/// `PersistenceMerge.neighborCount(forPointCount:)`): the graph the modularity rule scores
-/// on, so that two partitions of two layouts of the same items can be compared for how
-/// cleanly each divides its own layout. Nil when there are that many points or fewer.
+/// The modularity of `labels` on the nearest-neighbour graph of `points` (row-major
+/// `n x dimension`) that `graphReach` gives for n points: the graph the modularity rule scores
+/// on, so that two partitions of two layouts of the same items can be compared for how cleanly
+/// each divides its own layout. Nil when there are no more points than neighbours.
 public func layoutModularity(
-    _ points: [Float], dimension: Int, labels: [Int], clusterCount: Int, neighborCount: Int? = nil
+    _ points: [Float], dimension: Int, labels: [Int], clusterCount: Int, graphReach: GraphReach = .hundredthOfPoints
 ) -> Double? {
-    let k = neighborCount ?? PersistenceMerge.neighborCount(forPointCount: labels.count)
+    let k = graphReach.neighborCount(forPointCount: labels.count)
     guard labels.count > k, points.count == labels.count * dimension else { return nil }
     let graph = KDTree(points: points, dimension: dimension).neighborsOfEveryPoint(k)
     return modularity(labels, clusterCount: clusterCount, neighbors: graph.indices, k: k)

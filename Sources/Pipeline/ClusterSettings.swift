@@ -69,6 +69,8 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     /// The neighbours of the persistence and modularity rules' graph (`GraphReach`); nil, as in
     /// the settings of runs made before 2026-12-08, is 15 on every set.
     public var graphReach: GraphReach? = .hundredthOfPoints
+    /// The graph these settings cluster with: `graphReach`, or 15 neighbours when it is nil.
+    public var graphReachUsed: GraphReach { graphReach ?? .before20261208 }
     /// Seeds the reduction, the bandwidth's subsample and k-means.
     public var seed: UInt64 = 0
 

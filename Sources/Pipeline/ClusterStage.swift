@@ -86,7 +86,7 @@ public func cluster(
     switch settings.method {
     case .gridshift, .meanshiftpp:
         let sweep = BandwidthSweep(seed: settings.seed, modularityTolerance: settings.modularityTolerance ?? 0,
-                                   graphReach: settings.graphReach ?? .before20261208)
+                                   graphReach: settings.graphReachUsed)
         let result: ModeSeekingResult, choice: BandwidthChoice?
         switch (settings.method, settings.bandwidth) {
         case (_, let h?):

@@ -30,16 +30,15 @@ public struct PixelBaseline: Codable, Sendable, Equatable {
     /// each scored on its own layout's graph of `graphReach`.
     public init(pixels: ClusterOutcome, embedding: ClusterOutcome, truth: [Int]?,
                 graphReach: GraphReach = .hundredthOfPoints) {
-        let neighbors = graphReach.neighborCount(forPointCount: pixels.labels.count)
         checkArgument(pixels.labels.count == embedding.labels.count,
                       "pixel baseline: \(pixels.labels.count) and \(embedding.labels.count) points")
         clusters = pixels.clusterCount
         scores = truth.map { ClusteringScoreSet(truth: $0, predicted: pixels.labels) }
         modularity = layoutModularity(pixels.coordinates, dimension: pixels.dimensions,
-                                      labels: pixels.labels, clusterCount: pixels.clusterCount, neighborCount: neighbors)
+                                      labels: pixels.labels, clusterCount: pixels.clusterCount, graphReach: graphReach)
         embeddingModularity = layoutModularity(embedding.coordinates, dimension: embedding.dimensions,
                                                labels: embedding.labels, clusterCount: embedding.clusterCount,
-                                               neighborCount: neighbors)
+                                               graphReach: graphReach)
         agreementNMI = normalizedMutualInformation(pixels.labels, embedding.labels)
         agreementARI = adjustedRandIndex(pixels.labels, embedding.labels)
     }

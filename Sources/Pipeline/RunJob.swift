@@ -150,7 +150,7 @@ public struct RunJob {
                 do {
                     let clustered = try cluster(pixelCoordinates.values, dimension: pixelCoordinates.columns, settings: clustering)
                     report.pixelBaseline = PixelBaseline(pixels: clustered, embedding: outcome, truth: source.labels,
-                                                         graphReach: clustering.graphReach ?? .before20261208)
+                                                         graphReach: clustering.graphReachUsed)
                     report.clustersFrom = ClusterSource.embedding.rawValue
                     try directory.writeClusterLabels(clustered.labels, truth: source.labels, to: RunLayout.baselineLabels)
                     pixels = clustered

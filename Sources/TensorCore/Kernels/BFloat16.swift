@@ -64,7 +64,7 @@ public enum BFloat16Hardware {
     /// Whether the CPU multiplies bfloat16 pairs into fp32 sums in hardware (x86-64's
     /// AVX512_BF16, with the AVX-512 the kernels' blocks need), which the direct convolution
     /// kernels then use (`BFloat16Kernel.fastest`).
-    public static let hasProducts: Bool = nrcc_bfloat16_kernel() == 2
+    public static let hasProducts: Bool = nrcc_bfloat16_kernel() == DirectProducts.hardwarePairs.rawValue
 }
 
 /// How a `.bf16` convolution computes its products. Every way gives the products of the
